@@ -296,7 +296,11 @@ impl fmt::Display for ConfigError<'_> {
                 self.param
             ),
             ErrorKind::Malformed(syntax) => {
-                write!(f, "malformed parameter '{}': expected {}", self.param, syntax)
+                write!(
+                    f,
+                    "malformed parameter '{}': expected {}",
+                    self.param, syntax
+                )
             }
             ErrorKind::OutOfRange { min, max } => write!(
                 f,
@@ -452,7 +456,10 @@ fn parse_bool(value: &str) -> Option<bool> {
 }
 
 fn parse_u64(value: &str) -> Option<u64> {
-    match value.strip_prefix("0x").or_else(|| value.strip_prefix("0X")) {
+    match value
+        .strip_prefix("0x")
+        .or_else(|| value.strip_prefix("0X"))
+    {
         Some(hex) => u64::from_str_radix(hex, 16).ok(),
         None => value.parse().ok(),
     }

@@ -8,3 +8,11 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod config;
+pub mod generic;
+pub mod platform;
+pub mod report;
+pub mod shadow;
+pub mod stack;
+pub mod sync;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;

@@ -1,0 +1,74 @@
+//! The contract between the core and its host, for every mode.
+//!
+//! Shadow placement is not here: a host hands the core a [`crate::shadow::Shadow`]
+//! describing where its shadow lives. What remains is what a report needs from the
+//! world: who is running, on which CPU, where text goes, how a code address becomes a
+//! name, how to read a word of memory that may not be mapped, and how to stop.
+//! Every method must work with the report lock held and must not allocate from the
+//! sanitized heap or run instrumented code.
+
+/// A task (thread) as a report names it: `comm/pid`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Task {
+    /// The task id (a Linux thread id in a hosted process).
+    pub pid: u32,
+    comm: [u8; 16],
+    comm_len: u8,
+}
+
+impl Task {
+    /// A task with `comm` truncated to 15 bytes, as Linux's `TASK_COMM_LEN`.
+    pub fn new(pid: u32, comm: &[u8]) -> Task {
+        let len = comm
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(comm.len())
+            .min(15);
+        let mut buf = [0; 16];
+        buf[..len].copy_from_slice(&comm[..len]);
+        Task {
+            pid,
+            comm: buf,
+            comm_len: len as u8,
+        }
+    }
+
+    /// The task's command name.
+    pub fn comm(&self) -> &str {
+        core::str::from_utf8(&self.comm[..self.comm_len as usize]).unwrap_or("?")
+    }
+}
+
+/// A resolved code or data address.
+#[derive(Debug, Clone, Copy)]
+pub struct Symbol<'a> {
+    /// The function or variable name, demangled.
+    pub name: &'a str,
+    /// Bytes from the symbol's start.
+    pub offset: usize,
+    /// The symbol's size, 0 when unknown.
+    pub size: usize,
+    /// Source file, when debug information has it.
+    pub file: Option<&'a str>,
+    /// Source line, when debug information has it.
+    pub line: Option<u32>,
+}
+
+/// Services the core needs from its host.
+pub trait Platform: Sync {
+    /// The running task.
+    fn task(&self) -> Task;
+    /// The CPU the caller runs on.
+    fn cpu(&self) -> u32;
+    /// A monotonic clock in nanoseconds.
+    fn now_ns(&self) -> u64;
+    /// Writes report text; must work with the world stopped and never allocate.
+    fn write(&self, text: &[u8]);
+    /// Resolves `pc` and calls `f` with the result (not at all if unknown). A return
+    /// address (`is_return`) is looked up at `pc - 1` and its offset counted from `pc`.
+    fn symbolize(&self, pc: usize, is_return: bool, f: &mut dyn FnMut(&Symbol<'_>));
+    /// Reads one word of memory that may be unmapped, without faulting.
+    fn read_word(&self, addr: usize) -> Option<usize>;
+    /// Stops everything after printing `message` (`kasan.fault=panic`).
+    fn halt(&self, message: &str) -> !;
+}

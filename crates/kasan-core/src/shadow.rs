@@ -1,0 +1,408 @@
+//! Generic-mode shadow memory: the address map, the shadow byte values, poison and
+//! unpoison, the size-specialised access checks, and the first bad address.
+//!
+//! One shadow byte describes one 8-byte granule:
+//!
+//! ```text
+//!   shadow byte   meaning
+//!   0x00          all 8 bytes accessible
+//!   0x01..=0x07   only the first N bytes accessible (the partial last granule)
+//!   0x80..=0xFF   nothing accessible; the value says why (see `encoding`)
+//! ```
+//!
+//! # Safety
+//!
+//! This module is one of the few that touch raw memory. [`Shadow::new`] is the single
+//! unsafe promise: every address in the covered range has a mapped, writable shadow byte
+//! at `(addr >> 3) + offset`. Every method checks that an address is covered before it
+//! touches that address's shadow, so all of them are safe to call with any address.
+
+use core::ptr;
+
+/// log2 of the granule size.
+pub const GRANULE_SHIFT: u32 = 3;
+/// Bytes described by one shadow byte.
+pub const GRANULE_SIZE: usize = 1 << GRANULE_SHIFT;
+/// Mask of the offset inside a granule.
+pub const GRANULE_MASK: usize = GRANULE_SIZE - 1;
+
+/// The shadow byte values. Those marked "compiler ABI" are written by instrumented code
+/// itself and must never change.
+pub mod encoding {
+    /// A page freed to the page allocator.
+    pub const PAGE_FREE: u8 = 0xFF;
+    /// The redzone after a page-backed (large) kmalloc object.
+    pub const PAGE_REDZONE: u8 = 0xFE;
+    /// A slab redzone, or a slot that holds no object.
+    pub const SLAB_REDZONE: u8 = 0xFC;
+    /// A freed slab object.
+    pub const SLAB_FREE: u8 = 0xFB;
+    /// The first granule of a freed slab object whose free track is valid.
+    pub const SLAB_FREE_META: u8 = 0xFA;
+    /// The redzone after a global variable.
+    pub const GLOBAL_REDZONE: u8 = 0xF9;
+    /// An unmapped or freed part of a vmalloc area (also the old use-after-scope value,
+    /// which `__asan_set_shadow_f8` may still write).
+    pub const VMALLOC_INVALID: u8 = 0xF8;
+    /// Memory the program poisoned itself (`kasan_poison_range`,
+    /// `__asan_poison_memory_region`); ASan's value.
+    pub const USER_POISON: u8 = 0xF7;
+    /// Stack left redzone (compiler ABI).
+    pub const STACK_LEFT: u8 = 0xF1;
+    /// Stack redzone between variables (compiler ABI).
+    pub const STACK_MID: u8 = 0xF2;
+    /// Stack right redzone (compiler ABI).
+    pub const STACK_RIGHT: u8 = 0xF3;
+    /// Stack partial redzone (compiler ABI).
+    pub const STACK_PARTIAL: u8 = 0xF4;
+    /// Left redzone of a dynamic alloca.
+    pub const ALLOCA_LEFT: u8 = 0xCA;
+    /// Right redzone of a dynamic alloca.
+    pub const ALLOCA_RIGHT: u8 = 0xCB;
+    /// Bytes of redzone around a dynamic alloca.
+    pub const ALLOCA_REDZONE_SIZE: usize = 32;
+    /// Frame marker the compiler writes at the base of an instrumented stack frame:
+    /// `frame[0] = magic, frame[1] = description string, frame[2] = pc`.
+    pub const STACK_FRAME_MAGIC: usize = 0x41B5_8AB3;
+}
+
+/// Rounds `x` up to a multiple of the granule.
+#[inline(always)]
+pub const fn round_up(x: usize) -> usize {
+    (x + GRANULE_MASK) & !GRANULE_MASK
+}
+
+/// Rounds `x` down to a multiple of the granule.
+#[inline(always)]
+pub const fn round_down(x: usize) -> usize {
+    x & !GRANULE_MASK
+}
+
+/// A generic-mode shadow: where it lives and which memory it covers.
+#[derive(Debug, Clone, Copy)]
+pub struct Shadow {
+    offset: usize,
+    start: usize,
+    end: usize,
+}
+
+impl Shadow {
+    /// Describes a shadow at `offset` covering memory `[start, end)`.
+    ///
+    /// # Safety
+    ///
+    /// For every `addr` in `[start, end)`, the byte at `(addr >> 3).wrapping_add(offset)`
+    /// must be mapped, readable and writable for as long as this value (or a copy) is
+    /// used, and must not overlap `[start, end)` itself.
+    pub const unsafe fn new(offset: usize, start: usize, end: usize) -> Shadow {
+        Shadow { offset, start, end }
+    }
+
+    /// The covered memory range.
+    pub fn range(&self) -> (usize, usize) {
+        (self.start, self.end)
+    }
+
+    /// Whether `addr` has shadow (Linux's `addr_has_metadata`).
+    #[inline(always)]
+    pub fn has_metadata(&self, addr: usize) -> bool {
+        addr.wrapping_sub(self.start) < self.end - self.start
+    }
+
+    /// The shadow byte's address for `addr` (no check that it is covered).
+    #[inline(always)]
+    pub fn shadow_addr(&self, addr: usize) -> usize {
+        (addr >> GRANULE_SHIFT).wrapping_add(self.offset)
+    }
+
+    /// The memory address a shadow byte describes (Linux's `kasan_shadow_to_mem`).
+    #[inline(always)]
+    pub fn shadow_to_mem(&self, shadow: usize) -> usize {
+        shadow.wrapping_sub(self.offset) << GRANULE_SHIFT
+    }
+
+    /// Reads the shadow of a covered address.
+    #[inline(always)]
+    fn load(&self, addr: usize) -> i8 {
+        debug_assert!(self.has_metadata(addr));
+        // SAFETY: callers only pass covered addresses, whose shadow byte is mapped
+        // (the promise made to `Shadow::new`).
+        unsafe { ptr::read_volatile(self.shadow_addr(addr) as *const i8) }
+    }
+
+    /// The shadow byte of `addr`, or `None` if it has no shadow.
+    pub fn byte(&self, addr: usize) -> Option<u8> {
+        self.has_metadata(addr).then(|| self.load(addr) as u8)
+    }
+
+    /// Writes `value` into the shadow of `[addr, addr + size)`. Both ends are rounded
+    /// out to granules and the part outside the covered range is ignored.
+    pub fn poison(&self, addr: usize, size: usize, value: u8) {
+        let begin = round_down(addr).max(round_up(self.start));
+        let end = round_up(addr.saturating_add(size)).min(round_down(self.end));
+        if begin >= end {
+            return;
+        }
+        let first = self.shadow_addr(begin);
+        let count = (end - begin) >> GRANULE_SHIFT;
+        // SAFETY: `[begin, end)` lies inside the covered range, so its `count` shadow
+        // bytes starting at `first` are mapped and writable (`Shadow::new`).
+        unsafe { ptr::write_bytes(first as *mut u8, value, count) };
+    }
+
+    /// Makes `[addr, addr + size)` accessible: whole granules get 0 and a partial last
+    /// granule gets the count of its valid bytes. `addr` should be granule-aligned.
+    pub fn unpoison(&self, addr: usize, size: usize) {
+        debug_assert_eq!(addr & GRANULE_MASK, 0, "unpoison of an unaligned address");
+        self.poison(addr, size, 0);
+        let tail = size & GRANULE_MASK;
+        if tail != 0 {
+            let last = addr + size - tail;
+            if self.has_metadata(last) {
+                // SAFETY: `last` is covered, so its shadow byte is mapped (`Shadow::new`).
+                unsafe { ptr::write_volatile(self.shadow_addr(last) as *mut u8, tail as u8) };
+            }
+        }
+    }
+
+    /// Writes raw shadow bytes starting at the shadow of `addr` (which must be covered,
+    /// as must `addr + 8 * bytes.len() - 1`); used for the compiler's stack poisoning.
+    pub fn write_bytes_at(&self, addr: usize, bytes: &[u8]) {
+        let last = addr.wrapping_add((bytes.len() << GRANULE_SHIFT).saturating_sub(1));
+        if bytes.is_empty() || !self.has_metadata(addr) || !self.has_metadata(last) {
+            return;
+        }
+        // SAFETY: both ends are covered and the range is contiguous, so all
+        // `bytes.len()` shadow bytes are mapped (`Shadow::new`).
+        unsafe {
+            ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                self.shadow_addr(addr) as *mut u8,
+                bytes.len(),
+            )
+        };
+    }
+
+    /// Whether one byte at a covered `addr` is accessible.
+    #[inline(always)]
+    fn byte_ok(&self, addr: usize) -> bool {
+        let s = self.load(addr);
+        // A partial granule value N admits offsets 0..N; a negative value admits none.
+        s == 0 || ((addr & GRANULE_MASK) as i8) < s
+    }
+
+    /// Whether the whole access `[addr, addr + size)` is accessible. The fast path of
+    /// every check: one compare and one shadow load for the common case.
+    #[inline(always)]
+    pub fn check(&self, addr: usize, size: usize) -> bool {
+        if size == 0 {
+            return true;
+        }
+        let last = addr.wrapping_add(size - 1);
+        if last < addr || !self.has_metadata(addr) || !self.has_metadata(last) {
+            return false;
+        }
+        match size {
+            1 => self.byte_ok(addr),
+            2 | 4 | 8 => {
+                // An access that crosses into the next granule needs the first granule
+                // whole; either way its last byte decides the rest.
+                if (last & GRANULE_MASK) < size - 1 && self.load(addr) != 0 {
+                    return false;
+                }
+                self.byte_ok(last)
+            }
+            16 => {
+                if addr & GRANULE_MASK == 0 {
+                    self.load(addr) == 0 && self.load(addr + 8) == 0
+                } else {
+                    self.load(addr) == 0 && self.load(addr + 8) == 0 && self.byte_ok(last)
+                }
+            }
+            _ => self.check_n(addr, last),
+        }
+    }
+
+    /// The N-byte check: every granule but the last must be whole, the last must cover
+    /// the last byte.
+    #[inline(never)]
+    fn check_n(&self, addr: usize, last: usize) -> bool {
+        let first = self.shadow_addr(addr);
+        let end = self.shadow_addr(last) + 1;
+        match self.first_nonzero(first, end) {
+            None => true,
+            Some(s) if s == end - 1 => self.byte_ok(last),
+            Some(_) => false,
+        }
+    }
+
+    /// The address of the first non-zero shadow byte in `[from, to)`.
+    fn first_nonzero(&self, mut from: usize, to: usize) -> Option<usize> {
+        // Byte steps until 8-aligned, then whole words: long ranges (memcpy of pages)
+        // cost one load per 64 bytes of memory.
+        while from < to && from & 7 != 0 {
+            // SAFETY: `[from, to)` is the shadow of a covered range (checked by callers).
+            if unsafe { ptr::read_volatile(from as *const u8) } != 0 {
+                return Some(from);
+            }
+            from += 1;
+        }
+        while from + 8 <= to {
+            // SAFETY: as above; `from` is 8-aligned and `from + 8 <= to`.
+            if unsafe { ptr::read_volatile(from as *const u64) } != 0 {
+                break;
+            }
+            from += 8;
+        }
+        while from < to {
+            // SAFETY: as above.
+            if unsafe { ptr::read_volatile(from as *const u8) } != 0 {
+                return Some(from);
+            }
+            from += 1;
+        }
+        None
+    }
+
+    /// The first address in `[addr, addr + size)` whose granule is not wholly valid,
+    /// stepping a granule at a time from `addr`; `addr` itself if there is none or if
+    /// `addr` has no shadow (Linux's generic `kasan_find_first_bad_addr`).
+    pub fn first_bad_addr(&self, addr: usize, size: usize) -> usize {
+        let mut p = addr;
+        if !self.has_metadata(p) {
+            return p;
+        }
+        let end = addr.saturating_add(size);
+        while p < end && self.has_metadata(p) && self.load(p) == 0 {
+            p += GRANULE_SIZE;
+        }
+        if p >= end {
+            addr
+        } else {
+            p
+        }
+    }
+
+    /// Whether the byte at `addr` is accessible (Linux's `kasan_byte_accessible`): a
+    /// free of a pointer whose first byte is not is a double free.
+    pub fn byte_accessible(&self, addr: usize) -> bool {
+        self.has_metadata(addr) && {
+            let s = self.load(addr);
+            (0..GRANULE_SIZE as i8).contains(&s)
+        }
+    }
+
+    /// The size of the valid region starting at `object`, read from shadow: 8 per
+    /// whole granule, N for a partial one, stopping at the first other value or at
+    /// `limit` bytes (Linux's generic `kasan_get_alloc_size`).
+    pub fn valid_size(&self, object: usize, limit: usize) -> usize {
+        let mut size = 0;
+        while size < limit && self.has_metadata(object + size) {
+            match self.load(object + size) {
+                0 => size += GRANULE_SIZE,
+                s @ 1..=7 => return size + s as usize,
+                _ => break,
+            }
+        }
+        size.min(limit)
+    }
+
+    /// Copies the shadow bytes of the granules starting at `addr` into `out`; granules
+    /// without shadow read as `None` (the memory dump prints what exists).
+    pub fn read_row(&self, addr: usize, out: &mut [Option<u8>]) {
+        for (i, slot) in out.iter_mut().enumerate() {
+            *slot = self.byte(addr.wrapping_add(i << GRANULE_SHIFT));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::encoding::*;
+    use super::*;
+    use crate::testing::FakeMemory;
+
+    #[test]
+    fn unpoison_writes_the_partial_last_granule() {
+        let m = FakeMemory::new(4096);
+        let s = m.shadow();
+        let base = m.base();
+        s.poison(base, 64, SLAB_REDZONE);
+        s.unpoison(base, 13);
+        assert_eq!(s.byte(base), Some(0));
+        assert_eq!(s.byte(base + 8), Some(5));
+        assert_eq!(s.byte(base + 16), Some(SLAB_REDZONE));
+        assert_eq!(s.valid_size(base, 64), 13);
+        assert!(s.check(base, 13));
+        assert!(s.check(base + 12, 1));
+        assert!(!s.check(base + 13, 1));
+        assert!(!s.check(base + 8, 8));
+        assert!(s.check(base + 8, 4));
+        assert!(!s.check(base + 10, 4));
+        assert_eq!(s.first_bad_addr(base + 12, 4), base + 12);
+        assert_eq!(s.first_bad_addr(base, 8), base);
+        assert_eq!(s.first_bad_addr(base + 4, 12), base + 12);
+    }
+
+    #[test]
+    fn unaligned_accesses_crossing_a_granule() {
+        let m = FakeMemory::new(4096);
+        let s = m.shadow();
+        let base = m.base();
+        s.poison(base, 32, SLAB_REDZONE);
+        s.unpoison(base, 16);
+        assert!(s.check(base + 6, 2));
+        assert!(s.check(base + 7, 8) && s.check(base + 1, 4));
+        assert!(!s.check(base + 13, 4));
+        assert!(!s.check(base + 9, 8));
+        assert!(!s.check(base + 15, 2));
+        assert!(s.check(base, 16));
+        assert!(!s.check(base + 1, 16));
+        assert!(!s.check(base + 8, 16));
+        s.unpoison(base, 20);
+        assert!(s.check(base + 3, 16));
+        assert!(!s.check(base + 5, 16));
+    }
+
+    #[test]
+    fn n_byte_check_matches_a_byte_loop() {
+        let m = FakeMemory::new(4096);
+        let s = m.shadow();
+        let base = m.base();
+        // A pseudo-random pattern of objects and redzones, compared exhaustively with
+        // a byte-by-byte model for every (offset, size) pair.
+        let mut valid = [false; 512];
+        let mut x = 12345u32;
+        let mut at = 0;
+        s.poison(base, 512, SLAB_REDZONE);
+        while at + 64 <= 512 {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let len = (x >> 16) as usize % 40;
+            s.unpoison(base + at, len);
+            valid[at..at + len].iter_mut().for_each(|v| *v = true);
+            at += round_up(len) + 8 * ((x >> 8) as usize % 3);
+        }
+        for off in 0..480 {
+            for size in 1..=32 {
+                let expect = valid[off..off + size].iter().all(|v| *v);
+                assert_eq!(s.check(base + off, size), expect, "off {off} size {size}");
+            }
+        }
+    }
+
+    #[test]
+    fn addresses_without_shadow_and_wrapping_ranges_fail() {
+        let m = FakeMemory::new(4096);
+        let s = m.shadow();
+        assert!(!s.check(0, 1));
+        assert!(!s.check(m.base() + 4090, 8));
+        assert!(!s.check(m.base(), usize::MAX));
+        assert!(s.check(m.base(), 0));
+        assert!(!s.byte_accessible(0));
+        s.poison(m.base(), 8, SLAB_FREE);
+        assert!(!s.byte_accessible(m.base()));
+        // Poisoning outside the covered range is clipped, not a crash.
+        s.poison(m.base().wrapping_sub(64), 1 << 20, 0);
+        assert!(s.byte_accessible(m.base()));
+    }
+}
