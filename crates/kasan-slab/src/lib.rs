@@ -1,2 +1,16 @@
-//! placeholder
+//! KASAN's allocators, `no_std`, with the hooks wired in: a page arena, Linux's
+//! kmalloc size classes as slab caches with redzones, page-backed large objects,
+//! alloc/free tracks per object, and the generic-mode quarantine.
+//!
+//! A kernel without allocators of its own can use these as they are; the hosted
+//! runtime serves `malloc` and `kmalloc` from them.
 #![cfg_attr(not(test), no_std)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod heap;
+pub mod pages;
+
+pub use heap::{AllocError, FreeError, Heap, HeapStats, Host};
+
+#[cfg(test)]
+mod tests;

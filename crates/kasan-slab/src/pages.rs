@@ -1,0 +1,399 @@
+//! The page layer under every allocator: an arena of 4 KiB pages handed out in runs,
+//! the per-page "head" map that leads from any address to the run holding it, and the
+//! run header that describes the run's objects.
+//!
+//! ```text
+//!  arena:  | head map (4 bytes a page) | run | run | free run | run | ... bump -> |
+//!  run:    | header: RunHeader + ObjMeta[nobj] (poisoned) | objects ...          |
+//! ```
+//!
+//! Headers live in the run itself, before the first object and poisoned, so a program
+//! that overflows into one is reported before it can corrupt it; and they are found
+//! from any address in the run through the head map, without locks.
+//!
+//! # Safety
+//!
+//! This module owns the raw memory of the arena. [`Arena::init`] takes the promise
+//! that `[base, base + size)` is mapped, zeroed on first touch and owned by the arena;
+//! all pointer arithmetic below stays inside that range.
+#![allow(unsafe_code)]
+
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+
+use kasan_core::sync::SpinLock;
+
+/// The page size.
+pub const PAGE_SIZE: usize = 4096;
+/// Marks a live run header.
+const RUN_MAGIC: u32 = 0x4b41_534e; // "KASN"
+
+/// Per-object metadata, out of the object's reach. All fields are atomics so that a
+/// report on one thread may read what another thread writes (racy but never UB).
+#[derive(Debug, Default)]
+#[repr(C)]
+pub struct ObjMeta {
+    /// Allocating task.
+    pub alloc_pid: AtomicU32,
+    /// Allocation stack (depot handle).
+    pub alloc_stack: AtomicU32,
+    /// Freeing task.
+    pub free_pid: AtomicU32,
+    /// Free stack (depot handle); 0 while the object is live.
+    pub free_stack: AtomicU32,
+    /// Aux stacks, newest first.
+    pub aux: [AtomicU32; 2],
+    /// Requested size.
+    pub size: AtomicU32,
+    /// [`State`] as u32.
+    pub state: AtomicU32,
+    /// Link in the slab's free list or in the quarantine (an object address).
+    pub next: AtomicUsize,
+    /// CPU (high 20 bits) and time in microseconds (low 44 bits) of the allocation.
+    pub alloc_info: AtomicU64,
+    /// The same for the free.
+    pub free_info: AtomicU64,
+}
+
+/// The life of one object slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum State {
+    /// Never allocated, or back on the free list after quarantine.
+    Free = 0,
+    /// Handed out.
+    Allocated = 1,
+    /// Freed by the program, waiting in quarantine.
+    Quarantined = 2,
+}
+
+impl ObjMeta {
+    /// The slot's state.
+    pub fn state(&self) -> State {
+        match self.state.load(Ordering::Relaxed) {
+            1 => State::Allocated,
+            2 => State::Quarantined,
+            _ => State::Free,
+        }
+    }
+
+    /// Sets the slot's state.
+    pub fn set_state(&self, state: State) {
+        self.state.store(state as u32, Ordering::Relaxed);
+    }
+}
+
+/// The header at the start of every run.
+#[derive(Debug)]
+#[repr(C)]
+pub struct RunHeader {
+    magic: AtomicU32,
+    /// Index of the owning cache ([`LARGE`] for a page-backed object).
+    pub cache: AtomicU32,
+    /// Objects in the run.
+    pub nobj: AtomicU32,
+    /// Pages in the run.
+    pub pages: AtomicU32,
+    /// Offset of the first object from the run start.
+    pub first: AtomicU32,
+    /// Distance between objects.
+    pub slot: AtomicU32,
+    /// Objects currently allocated or quarantined (under the cache lock).
+    pub in_use: AtomicU32,
+    _pad: u32,
+    /// Free list head: an object address, 0 for none (under the cache lock).
+    pub free_head: AtomicUsize,
+    /// Next run in the cache's partial list (under the cache lock).
+    pub next_partial: AtomicUsize,
+    /// Whether the run is on the cache's partial list (under the cache lock).
+    pub on_partial: AtomicU32,
+    _pad2: u32,
+}
+
+/// Cache index of a page-backed (large) object.
+pub const LARGE: u32 = u32::MAX;
+
+/// Bytes of header a run of `nobj` objects needs.
+pub const fn header_size(nobj: usize) -> usize {
+    core::mem::size_of::<RunHeader>() + nobj * core::mem::size_of::<ObjMeta>()
+}
+
+/// A run: a header pointer that has been checked to be inside the arena.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    start: usize,
+}
+
+impl Run {
+    /// The run's first address.
+    pub fn start(self) -> usize {
+        self.start
+    }
+
+    /// The run's header.
+    pub fn header(self) -> &'static RunHeader {
+        // SAFETY: `Run`s are only made for addresses inside the arena at a page
+        // boundary where a header was written (`Arena::run_of`, `Arena::new_run`); the
+        // arena is never unmapped, and the header is all atomics.
+        unsafe { &*(self.start as *const RunHeader) }
+    }
+
+    /// Metadata of object `i` (`i < nobj`).
+    pub fn meta(self, i: usize) -> &'static ObjMeta {
+        debug_assert!(i < self.header().nobj.load(Ordering::Relaxed) as usize);
+        // SAFETY: the header was sized for `nobj` entries (`header_size`) when the run
+        // was made, and `i < nobj`; entries are all atomics.
+        unsafe { &*((self.start + core::mem::size_of::<RunHeader>()) as *const ObjMeta).add(i) }
+    }
+
+    /// The address of object `i`.
+    pub fn object(self, i: usize) -> usize {
+        let h = self.header();
+        self.start
+            + h.first.load(Ordering::Relaxed) as usize
+            + i * h.slot.load(Ordering::Relaxed) as usize
+    }
+
+    /// The index of the slot holding `addr`: addresses in the header count as object
+    /// 0 (its left redzone), addresses past the last slot as the last object.
+    pub fn slot_of(self, addr: usize) -> usize {
+        let h = self.header();
+        let first = self.start + h.first.load(Ordering::Relaxed) as usize;
+        let nobj = h.nobj.load(Ordering::Relaxed) as usize;
+        if addr < first || nobj == 0 {
+            return 0;
+        }
+        ((addr - first) / h.slot.load(Ordering::Relaxed).max(1) as usize).min(nobj - 1)
+    }
+
+    /// The index of the object starting exactly at `addr`, if any.
+    pub fn index_of(self, addr: usize) -> Option<usize> {
+        let h = self.header();
+        let first = self.start + h.first.load(Ordering::Relaxed) as usize;
+        let slot = h.slot.load(Ordering::Relaxed) as usize;
+        let off = addr.checked_sub(first)?;
+        let i = off / slot.max(1);
+        (off % slot.max(1) == 0 && i < h.nobj.load(Ordering::Relaxed) as usize).then_some(i)
+    }
+}
+
+struct Free {
+    /// Exact-size free lists for runs of 1..=SMALL_RUNS pages: run start addresses,
+    /// linked through the run's first word.
+    small: [usize; SMALL_RUNS + 1],
+    /// Larger free runs, first fit.
+    large: usize,
+    /// The first never-used page.
+    bump: usize,
+}
+
+const SMALL_RUNS: usize = 64;
+
+/// The page arena.
+pub struct Arena {
+    base: AtomicUsize,
+    end: AtomicUsize,
+    free: SpinLock<Free>,
+    /// Pages handed out in runs.
+    pub used_pages: AtomicUsize,
+}
+
+impl core::fmt::Debug for Arena {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Arena")
+            .field("base", &self.base)
+            .field("end", &self.end)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Arena {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Arena {
+    /// An arena with no memory yet.
+    pub const fn new() -> Arena {
+        Arena {
+            base: AtomicUsize::new(0),
+            end: AtomicUsize::new(0),
+            free: SpinLock::new(Free {
+                small: [0; SMALL_RUNS + 1],
+                large: 0,
+                bump: 0,
+            }),
+            used_pages: AtomicUsize::new(0),
+        }
+    }
+
+    /// Gives the arena its memory.
+    ///
+    /// # Safety
+    ///
+    /// `[base, base + size)` must be page-aligned, readable and writable, read as zero
+    /// until written, stay mapped for the arena's life, and be used by nothing else.
+    pub unsafe fn init(&self, base: usize, size: usize) {
+        let pages = size / PAGE_SIZE;
+        let map_pages = (pages * 4).div_ceil(PAGE_SIZE);
+        self.free.lock().bump = base + map_pages * PAGE_SIZE;
+        self.end.store(base + pages * PAGE_SIZE, Ordering::Relaxed);
+        // Release pairs with the Acquire in `contains`: a thread that sees the base
+        // sees the arena's fields set.
+        self.base.store(base, Ordering::Release);
+    }
+
+    /// Whether `addr` is inside the arena's run area.
+    pub fn contains(&self, addr: usize) -> bool {
+        // Acquire: see `init`.
+        let base = self.base.load(Ordering::Acquire);
+        base != 0 && addr >= base && addr < self.end.load(Ordering::Relaxed)
+    }
+
+    fn head_slot(&self, addr: usize) -> &AtomicU32 {
+        let base = self.base.load(Ordering::Relaxed);
+        let page = (addr - base) / PAGE_SIZE;
+        // SAFETY: `addr` is inside the arena (callers check `contains`), so `page` is
+        // below the page count and its 4-byte entry lies in the head map at `base`,
+        // which `init` reserved for it.
+        unsafe { &*(base as *const AtomicU32).add(page) }
+    }
+
+    /// The run holding `addr`, if `addr` is in a live run.
+    pub fn run_of(&self, addr: usize) -> Option<Run> {
+        if !self.contains(addr) {
+            return None;
+        }
+        // Acquire pairs with the Release in `set_heads`: the header is written.
+        let head = self.head_slot(addr).load(Ordering::Acquire);
+        if head == 0 {
+            return None;
+        }
+        let start = self.base.load(Ordering::Relaxed) + (head as usize - 1) * PAGE_SIZE;
+        let run = Run { start };
+        (run.header().magic.load(Ordering::Relaxed) == RUN_MAGIC).then_some(run)
+    }
+
+    fn set_heads(&self, start: usize, pages: usize, value: u32) {
+        for p in 0..pages {
+            // Release pairs with the Acquire in `run_of`.
+            self.head_slot(start + p * PAGE_SIZE)
+                .store(value, Ordering::Release);
+        }
+    }
+
+    fn take_pages(&self, pages: usize) -> Option<usize> {
+        let mut free = self.free.lock();
+        if pages <= SMALL_RUNS && free.small[pages] != 0 {
+            let run = free.small[pages];
+            // SAFETY: free runs are inside the arena; their first word holds the link.
+            free.small[pages] = unsafe { *(run as *const usize) };
+            return Some(run);
+        }
+        // First fit among the large free runs: each holds (next, pages) in its first words.
+        let mut prev: *mut usize = &mut free.large;
+        // SAFETY: `prev` points at the list head or at the link word of a free run in
+        // the arena; each run's second word holds its page count.
+        unsafe {
+            while *prev != 0 {
+                let run = *prev;
+                let n = *((run + 8) as *const usize);
+                if n >= pages {
+                    *prev = *(run as *const usize);
+                    if n > pages {
+                        self.put_free(&mut free, run + pages * PAGE_SIZE, n - pages);
+                    }
+                    return Some(run);
+                }
+                prev = run as *mut usize;
+            }
+        }
+        let run = free.bump;
+        let end = run.checked_add(pages.checked_mul(PAGE_SIZE)?)?;
+        if end > self.end.load(Ordering::Relaxed) {
+            return None;
+        }
+        free.bump = end;
+        Some(run)
+    }
+
+    fn put_free(&self, free: &mut Free, run: usize, pages: usize) {
+        // SAFETY: `run` is a run of `pages` pages inside the arena that nobody uses.
+        unsafe {
+            if pages <= SMALL_RUNS {
+                *(run as *mut usize) = free.small[pages];
+                free.small[pages] = run;
+            } else {
+                *(run as *mut usize) = free.large;
+                *((run + 8) as *mut usize) = pages;
+                free.large = run;
+            }
+        }
+    }
+
+    /// Makes a run of `pages` pages for `nobj` objects of cache `cache`, the first at
+    /// `first` bytes from the start, `slot` bytes apart. The header is zeroed and
+    /// filled; object metadata starts zeroed (state `Free`).
+    pub fn new_run(
+        &self,
+        pages: usize,
+        cache: u32,
+        nobj: usize,
+        first: usize,
+        slot: usize,
+    ) -> Option<Run> {
+        debug_assert!(header_size(nobj) <= first);
+        let start = self.take_pages(pages)?;
+        // SAFETY: the run is ours alone and inside the arena; its header area
+        // `[start, start + header_size(nobj))` is below `first`, inside the run.
+        unsafe { core::ptr::write_bytes(start as *mut u8, 0, header_size(nobj)) };
+        let run = Run { start };
+        let h = run.header();
+        h.cache.store(cache, Ordering::Relaxed);
+        h.nobj.store(nobj as u32, Ordering::Relaxed);
+        h.pages.store(pages as u32, Ordering::Relaxed);
+        h.first.store(first as u32, Ordering::Relaxed);
+        h.slot.store(slot as u32, Ordering::Relaxed);
+        h.magic.store(RUN_MAGIC, Ordering::Relaxed);
+        self.set_heads(
+            start,
+            pages,
+            ((start - self.base.load(Ordering::Relaxed)) / PAGE_SIZE + 1) as u32,
+        );
+        self.used_pages.fetch_add(pages, Ordering::Relaxed);
+        Some(run)
+    }
+
+    /// Returns a run's pages. `discard` is called on the object pages so the host can
+    /// give their memory back (the header page is kept, it is rewritten on reuse).
+    pub fn free_run(&self, run: Run, discard: impl FnOnce(usize, usize)) {
+        let pages = run.header().pages.load(Ordering::Relaxed) as usize;
+        run.header().magic.store(0, Ordering::Relaxed);
+        self.set_heads(run.start, pages, 0);
+        if pages > 1 {
+            discard(run.start + PAGE_SIZE, (pages - 1) * PAGE_SIZE);
+        }
+        self.used_pages.fetch_sub(pages, Ordering::Relaxed);
+        let mut free = self.free.lock();
+        self.put_free(&mut free, run.start, pages);
+    }
+
+    /// Zeroes `[addr, addr + len)` of a run the caller owns (for `__GFP_ZERO`/calloc).
+    pub fn zero(&self, addr: usize, len: usize) {
+        debug_assert!(self.contains(addr) && self.contains(addr + len - 1));
+        // SAFETY: the range is inside the arena and belongs to an object the caller
+        // has just allocated, so no one else writes it.
+        unsafe { core::ptr::write_bytes(addr as *mut u8, 0, len) };
+    }
+
+    /// Copies `len` bytes between two objects the caller owns (realloc).
+    pub fn copy(&self, dst: usize, src: usize, len: usize) {
+        if len == 0 {
+            return;
+        }
+        debug_assert!(self.contains(dst) && self.contains(src));
+        // SAFETY: both ranges are inside the arena, in two distinct live objects owned
+        // by the caller, so they do not overlap.
+        unsafe { core::ptr::copy_nonoverlapping(src as *const u8, dst as *mut u8, len) };
+    }
+}
