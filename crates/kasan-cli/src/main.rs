@@ -1,1 +1,70 @@
-fn main() {}
+//! The `kasan` command.
+//!
+//! - `kasan cc ...` compiles and links C with KASAN instrumentation and the runtime
+//!   ([`cc`]),
+//! - `kasan options` lists the `KASAN_OPTIONS` parameters ([`options`]),
+//! - `kasan run PROGRAM ...` runs a KASAN-built program, optionally with validated
+//!   options ([`run`]).
+//!
+//! clap parses the subcommand; `cc` takes its arguments raw and parses its few options by
+//! hand, because everything after them belongs to the compiler and must pass through
+//! untouched (`-O2`, `-v`, `-h`... would otherwise be taken for ours).
+
+#![forbid(unsafe_code)]
+
+mod cc;
+mod child;
+mod options;
+mod run;
+
+use std::ffi::OsString;
+
+use clap::{Parser, Subcommand};
+
+/// Kernel Address Sanitizer for C programs, with Linux-format reports.
+#[derive(Debug, Parser)]
+#[command(name = "kasan", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Compile and link like cc, adding KASAN instrumentation and the runtime.
+    ///
+    /// kasan cc [--mode=generic|sw-tags] [--outline|--inline] [--print-flags] [compiler
+    /// args...]; `kasan cc --help` explains.
+    #[command(disable_help_flag = true)]
+    Cc {
+        /// Our options, then the compiler's arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<OsString>,
+    },
+    /// List the run-time parameters KASAN_OPTIONS accepts.
+    Options,
+    /// Run a program built with `kasan cc`, passing its exit status through.
+    Run {
+        /// Set KASAN_OPTIONS for the program, after checking every parameter.
+        #[arg(long, value_name = "PARAMS")]
+        options: Option<String>,
+        /// The program and its arguments.
+        #[arg(
+            required = true,
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            num_args = 1..,
+            value_name = "PROGRAM [ARGS]"
+        )]
+        command: Vec<OsString>,
+    },
+}
+
+fn main() {
+    let code = match Cli::parse().command {
+        Cmd::Cc { args } => cc::main(&args),
+        Cmd::Options => options::main(),
+        Cmd::Run { options, command } => run::main(options.as_deref(), &command),
+    };
+    std::process::exit(code);
+}

@@ -165,6 +165,48 @@ impl Shadow {
         }
     }
 
+    /// Poisons `[addr, addr + size)` for a program that manages its own memory
+    /// (`kasan_poison_range`, `__asan_poison_memory_region`). A granule can only lose
+    /// a suffix: a region that starts inside a granule keeps that granule's first
+    /// bytes valid; a region that ends inside a granule leaves that granule alone
+    /// (its valid bytes would not be a prefix), as ASan does.
+    pub fn poison_user(&self, addr: usize, size: usize) {
+        let end = addr.saturating_add(size);
+        let mut p = addr;
+        if p & GRANULE_MASK != 0 && p < end {
+            let granule = round_down(p);
+            if end >= granule + GRANULE_SIZE && self.has_metadata(granule) {
+                let keep = (p - granule) as i8;
+                let old = self.load(granule);
+                if old == 0 || old > keep {
+                    self.write_bytes_at(granule, &[keep as u8]);
+                }
+            }
+            p = granule + GRANULE_SIZE;
+        }
+        if p < round_down(end) {
+            self.poison(p, round_down(end) - p, encoding::USER_POISON);
+        }
+    }
+
+    /// Unpoisons `[addr, addr + size)` for a program that manages its own memory: the
+    /// granules it touches become valid up to its end (ASan's rule).
+    pub fn unpoison_user(&self, addr: usize, size: usize) {
+        let end = addr.saturating_add(size);
+        let begin = round_down(addr);
+        if begin >= end {
+            return;
+        }
+        self.poison(begin, round_down(end) - begin, 0);
+        let tail = end & GRANULE_MASK;
+        if tail != 0 && self.has_metadata(round_down(end)) {
+            let old = self.load(round_down(end));
+            if old < 0 || (old > 0 && (old as usize) < tail) {
+                self.write_bytes_at(round_down(end), &[tail as u8]);
+            }
+        }
+    }
+
     /// Writes raw shadow bytes starting at the shadow of `addr` (which must be covered,
     /// as must `addr + 8 * bytes.len() - 1`); used for the compiler's stack poisoning.
     pub fn write_bytes_at(&self, addr: usize, bytes: &[u8]) {
@@ -388,6 +430,23 @@ mod tests {
                 assert_eq!(s.check(base + off, size), expect, "off {off} size {size}");
             }
         }
+    }
+
+    #[test]
+    fn user_poisoning_keeps_valid_prefixes() {
+        let m = FakeMemory::new(4096);
+        let s = m.shadow();
+        let b = m.base();
+        s.poison_user(b + 4, 20);
+        assert!(s.check(b, 4) && !s.check(b + 4, 1));
+        assert!(!s.check(b + 8, 8));
+        // The region ends at 24, a granule boundary, so [16, 24) is poisoned whole.
+        assert!(!s.check(b + 16, 8));
+        assert!(s.check(b + 24, 8));
+        s.unpoison_user(b + 8, 11);
+        assert!(s.check(b + 8, 11) && !s.check(b + 19, 1));
+        s.poison_user(b + 64, 3);
+        assert!(s.check(b + 64, 8));
     }
 
     #[test]

@@ -1,1 +1,51 @@
-//! kasan-hosted
+//! KASAN's Linux-process platform: the shadow mapped at the compiler's offset, the
+//! heap arena and runtime memory from `mmap`, task and CPU ids, frame-pointer stacks,
+//! report output, and symbolization from the binary's ELF symbols and DWARF.
+//!
+//! [`HostedPlatform`] is the core's [`kasan_core::platform::Platform`] for a process.
+
+pub mod memory;
+pub mod output;
+pub mod symbolize;
+pub mod task;
+
+use kasan_core::platform::{Platform, Symbol, Task};
+
+/// The platform of a Linux process.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct HostedPlatform;
+
+impl Platform for HostedPlatform {
+    fn task(&self) -> Task {
+        task::current()
+    }
+    fn cpu(&self) -> u32 {
+        task::cpu()
+    }
+    fn now_ns(&self) -> u64 {
+        task::now_ns()
+    }
+    fn write(&self, text: &[u8]) {
+        output::write(text);
+    }
+    fn symbolize(&self, pc: usize, is_return: bool, f: &mut dyn FnMut(&Symbol<'_>)) {
+        symbolize::symbolize(pc, is_return, &mut |s: &symbolize::Symbol<'_>| {
+            f(&Symbol {
+                name: s.name,
+                offset: s.offset,
+                size: s.size,
+                file: s.file,
+                line: s.line,
+            })
+        });
+    }
+    fn read_word(&self, addr: usize) -> Option<usize> {
+        memory::read_word(addr)
+    }
+    fn halt(&self, message: &str) -> ! {
+        output::write(b"Kernel panic - not syncing: ");
+        output::write(message.as_bytes());
+        // SAFETY: abort has no preconditions.
+        unsafe { libc::abort() }
+    }
+}

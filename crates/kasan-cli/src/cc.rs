@@ -1,0 +1,834 @@
+//! `kasan cc`: compile and link like `cc`, adding KASAN instrumentation and the runtime.
+//!
+//! ```text
+//! kasan cc [--mode=generic|sw-tags] [--outline|--inline] [--print-flags] [compiler args...]
+//! ```
+//!
+//! Our options come first; parsing stops at the first argument that is not one of them
+//! (or after `--`), and everything from there on goes to the compiler verbatim. The
+//! compiler is `gcc` unless `KASAN_CC` names another (`KASAN_CC=clang-19`).
+//!
+//! The flag lists are built by pure functions ([`parse_args`], [`flags`], [`command_line`])
+//! so the unit tests can pin them down without a compiler; only [`main`] touches the
+//! environment, the file system and processes. `COMPILER-ABI.md` next to this crate lists
+//! the `__asan_*` symbols each flag set makes the compilers emit.
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::child;
+
+/// Where the hosted runtime maps shadow: x86-64 userspace ASan's offset. gcc and clang
+/// default to other values under `kernel-address` (gcc: none for x86-64 userspace, clang:
+/// the kernel's 0xdffffc0000000000), so it is always passed explicitly.
+pub const SHADOW_OFFSET: &str = "0x7fff8000";
+
+/// The call threshold that keeps every check inline: functions with more instrumented
+/// accesses than this switch to outline calls, and no real function has 100000.
+const INLINE_THRESHOLD: u32 = 100_000;
+
+/// What the Rust standard library in `libkasan.a` needs from the system, as printed by
+/// `rustc --print native-static-libs` for a staticlib on x86_64-unknown-linux-gnu.
+pub const NATIVE_LIBS: &[&str] = &[
+    "-lgcc_s",
+    "-lutil",
+    "-lrt",
+    "-lpthread",
+    "-lm",
+    "-ldl",
+    "-lc",
+];
+
+/// The runtime archive's file name inside the library directory.
+pub const RUNTIME_ARCHIVE: &str = "libkasan.a";
+
+/// The instrumentation mode (`--mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Shadow bytes, one per 8-byte granule (`-fsanitize=kernel-address`).
+    Generic,
+    /// Software tag-based mode (`-fsanitize=kernel-hwaddress`); not built yet.
+    SwTags,
+}
+
+/// How the compiler emits shadow checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checks {
+    /// The shadow load and compare are open-coded; only bad accesses call the runtime.
+    Inline,
+    /// Every access calls `__asan_{load,store}N_noabort`: smaller code, slower.
+    Outline,
+}
+
+/// Which compiler driver's flag dialect to speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompilerKind {
+    /// gcc (or g++): `--param asan-*`.
+    Gcc,
+    /// clang (or clang++): `-mllvm -asan-*`.
+    Clang,
+}
+
+/// Our own options, parsed from the front of `kasan cc`'s arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CcOptions {
+    /// `--mode`.
+    pub mode: Mode,
+    /// `--inline` / `--outline`; the last one given wins.
+    pub checks: Checks,
+    /// `--print-flags`: print the flags instead of compiling.
+    pub print_flags: bool,
+    /// `--help`: print our usage instead of compiling.
+    pub help: bool,
+}
+
+impl Default for CcOptions {
+    fn default() -> Self {
+        CcOptions {
+            mode: Mode::Generic,
+            checks: Checks::Inline,
+            print_flags: false,
+            help: false,
+        }
+    }
+}
+
+/// Usage text for `kasan cc --help`.
+pub const USAGE: &str = "\
+Usage: kasan cc [--mode=generic|sw-tags] [--outline|--inline] [--print-flags] [compiler args...]
+
+Compiles and links like cc, adding KASAN instrumentation and the kasan runtime.
+Our options must come first; everything from the first other argument (or after `--`)
+is passed to the compiler verbatim.
+
+Options:
+  --mode=generic   shadow-byte KASAN, -fsanitize=kernel-address (default)
+  --mode=sw-tags   software tag-based KASAN (not built yet)
+  --inline         open-coded shadow checks (default; faster)
+  --outline        a runtime call per access (smaller code)
+  --print-flags    print the CFLAGS= and LDFLAGS= lines to use in other build systems
+  --help           this text (`kasan cc -- --help` asks the compiler instead)
+
+Environment:
+  KASAN_CC           compiler to run (default gcc; e.g. clang-19)
+  KASAN_LIB_DIR      directory holding libkasan.a (default: the kasan binary's directory)
+  KASAN_INCLUDE_DIR  directory holding kasan.h (default: the repository's include/)
+";
+
+/// Splits `kasan cc`'s arguments into our options and the compiler's arguments.
+///
+/// Stops at the first argument that is not ours, so `kasan cc -O2 x.c` passes `-O2 x.c`
+/// through untouched; a `--` ends our options explicitly and is dropped.
+pub fn parse_args(args: &[OsString]) -> Result<(CcOptions, &[OsString]), String> {
+    let mut options = CcOptions::default();
+    let mut i = 0;
+    while i < args.len() {
+        // Non-UTF-8 arguments are never ours (they are file names for the compiler).
+        let Some(arg) = args[i].to_str() else { break };
+        match arg {
+            "--" => {
+                i += 1;
+                break;
+            }
+            "--inline" => options.checks = Checks::Inline,
+            "--outline" => options.checks = Checks::Outline,
+            "--print-flags" => options.print_flags = true,
+            "--help" => options.help = true,
+            "--mode" => {
+                // `--mode generic` is accepted too: a forgotten `=` should not silently
+                // hand `--mode` to the compiler.
+                let value = args
+                    .get(i + 1)
+                    .and_then(|v| v.to_str())
+                    .ok_or("--mode needs a value: generic or sw-tags")?;
+                options.mode = parse_mode(value)?;
+                i += 1;
+            }
+            _ => match arg.strip_prefix("--mode=") {
+                Some(value) => options.mode = parse_mode(value)?,
+                None => break,
+            },
+        }
+        i += 1;
+    }
+    Ok((options, &args[i..]))
+}
+
+fn parse_mode(value: &str) -> Result<Mode, String> {
+    match value {
+        "generic" => Ok(Mode::Generic),
+        "sw-tags" => Ok(Mode::SwTags),
+        other => Err(format!(
+            "unknown mode '{other}': expected generic or sw-tags"
+        )),
+    }
+}
+
+/// The compiler to run: a program, any leading arguments from `KASAN_CC`, and its dialect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compiler {
+    /// Program and leading arguments (`KASAN_CC="ccache clang-19"` gives two words).
+    pub argv: Vec<String>,
+    /// Which flag dialect it speaks.
+    pub kind: CompilerKind,
+}
+
+/// Guesses the dialect from the command's words alone, without running anything.
+///
+/// `None` means the name says nothing (`cc`, `/opt/x/bin/compiler`); the caller then asks
+/// the compiler itself with `--version`.
+pub fn kind_from_name(argv: &[String]) -> Option<CompilerKind> {
+    let names = || {
+        argv.iter().map(|w| {
+            Path::new(w)
+                .file_name()
+                .and_then(OsStr::to_str)
+                .unwrap_or(w)
+        })
+    };
+    // clang first: "clang" can't be mistaken for gcc, but a wrapper directory such as
+    // /usr/lib/gcc-cross/... could be mistaken for gcc.
+    if names().any(|n| n.contains("clang")) {
+        Some(CompilerKind::Clang)
+    } else if names().any(|n| n.contains("gcc") || n.contains("g++")) {
+        Some(CompilerKind::Gcc)
+    } else {
+        None
+    }
+}
+
+/// Reads `KASAN_CC` (default `gcc`) and works out its dialect.
+fn detect_compiler() -> Result<Compiler, String> {
+    let spec = std::env::var("KASAN_CC").unwrap_or_default();
+    // Split on whitespace as make's $(CC) is, so a launcher such as ccache works.
+    let mut argv: Vec<String> = spec.split_whitespace().map(str::to_owned).collect();
+    if argv.is_empty() {
+        argv.push("gcc".to_owned());
+    }
+    let kind = match kind_from_name(&argv) {
+        Some(kind) => kind,
+        None => {
+            // `cc` may be either; the version banner says which. If it cannot even
+            // run, assume gcc and let the real invocation report the failure.
+            let output = Command::new(&argv[0])
+                .args(&argv[1..])
+                .arg("--version")
+                .output();
+            match output {
+                Ok(out) if String::from_utf8_lossy(&out.stdout).contains("clang") => {
+                    CompilerKind::Clang
+                }
+                _ => CompilerKind::Gcc,
+            }
+        }
+    };
+    Ok(Compiler { argv, kind })
+}
+
+/// The flags `kasan cc` adds: for compiling, and (after the user's arguments) for linking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flags {
+    /// Instrumentation, `-I<include>`, `-D__KASAN__=1`.
+    pub compile: Vec<String>,
+    /// The runtime archive, whole, and the system libraries it needs.
+    pub link: Vec<String>,
+}
+
+/// Builds the flags for a compiler dialect and check style. Pure: no I/O.
+pub fn flags(kind: CompilerKind, checks: Checks, include_dir: &str, lib_dir: &str) -> Flags {
+    let threshold = match checks {
+        Checks::Inline => INLINE_THRESHOLD,
+        Checks::Outline => 0,
+    };
+    let mut compile: Vec<String> = vec!["-fsanitize=kernel-address".into()];
+    match kind {
+        CompilerKind::Gcc => {
+            // gcc's kernel-address defaults leave globals, stack and allocas
+            // uninstrumented; turn them on. The one-word `--param=name=value` form
+            // survives build systems (CMake) that de-duplicate repeated flags.
+            compile.push(format!("-fasan-shadow-offset={SHADOW_OFFSET}"));
+            for param in [
+                "asan-globals=1".to_owned(),
+                "asan-stack=1".to_owned(),
+                "asan-instrument-allocas=1".to_owned(),
+                format!("asan-instrumentation-with-call-threshold={threshold}"),
+            ] {
+                compile.push(format!("--param={param}"));
+            }
+        }
+        CompilerKind::Clang => {
+            // clang's defaults are already globals/stack/allocas on, but spelling them
+            // out keeps the build independent of a future default change. The mem
+            // intrinsic prefix turns memcpy/memset/memmove into checked __asan_* calls.
+            for option in [
+                format!("-asan-mapping-offset={SHADOW_OFFSET}"),
+                format!("-asan-instrumentation-with-call-threshold={threshold}"),
+                "-asan-globals=1".to_owned(),
+                "-asan-stack=1".to_owned(),
+                "-asan-instrument-dynamic-allocas=1".to_owned(),
+                "-asan-kernel-mem-intrinsic-prefix=1".to_owned(),
+            ] {
+                compile.push("-mllvm".into());
+                compile.push(option);
+            }
+        }
+    }
+    // The runtime takes alloc/free stacks by walking frame pointers.
+    compile.push("-fno-omit-frame-pointer".into());
+    compile.push(format!("-I{include_dir}"));
+    compile.push("-D__KASAN__=1".into());
+
+    // --whole-archive: the malloc family and the preinit constructor must be linked in
+    // even though the program never names them.
+    let mut link = vec![
+        "-Wl,--whole-archive".to_owned(),
+        format!("{lib_dir}/{RUNTIME_ARCHIVE}"),
+        "-Wl,--no-whole-archive".to_owned(),
+    ];
+    link.extend(NATIVE_LIBS.iter().map(|l| (*l).to_owned()));
+    Flags { compile, link }
+}
+
+/// Whether the compiler will run the linker with these arguments.
+///
+/// Not when it stops earlier (`-c`, `-S`, `-E`, `-M`, `-MM`, `-fsyntax-only`) or only
+/// prints information. Not for `-shared` or `-r` either: the runtime belongs in the
+/// program only; a shared library's `__asan_*` references bind to the program's copy at
+/// load time, whereas a second copy inside the library would mean two heaps and two
+/// owners of one shadow.
+pub fn links(user_args: &[OsString]) -> bool {
+    !user_args.iter().any(|a| {
+        let Some(a) = a.to_str() else { return false };
+        matches!(
+            a,
+            "-c" | "-S"
+                | "-E"
+                | "-M"
+                | "-MM"
+                | "-fsyntax-only"
+                | "-shared"
+                | "-r"
+                | "--version"
+                | "--help"
+                | "-dumpversion"
+                | "-dumpfullversion"
+                | "-dumpmachine"
+        ) || a.starts_with("-print-")
+    })
+}
+
+/// Options taking their value as the next argument, so that value is not an input file.
+/// An option missing here only makes [`has_source_input`] more conservative.
+const OPTIONS_WITH_VALUE: &[&str] = &[
+    "-o",
+    "-x",
+    "-I",
+    "-L",
+    "-l",
+    "-D",
+    "-U",
+    "-MF",
+    "-MT",
+    "-MQ",
+    "-include",
+    "-imacros",
+    "-isystem",
+    "-idirafter",
+    "-iquote",
+    "-isysroot",
+    "-iprefix",
+    "--sysroot",
+    "-target",
+    "--target",
+    "-T",
+    "-u",
+    "-e",
+    "-z",
+    "-Xlinker",
+    "-Xassembler",
+    "-Xpreprocessor",
+    "-Xclang",
+    "-mllvm",
+    "--param",
+];
+
+/// Whether any input may need compiling, as opposed to only linking objects/archives.
+///
+/// Errs towards `true`: a file whose name does not end in an object or library suffix
+/// counts as a source, `-` (stdin) and `-x` too. Used only to leave clang's `-mllvm`
+/// options off a link-only command, where clang warns that they are unused (an error
+/// under `-Werror`); a wrong `true` costs that warning, never an uninstrumented file.
+pub fn has_source_input(user_args: &[OsString]) -> bool {
+    let mut args = user_args.iter();
+    while let Some(arg) = args.next() {
+        let text = arg.to_string_lossy();
+        if text == "-" || text == "-x" || text.starts_with("-x") {
+            return true;
+        }
+        if text.starts_with('-') {
+            if OPTIONS_WITH_VALUE.contains(&text.as_ref()) {
+                args.next();
+            }
+            continue;
+        }
+        let name = Path::new(arg)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let link_input = [".o", ".a", ".so", ".lo", ".obj"]
+            .iter()
+            .any(|s| name.ends_with(s))
+            || name.contains(".so.");
+        if !link_input {
+            return true;
+        }
+    }
+    false
+}
+
+/// The whole command line to run: compiler, our compile flags, the user's arguments,
+/// then the link flags when linking. Pure: no I/O.
+///
+/// Our compile flags go first so a later user flag overrides them (gcc and clang take
+/// the last `--param`, `-f`/`-fno-` or `-mllvm` value); the runtime goes last so the
+/// system libraries it needs follow it.
+pub fn command_line(compiler: &Compiler, flags: &Flags, user_args: &[OsString]) -> Vec<OsString> {
+    let linking = links(user_args);
+    let mut argv: Vec<OsString> = compiler.argv.iter().map(OsString::from).collect();
+    let skip_mllvm =
+        compiler.kind == CompilerKind::Clang && linking && !has_source_input(user_args);
+    let mut compile = flags.compile.iter();
+    while let Some(flag) = compile.next() {
+        if skip_mllvm && flag == "-mllvm" {
+            compile.next();
+            continue;
+        }
+        argv.push(flag.into());
+    }
+    argv.extend(user_args.iter().cloned());
+    if linking {
+        // A user's `-x c` applies to every later file, our archive included: reset it.
+        if user_args
+            .iter()
+            .any(|a| a.to_str().is_some_and(|a| a.starts_with("-x")))
+        {
+            argv.push("-x".into());
+            argv.push("none".into());
+        }
+        argv.extend(flags.link.iter().map(OsString::from));
+    }
+    argv
+}
+
+/// Quotes one word for a POSIX shell, leaving plain flags bare.
+pub fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_@%+=:,./-".contains(&b));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// The two `--print-flags` lines, each flag shell-quoted.
+pub fn print_flags_text(flags: &Flags) -> String {
+    let join = |list: &[String]| {
+        list.iter()
+            .map(|f| shell_quote(f))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    format!(
+        "CFLAGS={}\nLDFLAGS={}\n",
+        join(&flags.compile),
+        join(&flags.link)
+    )
+}
+
+/// The directory holding `kasan.h`: `KASAN_INCLUDE_DIR`, else this repository's
+/// `include/`, fixed at build time (the binary is used from its build tree).
+fn include_dir() -> PathBuf {
+    match std::env::var_os("KASAN_INCLUDE_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../include"),
+    }
+}
+
+/// The directory holding `libkasan.a`: `KASAN_LIB_DIR`, else the directory of the running
+/// `kasan` (cargo puts both in `target/release`). `current_exe` resolves symlinks, so a
+/// link to `kasan` elsewhere on `PATH` still finds its build tree.
+fn lib_dir() -> Result<PathBuf, String> {
+    if let Some(dir) = std::env::var_os("KASAN_LIB_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    let exe = std::env::current_exe()
+        .map_err(|e| format!("cannot find the kasan executable's directory: {e}"))?;
+    exe.parent()
+        .map(Path::to_path_buf)
+        .ok_or_else(|| format!("{} has no parent directory", exe.display()))
+}
+
+/// Removes `.` and `..` components without touching the file system, so the printed
+/// `-I` reads `/work/main/include` rather than `.../crates/kasan-cli/../../include`.
+fn tidy(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir if out.file_name().is_some() => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn utf8(path: &Path, what: &str) -> Result<String, String> {
+    path.to_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("the {what} path {} is not valid UTF-8", path.display()))
+}
+
+/// Runs `kasan cc`; returns the process exit code.
+pub fn main(args: &[OsString]) -> i32 {
+    match run(args) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("kasan cc: {message}");
+            2
+        }
+    }
+}
+
+fn run(args: &[OsString]) -> Result<i32, String> {
+    let (options, user_args) = parse_args(args)?;
+    if options.help {
+        print!("{USAGE}");
+        return Ok(0);
+    }
+    if options.mode == Mode::SwTags {
+        return Err(
+            "--mode=sw-tags is not implemented yet: the tag-based runtime is not \
+                    built; use --mode=generic (the default)"
+                .into(),
+        );
+    }
+    let compiler = detect_compiler()?;
+    // Absolute paths, so `--print-flags` output works from any directory.
+    let absolute = |p: PathBuf| std::path::absolute(&p).map(|a| tidy(&a)).unwrap_or(p);
+    let include = utf8(&absolute(include_dir()), "include directory")?;
+    let lib = absolute(lib_dir()?);
+    let flags = flags(
+        compiler.kind,
+        options.checks,
+        &include,
+        &utf8(&lib, "library")?,
+    );
+
+    if options.print_flags || links(user_args) {
+        let archive = lib.join(RUNTIME_ARCHIVE);
+        if !archive.is_file() {
+            return Err(format!(
+                "the runtime {} does not exist: run `cargo build --release` at the \
+                 repository root first (or set KASAN_LIB_DIR to the directory holding it)",
+                archive.display()
+            ));
+        }
+    }
+    if options.print_flags {
+        print!("{}", print_flags_text(&flags));
+        return Ok(0);
+    }
+
+    let argv = command_line(&compiler, &flags, user_args);
+    let status = Command::new(&argv[0])
+        .args(&argv[1..])
+        .status()
+        .map_err(|e| {
+            format!(
+                "cannot run the compiler '{}': {e} (set KASAN_CC to choose another)",
+                compiler.argv[0]
+            )
+        })?;
+    Ok(child::exit_code(status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(args: &[&str]) -> Vec<OsString> {
+        args.iter().map(OsString::from).collect()
+    }
+
+    fn gcc() -> Compiler {
+        Compiler {
+            argv: vec!["gcc".into()],
+            kind: CompilerKind::Gcc,
+        }
+    }
+
+    fn clang() -> Compiler {
+        Compiler {
+            argv: vec!["clang-19".into()],
+            kind: CompilerKind::Clang,
+        }
+    }
+
+    fn strings(argv: &[OsString]) -> Vec<&str> {
+        argv.iter().map(|a| a.to_str().unwrap()).collect()
+    }
+
+    #[test]
+    fn our_options_stop_at_the_first_foreign_argument() {
+        let args = os(&["-O2", "-g", "x.c", "-o", "x"]);
+        let (opts, rest) = parse_args(&args).unwrap();
+        assert_eq!(opts, CcOptions::default());
+        assert_eq!(rest, &args[..]);
+
+        let args = os(&["--outline", "--mode=generic", "-O2", "--inline", "x.c"]);
+        let (opts, rest) = parse_args(&args).unwrap();
+        assert_eq!(opts.checks, Checks::Outline);
+        assert_eq!(opts.mode, Mode::Generic);
+        // `--inline` after `-O2` belongs to the compiler.
+        assert_eq!(strings(rest), ["-O2", "--inline", "x.c"]);
+    }
+
+    #[test]
+    fn last_check_style_wins_and_mode_takes_both_spellings() {
+        let args = os(&["--outline", "--inline", "--mode", "sw-tags", "x.c"]);
+        let (opts, rest) = parse_args(&args).unwrap();
+        assert_eq!(opts.checks, Checks::Inline);
+        assert_eq!(opts.mode, Mode::SwTags);
+        assert_eq!(strings(rest), ["x.c"]);
+    }
+
+    #[test]
+    fn double_dash_ends_our_options() {
+        let args = os(&["--print-flags", "--", "--help"]);
+        let (opts, rest) = parse_args(&args).unwrap();
+        assert!(opts.print_flags && !opts.help);
+        assert_eq!(strings(rest), ["--help"]);
+    }
+
+    #[test]
+    fn bad_modes_are_errors() {
+        assert!(parse_args(&os(&["--mode=hw-tags", "x.c"]))
+            .unwrap_err()
+            .contains("hw-tags"));
+        assert!(parse_args(&os(&["--mode"])).is_err());
+    }
+
+    #[test]
+    fn gcc_inline_and_outline_flags() {
+        let inline = flags(CompilerKind::Gcc, Checks::Inline, "/r/include", "/r/lib");
+        assert_eq!(
+            inline.compile,
+            [
+                "-fsanitize=kernel-address",
+                "-fasan-shadow-offset=0x7fff8000",
+                "--param=asan-globals=1",
+                "--param=asan-stack=1",
+                "--param=asan-instrument-allocas=1",
+                "--param=asan-instrumentation-with-call-threshold=100000",
+                "-fno-omit-frame-pointer",
+                "-I/r/include",
+                "-D__KASAN__=1",
+            ]
+        );
+        let outline = flags(CompilerKind::Gcc, Checks::Outline, "/r/include", "/r/lib");
+        assert!(outline
+            .compile
+            .contains(&"--param=asan-instrumentation-with-call-threshold=0".to_owned()));
+        assert!(!outline.compile.iter().any(|f| f.contains("=100000")));
+    }
+
+    #[test]
+    fn clang_inline_and_outline_flags() {
+        let inline = flags(CompilerKind::Clang, Checks::Inline, "/r/include", "/r/lib");
+        assert_eq!(
+            inline.compile,
+            [
+                "-fsanitize=kernel-address",
+                "-mllvm",
+                "-asan-mapping-offset=0x7fff8000",
+                "-mllvm",
+                "-asan-instrumentation-with-call-threshold=100000",
+                "-mllvm",
+                "-asan-globals=1",
+                "-mllvm",
+                "-asan-stack=1",
+                "-mllvm",
+                "-asan-instrument-dynamic-allocas=1",
+                "-mllvm",
+                "-asan-kernel-mem-intrinsic-prefix=1",
+                "-fno-omit-frame-pointer",
+                "-I/r/include",
+                "-D__KASAN__=1",
+            ]
+        );
+        let outline = flags(CompilerKind::Clang, Checks::Outline, "/r/include", "/r/lib");
+        assert_eq!(
+            outline.compile[4],
+            "-asan-instrumentation-with-call-threshold=0"
+        );
+        assert!(!outline.compile.iter().any(|f| f.starts_with("--param")));
+    }
+
+    #[test]
+    fn link_flags_whole_archive_then_native_libs() {
+        for kind in [CompilerKind::Gcc, CompilerKind::Clang] {
+            let f = flags(kind, Checks::Inline, "/i", "/r/target/release");
+            assert_eq!(
+                f.link,
+                [
+                    "-Wl,--whole-archive",
+                    "/r/target/release/libkasan.a",
+                    "-Wl,--no-whole-archive",
+                    "-lgcc_s",
+                    "-lutil",
+                    "-lrt",
+                    "-lpthread",
+                    "-lm",
+                    "-ldl",
+                    "-lc",
+                ]
+            );
+            // PIE must work: we never force it off.
+            assert!(!f.link.iter().chain(&f.compile).any(|x| x.contains("pie")));
+        }
+    }
+
+    #[test]
+    fn compile_only_commands_get_no_runtime() {
+        let f = flags(CompilerKind::Gcc, Checks::Inline, "/i", "/l");
+        for stop in ["-c", "-S", "-E", "-M", "-MM", "-fsyntax-only", "-shared"] {
+            let user = os(&["-O2", stop, "x.c"]);
+            let argv = command_line(&gcc(), &f, &user);
+            assert!(!strings(&argv).contains(&"/l/libkasan.a"), "{stop}");
+            // The instrumentation is still there.
+            assert!(strings(&argv).contains(&"-fsanitize=kernel-address"));
+        }
+        // `-MD`/`-MMD` write dependencies as a side effect of a real build.
+        let argv = command_line(&gcc(), &f, &os(&["-MMD", "x.c"]));
+        assert!(strings(&argv).contains(&"/l/libkasan.a"));
+    }
+
+    #[test]
+    fn full_command_line_order() {
+        let f = flags(CompilerKind::Gcc, Checks::Outline, "/i", "/l");
+        let user = os(&["-O2", "-g", "x.c", "-o", "x"]);
+        let argv = command_line(&gcc(), &f, &user);
+        let s = strings(&argv);
+        assert_eq!(s[0], "gcc");
+        assert_eq!(&s[1..1 + f.compile.len()], f.compile.as_slice());
+        let user_at = 1 + f.compile.len();
+        assert_eq!(&s[user_at..user_at + 5], ["-O2", "-g", "x.c", "-o", "x"]);
+        assert_eq!(&s[user_at + 5..], f.link.as_slice());
+    }
+
+    #[test]
+    fn language_override_is_reset_before_the_archive() {
+        let f = flags(CompilerKind::Gcc, Checks::Inline, "/i", "/l");
+        let argv = command_line(&gcc(), &f, &os(&["-x", "c", "prog", "-o", "p"]));
+        let s = strings(&argv);
+        let at = s.iter().position(|a| *a == "/l/libkasan.a").unwrap();
+        assert_eq!(&s[at - 3..at], ["-x", "none", "-Wl,--whole-archive"]);
+        let argv = command_line(&gcc(), &f, &os(&["x.c"]));
+        assert!(!strings(&argv).contains(&"none"));
+    }
+
+    #[test]
+    fn clang_link_only_drops_mllvm_options() {
+        let f = flags(CompilerKind::Clang, Checks::Inline, "/i", "/l");
+        let link_only = command_line(&clang(), &f, &os(&["a.o", "lib/b.a", "-o", "prog"]));
+        let s = strings(&link_only);
+        assert!(!s.iter().any(|a| *a == "-mllvm" || a.starts_with("-asan-")));
+        assert!(s.contains(&"-fsanitize=kernel-address"));
+        assert!(s.contains(&"/l/libkasan.a"));
+
+        // With a source, or when unsure, they stay.
+        for user in [
+            &["x.c", "-o", "prog"][..],
+            &["a.o", "weird_source_name"],
+            &["-x", "c", "-"],
+        ] {
+            let argv = command_line(&clang(), &f, &os(user));
+            assert!(strings(&argv).contains(&"-mllvm"), "{user:?}");
+        }
+        // gcc never warns about unused --param, so it always gets everything (its LTO
+        // link step reads them too).
+        let g = flags(CompilerKind::Gcc, Checks::Inline, "/i", "/l");
+        let argv = command_line(&gcc(), &g, &os(&["a.o", "-o", "prog"]));
+        assert!(strings(&argv).contains(&"--param=asan-stack=1"));
+    }
+
+    #[test]
+    fn source_detection_skips_option_values() {
+        assert!(!has_source_input(&os(&[
+            "-o",
+            "prog",
+            "-L",
+            "dir",
+            "-l",
+            "m",
+            "a.o",
+            "libx.so.1"
+        ])));
+        assert!(has_source_input(&os(&["-o", "prog", "main.c"])));
+        assert!(has_source_input(&os(&["-xc", "a.o"])));
+    }
+
+    #[test]
+    fn compiler_dialect_from_name() {
+        let k = |words: &[&str]| {
+            kind_from_name(&words.iter().map(|w| w.to_string()).collect::<Vec<_>>())
+        };
+        assert_eq!(k(&["clang-19"]), Some(CompilerKind::Clang));
+        assert_eq!(k(&["/usr/bin/clang++-19"]), Some(CompilerKind::Clang));
+        assert_eq!(k(&["ccache", "clang-19"]), Some(CompilerKind::Clang));
+        assert_eq!(k(&["gcc"]), Some(CompilerKind::Gcc));
+        assert_eq!(k(&["x86_64-linux-gnu-g++-12"]), Some(CompilerKind::Gcc));
+        assert_eq!(k(&["cc"]), None);
+    }
+
+    #[test]
+    fn print_flags_lines_are_shell_quoted() {
+        let f = flags(CompilerKind::Gcc, Checks::Inline, "/my dir/include", "/l");
+        let text = print_flags_text(&f);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].starts_with(
+            "CFLAGS=-fsanitize=kernel-address -fasan-shadow-offset=0x7fff8000 --param=asan-globals=1"
+        ));
+        assert!(lines[0].ends_with(" '-I/my dir/include' -D__KASAN__=1"));
+        assert_eq!(
+            lines[1],
+            "LDFLAGS=-Wl,--whole-archive /l/libkasan.a -Wl,--no-whole-archive \
+             -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc"
+        );
+    }
+
+    #[test]
+    fn shell_quoting() {
+        assert_eq!(shell_quote("-Wl,--whole-archive"), "-Wl,--whole-archive");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("$HOME"), "'$HOME'");
+    }
+
+    #[test]
+    fn tidy_removes_dot_dot() {
+        assert_eq!(
+            tidy(Path::new("/w/main/crates/kasan-cli/../../include")),
+            Path::new("/w/main/include")
+        );
+        assert_eq!(tidy(Path::new("../x/./y")), Path::new("../x/y"));
+    }
+}

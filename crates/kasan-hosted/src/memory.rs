@@ -1,0 +1,225 @@
+//! Memory from the kernel for the hosted runtime: the shadow reservation at the
+//! compiler's x86-64 offset, the heap arena, depot pools, page discard, and the
+//! runtime's own allocator (the Rust global allocator of the library), which never
+//! touches the sanitized heap.
+//!
+//! ```text
+//!  0x0000_0000_0000 .. 0x0000_7fff_8000   low memory      (covered)
+//!  0x0000_7fff_8000 .. 0x1000_7fff_8000   shadow          (MAP_NORESERVE, zero pages until written)
+//!  0x1000_7fff_8000 .. 0x7fff_ffff_ffff   high memory     (covered; PIE, libraries, stacks, heap)
+//! ```
+//!
+//! # Safety
+//!
+//! Raw `mmap`/`munmap`/`madvise` calls live here; each states which range it owns.
+#![allow(unsafe_code)]
+
+use core::alloc::{GlobalAlloc, Layout};
+use core::ptr;
+
+use kasan_core::shadow::{encoding, Shadow};
+use kasan_core::sync::SpinLock;
+
+/// The shadow offset the compilers are told (`-fasan-shadow-offset=0x7fff8000`).
+pub const SHADOW_OFFSET: usize = 0x7fff_8000;
+/// One past the last user-space address on x86-64 (47-bit).
+pub const USER_END: usize = 1 << 47;
+/// First address with shadow: the NULL page has none, so accesses to it are
+/// `null-ptr-deref`.
+pub const COVERED_START: usize = 4096;
+
+/// The shadow of the whole user address space, once [`map_shadow`] has succeeded.
+pub static SHADOW: Shadow = {
+    // SAFETY: every address in [4096, 2^47) has its shadow byte inside
+    // [SHADOW_OFFSET + 512, SHADOW_OFFSET + 2^44), which `map_shadow` maps before any
+    // check runs; the runtime never consults `SHADOW` before that.
+    unsafe { Shadow::new(SHADOW_OFFSET, COVERED_START, USER_END) }
+};
+
+/// Why the shadow could not be mapped.
+#[derive(Debug, Clone, Copy)]
+pub struct MapError {
+    /// `errno` from `mmap`.
+    pub errno: i32,
+}
+
+/// Reserves the shadow range and poisons the shadow of the NULL page, so that inline
+/// checks of NULL-page addresses call the runtime (and get `null-ptr-deref`).
+pub fn map_shadow() -> Result<(), MapError> {
+    let start = SHADOW_OFFSET;
+    let len = (USER_END >> 3) + 4096;
+    // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping: it fails
+    // instead, so this cannot clobber anything of the process's.
+    let p = unsafe {
+        libc::mmap(
+            start as *mut libc::c_void,
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE
+                | libc::MAP_ANONYMOUS
+                | libc::MAP_NORESERVE
+                | libc::MAP_FIXED_NOREPLACE,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED || p as usize != start {
+        let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+        if p != libc::MAP_FAILED {
+            // SAFETY: an old kernel ignored the flag and mapped elsewhere; that
+            // mapping is ours and unused.
+            unsafe { libc::munmap(p, len) };
+        }
+        return Err(MapError { errno });
+    }
+    let null_shadow = SHADOW_OFFSET as *mut u8;
+    // SAFETY: the first 512 shadow bytes (the NULL page's) are inside the mapping made
+    // above.
+    unsafe { ptr::write_bytes(null_shadow, encoding::USER_POISON, 4096 >> 3) };
+    Ok(())
+}
+
+/// Maps `len` bytes of fresh zeroed anonymous memory, reserved lazily.
+pub fn map_anonymous(len: usize) -> Option<usize> {
+    // SAFETY: a new anonymous mapping at an address the kernel chooses overlaps
+    // nothing.
+    let p = unsafe {
+        libc::mmap(
+            ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    (p != libc::MAP_FAILED).then_some(p as usize)
+}
+
+/// Gives the memory of whole pages back to the kernel; they read as zero afterwards.
+pub fn discard(addr: usize, len: usize) {
+    // SAFETY: MADV_DONTNEED on pages of the heap arena that the heap has just freed;
+    // nothing holds references into them.
+    unsafe { libc::madvise(addr as *mut libc::c_void, len, libc::MADV_DONTNEED) };
+}
+
+/// Reads a word at an address that may be unmapped, through the kernel, so that a
+/// bad address is an error rather than a fault.
+pub fn read_word(addr: usize) -> Option<usize> {
+    let mut value = 0usize;
+    let local = libc::iovec {
+        iov_base: (&raw mut value).cast(),
+        iov_len: 8,
+    };
+    let remote = libc::iovec {
+        iov_base: addr as *mut libc::c_void,
+        iov_len: 8,
+    };
+    // SAFETY: the kernel writes at most 8 bytes into `value` and checks `addr` itself.
+    let n = unsafe { libc::process_vm_readv(libc::getpid(), &local, 1, &remote, 1, 0) };
+    (n == 8).then_some(value)
+}
+
+const CLASSES: usize = 12; // 16 B .. 32 KiB
+const CHUNK: usize = 1 << 20;
+
+struct Classes {
+    free: [usize; CLASSES],
+    bump: usize,
+    bump_end: usize,
+}
+
+/// The runtime's own allocator: power-of-two classes carved from 1 MiB `mmap`
+/// chunks, with free lists; bigger blocks are mapped one by one. Used as the Rust
+/// global allocator of the library, so the symbolizer and other runtime data never
+/// come from the program's (interposed) `malloc`.
+#[derive(Debug)]
+pub struct InternalAlloc {
+    state: SpinLock<ClassesCell>,
+}
+
+/// Wrapper so the state can be `Debug`.
+pub struct ClassesCell(Classes);
+
+impl core::fmt::Debug for ClassesCell {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("ClassesCell")
+    }
+}
+
+impl Default for InternalAlloc {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl InternalAlloc {
+    /// An allocator with no memory yet.
+    pub const fn new() -> InternalAlloc {
+        InternalAlloc {
+            state: SpinLock::new(ClassesCell(Classes {
+                free: [0; CLASSES],
+                bump: 0,
+                bump_end: 0,
+            })),
+        }
+    }
+
+    fn class(layout: &Layout) -> Option<usize> {
+        let size = layout
+            .size()
+            .max(layout.align())
+            .max(16)
+            .next_power_of_two();
+        let c = size.trailing_zeros() as usize - 4;
+        (c < CLASSES && layout.align() <= 4096).then_some(c)
+    }
+}
+
+// SAFETY: blocks come from private anonymous mappings; each is handed to one owner
+// until it is returned, and class blocks are aligned to their power-of-two size
+// (chunks are page-aligned and carved at multiples of the block size).
+unsafe impl GlobalAlloc for InternalAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let Some(c) = Self::class(&layout) else {
+            let len = layout.size().next_multiple_of(4096);
+            return match map_anonymous(len) {
+                Some(p) if p % layout.align() == 0 => p as *mut u8,
+                _ => ptr::null_mut(),
+            };
+        };
+        let size = 16usize << c;
+        let mut s = self.state.lock();
+        let s = &mut s.0;
+        if s.free[c] != 0 {
+            let p = s.free[c];
+            // SAFETY: free blocks hold the next link in their first word.
+            s.free[c] = unsafe { *(p as *const usize) };
+            return p as *mut u8;
+        }
+        let start = s.bump.next_multiple_of(size);
+        if start + size > s.bump_end || s.bump == 0 {
+            let Some(chunk) = map_anonymous(CHUNK) else {
+                return ptr::null_mut();
+            };
+            s.bump = chunk + size;
+            s.bump_end = chunk + CHUNK;
+            return chunk as *mut u8;
+        }
+        s.bump = start + size;
+        start as *mut u8
+    }
+
+    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+        let Some(c) = Self::class(&layout) else {
+            // SAFETY: big blocks are whole mappings of this rounded length.
+            unsafe { libc::munmap(p.cast(), layout.size().next_multiple_of(4096)) };
+            return;
+        };
+        let mut s = self.state.lock();
+        // SAFETY: the block is at least 16 bytes and is ours again; its first word
+        // becomes the free-list link.
+        unsafe { *(p as *mut usize) = s.0.free[c] };
+        s.0.free[c] = p as usize;
+    }
+}

@@ -1,0 +1,210 @@
+//! The compiler ABI of generic mode: every `__asan_*` entry point gcc 12 and clang-19
+//! emit for `-fsanitize=kernel-address`, each a one-line forward to the runtime.
+//! The list of exported names is `abi.txt` next to this file (tested against `nm`).
+//!
+//! Entry points take the frame pointer on entry: the first return address above it
+//! is the instrumented code that made the access (`_RET_IP_`), which a report names.
+#![allow(unsafe_code)]
+
+use core::ffi::c_void;
+
+use kasan_core::shadow::{encoding, round_up, GRANULE_SHIFT};
+use kasan_hosted::memory::{SHADOW, SHADOW_OFFSET, USER_END};
+use kasan_hosted::task::{frame_pointer, stack_pointer, stack_top};
+
+use crate::runtime::{check, ensure_init, ready, report_access};
+
+macro_rules! sized_checks {
+    ($($load:ident $store:ident $load_na:ident $store_na:ident $rload:ident $rstore:ident = $n:literal;)*) => {$(
+        /// `void (void *addr)`: check a load of this size (outline instrumentation).
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $load(addr: usize) { check(addr, $n, false, frame_pointer()); }
+        /// `void (void *addr)`: check a store of this size.
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $store(addr: usize) { check(addr, $n, true, frame_pointer()); }
+        /// The `_noabort` alias (recovery is the default, as in the kernel).
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $load_na(addr: usize) { check(addr, $n, false, frame_pointer()); }
+        /// The `_noabort` alias of the store check.
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $store_na(addr: usize) { check(addr, $n, true, frame_pointer()); }
+        /// `void (void *addr)`: the inline check failed on a load; report it.
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $rload(addr: usize) { report_access(addr, $n, false, frame_pointer()); }
+        /// `void (void *addr)`: the inline check failed on a store; report it.
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $rstore(addr: usize) { report_access(addr, $n, true, frame_pointer()); }
+    )*};
+}
+
+sized_checks! {
+    __asan_load1 __asan_store1 __asan_load1_noabort __asan_store1_noabort __asan_report_load1_noabort __asan_report_store1_noabort = 1;
+    __asan_load2 __asan_store2 __asan_load2_noabort __asan_store2_noabort __asan_report_load2_noabort __asan_report_store2_noabort = 2;
+    __asan_load4 __asan_store4 __asan_load4_noabort __asan_store4_noabort __asan_report_load4_noabort __asan_report_store4_noabort = 4;
+    __asan_load8 __asan_store8 __asan_load8_noabort __asan_store8_noabort __asan_report_load8_noabort __asan_report_store8_noabort = 8;
+    __asan_load16 __asan_store16 __asan_load16_noabort __asan_store16_noabort __asan_report_load16_noabort __asan_report_store16_noabort = 16;
+}
+
+/// `void (void *addr, ssize_t size)`: check a load of `size` bytes.
+#[unsafe(no_mangle)]
+pub extern "C" fn __asan_loadN(addr: usize, size: usize) {
+    check(addr, size, false, frame_pointer());
+}
+/// `void (void *addr, ssize_t size)`: check a store of `size` bytes.
+#[unsafe(no_mangle)]
+pub extern "C" fn __asan_storeN(addr: usize, size: usize) {
+    check(addr, size, true, frame_pointer());
+}
+/// The `_noabort` alias of `__asan_loadN`.
+#[unsafe(no_mangle)]
+pub extern "C" fn __asan_loadN_noabort(addr: usize, size: usize) {
+    check(addr, size, false, frame_pointer());
+}
+/// The `_noabort` alias of `__asan_storeN`.
+#[unsafe(no_mangle)]
+pub extern "C" fn __asan_storeN_noabort(addr: usize, size: usize) {
+    check(addr, size, true, frame_pointer());
+}
+/// `void (void *addr, ssize_t size)`: an inline check of an odd-sized load failed.
+#[unsafe(no_mangle)]
+pub extern "C" fn __asan_report_load_n_noabort(addr: usize, size: usize) {
+    report_access(addr, size, false, frame_pointer());
+}
+/// `void (void *addr, ssize_t size)`: an inline check of an odd-sized store failed.
+#[unsafe(no_mangle)]
+pub extern "C" fn __asan_report_store_n_noabort(addr: usize, size: usize) {
+    report_access(addr, size, true, frame_pointer());
+}
+
+/// `struct kasan_global` (ABI v5; 64 bytes on LP64). Layout dictated by the compiler.
+#[repr(C)]
+#[derive(Debug)]
+pub struct Global {
+    beg: usize,
+    size: usize,
+    size_with_redzone: usize,
+    name: *const u8,
+    module_name: *const u8,
+    has_dynamic_init: usize,
+    location: *const c_void,
+    odr_indicator: usize,
+}
+
+const _: () = assert!(core::mem::size_of::<Global>() == 64);
+
+fn globals<'a>(globals: *const Global, n: usize) -> &'a [Global] {
+    if globals.is_null() || n == 0 || n > (1 << 24) {
+        return &[];
+    }
+    // SAFETY: the compiler passes an array of `n` descriptors in the object's data,
+    // alive for the program's life (or until unregistered).
+    unsafe { core::slice::from_raw_parts(globals, n) }
+}
+
+/// `void (struct kasan_global *globals, ssize_t n)`: unpoison each global and poison
+/// its redzone.
+#[unsafe(no_mangle)]
+pub extern "C" fn __asan_register_globals(g: *const Global, n: usize) {
+    ensure_init();
+    for g in globals(g, n) {
+        SHADOW.unpoison(g.beg, g.size);
+        let redzone = g.beg + round_up(g.size);
+        SHADOW.poison(
+            redzone,
+            (g.beg + g.size_with_redzone).saturating_sub(redzone),
+            encoding::GLOBAL_REDZONE,
+        );
+    }
+}
+
+/// `void (struct kasan_global *globals, ssize_t n)`: the module is going away (a
+/// `dlclose`); its memory may be reused, so its shadow is cleared.
+#[unsafe(no_mangle)]
+pub extern "C" fn __asan_unregister_globals(g: *const Global, n: usize) {
+    if !ready() {
+        return;
+    }
+    for g in globals(g, n) {
+        SHADOW.poison(g.beg, g.size_with_redzone, 0);
+    }
+}
+
+/// C++ dynamic initialisation order checking is not part of KASAN: accepted, no-op.
+#[unsafe(no_mangle)]
+pub extern "C" fn __asan_before_dynamic_init(_module_name: *const u8) {}
+
+/// See `__asan_before_dynamic_init`.
+#[unsafe(no_mangle)]
+pub extern "C" fn __asan_after_dynamic_init() {}
+
+/// `void (void)`: called before a call that does not return (`longjmp`, `exit`,
+/// a throw). Frames between here and wherever control lands keep their redzones, so
+/// the current thread's stack above here is unpoisoned, as ASan does.
+#[unsafe(no_mangle)]
+pub extern "C" fn __asan_handle_no_return() {
+    if !ready() {
+        return;
+    }
+    let low = stack_pointer() & !4095;
+    let top = stack_top();
+    if top > low && top - low < (256 << 20) {
+        SHADOW.poison(low, top - low, 0);
+    }
+}
+
+/// `void (void *addr, ssize_t size)`: poison the redzones around a dynamic alloca
+/// (`addr` is 32-aligned).
+#[unsafe(no_mangle)]
+pub extern "C" fn __asan_alloca_poison(addr: usize, size: usize) {
+    let rz = encoding::ALLOCA_REDZONE_SIZE;
+    let up8 = round_up(size);
+    let up32 = size.next_multiple_of(rz);
+    SHADOW.poison(addr.wrapping_sub(rz), rz, encoding::ALLOCA_LEFT);
+    SHADOW.unpoison(addr, size);
+    SHADOW.poison(addr + up8, up32 - up8 + rz, encoding::ALLOCA_RIGHT);
+}
+
+/// `void (void *stack_top, void *stack_bottom)`: unpoison the allocas of a frame
+/// being left.
+#[unsafe(no_mangle)]
+pub extern "C" fn __asan_allocas_unpoison(top: usize, bottom: usize) {
+    if top != 0 && top <= bottom && bottom - top < (256 << 20) {
+        SHADOW.poison(top, bottom - top, 0);
+    }
+}
+
+macro_rules! set_shadow {
+    ($($name:ident = $value:literal;)*) => {$(
+        /// `void (const void *shadow_addr, ssize_t size)`: fill shadow bytes directly.
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $name(shadow: usize, size: usize) {
+            let end = SHADOW_OFFSET + (USER_END >> GRANULE_SHIFT);
+            if shadow >= SHADOW_OFFSET && shadow.saturating_add(size) <= end {
+                SHADOW.poison(SHADOW.shadow_to_mem(shadow), size << GRANULE_SHIFT, $value);
+            }
+        }
+    )*};
+}
+
+set_shadow! {
+    __asan_set_shadow_00 = 0x00;
+    __asan_set_shadow_f1 = 0xf1;
+    __asan_set_shadow_f2 = 0xf2;
+    __asan_set_shadow_f3 = 0xf3;
+    __asan_set_shadow_f5 = 0xf5;
+    __asan_set_shadow_f8 = 0xf8;
+}
+
+/// `void __asan_poison_memory_region(void const volatile *addr, size_t size)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn __asan_poison_memory_region(addr: usize, size: usize) {
+    ensure_init();
+    SHADOW.poison_user(addr, size);
+}
+
+/// `void __asan_unpoison_memory_region(void const volatile *addr, size_t size)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn __asan_unpoison_memory_region(addr: usize, size: usize) {
+    ensure_init();
+    SHADOW.unpoison_user(addr, size);
+}

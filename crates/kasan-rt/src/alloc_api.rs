@@ -1,0 +1,392 @@
+//! The allocation entry points: the C malloc family (interposed, so libc and the
+//! program share one heap) and the kernel-style API of `include/kasan.h`, all served
+//! by the kasan-slab heap with alloc/free tracks.
+//!
+//! Bad frees never reach the heap's structures: they are reported (`invalid-free`,
+//! `double-free`) and ignored, and the program goes on.
+#![allow(unsafe_code)]
+
+use core::ffi::c_void;
+use core::ptr;
+
+use kasan_core::shadow::encoding;
+use kasan_hosted::memory::SHADOW;
+use kasan_hosted::task::frame_pointer;
+use kasan_slab::heap::MIN_ALIGN;
+use kasan_slab::{AllocError, FreeError};
+
+use crate::runtime::{self, ensure_init, enter, track, HEAP};
+
+/// `ZERO_SIZE_PTR`: what `kmalloc(0)` returns.
+const ZERO_SIZE_PTR: usize = 16;
+/// `__GFP_ZERO`.
+const GFP_ZERO: u32 = 0x100;
+const PAGE_SIZE: usize = 4096;
+
+fn set_errno(e: i32) {
+    // SAFETY: __errno_location returns this thread's errno.
+    unsafe { *libc::__errno_location() = e };
+}
+
+/// Allocates for the caller of the entry point whose frame is `fp`.
+#[inline(always)]
+fn alloc(size: usize, align: usize, zero: bool, fp: usize) -> *mut c_void {
+    ensure_init();
+    let t = enter(|| track(fp)).unwrap_or_default();
+    match HEAP.alloc(size, align.max(MIN_ALIGN), zero, &t) {
+        Ok(p) => p as *mut c_void,
+        Err(AllocError::Invalid | AllocError::OutOfMemory) => {
+            set_errno(libc::ENOMEM);
+            ptr::null_mut()
+        }
+    }
+}
+
+/// Frees for the caller of the entry point whose frame is `fp`; reports bad frees.
+#[inline(always)]
+fn free_at(p: usize, fp: usize) {
+    ensure_init();
+    let t = enter(|| track(fp)).unwrap_or_default();
+    match HEAP.free(p, &t) {
+        Ok(()) => {}
+        Err(e) => runtime::report_free(p, e == FreeError::Double, fp),
+    }
+}
+
+/// `void *malloc(size_t size)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn malloc(size: usize) -> *mut c_void {
+    alloc(size, MIN_ALIGN, false, frame_pointer())
+}
+
+/// `void free(void *p)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn free(p: *mut c_void) {
+    if !p.is_null() {
+        free_at(p as usize, frame_pointer());
+    }
+}
+
+/// `void *calloc(size_t n, size_t size)`: NULL with ENOMEM on overflow.
+#[unsafe(no_mangle)]
+pub extern "C" fn calloc(n: usize, size: usize) -> *mut c_void {
+    match n.checked_mul(size) {
+        Some(total) => alloc(total, MIN_ALIGN, true, frame_pointer()),
+        None => {
+            set_errno(libc::ENOMEM);
+            ptr::null_mut()
+        }
+    }
+}
+
+/// `void *realloc(void *p, size_t size)`: always moves (so stale pointers to the old
+/// block are caught), copies the smaller size, frees the old block.
+#[unsafe(no_mangle)]
+pub extern "C" fn realloc(p: *mut c_void, size: usize) -> *mut c_void {
+    let fp = frame_pointer();
+    if p.is_null() {
+        return alloc(size, MIN_ALIGN, false, fp);
+    }
+    ensure_init();
+    let Some(old) = HEAP.usable_size(p as usize) else {
+        // Not a live object: report as a free would, and fail the call.
+        free_at(p as usize, fp);
+        return ptr::null_mut();
+    };
+    if size == 0 {
+        free_at(p as usize, fp);
+        return ptr::null_mut();
+    }
+    let new = alloc(size, MIN_ALIGN, false, fp);
+    if !new.is_null() {
+        HEAP.copy(new as usize, p as usize, old.min(size));
+        free_at(p as usize, fp);
+    }
+    new
+}
+
+/// `int posix_memalign(void **out, size_t align, size_t size)`.
+///
+/// # Safety
+///
+/// `out` must be writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn posix_memalign(out: *mut *mut c_void, align: usize, size: usize) -> i32 {
+    if !align.is_power_of_two() || align % core::mem::size_of::<usize>() != 0 {
+        return libc::EINVAL;
+    }
+    let p = alloc(size, align, false, frame_pointer());
+    if p.is_null() {
+        return libc::ENOMEM;
+    }
+    // SAFETY: the caller promises `out` is writable.
+    unsafe { *out = p };
+    0
+}
+
+/// `void *aligned_alloc(size_t align, size_t size)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn aligned_alloc(align: usize, size: usize) -> *mut c_void {
+    if !align.is_power_of_two() {
+        set_errno(libc::EINVAL);
+        return ptr::null_mut();
+    }
+    alloc(size, align, false, frame_pointer())
+}
+
+/// `void *memalign(size_t align, size_t size)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn memalign(align: usize, size: usize) -> *mut c_void {
+    if !align.is_power_of_two() {
+        set_errno(libc::EINVAL);
+        return ptr::null_mut();
+    }
+    alloc(size, align, false, frame_pointer())
+}
+
+/// `void *valloc(size_t size)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn valloc(size: usize) -> *mut c_void {
+    alloc(size, PAGE_SIZE, false, frame_pointer())
+}
+
+/// `void *pvalloc(size_t size)`: page-aligned, size rounded up to pages.
+#[unsafe(no_mangle)]
+pub extern "C" fn pvalloc(size: usize) -> *mut c_void {
+    match size.checked_next_multiple_of(PAGE_SIZE) {
+        Some(s) => alloc(s.max(PAGE_SIZE), PAGE_SIZE, false, frame_pointer()),
+        None => {
+            set_errno(libc::ENOMEM);
+            ptr::null_mut()
+        }
+    }
+}
+
+/// `size_t malloc_usable_size(void *p)`: the size asked for (never the redzone).
+#[unsafe(no_mangle)]
+pub extern "C" fn malloc_usable_size(p: *mut c_void) -> usize {
+    if p.is_null() {
+        return 0;
+    }
+    ensure_init();
+    HEAP.usable_size(p as usize).unwrap_or(0)
+}
+
+/// `void *kmalloc(size_t size, gfp_t flags)`: `ZERO_SIZE_PTR` for size 0.
+#[unsafe(no_mangle)]
+pub extern "C" fn kmalloc(size: usize, flags: u32) -> *mut c_void {
+    if size == 0 {
+        return ZERO_SIZE_PTR as *mut c_void;
+    }
+    alloc(size, MIN_ALIGN, flags & GFP_ZERO != 0, frame_pointer())
+}
+
+/// `void *kzalloc(size_t size, gfp_t flags)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn kzalloc(size: usize, _flags: u32) -> *mut c_void {
+    if size == 0 {
+        return ZERO_SIZE_PTR as *mut c_void;
+    }
+    alloc(size, MIN_ALIGN, true, frame_pointer())
+}
+
+/// `void *kmalloc_array(size_t n, size_t size, gfp_t flags)`: NULL on overflow.
+#[unsafe(no_mangle)]
+pub extern "C" fn kmalloc_array(n: usize, size: usize, flags: u32) -> *mut c_void {
+    match n.checked_mul(size) {
+        Some(0) => ZERO_SIZE_PTR as *mut c_void,
+        Some(total) => alloc(total, MIN_ALIGN, flags & GFP_ZERO != 0, frame_pointer()),
+        None => ptr::null_mut(),
+    }
+}
+
+/// `void *kcalloc(size_t n, size_t size, gfp_t flags)`: zeroed; NULL on overflow.
+#[unsafe(no_mangle)]
+pub extern "C" fn kcalloc(n: usize, size: usize, _flags: u32) -> *mut c_void {
+    match n.checked_mul(size) {
+        Some(0) => ZERO_SIZE_PTR as *mut c_void,
+        Some(total) => alloc(total, MIN_ALIGN, true, frame_pointer()),
+        None => ptr::null_mut(),
+    }
+}
+
+fn is_zero_or_null(p: usize) -> bool {
+    p <= ZERO_SIZE_PTR
+}
+
+/// Linux's `kasan_check_byte`: a one-byte read check of a pointer handed to an API
+/// (`ksize`, `krealloc`), reported against the API's caller.
+fn check_byte(p: usize, fp: usize) -> bool {
+    runtime::check(p, 1, false, fp)
+}
+
+/// `void kfree(const void *p)`: NULL and `ZERO_SIZE_PTR` are ignored.
+#[unsafe(no_mangle)]
+pub extern "C" fn kfree(p: *const c_void) {
+    if !is_zero_or_null(p as usize) {
+        free_at(p as usize, frame_pointer());
+    }
+}
+
+/// `size_t ksize(const void *p)`: the cache's object size; reports (and returns 0)
+/// for a pointer whose first byte is not accessible. Does not unpoison.
+#[unsafe(no_mangle)]
+pub extern "C" fn ksize(p: *const c_void) -> usize {
+    let fp = frame_pointer();
+    if is_zero_or_null(p as usize) {
+        return 0;
+    }
+    ensure_init();
+    if !check_byte(p as usize, fp) {
+        return 0;
+    }
+    HEAP.ksize(p as usize).unwrap_or(0)
+}
+
+/// `void *krealloc(const void *p, size_t size, gfp_t flags)`: a freed `p` is
+/// reported and NULL returned; size 0 frees and returns `ZERO_SIZE_PTR`.
+#[unsafe(no_mangle)]
+pub extern "C" fn krealloc(p: *const c_void, size: usize, flags: u32) -> *mut c_void {
+    let fp = frame_pointer();
+    let p = p as usize;
+    if is_zero_or_null(p) {
+        return if size == 0 {
+            ZERO_SIZE_PTR as *mut c_void
+        } else {
+            alloc(size, MIN_ALIGN, flags & GFP_ZERO != 0, fp)
+        };
+    }
+    ensure_init();
+    if !check_byte(p, fp) {
+        return ptr::null_mut();
+    }
+    if size == 0 {
+        free_at(p, fp);
+        return ZERO_SIZE_PTR as *mut c_void;
+    }
+    let Some(old) = HEAP.usable_size(p) else {
+        free_at(p, fp);
+        return ptr::null_mut();
+    };
+    let new = alloc(size, MIN_ALIGN, flags & GFP_ZERO != 0, fp);
+    if !new.is_null() {
+        HEAP.copy(new as usize, p, old.min(size));
+        free_at(p, fp);
+    }
+    new
+}
+
+/// `void kfree_sensitive(const void *p)`: zero the whole object, then free it.
+#[unsafe(no_mangle)]
+pub extern "C" fn kfree_sensitive(p: *const c_void) {
+    let fp = frame_pointer();
+    let p = p as usize;
+    if is_zero_or_null(p) {
+        return;
+    }
+    ensure_init();
+    if !check_byte(p, fp) {
+        return;
+    }
+    if let Some(n) = HEAP.usable_size(p) {
+        // SAFETY: `p` is a live object of `n` usable bytes.
+        unsafe { ptr::write_bytes(p as *mut u8, 0, n) };
+    }
+    free_at(p, fp);
+}
+
+/// `unsigned long __get_free_pages(gfp_t flags, unsigned int order)`: page-aligned
+/// and page-backed; freed pages are poisoned as `use-after-free`.
+#[unsafe(no_mangle)]
+pub extern "C" fn __get_free_pages(flags: u32, order: u32) -> usize {
+    if order > 20 {
+        return 0;
+    }
+    alloc(
+        PAGE_SIZE << order,
+        PAGE_SIZE,
+        flags & GFP_ZERO != 0,
+        frame_pointer(),
+    ) as usize
+}
+
+/// `void free_pages(unsigned long addr, unsigned int order)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn free_pages(addr: usize, _order: u32) {
+    if addr != 0 {
+        free_at(addr, frame_pointer());
+    }
+}
+
+/// `void *vmalloc(unsigned long size)`: page-aligned, the tail of the last page
+/// poisoned as `vmalloc-out-of-bounds`.
+#[unsafe(no_mangle)]
+pub extern "C" fn vmalloc(size: usize) -> *mut c_void {
+    vmalloc_at(size, false, frame_pointer())
+}
+
+/// `void *vzalloc(unsigned long size)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn vzalloc(size: usize) -> *mut c_void {
+    vmalloc_at(size, true, frame_pointer())
+}
+
+fn vmalloc_at(size: usize, zero: bool, fp: usize) -> *mut c_void {
+    if size == 0 {
+        return ptr::null_mut();
+    }
+    let p = alloc(size, PAGE_SIZE, zero, fp);
+    if !p.is_null() {
+        let tail = kasan_core::shadow::round_up(p as usize + size);
+        let end = (p as usize + size).next_multiple_of(PAGE_SIZE);
+        SHADOW.poison(tail, end - tail, encoding::VMALLOC_INVALID);
+    }
+    p
+}
+
+/// `void vfree(const void *p)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn vfree(p: *const c_void) {
+    if !p.is_null() {
+        free_at(p as usize, frame_pointer());
+    }
+}
+
+/// `void kasan_record_aux_stack(const void *p)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn kasan_record_aux_stack(p: *const c_void) {
+    ensure_init();
+    runtime::record_aux(p as usize, frame_pointer());
+}
+
+/// `void kasan_disable_current(void)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn kasan_disable_current() {
+    runtime::disable_current();
+}
+
+/// `void kasan_enable_current(void)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn kasan_enable_current() {
+    runtime::enable_current();
+}
+
+/// `void kasan_poison_range(const void *p, size_t size)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn kasan_poison_range(p: *const c_void, size: usize) {
+    ensure_init();
+    SHADOW.poison_user(p as usize, size);
+}
+
+/// `void kasan_unpoison_range(const void *p, size_t size)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn kasan_unpoison_range(p: *const c_void, size: usize) {
+    ensure_init();
+    SHADOW.unpoison_user(p as usize, size);
+}
+
+/// `int kasan_reports_count(void)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn kasan_reports_count() -> i32 {
+    runtime::REPORTER.count() as i32
+}

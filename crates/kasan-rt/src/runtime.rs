@@ -1,0 +1,360 @@
+//! The hosted runtime's state and glue: one-time start-up (shadow, options, heap),
+//! the per-thread "kasan depth" and re-entry guard, stack capture into tracks, and
+//! the paths from a failed check or a bad free to a report.
+#![allow(unsafe_code)]
+
+use core::cell::{Cell, UnsafeCell};
+use core::sync::atomic::{AtomicU8, Ordering};
+
+use kasan_core::config::Config;
+use kasan_core::report::{Bug, Context, Describe, Kind, ObjectInfo, Reporter, Track};
+use kasan_core::stack::{Handle, PoolSource, StackDepot};
+use kasan_hosted::memory::{self, SHADOW};
+use kasan_hosted::{output, task, HostedPlatform};
+use kasan_slab::{Heap, Host};
+
+/// The heap's host services.
+#[derive(Debug)]
+pub struct HostPages;
+
+impl Host for HostPages {
+    fn discard(&self, addr: usize, len: usize) {
+        memory::discard(addr, len);
+    }
+}
+
+/// The depot's pools come straight from `mmap`.
+#[derive(Debug)]
+struct Pools;
+
+impl PoolSource for Pools {
+    fn map_pool(&self, bytes: usize) -> Option<*mut u8> {
+        memory::map_anonymous(bytes).map(|p| p as *mut u8)
+    }
+}
+
+/// The heap every allocation entry point serves from.
+pub static HEAP: Heap<HostPages> = Heap::new(HostPages, SHADOW);
+/// Saved alloc/free stacks.
+pub static DEPOT: StackDepot = StackDepot::new();
+/// The report gate.
+pub static REPORTER: Reporter = Reporter::new();
+
+const UNINIT: u8 = 0;
+const STARTING: u8 = 1;
+const READY: u8 = 2;
+static STATE: AtomicU8 = AtomicU8::new(UNINIT);
+
+/// The configuration, written once by `init` before `STATE` becomes `READY`.
+struct ConfigCell(UnsafeCell<Option<Config>>);
+
+// SAFETY: written only by the one thread that moves `STATE` from UNINIT to STARTING,
+// before it publishes READY with Release; read only after an Acquire load of READY.
+unsafe impl Sync for ConfigCell {}
+
+static CONFIG: ConfigCell = ConfigCell(UnsafeCell::new(None));
+
+std::thread_local! {
+    /// Linux's `current->kasan_depth`: reports are suppressed while non-zero.
+    static DEPTH: Cell<u32> = const { Cell::new(0) };
+    /// Set while this thread runs inside the allocator, so a nested allocation
+    /// (from a libc routine the runtime called) does not take stacks or locks again.
+    static IN_RUNTIME: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether start-up has finished. Before that, checks pass and nothing is poisoned.
+#[inline(always)]
+pub fn ready() -> bool {
+    // Acquire pairs with the Release store at the end of `init`.
+    STATE.load(Ordering::Acquire) == READY
+}
+
+/// The configuration (defaults before start-up).
+pub fn config() -> &'static Config {
+    static DEFAULT: std::sync::OnceLock<Config> = std::sync::OnceLock::new();
+    if ready() {
+        // SAFETY: READY was observed with Acquire, so the write in `init` is visible
+        // and no write follows it.
+        if let Some(c) = unsafe { &*CONFIG.0.get() } {
+            return c;
+        }
+    }
+    DEFAULT.get_or_init(Config::default)
+}
+
+/// Starts the runtime if it has not started; cheap when it has.
+#[inline(always)]
+pub fn ensure_init() {
+    if !ready() {
+        init();
+    }
+}
+
+#[cold]
+fn init() {
+    match STATE.compare_exchange(UNINIT, STARTING, Ordering::Acquire, Ordering::Acquire) {
+        Ok(_) => {}
+        Err(READY) => return,
+        Err(_) => {
+            // Another thread is starting the runtime (or this one, re-entered from
+            // start-up itself): do not wait on ourselves.
+            return;
+        }
+    }
+    if let Err(e) = memory::map_shadow() {
+        let mut buf = [0u8; 200];
+        let msg = format_into(
+            &mut buf,
+            format_args!(
+                "kasan: cannot map shadow memory at [{:#x}, {:#x}): errno {} (is the address space limited, or is something mapped there?)\n",
+                memory::SHADOW_OFFSET,
+                memory::SHADOW_OFFSET + (memory::USER_END >> 3),
+                e.errno
+            ),
+        );
+        output::write_stderr(msg);
+        // SAFETY: _exit has no preconditions; nothing instrumented can run without shadow.
+        unsafe { libc::_exit(1) };
+    }
+    let config = read_options();
+    if let Some(path) = config.log_path() {
+        if let Err(errno) = output::set_log_path(path) {
+            let mut buf = [0u8; 400];
+            let msg = format_into(
+                &mut buf,
+                format_args!("kasan: cannot open kasan.log_path '{path}': errno {errno}; reports go to stderr\n"),
+            );
+            output::write_stderr(msg);
+        }
+    }
+    let arena = [1usize << 40, 1 << 36, 1 << 32]
+        .into_iter()
+        .find_map(|size| memory::map_anonymous(size).map(|base| (base, size)));
+    let Some((base, size)) = arena else {
+        output::write_stderr(b"kasan: cannot map the heap arena\n");
+        // SAFETY: _exit has no preconditions.
+        unsafe { libc::_exit(1) };
+    };
+    // SAFETY: a fresh private anonymous mapping: page-aligned, zeroed, ours alone,
+    // never unmapped, and inside user space, which the shadow covers.
+    unsafe { HEAP.init(base, size) };
+    HEAP.set_quarantine_max(quarantine_size(&config));
+    DEPOT.set_cap(config.stack_depot_size as usize);
+    // SAFETY: we moved STATE to STARTING, so no other thread writes or reads CONFIG
+    // until the Release store below publishes it.
+    unsafe { *CONFIG.0.get() = Some(config) };
+    // SAFETY: registering fork and exit handlers has no preconditions.
+    unsafe {
+        libc::pthread_atfork(None, None, Some(after_fork_child));
+        libc::atexit(at_exit);
+    }
+    // Release pairs with the Acquire in `ready`.
+    STATE.store(READY, Ordering::Release);
+}
+
+extern "C" fn after_fork_child() {
+    task::forget_tid();
+}
+
+extern "C" fn at_exit() {
+    if config().stats {
+        let d = DEPOT.stats();
+        let h = HEAP.stats();
+        let mut buf = [0u8; 300];
+        let msg = format_into(
+            &mut buf,
+            format_args!(
+                "kasan: stats: reports={} depot_stacks={} depot_bytes={} depot_evicted=0 depot_failed={} quarantine_bytes={} heap_pages={} live_objects={}\n",
+                REPORTER.count(),
+                d.stacks,
+                d.bytes,
+                d.failed,
+                h.quarantine_bytes,
+                h.pages,
+                h.live_objects
+            ),
+        );
+        output::write(msg);
+    }
+}
+
+/// Linux sizes the quarantine at 1/32 of RAM; a process gets at most 128 MiB of it.
+fn quarantine_size(config: &Config) -> usize {
+    if let Some(q) = config.quarantine_size {
+        return q as usize;
+    }
+    // SAFETY: sysinfo fills the struct it is given.
+    let ram = unsafe {
+        let mut info: libc::sysinfo = core::mem::zeroed();
+        if libc::sysinfo(&mut info) == 0 {
+            info.totalram as usize * info.mem_unit as usize
+        } else {
+            1 << 30
+        }
+    };
+    (ram / 32).min(128 << 20)
+}
+
+fn read_options() -> Config {
+    // SAFETY: the name is NUL-terminated; getenv returns a pointer into the
+    // environment or NULL, and the environment is not modified during start-up.
+    let raw = unsafe { libc::getenv(c"KASAN_OPTIONS".as_ptr()) };
+    if raw.is_null() {
+        return Config::default();
+    }
+    // SAFETY: getenv returned a NUL-terminated string that outlives start-up.
+    let text = unsafe { core::ffi::CStr::from_ptr(raw) }
+        .to_str()
+        .unwrap_or("");
+    Config::parse(text, |e| {
+        let mut buf = [0u8; 300];
+        let msg = format_into(&mut buf, format_args!("kasan: KASAN_OPTIONS: {e}\n"));
+        output::write_stderr(msg);
+    })
+}
+
+/// Formats into a stack buffer (truncating), for messages that must not allocate.
+pub fn format_into<'a>(buf: &'a mut [u8], args: core::fmt::Arguments<'_>) -> &'a [u8] {
+    struct W<'b> {
+        buf: &'b mut [u8],
+        len: usize,
+    }
+    impl core::fmt::Write for W<'_> {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            let n = s.len().min(self.buf.len() - self.len);
+            self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+            self.len += n;
+            Ok(())
+        }
+    }
+    let mut w = W { buf, len: 0 };
+    let _ = core::fmt::write(&mut w, args);
+    let len = w.len;
+    &w.buf[..len]
+}
+
+/// `kasan_disable_current`.
+pub fn disable_current() {
+    DEPTH.with(|d| d.set(d.get() + 1));
+}
+
+/// `kasan_enable_current`.
+pub fn enable_current() {
+    DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+}
+
+fn suppressed() -> bool {
+    DEPTH.with(|d| d.get() != 0)
+}
+
+/// Runs `f` marked as inside the runtime; returns `None` if already inside (a
+/// nested call from something the runtime itself called).
+pub fn enter<R>(f: impl FnOnce() -> R) -> Option<R> {
+    if IN_RUNTIME.with(|r| r.replace(true)) {
+        return None;
+    }
+    let result = f();
+    IN_RUNTIME.with(|r| r.set(false));
+    Some(result)
+}
+
+/// The allocators and the stack, as the report sees them.
+struct HostedDescribe;
+
+impl Describe for HostedDescribe {
+    fn object(&self, addr: usize) -> Option<ObjectInfo> {
+        HEAP.object(addr)
+    }
+    fn stack_bounds(&self) -> Option<(usize, usize)> {
+        Some((task::stack_pointer(), task::stack_top()))
+    }
+}
+
+fn context() -> Context<'static> {
+    Context {
+        config: config(),
+        shadow: &SHADOW,
+        platform: &HostedPlatform,
+        describe: &HostedDescribe,
+        depot: &DEPOT,
+    }
+}
+
+/// A track for an allocation or free made by the caller of the entry point whose
+/// frame is `fp`.
+#[inline(always)]
+pub fn track(fp: usize) -> Track {
+    let c = config();
+    let mut frames = [0usize; 64];
+    let depth = (c.stack_depth as usize).min(frames.len());
+    let stack = if c.stacktrace {
+        let n = task::save_stack(fp, 0, &mut frames[..depth]);
+        DEPOT.save(&frames[..n], true, &Pools)
+    } else {
+        Handle::NONE
+    };
+    let (cpu, time_ns) = if c.extra_info {
+        (task::cpu(), task::now_ns())
+    } else {
+        (0, 0)
+    };
+    Track {
+        pid: task::tid(),
+        stack,
+        cpu,
+        time_ns,
+    }
+}
+
+/// Saves an aux stack for the object holding `addr` (`kasan_record_aux_stack`).
+pub fn record_aux(addr: usize, fp: usize) {
+    let t = track(fp);
+    HEAP.record_aux(addr, t.stack);
+}
+
+fn report(kind: Kind, addr: usize, size: usize, is_write: bool, fp: usize) -> bool {
+    if !ready() || !config().enabled || (kind == Kind::Access && suppressed()) {
+        return false;
+    }
+    let mut frames = [0usize; 64];
+    let n = task::save_stack(fp, 0, &mut frames);
+    let bug = Bug {
+        kind,
+        addr,
+        size,
+        is_write,
+        trace: &frames[..n],
+    };
+    REPORTER.report(&context(), &bug)
+}
+
+/// A failed access check made by the caller of the entry point whose frame is `fp`;
+/// returns whether a report was printed (Linux's `kasan_report`).
+#[cold]
+#[inline(never)]
+pub fn report_access(addr: usize, size: usize, is_write: bool, fp: usize) -> bool {
+    report(Kind::Access, addr, size, is_write, fp)
+}
+
+/// A bad free (`invalid-free` or `double-free`) by the caller of the entry point
+/// whose frame is `fp`.
+#[cold]
+#[inline(never)]
+pub fn report_free(addr: usize, double: bool, fp: usize) {
+    let kind = if double {
+        Kind::DoubleFree
+    } else {
+        Kind::InvalidFree
+    };
+    report(kind, addr, 0, true, fp);
+}
+
+/// Checks an access of `size` bytes at `addr` made by the caller of the entry
+/// point whose frame is `fp`; returns false if it was bad and reported.
+#[inline(always)]
+pub fn check(addr: usize, size: usize, is_write: bool, fp: usize) -> bool {
+    if !ready() || SHADOW.check(addr, size) {
+        return true;
+    }
+    !report_access(addr, size, is_write, fp)
+}

@@ -1,0 +1,89 @@
+/*
+ * kasan.h - the C API of the kasan runtime (libkasan.a / libkasan.so).
+ *
+ * Linux's names and semantics, so code moved between a kernel and a test harness
+ * compiles as is. Build with `kasan cc`, which puts this directory on the include path
+ * and defines __KASAN__. malloc, free, calloc, realloc, memalign, posix_memalign,
+ * aligned_alloc and malloc_usable_size are served by the same allocator (the generic
+ * kmalloc-* slab caches); they need no declaration here.
+ */
+#ifndef KASAN_H
+#define KASAN_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Allocation flags. Values are Linux's where Linux has a single bit for the meaning;
+ * only __GFP_ZERO changes behaviour here (the memory is zeroed). The others are
+ * accepted and ignored: a hosted process never sleeps for reclaim.
+ */
+typedef unsigned int gfp_t;
+
+#define __GFP_HIGH      0x20u
+#define __GFP_IO        0x40u
+#define __GFP_FS        0x80u
+#define __GFP_ZERO      0x100u
+#define __GFP_RECLAIM   0xc00u  /* __GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM */
+#define __GFP_NOWARN    0x2000u
+
+#define GFP_ATOMIC      (__GFP_HIGH | 0x800u)  /* __GFP_HIGH | __GFP_KSWAPD_RECLAIM */
+#define GFP_KERNEL      (__GFP_RECLAIM | __GFP_IO | __GFP_FS)
+#define GFP_NOWAIT      0x800u                 /* __GFP_KSWAPD_RECLAIM */
+
+/* What kmalloc(0) returns: not NULL, but faults (and is reported) when dereferenced. */
+#define ZERO_SIZE_PTR ((void *)16)
+#define ZERO_OR_NULL_PTR(x) ((unsigned long)(x) <= (unsigned long)ZERO_SIZE_PTR)
+
+/* kmalloc family: the generic slab caches (kmalloc-<size>), as malloc. */
+void  *kmalloc(size_t size, gfp_t flags);
+void  *kzalloc(size_t size, gfp_t flags);
+void  *kcalloc(size_t n, size_t size, gfp_t flags);
+void  *kmalloc_array(size_t n, size_t size, gfp_t flags);
+void  *krealloc(const void *p, size_t new_size, gfp_t flags);
+void   kfree(const void *p);
+void   kfree_sensitive(const void *p);
+size_t ksize(const void *p);
+
+/* Dedicated slab caches. Flag values are Linux's; see the notes on each. */
+#define SLAB_HWCACHE_ALIGN    0x00002000UL  /* align objects to the cache line */
+#define SLAB_TYPESAFE_BY_RCU  0x00080000UL  /* freed objects may be reused as the same type */
+#define SLAB_ACCOUNT          0x04000000UL  /* accepted, no effect (no memory cgroups) */
+
+struct kmem_cache;
+struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsigned int align,
+                                     unsigned long flags, void (*ctor)(void *));
+void  *kmem_cache_alloc(struct kmem_cache *s, gfp_t flags);
+void   kmem_cache_free(struct kmem_cache *s, void *p);
+void   kmem_cache_destroy(struct kmem_cache *s);
+
+/* Page allocator: 2^order contiguous pages, addresses as unsigned long as in Linux. */
+unsigned long __get_free_pages(gfp_t flags, unsigned int order);
+void   free_pages(unsigned long addr, unsigned int order);
+
+/* vmalloc areas: page-granular, checked unless kasan.vmalloc=off. */
+void  *vmalloc(unsigned long size);
+void  *vzalloc(unsigned long size);
+void   vfree(const void *p);
+
+/* Runtime controls. */
+void   kasan_disable_current(void);                   /* nestable: no reports from this thread */
+void   kasan_enable_current(void);
+void   kasan_record_aux_stack(const void *p);         /* "Last potentially related work creation" */
+void   kasan_poison_range(const void *p, size_t size);    /* user-managed memory, e.g. arenas */
+void   kasan_unpoison_range(const void *p, size_t size);
+int    kasan_reports_count(void);                     /* bugs reported so far in this process */
+
+/* The ASan user API, for code that checks __SANITIZE_ADDRESS__ (gcc also defines it under
+ * kernel-address). Same meaning as kasan_poison_range / kasan_unpoison_range. */
+void __asan_poison_memory_region(void const volatile *addr, size_t size);
+void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KASAN_H */
