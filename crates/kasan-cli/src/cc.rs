@@ -28,10 +28,12 @@ pub const SHADOW_OFFSET: &str = "0x7fff8000";
 /// accesses than this switch to outline calls, and no real function has 100000.
 const INLINE_THRESHOLD: u32 = 100_000;
 
-/// What the Rust standard library in `libkasan.a` needs from the system, as printed by
-/// `rustc --print native-static-libs` for a staticlib on x86_64-unknown-linux-gnu.
+/// What the Rust standard library in `libkasan.a` needs from the system: what
+/// `rustc --print native-static-libs` prints for a staticlib on x86_64-unknown-linux-gnu,
+/// except that the unwinder comes from the static `libgcc_eh` rather than `libgcc_s`, so
+/// `-static` programs link too (the runtime never unwinds: it is built `panic=abort`).
 pub const NATIVE_LIBS: &[&str] = &[
-    "-lgcc_s",
+    "-lgcc_eh",
     "-lutil",
     "-lrt",
     "-lpthread",
@@ -690,7 +692,7 @@ mod tests {
                     "-Wl,--whole-archive",
                     "/r/target/release/libkasan.a",
                     "-Wl,--no-whole-archive",
-                    "-lgcc_s",
+                    "-lgcc_eh",
                     "-lutil",
                     "-lrt",
                     "-lpthread",
@@ -810,7 +812,7 @@ mod tests {
         assert_eq!(
             lines[1],
             "LDFLAGS=-Wl,--whole-archive /l/libkasan.a -Wl,--no-whole-archive \
-             -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc"
+             -lgcc_eh -lutil -lrt -lpthread -lm -ldl -lc"
         );
     }
 

@@ -221,6 +221,65 @@ impl Reporter {
     }
 }
 
+impl Reporter {
+    /// Reports a fault of inline-instrumented code on an address without shadow: its
+    /// shadow load hit `shadow_addr`, which is not mapped (Linux's
+    /// `kasan_non_canonical_hook`, printed with the general protection fault it
+    /// explains). Always printed: the task dies next.
+    pub fn report_shadow_fault(&self, ctx: &Context<'_>, shadow_addr: usize, trace: &[usize]) {
+        let addr = ctx.shadow.shadow_to_mem(shadow_addr);
+        let bug_type = if addr < generic::PAGE_SIZE {
+            "null-ptr-deref"
+        } else if addr < ctx.shadow.range().0 {
+            "probably user-memory-access"
+        } else {
+            "maybe wild-memory-access"
+        };
+        let _guard = self.lock.lock();
+        self.count.fetch_add(1, Ordering::Relaxed);
+        let mut out = Out::new(ctx.platform);
+        let task = ctx.platform.task();
+        let ip = trace.first().copied().unwrap_or(0);
+        if ctx.config.format == Format::Json {
+            let _ = write!(
+                out,
+                "{{\"mode\":\"generic\",\"bug_type\":\"{}\",\"access\":\"unknown\",\"size\":{GRANULE_SIZE},\"addr\":\"{addr:#x}\",\"ip\":\"{ip:#x}\",\"task\":{{\"comm\":{},\"pid\":{}}},\"frames\":",
+                bug_type.trim_start_matches("maybe ").trim_start_matches("probably "),
+                Json(task.comm()),
+                task.pid
+            );
+            json_frames(&mut out, ctx, trace);
+            let _ = out.write_str("}\n");
+        } else {
+            let _ = writeln!(
+                out,
+                "general protection fault, probably for non-canonical address {shadow_addr:#x}: 0000 [#1] SMP KASAN"
+            );
+            let _ = writeln!(
+                out,
+                "KASAN: {bug_type} in range [{addr:#018x}-{:#018x}]",
+                addr.wrapping_add(GRANULE_SIZE - 1)
+            );
+            let _ = writeln!(
+                out,
+                "CPU: {} PID: {} Comm: {} Not tainted kasan-{}",
+                ctx.platform.cpu(),
+                task.pid,
+                task.comm(),
+                env!("CARGO_PKG_VERSION")
+            );
+            let _ = out.write_str("RIP: ");
+            write_symbol(&mut out, ctx, ip, false);
+            let _ = out.write_str("\nCall Trace:\n <TASK>\n");
+            for (i, &pc) in trace.iter().enumerate() {
+                write_frame(&mut out, ctx, pc, i > 0);
+            }
+            let _ = out.write_str(" </TASK>\n");
+        }
+        out.flush();
+    }
+}
+
 /// A fixed buffer in front of the console.
 struct Out<'a> {
     platform: &'a dyn Platform,
@@ -1004,6 +1063,36 @@ Memory state around the buggy address:
         ] {
             assert!(text.contains(field), "missing {field} in {text}");
         }
+    }
+
+    #[test]
+    fn shadow_fault_names_the_range() {
+        let mem = FakeMemory::new(64);
+        let shadow = mem.shadow();
+        let depot = StackDepot::new();
+        let heap = Heap {
+            object: 0,
+            freed: false,
+            alloc: Handle::NONE,
+            free: Handle::NONE,
+        };
+        let platform = FakePlatform::default();
+        let config = Config::default();
+        let ctx = Context {
+            config: &config,
+            shadow: &shadow,
+            platform: &platform,
+            describe: &heap,
+            depot: &depot,
+        };
+        let fault = shadow.shadow_addr(0xdead_0000_0000_0000);
+        Reporter::new().report_shadow_fault(&ctx, fault, &[0x1044]);
+        let text = platform.take();
+        assert!(text.contains(
+            "KASAN: maybe wild-memory-access in range [0xdead000000000000-0xdead000000000007]\n"
+        ));
+        assert!(text.starts_with("general protection fault, probably for non-canonical address 0x"));
+        assert!(text.contains("RIP: kmalloc_oob_right+0x44/0x100\n"));
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Checked memory and string functions. The program's calls to `memcpy`, `strlen`,
 //! ... land here (the library defines the C names, so the linker binds them before
 //! libc's); clang's `__asan_mem*` calls too. Each checks the bytes it will touch,
-//! then does the work: the copies through glibc's own `__mem*_chk` entry points
-//! (which do not call back into the interposed names), the string scans here.
+//! then does the work: copies and fills with the string instructions (`rep movsb`,
+//! `rep stosb`, fast on every x86-64 with ERMS), the string scans here. Nothing
+//! calls libc's versions: in a static program those may call back into these.
 //!
 //! As in Linux, when a check of a copy or fill reports a bug, the operation is
 //! skipped and NULL returned, so the bad write never lands.
@@ -17,23 +18,82 @@ use kasan_hosted::task::frame_pointer;
 
 use crate::runtime::{check, ready};
 
-unsafe extern "C" {
-    fn __memcpy_chk(dst: *mut c_void, src: *const c_void, len: usize, dstlen: usize)
-        -> *mut c_void;
-    fn __memmove_chk(
-        dst: *mut c_void,
-        src: *const c_void,
-        len: usize,
-        dstlen: usize,
-    ) -> *mut c_void;
-    fn __memset_chk(dst: *mut c_void, c: c_int, len: usize, dstlen: usize) -> *mut c_void;
+/// Copies `len` bytes forwards.
+///
+/// # Safety
+///
+/// `src..src+len` readable, `dst..dst+len` writable; if they overlap, `dst <= src`.
+#[inline(always)]
+unsafe fn copy_forward(dst: *mut u8, src: *const u8, len: usize) {
+    // SAFETY: forwarded from the caller; the direction flag is clear (ABI).
+    unsafe {
+        core::arch::asm!(
+            "rep movsb",
+            inout("rcx") len => _,
+            inout("rdi") dst => _,
+            inout("rsi") src => _,
+            options(nostack, preserves_flags)
+        )
+    };
 }
 
-/// Hides a length from the optimiser: LLVM folds `__mem*_chk(.., len, len)` back
-/// into a call of `mem*` itself, which here would be this very function.
+/// Copies `len` bytes backwards (for overlapping moves to a higher address).
+///
+/// # Safety
+///
+/// `src..src+len` readable, `dst..dst+len` writable, `len > 0`.
 #[inline(always)]
-fn opaque(len: usize) -> usize {
-    core::hint::black_box(len)
+unsafe fn copy_backward(dst: *mut u8, src: *const u8, len: usize) {
+    // SAFETY: forwarded from the caller; the direction flag is set only around the
+    // copy and cleared again, as the ABI requires at calls and returns.
+    unsafe {
+        core::arch::asm!(
+            "std",
+            "rep movsb",
+            "cld",
+            inout("rcx") len => _,
+            inout("rdi") dst.add(len - 1) => _,
+            inout("rsi") src.add(len - 1) => _,
+            options(nostack)
+        )
+    };
+}
+
+/// Fills `len` bytes with `byte`.
+///
+/// # Safety
+///
+/// `dst..dst+len` writable.
+#[inline(always)]
+unsafe fn fill(dst: *mut u8, byte: u8, len: usize) {
+    // SAFETY: forwarded from the caller; the direction flag is clear (ABI).
+    unsafe {
+        core::arch::asm!(
+            "rep stosb",
+            inout("rcx") len => _,
+            inout("rdi") dst => _,
+            in("al") byte,
+            options(nostack, preserves_flags)
+        )
+    };
+}
+
+/// Moves `len` bytes, overlapping or not.
+///
+/// # Safety
+///
+/// `src..src+len` readable, `dst..dst+len` writable.
+unsafe fn move_bytes(dst: *mut u8, src: *const u8, len: usize) {
+    if len == 0 {
+        return;
+    }
+    if (dst as usize) <= (src as usize) || (dst as usize) >= (src as usize) + len {
+        // SAFETY: forwarded; no harmful overlap in this direction.
+        unsafe { copy_forward(dst, src, len) };
+    } else {
+        // SAFETY: forwarded; `len > 0`.
+        unsafe { copy_backward(dst, src, len) };
+    }
 }
 
 /// Checks a read of `[src, src + len)` and a write of `[dst, dst + len)`.
@@ -47,8 +107,9 @@ fn do_memcpy(dst: *mut c_void, src: *const c_void, len: usize, fp: usize) -> *mu
         return core::ptr::null_mut();
     }
     // SAFETY: the caller promised valid ranges (and they checked out when checks are
-    // on); glibc's checked copy with dstlen == len never fails its own check.
-    unsafe { __memcpy_chk(dst, src, len, opaque(len)) }
+    // on). C's memcpy forbids overlap; a move tolerates it anyway.
+    unsafe { move_bytes(dst.cast(), src.cast(), len) };
+    dst
 }
 
 fn do_memmove(dst: *mut c_void, src: *const c_void, len: usize, fp: usize) -> *mut c_void {
@@ -56,7 +117,8 @@ fn do_memmove(dst: *mut c_void, src: *const c_void, len: usize, fp: usize) -> *m
         return core::ptr::null_mut();
     }
     // SAFETY: as in `do_memcpy`.
-    unsafe { __memmove_chk(dst, src, len, opaque(len)) }
+    unsafe { move_bytes(dst.cast(), src.cast(), len) };
+    dst
 }
 
 fn do_memset(dst: *mut c_void, c: c_int, len: usize, fp: usize) -> *mut c_void {
@@ -64,7 +126,8 @@ fn do_memset(dst: *mut c_void, c: c_int, len: usize, fp: usize) -> *mut c_void {
         return core::ptr::null_mut();
     }
     // SAFETY: as in `do_memcpy`.
-    unsafe { __memset_chk(dst, c, len, opaque(len)) }
+    unsafe { fill(dst.cast(), c as u8, len) };
+    dst
 }
 
 /// `void *memcpy(void *dst, const void *src, size_t len)`.
@@ -182,6 +245,27 @@ pub unsafe extern "C" fn memcmp(a: *const c_void, b: *const c_void, n: usize) ->
     0
 }
 
+/// `int bcmp(const void *a, const void *b, size_t n)`: `memcmp` for equality, which
+/// compilers emit for `memcmp(..) == 0`.
+///
+/// # Safety
+///
+/// As C's `bcmp`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bcmp(a: *const c_void, b: *const c_void, n: usize) -> c_int {
+    let fp = frame_pointer();
+    check(a as usize, n, false, fp);
+    check(b as usize, n, false, fp);
+    let (a, b) = (a as *const u8, b as *const u8);
+    for i in 0..n {
+        // SAFETY: the caller promises `n` readable bytes at each.
+        if unsafe { at(a, i) != at(b, i) } {
+            return 1;
+        }
+    }
+    0
+}
+
 /// `void *memchr(const void *s, int c, size_t n)`: the bytes scanned are checked.
 ///
 /// # Safety
@@ -251,7 +335,7 @@ pub unsafe extern "C" fn strcpy(dst: *mut c_char, src: *const c_char) -> *mut c_
     }
     // SAFETY: checked (or checks are off) and promised by the caller; C forbids
     // overlap, memmove tolerates it anyway.
-    unsafe { __memmove_chk(dst.cast(), src.cast(), n, opaque(n)) };
+    unsafe { move_bytes(dst.cast(), src.cast(), n) };
     dst
 }
 
@@ -275,8 +359,8 @@ pub unsafe extern "C" fn strncpy(dst: *mut c_char, src: *const c_char, n: usize)
     }
     // SAFETY: `len <= n` bytes are readable at `src`, `n` writable at `dst`.
     unsafe {
-        __memmove_chk(dst.cast(), src.cast(), len, opaque(len));
-        __memset_chk(dst.add(len).cast(), 0, n - len, opaque(n - len));
+        move_bytes(dst.cast(), src.cast(), len);
+        fill(dst.add(len).cast(), 0, n - len);
     }
     dst
 }
