@@ -178,6 +178,22 @@ impl Reporter {
         }
     }
 
+    /// Waits for any report in progress and blocks new ones (before `fork`), so a
+    /// child never inherits a half-written report or its locks.
+    pub fn lock_all(&self) {
+        core::mem::forget(self.lock.lock());
+    }
+
+    /// Releases the lock taken by [`Reporter::lock_all`].
+    ///
+    /// # Safety
+    ///
+    /// The caller must hold it through `lock_all`.
+    pub unsafe fn unlock_all(&self) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.lock.force_unlock() };
+    }
+
     /// Bugs reported so far.
     pub fn count(&self) -> usize {
         self.count.load(Ordering::Relaxed)

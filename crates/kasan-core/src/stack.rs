@@ -154,6 +154,21 @@ impl StackDepot {
         self.cap.store(bytes, Ordering::Relaxed);
     }
 
+    /// Takes the insert lock and keeps it (before `fork`).
+    pub fn lock_all(&self) {
+        core::mem::forget(self.alloc.lock());
+    }
+
+    /// Releases the lock taken by [`StackDepot::lock_all`].
+    ///
+    /// # Safety
+    ///
+    /// The caller must hold it through `lock_all`.
+    pub unsafe fn unlock_all(&self) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.alloc.force_unlock() };
+    }
+
     /// Current figures.
     pub fn stats(&self) -> DepotStats {
         DepotStats {

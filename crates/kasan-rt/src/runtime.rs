@@ -145,7 +145,11 @@ fn init() {
     unsafe { *CONFIG.0.get() = Some(config) };
     // SAFETY: registering fork and exit handlers has no preconditions.
     unsafe {
-        libc::pthread_atfork(None, None, Some(after_fork_child));
+        libc::pthread_atfork(
+            Some(before_fork),
+            Some(after_fork_parent),
+            Some(after_fork_child),
+        );
         libc::atexit(at_exit);
     }
     install_fault_handler();
@@ -213,7 +217,30 @@ extern "C" fn on_fault(sig: libc::c_int, _info: *mut libc::siginfo_t, ucontext: 
     };
 }
 
+/// Before `fork`: hold every runtime lock, in nesting order, so that the child
+/// starts with none held by a thread it does not have.
+extern "C" fn before_fork() {
+    REPORTER.lock_all();
+    DEPOT.lock_all();
+    HEAP.lock_all();
+}
+
+fn unlock_after_fork() {
+    // SAFETY: `before_fork` took these locks on this thread (in the child: on the
+    // thread that forked, which is the child's only thread).
+    unsafe {
+        HEAP.unlock_all();
+        DEPOT.unlock_all();
+        REPORTER.unlock_all();
+    }
+}
+
+extern "C" fn after_fork_parent() {
+    unlock_after_fork();
+}
+
 extern "C" fn after_fork_child() {
+    unlock_after_fork();
     task::forget_tid();
 }
 

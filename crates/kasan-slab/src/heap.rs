@@ -233,6 +233,35 @@ impl<H: Host> Heap<H> {
         unsafe { self.arena.init(base, size) };
     }
 
+    /// Takes every lock of the heap and keeps them (before `fork`), in the order the
+    /// heap itself nests them, so the child never inherits a lock held by a thread
+    /// it does not have.
+    pub fn lock_all(&self) {
+        core::mem::forget(self.quarantine.lock());
+        for cache in &self.caches {
+            core::mem::forget(cache.state.lock());
+        }
+        self.arena.lock_all();
+    }
+
+    /// Releases what [`Heap::lock_all`] took (in the parent and in the child after
+    /// `fork`).
+    ///
+    /// # Safety
+    ///
+    /// This thread (or, in a child, the thread that forked) must have called
+    /// [`Heap::lock_all`] and nothing may have released those locks since.
+    pub unsafe fn unlock_all(&self) {
+        // SAFETY: the caller holds every lock through `lock_all`'s forgotten guards.
+        unsafe {
+            self.arena.unlock_all();
+            for cache in &self.caches {
+                cache.state.force_unlock();
+            }
+            self.quarantine.force_unlock();
+        }
+    }
+
     /// Whether `addr` lies in the heap's arena.
     pub fn contains(&self, addr: usize) -> bool {
         self.arena.contains(addr)

@@ -243,6 +243,21 @@ impl Arena {
         self.base.store(base, Ordering::Release);
     }
 
+    /// Takes the arena's lock and keeps it (see `Heap::lock_all`).
+    pub fn lock_all(&self) {
+        core::mem::forget(self.free.lock());
+    }
+
+    /// Releases the lock taken by [`Arena::lock_all`].
+    ///
+    /// # Safety
+    ///
+    /// The caller must hold it through `lock_all`.
+    pub unsafe fn unlock_all(&self) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.free.force_unlock() };
+    }
+
     /// Whether `addr` is inside the arena's run area.
     pub fn contains(&self, addr: usize) -> bool {
         // Acquire: see `init`.
