@@ -78,6 +78,34 @@ pub const fn round_down(x: usize) -> usize {
     x & !GRANULE_MASK
 }
 
+/// Writes `count` bytes of `value` at `at`, a word at a time where aligned.
+///
+/// Not `ptr::write_bytes`: that becomes a call to `memset`, which a hosted runtime
+/// interposes and checks; shadow writes are the runtime's own and must stay cheap.
+///
+/// # Safety
+///
+/// `[at, at + count)` must be writable.
+#[inline]
+pub unsafe fn fill(mut at: usize, value: u8, count: usize) {
+    let end = at + count;
+    let word = u64::from_ne_bytes([value; 8]);
+    // SAFETY (all three loops): every address written is in `[at, end)`, which the
+    // caller promises is writable; word stores are 8-aligned.
+    while at < end && at & 7 != 0 {
+        unsafe { ptr::write_volatile(at as *mut u8, value) };
+        at += 1;
+    }
+    while at + 8 <= end {
+        unsafe { ptr::write_volatile(at as *mut u64, word) };
+        at += 8;
+    }
+    while at < end {
+        unsafe { ptr::write_volatile(at as *mut u8, value) };
+        at += 1;
+    }
+}
+
 /// A generic-mode shadow: where it lives and which memory it covers.
 #[derive(Debug, Clone, Copy)]
 pub struct Shadow {
@@ -147,7 +175,7 @@ impl Shadow {
         let count = (end - begin) >> GRANULE_SHIFT;
         // SAFETY: `[begin, end)` lies inside the covered range, so its `count` shadow
         // bytes starting at `first` are mapped and writable (`Shadow::new`).
-        unsafe { ptr::write_bytes(first as *mut u8, value, count) };
+        unsafe { fill(first, value, count) };
     }
 
     /// Makes `[addr, addr + size)` accessible: whole granules get 0 and a partial last
@@ -214,15 +242,12 @@ impl Shadow {
         if bytes.is_empty() || !self.has_metadata(addr) || !self.has_metadata(last) {
             return;
         }
-        // SAFETY: both ends are covered and the range is contiguous, so all
-        // `bytes.len()` shadow bytes are mapped (`Shadow::new`).
-        unsafe {
-            ptr::copy_nonoverlapping(
-                bytes.as_ptr(),
-                self.shadow_addr(addr) as *mut u8,
-                bytes.len(),
-            )
-        };
+        let first = self.shadow_addr(addr);
+        for (i, &b) in bytes.iter().enumerate() {
+            // SAFETY: both ends are covered and the range is contiguous, so all
+            // `bytes.len()` shadow bytes are mapped (`Shadow::new`).
+            unsafe { ptr::write_volatile((first + i) as *mut u8, b) };
+        }
     }
 
     /// Whether one byte at a covered `addr` is accessible.

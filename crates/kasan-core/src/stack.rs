@@ -131,6 +131,17 @@ fn hash(frames: &[usize]) -> u32 {
     (h ^ (h >> 32)) as u32
 }
 
+/// Frame-by-frame equality. Not `==` on slices: that becomes a call to `bcmp`,
+/// which a hosted runtime interposes and checks.
+fn same_frames(a: &[usize], b: &[usize]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| {
+            // SAFETY: both are references to live words; the volatile read only keeps
+            // the loop from being turned into a library call.
+            unsafe { ptr::read_volatile(x) == ptr::read_volatile(y) }
+        })
+}
+
 impl StackDepot {
     /// An empty depot with the default 128 MiB cap; it maps nothing until first used.
     pub const fn new() -> StackDepot {
@@ -243,7 +254,7 @@ impl StackDepot {
                     *(record.add(8) as *const u32) as usize,
                 )
             };
-            if h == hash_value && len == frames.len() && self.fetch(handle) == frames {
+            if h == hash_value && len == frames.len() && same_frames(self.fetch(handle), frames) {
                 return Some(handle);
             }
             // Acquire: as above.
@@ -363,11 +374,13 @@ impl StackDepot {
 }
 
 /// Walks a frame-pointer chain starting at frame `fp`, storing return addresses into
-/// `out` until the chain leaves `[fp, stack_end)`, stops growing, or `out` is full.
-/// `read` reads one word (the platform decides how safely).
+/// `out` (after skipping the first `skip`) until the chain leaves `[fp, stack_end)`,
+/// stops growing, or `out` is full. `read` reads one word (the platform decides how
+/// safely).
 pub fn walk_frames(
     mut fp: usize,
     stack_end: usize,
+    mut skip: usize,
     out: &mut [usize],
     mut read: impl FnMut(usize) -> Option<usize>,
 ) -> usize {
@@ -379,8 +392,12 @@ pub fn walk_frames(
         if ret == 0 {
             break;
         }
-        out[n] = ret;
-        n += 1;
+        if skip > 0 {
+            skip -= 1;
+        } else {
+            out[n] = ret;
+            n += 1;
+        }
         if next <= fp {
             break;
         }
@@ -490,9 +507,11 @@ mod tests {
             _ => None,
         };
         let mut out = [0; 8];
-        assert_eq!(walk_frames(0x1000, 0x2000, &mut out, mem), 3);
+        assert_eq!(walk_frames(0x1000, 0x2000, 0, &mut out, mem), 3);
         assert_eq!(&out[..3], &[0xaaa, 0xbbb, 0xccc]);
-        assert_eq!(walk_frames(0x1000, 0x1050, &mut out, mem), 2);
-        assert_eq!(walk_frames(0x1001, 0x2000, &mut out, mem), 0);
+        assert_eq!(walk_frames(0x1000, 0x2000, 1, &mut out, mem), 2);
+        assert_eq!(&out[..2], &[0xbbb, 0xccc]);
+        assert_eq!(walk_frames(0x1000, 0x1050, 0, &mut out, mem), 2);
+        assert_eq!(walk_frames(0x1001, 0x2000, 0, &mut out, mem), 0);
     }
 }

@@ -126,14 +126,9 @@ pub fn save_stack(fp: usize, skip: usize, out: &mut [usize]) -> usize {
     if fp < sp || fp >= top {
         return 0;
     }
-    let mut buf = [0usize; kasan_core::stack::MAX_FRAMES + 8];
-    let want = (out.len() + skip).min(buf.len());
-    let n = kasan_core::stack::walk_frames(fp, top, &mut buf[..want], |a| {
+    kasan_core::stack::walk_frames(fp, top, skip, out, |a| {
         // SAFETY: `walk_frames` only reads inside [fp, top), which lies within this
         // thread's stack between the current frame and the stack's top: mapped.
         Some(unsafe { *(a as *const usize) })
-    });
-    let n = n.saturating_sub(skip);
-    out[..n].copy_from_slice(&buf[skip..skip + n]);
-    n
+    })
 }

@@ -373,9 +373,12 @@ fn context() -> Context<'static> {
 #[inline(always)]
 pub fn track(fp: usize) -> Track {
     let c = config();
-    let mut frames = [0usize; 64];
-    let depth = (c.stack_depth as usize).min(frames.len());
     let stack = if c.stacktrace {
+        let mut frames = core::mem::MaybeUninit::<[usize; 64]>::uninit();
+        // SAFETY: every bit pattern is a valid usize, so an uninitialised array of
+        // them may be written through; only the `n` frames the walk stored are read.
+        let frames = unsafe { &mut *frames.as_mut_ptr() };
+        let depth = (c.stack_depth as usize).min(frames.len());
         let n = task::save_stack(fp, 0, &mut frames[..depth]);
         DEPOT.save(&frames[..n], true, &Pools)
     } else {

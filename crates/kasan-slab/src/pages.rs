@@ -361,7 +361,7 @@ impl Arena {
         let start = self.take_pages(pages)?;
         // SAFETY: the run is ours alone and inside the arena; its header area
         // `[start, start + header_size(nobj))` is below `first`, inside the run.
-        unsafe { core::ptr::write_bytes(start as *mut u8, 0, header_size(nobj)) };
+        unsafe { kasan_core::shadow::fill(start, 0, header_size(nobj)) };
         let run = Run { start };
         let h = run.header();
         h.cache.store(cache, Ordering::Relaxed);
