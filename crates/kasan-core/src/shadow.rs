@@ -90,17 +90,18 @@ pub const fn round_down(x: usize) -> usize {
 pub unsafe fn fill(mut at: usize, value: u8, count: usize) {
     let end = at + count;
     let word = u64::from_ne_bytes([value; 8]);
-    // SAFETY (all three loops): every address written is in `[at, end)`, which the
-    // caller promises is writable; word stores are 8-aligned.
     while at < end && at & 7 != 0 {
+        // SAFETY: `at` is in `[at, end)`, which the caller promises is writable.
         unsafe { ptr::write_volatile(at as *mut u8, value) };
         at += 1;
     }
     while at + 8 <= end {
+        // SAFETY: as above; the word is 8-aligned and ends at or before `end`.
         unsafe { ptr::write_volatile(at as *mut u64, word) };
         at += 8;
     }
     while at < end {
+        // SAFETY: as above.
         unsafe { ptr::write_volatile(at as *mut u8, value) };
         at += 1;
     }

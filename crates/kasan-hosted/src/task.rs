@@ -132,3 +132,50 @@ pub fn save_stack(fp: usize, skip: usize, out: &mut [usize]) -> usize {
         Some(unsafe { *(a as *const usize) })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[inline(never)]
+    fn leaf(out: &mut [usize]) -> usize {
+        save_stack(frame_pointer(), 0, out)
+    }
+
+    #[inline(never)]
+    fn middle(out: &mut [usize]) -> usize {
+        let n = leaf(out);
+        core::hint::black_box(n)
+    }
+
+    #[test]
+    fn frame_walk_names_the_callers() {
+        let mut out = [0usize; 16];
+        let n = middle(&mut out);
+        assert!(n >= 2, "walked {n} frames");
+        let mut names = Vec::new();
+        for &pc in &out[..2] {
+            crate::symbolize::symbolize(pc, true, &mut |s| names.push(s.name.to_string()));
+        }
+        assert!(names[0].ends_with("task::tests::middle"), "{names:?}");
+        assert!(
+            names[1].ends_with("frame_walk_names_the_callers"),
+            "{names:?}"
+        );
+        // Skipping drops the innermost frames.
+        let mut skipped = [0usize; 16];
+        let m = save_stack(frame_pointer(), 1, &mut skipped);
+        assert!(m >= 1);
+    }
+
+    #[test]
+    fn tid_and_comm_are_this_threads() {
+        let main_tid = tid();
+        let other = std::thread::spawn(tid).join().unwrap();
+        assert_ne!(main_tid, other);
+        // SAFETY: gettid has no preconditions.
+        assert_eq!(main_tid, unsafe { libc::gettid() } as u32);
+        assert!(!current().comm().is_empty());
+        assert!(stack_top() > stack_pointer());
+    }
+}

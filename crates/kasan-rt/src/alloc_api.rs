@@ -112,7 +112,7 @@ pub extern "C" fn realloc(p: *mut c_void, size: usize) -> *mut c_void {
 /// `out` must be writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn posix_memalign(out: *mut *mut c_void, align: usize, size: usize) -> i32 {
-    if !align.is_power_of_two() || align % core::mem::size_of::<usize>() != 0 {
+    if !align.is_power_of_two() || !align.is_multiple_of(core::mem::size_of::<usize>()) {
         return libc::EINVAL;
     }
     let p = alloc(size, align, false, frame_pointer());
