@@ -134,7 +134,7 @@ pub static OPTIONS: &[OptionSpec] = &[
         kind: Kind::Size,
         default: "",
         modes: "generic",
-        help: "bytes of freed objects held back from reuse (default: 1/32 of RAM, at most 256M)",
+        help: "bytes of freed objects held back from reuse (default: 1/32 of RAM, at most 128M)",
     },
     OptionSpec {
         name: "kasan.vmalloc",

@@ -4,6 +4,7 @@
 //!
 //! [`HostedPlatform`] is the core's [`kasan_core::platform::Platform`] for a process.
 
+pub mod env;
 pub mod fault;
 pub mod memory;
 pub mod output;

@@ -284,19 +284,15 @@ fn quarantine_size(config: &Config) -> usize {
 }
 
 fn read_options() -> Config {
-    // SAFETY: the name is NUL-terminated; getenv returns a pointer into the
-    // environment or NULL, and the environment is not modified during start-up.
-    let raw = unsafe { libc::getenv(c"KASAN_OPTIONS".as_ptr()) };
-    if raw.is_null() {
+    // The options must outlive parsing only long enough to copy what is kept; the
+    // one string kept (the log path) is copied into the config itself.
+    let mut buf = [0u8; 4096];
+    let Some(text) = kasan_hosted::env::initial_var("KASAN_OPTIONS", &mut buf) else {
         return Config::default();
-    }
-    // SAFETY: getenv returned a NUL-terminated string that outlives start-up.
-    let text = unsafe { core::ffi::CStr::from_ptr(raw) }
-        .to_str()
-        .unwrap_or("");
+    };
     Config::parse(text, |e| {
-        let mut buf = [0u8; 300];
-        let msg = format_into(&mut buf, format_args!("kasan: KASAN_OPTIONS: {e}\n"));
+        let mut msg = [0u8; 300];
+        let msg = format_into(&mut msg, format_args!("kasan: KASAN_OPTIONS: {e}\n"));
         output::write_stderr(msg);
     })
 }

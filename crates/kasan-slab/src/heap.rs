@@ -318,8 +318,11 @@ impl<H: Host> Heap<H> {
         } else {
             encoding::SLAB_REDZONE
         };
-        self.shadow.poison(object, object_size, redzone);
+        // One pass over the object's shadow: valid bytes, then the redzone after them.
         self.shadow.unpoison(object, size);
+        let valid = round_up(size);
+        self.shadow
+            .poison(object + valid, object_size.saturating_sub(valid), redzone);
         if zero && size > 0 {
             self.arena.zero(object, size);
         }
@@ -556,9 +559,10 @@ impl<H: Host> Heap<H> {
         let h = run.header();
         let cache_index = h.cache.load(Ordering::Relaxed);
         if cache_index == LARGE {
-            let pages = h.pages.load(Ordering::Relaxed) as usize;
+            // The object's pages are already PAGE_FREE (from `free`); the header
+            // page before them becomes free too.
             self.shadow
-                .poison(run.start(), pages * PAGE_SIZE, encoding::PAGE_FREE);
+                .poison(run.start(), addr - run.start(), encoding::PAGE_FREE);
             self.arena.free_run(run, |a, l| self.host.discard(a, l));
             return;
         }

@@ -187,6 +187,8 @@ struct Free {
 }
 
 const SMALL_RUNS: usize = 64;
+/// Runs this long (256 KiB) or longer give their memory back when freed.
+pub const DISCARD_PAGES: usize = 64;
 
 /// The page arena.
 pub struct Arena {
@@ -379,13 +381,15 @@ impl Arena {
         Some(run)
     }
 
-    /// Returns a run's pages. `discard` is called on the object pages so the host can
-    /// give their memory back (the header page is kept, it is rewritten on reuse).
+    /// Returns a run's pages. A run of [`DISCARD_PAGES`] or more has its object pages
+    /// passed to `discard` so the host can give their memory back; smaller runs keep
+    /// theirs for the next run of that size (returning and faulting them in again on
+    /// every reuse would cost more than the memory is worth).
     pub fn free_run(&self, run: Run, discard: impl FnOnce(usize, usize)) {
         let pages = run.header().pages.load(Ordering::Relaxed) as usize;
         run.header().magic.store(0, Ordering::Relaxed);
         self.set_heads(run.start, pages, 0);
-        if pages > 1 {
+        if pages >= DISCARD_PAGES {
             discard(run.start + PAGE_SIZE, (pages - 1) * PAGE_SIZE);
         }
         self.used_pages.fetch_sub(pages, Ordering::Relaxed);
