@@ -1,0 +1,54 @@
+/*
+ * slab-out-of-bounds, write: one byte past a 13-byte allocation (the README's bug).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "e2e.h"
+
+__attribute__((noinline)) static char *dup_name(const char *name)
+{
+	size_t len = strlen(name);
+	char *copy = malloc(len); /* no room for the NUL */
+
+	KT_ADDR("p", copy);
+	for (size_t i = 0; i < len; i++)
+		copy[i] = name[i];
+	// CHECK: ==================================================================
+	// CHECK-NEXT: BUG: KASAN: slab-out-of-bounds in dup_name+0x
+	// CHECK-NEXT: {^}Write of size 1 at addr {p+13} by task {comm}/{pid}{$}
+	// CHECK: Call Trace:
+	// CHECK-NEXT:  <TASK>
+	// CHECK-NEXT: {^} dup_name+0x{*}/0x{*} {*}slab-oob-write.c:
+	// CHECK-NEXT: {^} main+0x
+	copy[len] = '\0';
+	return copy;
+}
+
+int main(void)
+{
+	char *s = dup_name(opaque_ptr("hello, kasan!"));
+
+	// CHECK: Allocated by task {pid}:
+	// CHECK-NEXT: {^} dup_name+0x
+	// CHECK-NEXT: {^} main+0x
+	// CHECK-NOT: Freed by task
+	// CHECK: The buggy address belongs to the object at {p}
+	// CHECK-NEXT:  which belongs to the cache kmalloc-16 of size 16
+	// CHECK-NEXT: The buggy address is located 0 bytes to the right of
+	// CHECK-NEXT:  allocated 13-byte region [{p}, {p+13})
+	// CHECK-NEXT: {^}{$}
+	// CHECK-NEXT: Memory state around the buggy address:
+	// CHECK-NEXT: {^} {row:p-256}: fc
+	// CHECK-NEXT: {^} {row:p-128}: fc
+	// CHECK-NEXT: {^}>{row:p+13}: 00 05 fc
+	// CHECK-NEXT: {caret:p+13}
+	// CHECK-NEXT: {^} {row:p+128}: fc
+	// CHECK-NEXT: {^} {row:p+256}: fc
+	// CHECK-NEXT: {^}=================================================================={$}
+	KT_MARK("after the report");
+	// CHECK-NEXT: after the report
+	puts(s);
+	free(s);
+	return 0;
+}

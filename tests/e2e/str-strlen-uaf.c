@@ -1,0 +1,53 @@
+/*
+ * strlen of a freed string: slab-use-after-free. How many bytes strlen reads depends
+ * on what the freed memory now holds (the runtime may keep metadata in freed objects,
+ * as Linux does), so the size is not checked.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "e2e.h"
+
+KT_NOINLINE char *alloc_filled(size_t n, int c)
+{
+	char *p = malloc(n);
+
+	memset(p, c, n);
+	return p;
+}
+
+KT_NOINLINE size_t length(const char *s)
+{
+	size_t n = strlen(s);
+
+	kt_barrier();
+	return n;
+}
+
+KT_NOINLINE void release(char *p)
+{
+	free(p);
+	kt_barrier();
+}
+
+int main(void)
+{
+	char *p = alloc_filled(opaque_size(40), 0);
+
+	memcpy(p, "a string that gets freed", 25);
+	KT_ADDR("p", p);
+	release(p);
+	// CHECK: BUG: KASAN: slab-use-after-free in length+0x
+	// CHECK-NEXT: {^}Read of size {*} at addr {p} by task {comm}/{pid}{$}
+	// CHECK: Call Trace:
+	// CHECK-NEXT:  <TASK>
+	// CHECK-NEXT: {^} length+0x
+	// CHECK: {^}Freed by task {pid}:{$}
+	// CHECK-NEXT: {^} release+0x
+	// CHECK: The buggy address belongs to the object at {p}
+	// CHECK-NEXT:  which belongs to the cache kmalloc-64 of size 64
+	// CHECK-NEXT: The buggy address is located 0 bytes inside of
+	// CHECK-NEXT:  freed 64-byte region [{p}, {p+64})
+	size_t n = length(opaque_ptr(p));
+	return n == 12345;
+}
