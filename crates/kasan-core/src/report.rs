@@ -96,8 +96,15 @@ impl fmt::Debug for Name {
 pub enum Backing {
     /// A slot in a slab cache.
     Slab,
-    /// Whole pages (a large kmalloc), of this order.
+    /// Whole pages (a large kmalloc or a page-allocator block), of this order.
     Pages(u32),
+    /// A vmalloc area: the mapping `[start, end)` (its guard page included).
+    Vmalloc {
+        /// First address of the mapping.
+        start: usize,
+        /// One past the last (after the guard page).
+        end: usize,
+    },
 }
 
 /// A heap object an address belongs to.
@@ -504,15 +511,20 @@ fn read_cstr<'b>(ctx: &Context<'_>, addr: usize, buf: &'b mut [u8]) -> &'b str {
     core::str::from_utf8(&buf[..n]).unwrap_or("")
 }
 
-fn parse_num(s: Option<&str>) -> Option<usize> {
-    s?.parse().ok()
-}
-
 /// Prints "This frame has N objects" from a compiler frame description:
-/// `"<count> <offset> <size> <name length> <name[:line]> ..."`.
+/// `"<count> <offset> <size> <name length> <name[:line]> ..."`. The name is taken by
+/// its length, so an unnamed object (length 0, as clang gives a constant `alloca`)
+/// is listed too.
 fn write_frame_objects(out: &mut Out<'_>, descr: &str) {
-    let mut words = descr.split_ascii_whitespace();
-    let Some(count) = parse_num(words.next()) else {
+    fn number(rest: &mut &str) -> Option<usize> {
+        let s = rest.trim_start_matches(' ');
+        let end = s.find(' ').unwrap_or(s.len());
+        let n = s[..end].parse().ok()?;
+        *rest = &s[end..];
+        Some(n)
+    }
+    let mut rest = descr;
+    let Some(count) = number(&mut rest) else {
         return;
     };
     let _ = writeln!(
@@ -521,14 +533,17 @@ fn write_frame_objects(out: &mut Out<'_>, descr: &str) {
         if count == 1 { "object" } else { "objects" }
     );
     for _ in 0..count {
-        let (Some(off), Some(size), Some(_len), Some(name)) = (
-            parse_num(words.next()),
-            parse_num(words.next()),
-            parse_num(words.next()),
-            words.next(),
-        ) else {
+        let (Some(off), Some(size), Some(len)) =
+            (number(&mut rest), number(&mut rest), number(&mut rest))
+        else {
             break;
         };
+        // One space, then exactly `len` bytes of name (`name` or `name:line`).
+        let body = rest.strip_prefix(' ').unwrap_or(rest);
+        let Some(name) = body.get(..len) else {
+            break;
+        };
+        rest = &body[len..];
         let name = name.split(':').next().unwrap_or(name);
         let _ = writeln!(out, " [{off}, {}) '{name}'", off + size);
     }
@@ -556,6 +571,23 @@ fn write_description(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, a: &An
         let size = region_size(ctx, o);
         let (rel, dist) = relation(bug.addr, o.object, size);
         let state = if o.freed { "freed " } else { "allocated " };
+        if let Backing::Vmalloc { start, end } = o.backing {
+            // Linux describes a vmalloc address by its mapping alone.
+            let _ = out.write_str("The buggy address belongs to the virtual mapping at\n");
+            let _ = writeln!(out, " [{}, {}) created by:", Px(start), Px(end));
+            let _ = out.write_str(" ");
+            match o
+                .alloc
+                .and_then(|t| ctx.depot.fetch(t.stack).first().copied())
+            {
+                Some(pc) => write_symbol(out, ctx, pc, true),
+                None => {
+                    let _ = out.write_str("(unknown)");
+                }
+            }
+            let _ = out.write_str("\n\n");
+            return;
+        }
         if let Backing::Slab = o.backing {
             let _ = writeln!(
                 out,
@@ -1109,6 +1141,18 @@ Memory state around the buggy address:
         ));
         assert!(text.starts_with("general protection fault, probably for non-canonical address 0x"));
         assert!(text.contains("RIP: kmalloc_oob_right+0x44/0x100\n"));
+    }
+
+    #[test]
+    fn frame_objects_by_name_length() {
+        let platform = FakePlatform::default();
+        let mut out = Out::new(&platform);
+        write_frame_objects(&mut out, "2 32 10 0  64 40 5 arr:7");
+        out.flush();
+        assert_eq!(
+            platform.take(),
+            "This frame has 2 objects:\n [32, 42) ''\n [64, 104) 'arr'\n\n"
+        );
     }
 
     #[test]

@@ -332,9 +332,10 @@ impl Shadow {
         None
     }
 
-    /// The first address in `[addr, addr + size)` whose granule is not wholly valid,
-    /// stepping a granule at a time from `addr`; `addr` itself if there is none or if
-    /// `addr` has no shadow (Linux's generic `kasan_find_first_bad_addr`).
+    /// The first bad address of an access: stepping a granule at a time from `addr`,
+    /// the first address whose shadow is not 0, which may lie just past the access
+    /// when its last granule is the partial or bad one (Linux's generic
+    /// `kasan_find_first_bad_addr`); `addr` itself if it has no shadow.
     pub fn first_bad_addr(&self, addr: usize, size: usize) -> usize {
         let mut p = addr;
         if !self.has_metadata(p) {
@@ -344,11 +345,7 @@ impl Shadow {
         while p < end && self.has_metadata(p) && self.load(p) == 0 {
             p += GRANULE_SIZE;
         }
-        if p >= end {
-            addr
-        } else {
-            p
-        }
+        p
     }
 
     /// Whether the byte at `addr` is accessible (Linux's `kasan_byte_accessible`): a
@@ -408,8 +405,11 @@ mod tests {
         assert!(s.check(base + 8, 4));
         assert!(!s.check(base + 10, 4));
         assert_eq!(s.first_bad_addr(base + 12, 4), base + 12);
-        assert_eq!(s.first_bad_addr(base, 8), base);
         assert_eq!(s.first_bad_addr(base + 4, 12), base + 12);
+        // A 4-byte load at +6 of an 8-byte object steps past the access into the
+        // redzone granule, as Linux does.
+        s.unpoison(base, 8);
+        assert_eq!(s.first_bad_addr(base + 6, 4), base + 14);
     }
 
     #[test]

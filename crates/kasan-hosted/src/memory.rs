@@ -24,14 +24,15 @@ use kasan_core::sync::SpinLock;
 pub const SHADOW_OFFSET: usize = 0x7fff_8000;
 /// One past the last user-space address on x86-64 (47-bit).
 pub const USER_END: usize = 1 << 47;
-/// First address with shadow: the NULL page has none, so accesses to it are
-/// `null-ptr-deref`.
-pub const COVERED_START: usize = 4096;
+/// First address with shadow: Linux's `mmap_min_addr`, below which nothing can
+/// ever be mapped. Accesses there get no shadow: the first page is
+/// `null-ptr-deref`, the rest `user-memory-access`.
+pub const COVERED_START: usize = 0x10000;
 
 /// The shadow of the whole user address space, once [`map_shadow`] has succeeded.
 pub static SHADOW: Shadow = {
-    // SAFETY: every address in [4096, 2^47) has its shadow byte inside
-    // [SHADOW_OFFSET + 512, SHADOW_OFFSET + 2^44), which `map_shadow` maps before any
+    // SAFETY: every address in [COVERED_START, 2^47) has its shadow byte inside
+    // [SHADOW_OFFSET, SHADOW_OFFSET + 2^44), which `map_shadow` maps before any
     // check runs; the runtime never consults `SHADOW` before that.
     unsafe { Shadow::new(SHADOW_OFFSET, COVERED_START, USER_END) }
 };
@@ -43,8 +44,9 @@ pub struct MapError {
     pub errno: i32,
 }
 
-/// Reserves the shadow range and poisons the shadow of the NULL page, so that inline
-/// checks of NULL-page addresses call the runtime (and get `null-ptr-deref`).
+/// Reserves the shadow range and poisons the shadow of the never-mappable low
+/// addresses, so that inline checks of them call the runtime (and get
+/// `null-ptr-deref` or `user-memory-access`).
 pub fn map_shadow() -> Result<(), MapError> {
     let start = SHADOW_OFFSET;
     let len = (USER_END >> 3) + 4096;
@@ -73,9 +75,15 @@ pub fn map_shadow() -> Result<(), MapError> {
         return Err(MapError { errno });
     }
     let null_shadow = SHADOW_OFFSET as *mut u8;
-    // SAFETY: the first 512 shadow bytes (the NULL page's) are inside the mapping made
-    // above.
-    unsafe { ptr::write_bytes(null_shadow, encoding::USER_POISON, 4096 >> 3) };
+    // SAFETY: the shadow bytes of [0, COVERED_START) are the first ones of the mapping
+    // made above.
+    unsafe {
+        kasan_core::shadow::fill(
+            null_shadow as usize,
+            encoding::USER_POISON,
+            COVERED_START >> 3,
+        )
+    };
     Ok(())
 }
 
@@ -101,6 +109,18 @@ pub fn discard(addr: usize, len: usize) {
     // SAFETY: MADV_DONTNEED on pages of the heap arena that the heap has just freed;
     // nothing holds references into them.
     unsafe { libc::madvise(addr as *mut libc::c_void, len, libc::MADV_DONTNEED) };
+}
+
+/// Makes whole pages of the heap arena inaccessible or accessible again (vmalloc
+/// guard pages).
+pub fn protect(addr: usize, len: usize, accessible: bool) {
+    let prot = if accessible {
+        libc::PROT_READ | libc::PROT_WRITE
+    } else {
+        libc::PROT_NONE
+    };
+    // SAFETY: the heap passes pages of its own arena mapping that hold no object.
+    unsafe { libc::mprotect(addr as *mut libc::c_void, len, prot) };
 }
 
 /// Reads a word at an address that may be unmapped, through the kernel, so that a

@@ -9,11 +9,10 @@
 use core::ffi::c_void;
 use core::ptr;
 
-use kasan_core::shadow::encoding;
 use kasan_hosted::memory::SHADOW;
 use kasan_hosted::task::frame_pointer;
 use kasan_slab::heap::MIN_ALIGN;
-use kasan_slab::{AllocError, FreeError};
+use kasan_slab::{AllocError, FreeError, FreeKind};
 
 use crate::runtime::{self, ensure_init, enter, track, HEAP};
 
@@ -28,12 +27,16 @@ fn set_errno(e: i32) {
     unsafe { *libc::__errno_location() = e };
 }
 
-/// Allocates for the caller of the entry point whose frame is `fp`.
+/// Runs one of the heap's allocation calls for the caller of the entry point whose
+/// frame is `fp`, with its track; NULL (and ENOMEM) on failure.
 #[inline(always)]
-fn alloc(size: usize, align: usize, zero: bool, fp: usize) -> *mut c_void {
+pub(crate) fn alloc_with(
+    fp: usize,
+    f: impl FnOnce(&kasan_core::report::Track) -> Result<usize, AllocError>,
+) -> *mut c_void {
     ensure_init();
     let t = enter(|| track(fp)).unwrap_or_default();
-    match HEAP.alloc(size, align.max(MIN_ALIGN), zero, &t) {
+    match f(&t) {
         Ok(p) => p as *mut c_void,
         Err(AllocError::Invalid | AllocError::OutOfMemory) => {
             set_errno(libc::ENOMEM);
@@ -42,15 +45,28 @@ fn alloc(size: usize, align: usize, zero: bool, fp: usize) -> *mut c_void {
     }
 }
 
-/// Frees for the caller of the entry point whose frame is `fp`; reports bad frees.
+/// Allocates (kmalloc) for the caller of the entry point whose frame is `fp`.
 #[inline(always)]
-fn free_at(p: usize, fp: usize) {
+fn alloc(size: usize, align: usize, zero: bool, fp: usize) -> *mut c_void {
+    alloc_with(fp, |t| HEAP.alloc(size, align.max(MIN_ALIGN), zero, t))
+}
+
+/// Frees through allocator `kind` for the caller of the entry point whose frame is
+/// `fp`; reports bad frees.
+#[inline(always)]
+pub(crate) fn free_kind(p: usize, kind: FreeKind, fp: usize) {
     ensure_init();
     let t = enter(|| track(fp)).unwrap_or_default();
-    match HEAP.free(p, &t) {
+    match HEAP.free(p, kind, &t) {
         Ok(()) => {}
         Err(e) => runtime::report_free(p, e == FreeError::Double, fp),
     }
+}
+
+/// Frees a malloc/kmalloc object for the caller of the entry point whose frame is `fp`.
+#[inline(always)]
+fn free_at(p: usize, fp: usize) {
+    free_kind(p, FreeKind::Kmalloc, fp);
 }
 
 /// `void *malloc(size_t size)`.
@@ -268,6 +284,15 @@ pub extern "C" fn krealloc(p: *const c_void, size: usize, flags: u32) -> *mut c_
         free_at(p, fp);
         return ptr::null_mut();
     };
+    // Within the object's cache size, Linux's krealloc grows or shrinks in place:
+    // the new tail becomes valid or redzone again.
+    if HEAP.resize(p, size) {
+        if flags & GFP_ZERO != 0 && size > old {
+            // SAFETY: `[p + old, p + size)` is inside the live object just resized.
+            unsafe { ptr::write_bytes((p + old) as *mut u8, 0, size - old) };
+        }
+        return p as *mut c_void;
+    }
     let new = alloc(size, MIN_ALIGN, flags & GFP_ZERO != 0, fp);
     if !new.is_null() {
         HEAP.copy(new as usize, p, old.min(size));
@@ -295,60 +320,42 @@ pub extern "C" fn kfree_sensitive(p: *const c_void) {
     free_at(p, fp);
 }
 
-/// `unsigned long __get_free_pages(gfp_t flags, unsigned int order)`: page-aligned
-/// and page-backed; freed pages are poisoned as `use-after-free`.
+/// `unsigned long __get_free_pages(gfp_t flags, unsigned int order)`: `2^order`
+/// page-aligned pages; freed pages are poisoned as `use-after-free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn __get_free_pages(flags: u32, order: u32) -> usize {
-    if order > 20 {
-        return 0;
-    }
-    alloc(
-        PAGE_SIZE << order,
-        PAGE_SIZE,
-        flags & GFP_ZERO != 0,
-        frame_pointer(),
-    ) as usize
+    alloc_with(frame_pointer(), |t| {
+        HEAP.alloc_pages(order, flags & GFP_ZERO != 0, t)
+    }) as usize
 }
 
-/// `void free_pages(unsigned long addr, unsigned int order)`.
+/// `void free_pages(unsigned long addr, unsigned int order)`: a pointer the page
+/// allocator did not hand out with this order is an invalid free.
 #[unsafe(no_mangle)]
-pub extern "C" fn free_pages(addr: usize, _order: u32) {
+pub extern "C" fn free_pages(addr: usize, order: u32) {
     if addr != 0 {
-        free_at(addr, frame_pointer());
+        free_kind(addr, FreeKind::Pages(order), frame_pointer());
     }
 }
 
-/// `void *vmalloc(unsigned long size)`: page-aligned, the tail of the last page
-/// poisoned as `vmalloc-out-of-bounds`.
+/// `void *vmalloc(unsigned long size)`: whole pages and a guard page after them;
+/// the tail of the last page is poisoned as `vmalloc-out-of-bounds`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vmalloc(size: usize) -> *mut c_void {
-    vmalloc_at(size, false, frame_pointer())
+    alloc_with(frame_pointer(), |t| HEAP.alloc_vmalloc(size, false, t))
 }
 
 /// `void *vzalloc(unsigned long size)`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vzalloc(size: usize) -> *mut c_void {
-    vmalloc_at(size, true, frame_pointer())
-}
-
-fn vmalloc_at(size: usize, zero: bool, fp: usize) -> *mut c_void {
-    if size == 0 {
-        return ptr::null_mut();
-    }
-    let p = alloc(size, PAGE_SIZE, zero, fp);
-    if !p.is_null() {
-        let tail = kasan_core::shadow::round_up(p as usize + size);
-        let end = (p as usize + size).next_multiple_of(PAGE_SIZE);
-        SHADOW.poison(tail, end - tail, encoding::VMALLOC_INVALID);
-    }
-    p
+    alloc_with(frame_pointer(), |t| HEAP.alloc_vmalloc(size, true, t))
 }
 
 /// `void vfree(const void *p)`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vfree(p: *const c_void) {
     if !p.is_null() {
-        free_at(p as usize, frame_pointer());
+        free_kind(p as usize, FreeKind::Vmalloc, frame_pointer());
     }
 }
 

@@ -14,6 +14,7 @@
 
 pub mod abi;
 pub mod alloc_api;
+pub mod kernel;
 pub mod runtime;
 pub mod strings;
 

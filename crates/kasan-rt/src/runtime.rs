@@ -21,6 +21,12 @@ impl Host for HostPages {
     fn discard(&self, addr: usize, len: usize) {
         memory::discard(addr, len);
     }
+    fn protect(&self, addr: usize, len: usize, accessible: bool) {
+        memory::protect(addr, len, accessible);
+    }
+    fn cpu(&self) -> usize {
+        task::cpu() as usize
+    }
 }
 
 /// The depot's pools come straight from `mmap`.

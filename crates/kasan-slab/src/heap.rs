@@ -1,30 +1,41 @@
-//! Generic-mode kmalloc over the page arena: Linux's size classes as slab caches with
-//! KASAN's redzones, page-backed large objects, per-object alloc/free tracks, and the
-//! quarantine that delays reuse of freed memory.
+//! Generic-mode allocators over the page arena, all with KASAN's hooks: slab caches
+//! (Linux's kmalloc size classes and caches programs create), page-backed large
+//! kmalloc objects, page-allocator blocks, vmalloc areas with guard pages, mempool
+//! support, per-object alloc/free tracks, and the quarantine.
 //!
-//! Shadow life of a slot (generic mode):
+//! Shadow life of a slab slot (generic mode):
 //!
 //! ```text
-//!  slab created     | SLAB_REDZONE ................................ |
+//!  run created      | SLAB_REDZONE ................................ |
 //!  kmalloc(13)      | 00 05 | SLAB_REDZONE (rest of object + redzone) |
 //!  kfree            | SLAB_FREE (object) | SLAB_REDZONE (redzone)     |
 //!  out of quarantine: unchanged until the slot is handed out again
 //! ```
+//!
+//! Page-backed objects: `| header page (redzone) | object | tail redzone |`, the
+//! tail being `PAGE_REDZONE` (large kmalloc) or `VMALLOC_INVALID` plus an
+//! inaccessible guard page (vmalloc). Freed: `PAGE_FREE` (vmalloc: `VMALLOC_INVALID`).
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use kasan_core::report::{Backing, Describe, Name, ObjectInfo, Track};
 use kasan_core::shadow::{encoding, round_up, Shadow, GRANULE_SIZE};
 use kasan_core::stack::Handle;
-use kasan_core::sync::SpinLock;
 
-use crate::pages::{header_size, Arena, ObjMeta, Run, State, LARGE, PAGE_SIZE};
+use crate::cache::{CacheConfig, CacheSlot, Ctor};
+use crate::pages::{is_page_backed, Arena, ObjMeta, Run, State, LARGE, PAGES, PAGE_SIZE, VMALLOC};
+use crate::quarantine::Quarantine;
 
 /// What the host provides below the heap.
 pub trait Host: Sync {
     /// Gives the memory of `[addr, addr + len)` (whole pages) back; it must read as
     /// zero or keep its contents, either is fine.
     fn discard(&self, addr: usize, len: usize);
+    /// Makes whole pages inaccessible (`false`) or accessible again (`true`): the
+    /// guard pages after vmalloc areas. A host without an MMU may do nothing.
+    fn protect(&self, addr: usize, len: usize, accessible: bool);
+    /// The current CPU (picks the quarantine's per-CPU queue).
+    fn cpu(&self) -> usize;
 }
 
 /// Linux's `optimal_redzone`: the redzone kept after an object of `size` bytes.
@@ -60,17 +71,23 @@ const KMALLOC_NAMES: [&str; 13] = [
     "kmalloc-4k",
     "kmalloc-8k",
 ];
+/// Number of kmalloc caches (they occupy the first cache slots).
+pub const KMALLOC_CACHES: usize = KMALLOC_SIZES.len();
 /// Largest size served by a slab cache (Linux's `KMALLOC_MAX_CACHE_SIZE` with 4K pages).
 pub const KMALLOC_MAX_CACHE_SIZE: usize = 8192;
 /// Alignment of every object (what `malloc` promises on x86-64).
 pub const MIN_ALIGN: usize = 16;
 /// Largest request the heap accepts.
 pub const MAX_SIZE: usize = 1 << 40;
+/// Most caches alive at once.
+pub const MAX_CACHES: usize = 512;
+/// Largest page-allocator order.
+pub const MAX_ORDER: u32 = 20;
 
 /// Why an allocation failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AllocError {
-    /// The size or alignment is impossible.
+    /// The size, alignment or cache is impossible.
     Invalid,
     /// The arena is full.
     OutOfMemory,
@@ -79,56 +96,32 @@ pub enum AllocError {
 /// Why a free was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FreeError {
-    /// Not the start of an object the heap handed out.
+    /// Not the start of an object this allocator handed out.
     Invalid,
     /// The object is already free.
     Double,
 }
 
-struct CacheState {
-    /// Runs with at least one free slot.
-    partial: usize,
-    /// One fully free run kept back to avoid churn.
-    spare: usize,
+/// Which allocator a free call names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FreeKind {
+    /// `kfree`/`free`: any slab object or large kmalloc object.
+    Kmalloc,
+    /// `kmem_cache_free` on this cache.
+    Cache(u32),
+    /// `free_pages` of this order.
+    Pages(u32),
+    /// `vfree`.
+    Vmalloc,
 }
 
-/// A slab cache.
-struct Cache {
-    name: &'static str,
-    object_size: usize,
-    slot: usize,
-    nobj: usize,
-    pages: usize,
-    first: usize,
-    state: SpinLock<CacheState>,
-}
-
-impl Cache {
-    const fn kmalloc(index: usize) -> Cache {
-        let object_size = KMALLOC_SIZES[index];
-        let slot = (object_size + optimal_redzone(object_size)).next_multiple_of(MIN_ALIGN);
-        // At least 16 objects and 16 KiB a run, so runs amortise their header.
-        let min_bytes = if slot * 16 > 16 << 10 {
-            slot * 16
-        } else {
-            16 << 10
-        };
-        let objects_pages = min_bytes.div_ceil(PAGE_SIZE);
-        let nobj = objects_pages * PAGE_SIZE / slot;
-        let first = header_size(nobj).next_multiple_of(PAGE_SIZE);
-        Cache {
-            name: KMALLOC_NAMES[index],
-            object_size,
-            slot,
-            nobj,
-            pages: first / PAGE_SIZE + objects_pages,
-            first,
-            state: SpinLock::new(CacheState {
-                partial: 0,
-                spare: 0,
-            }),
-        }
-    }
+/// Why a cache could not be destroyed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DestroyError {
+    /// Not a live cache made by `cache_create`.
+    NoCache,
+    /// Objects are still allocated (the cache is left in place, as Linux does).
+    LiveObjects(usize),
 }
 
 /// Statistics for `kasan.stats`.
@@ -142,21 +135,16 @@ pub struct HeapStats {
     pub live_objects: usize,
 }
 
-struct Quarantine {
-    head: usize,
-    tail: usize,
-    bytes: usize,
-}
-
-/// The heap: kmalloc caches, large objects and the quarantine over one arena.
+/// The heap: caches, page-backed objects and the quarantine over one arena.
 pub struct Heap<H: Host> {
     host: H,
     shadow: Shadow,
     arena: Arena,
-    caches: [Cache; 13],
-    quarantine: SpinLock<Quarantine>,
-    quarantine_max: AtomicUsize,
+    caches: [CacheSlot; MAX_CACHES],
+    quarantine: Quarantine,
     live: AtomicUsize,
+    /// Fresh arena memory below this address has been poisoned as free pages.
+    poisoned_to: AtomicUsize,
 }
 
 impl<H: Host> core::fmt::Debug for Heap<H> {
@@ -165,22 +153,6 @@ impl<H: Host> core::fmt::Debug for Heap<H> {
             .field("stats", &self.stats())
             .finish_non_exhaustive()
     }
-}
-
-/// The class index for `size` bytes aligned to `align`, if a slab cache can serve it.
-fn class_for(size: usize, align: usize) -> Option<usize> {
-    (0..KMALLOC_SIZES.len()).find(|&i| {
-        let c = &KMALLOC_SIZES[i];
-        // Objects sit `slot` bytes apart from a page boundary: every one is aligned
-        // to `align` when the slot size is a multiple of it.
-        *c >= size
-            && (align <= MIN_ALIGN
-                || (align <= PAGE_SIZE && slot_of_class(i).is_multiple_of(align)))
-    })
-}
-
-const fn slot_of_class(i: usize) -> usize {
-    (KMALLOC_SIZES[i] + optimal_redzone(KMALLOC_SIZES[i])).next_multiple_of(MIN_ALIGN)
 }
 
 fn pack_info(cpu: u32, time_ns: u64) -> u64 {
@@ -198,32 +170,14 @@ impl<H: Host> Heap<H> {
             host,
             shadow,
             arena: Arena::new(),
-            caches: [
-                Cache::kmalloc(0),
-                Cache::kmalloc(1),
-                Cache::kmalloc(2),
-                Cache::kmalloc(3),
-                Cache::kmalloc(4),
-                Cache::kmalloc(5),
-                Cache::kmalloc(6),
-                Cache::kmalloc(7),
-                Cache::kmalloc(8),
-                Cache::kmalloc(9),
-                Cache::kmalloc(10),
-                Cache::kmalloc(11),
-                Cache::kmalloc(12),
-            ],
-            quarantine: SpinLock::new(Quarantine {
-                head: 0,
-                tail: 0,
-                bytes: 0,
-            }),
-            quarantine_max: AtomicUsize::new(0),
+            caches: [const { CacheSlot::new() }; MAX_CACHES],
+            quarantine: Quarantine::new(),
             live: AtomicUsize::new(0),
+            poisoned_to: AtomicUsize::new(0),
         }
     }
 
-    /// Gives the heap its arena.
+    /// Gives the heap its arena and sets up the kmalloc caches.
     ///
     /// # Safety
     ///
@@ -231,15 +185,21 @@ impl<H: Host> Heap<H> {
     pub unsafe fn init(&self, base: usize, size: usize) {
         // SAFETY: forwarded from the caller.
         unsafe { self.arena.init(base, size) };
+        for (i, (&size, name)) in KMALLOC_SIZES.iter().zip(KMALLOC_NAMES).enumerate() {
+            let config =
+                CacheConfig::new(name, size, MIN_ALIGN, 0, None).expect("kmalloc shapes are valid");
+            let claimed = self.caches[i].claim(config);
+            debug_assert!(claimed, "kmalloc cache slot {i} taken");
+        }
     }
 
     /// Takes every lock of the heap and keeps them (before `fork`), in the order the
     /// heap itself nests them, so the child never inherits a lock held by a thread
     /// it does not have.
     pub fn lock_all(&self) {
-        core::mem::forget(self.quarantine.lock());
+        self.quarantine.lock_all();
         for cache in &self.caches {
-            core::mem::forget(cache.state.lock());
+            core::mem::forget(cache.lists.lock());
         }
         self.arena.lock_all();
     }
@@ -256,9 +216,9 @@ impl<H: Host> Heap<H> {
         unsafe {
             self.arena.unlock_all();
             for cache in &self.caches {
-                cache.state.force_unlock();
+                cache.lists.force_unlock();
             }
-            self.quarantine.force_unlock();
+            self.quarantine.unlock_all();
         }
     }
 
@@ -269,20 +229,35 @@ impl<H: Host> Heap<H> {
 
     /// Sets the quarantine bound in bytes (0 disables it).
     pub fn set_quarantine_max(&self, bytes: usize) {
-        self.quarantine_max.store(bytes, Ordering::Relaxed);
+        self.quarantine.set_max(bytes);
     }
 
     /// Current figures.
     pub fn stats(&self) -> HeapStats {
         HeapStats {
             pages: self.arena.used_pages.load(Ordering::Relaxed),
-            quarantine_bytes: self.quarantine.lock().bytes,
+            quarantine_bytes: self.quarantine.bytes(),
             live_objects: self.live.load(Ordering::Relaxed),
         }
     }
 
-    /// Allocates `size` bytes aligned to `align` (a power of two), recording `track`
-    /// as the allocation. `zero` clears the memory. `size` 0 gives a unique object
+    fn config(&self, cache: u32) -> Option<&CacheConfig> {
+        self.caches.get(cache as usize)?.config()
+    }
+
+    /// The kmalloc class for `size` bytes aligned to `align`, if a slab cache can
+    /// serve it: objects sit `slot` bytes apart from a page boundary, so all are
+    /// aligned when the slot is a multiple of the alignment.
+    fn class_for(&self, size: usize, align: usize) -> Option<usize> {
+        (0..KMALLOC_CACHES).find(|&i| {
+            let c = self.caches[i].config().expect("kmalloc caches are set up");
+            c.object_size >= size
+                && (align <= MIN_ALIGN || (align <= PAGE_SIZE && c.slot.is_multiple_of(align)))
+        })
+    }
+
+    /// kmalloc: `size` bytes aligned to `align` (a power of two), recording `track`
+    /// as the allocation; `zero` clears the memory. `size` 0 gives a unique object
     /// with no accessible byte.
     pub fn alloc(
         &self,
@@ -291,17 +266,124 @@ impl<H: Host> Heap<H> {
         zero: bool,
         track: &Track,
     ) -> Result<usize, AllocError> {
-        if size > MAX_SIZE || !align.is_power_of_two() || align > MAX_SIZE {
+        if size > MAX_SIZE || !align.is_power_of_two() || align > (1 << 30) {
             return Err(AllocError::Invalid);
         }
-        let object = match class_for(size, align) {
-            Some(i) => self.alloc_slab(i)?,
-            None => self.alloc_large(size, align)?,
-        };
-        let run = self.arena.run_of(object).expect("fresh object is in a run");
-        let i = run.index_of(object).expect("fresh object starts a slot");
+        match self.class_for(size, align) {
+            Some(i) => self.alloc_slab(i as u32, size, zero, track),
+            None => self.alloc_page_backed(LARGE, size, align, zero, track),
+        }
+    }
+
+    /// `kmem_cache_alloc` from a cache made by [`Heap::cache_create`] (or a kmalloc
+    /// cache): an object of the cache's size.
+    pub fn cache_alloc(&self, cache: u32, zero: bool, track: &Track) -> Result<usize, AllocError> {
+        let size = self.config(cache).ok_or(AllocError::Invalid)?.object_size;
+        self.alloc_slab(cache, size, zero, track)
+    }
+
+    /// `__get_free_pages`: `2^order` pages, page-aligned.
+    pub fn alloc_pages(&self, order: u32, zero: bool, track: &Track) -> Result<usize, AllocError> {
+        if order > MAX_ORDER {
+            return Err(AllocError::Invalid);
+        }
+        self.alloc_page_backed(PAGES, PAGE_SIZE << order, PAGE_SIZE, zero, track)
+    }
+
+    /// `vmalloc`: `size` bytes in whole pages followed by an inaccessible guard
+    /// page; the tail of the last page is poisoned as vmalloc redzone.
+    pub fn alloc_vmalloc(
+        &self,
+        size: usize,
+        zero: bool,
+        track: &Track,
+    ) -> Result<usize, AllocError> {
+        if size == 0 || size > MAX_SIZE {
+            return Err(AllocError::Invalid);
+        }
+        self.alloc_page_backed(VMALLOC, size, PAGE_SIZE, zero, track)
+    }
+
+    /// `kmem_cache_create`: a cache of `size`-byte objects; returns its index.
+    pub fn cache_create(
+        &self,
+        name: &str,
+        size: usize,
+        align: usize,
+        flags: u32,
+        ctor: Option<Ctor>,
+    ) -> Result<u32, AllocError> {
+        let config = CacheConfig::new(name, size, align, flags, ctor).ok_or(AllocError::Invalid)?;
+        (KMALLOC_CACHES..MAX_CACHES)
+            .find(|&i| self.caches[i].claim(config))
+            .map(|i| i as u32)
+            .ok_or(AllocError::OutOfMemory)
+    }
+
+    /// `kmem_cache_destroy`: empties the cache's objects out of quarantine and gives
+    /// its runs back; refused while objects are still allocated.
+    pub fn cache_destroy(&self, cache: u32) -> Result<(), DestroyError> {
+        let index = cache as usize;
+        if !(KMALLOC_CACHES..MAX_CACHES).contains(&index) || self.caches[index].config().is_none() {
+            return Err(DestroyError::NoCache);
+        }
+        self.quarantine
+            .remove_cache(cache, &self.arena, |obj| self.release(obj));
+        let slot = &self.caches[index];
+        let live = slot.live.load(Ordering::Relaxed);
+        if live > 0 {
+            return Err(DestroyError::LiveObjects(live));
+        }
+        let mut lists = slot.lists.lock();
+        let mut runs = [lists.partial, lists.spare];
+        lists.partial = 0;
+        lists.spare = 0;
+        drop(lists);
+        for head in &mut runs {
+            while *head != 0 {
+                let run = self.arena.run_of(*head).expect("cache run is live");
+                *head = run.header().next_partial.load(Ordering::Relaxed);
+                self.free_run(run, encoding::PAGE_FREE);
+            }
+        }
+        slot.retire();
+        Ok(())
+    }
+
+    /// The name of a live cache.
+    pub fn cache_name(&self, cache: u32) -> Option<Name> {
+        self.config(cache).map(|c| c.name)
+    }
+
+    /// Poisons fresh arena memory ahead of the runs handed out, so a run's overflow
+    /// into never-used pages is caught (as free pages, which is what they are).
+    fn poison_fresh(&self) {
+        const AHEAD: usize = 1 << 20;
+        let bump = self.arena.bump();
+        let done = self.poisoned_to.load(Ordering::Relaxed);
+        if bump + PAGE_SIZE <= done {
+            return;
+        }
+        let from = done.max(bump);
+        let to = (bump + AHEAD).min(self.arena.end());
+        if to > from
+            && self
+                .poisoned_to
+                .compare_exchange(done, to, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.shadow.poison(from, to - from, encoding::PAGE_FREE);
+        }
+    }
+
+    /// Fills the object's metadata and shadow for a new allocation.
+    fn finish_alloc(&self, run: Run, i: usize, size: usize, zero: bool, track: &Track) -> usize {
+        let redzone = Self::redzone_value(run.header().cache.load(Ordering::Relaxed));
+        let object_size = self.object_size(run);
+        let object = run.object(i);
         let meta = run.meta(i);
-        meta.size.store(size as u32, Ordering::Relaxed);
+        meta.size
+            .store(size.min(u32::MAX as usize) as u32, Ordering::Relaxed);
         meta.alloc_pid.store(track.pid, Ordering::Relaxed);
         meta.alloc_stack.store(track.stack.0, Ordering::Relaxed);
         meta.alloc_info
@@ -311,13 +393,6 @@ impl<H: Host> Heap<H> {
         meta.aux[0].store(0, Ordering::Relaxed);
         meta.aux[1].store(0, Ordering::Relaxed);
         meta.set_state(State::Allocated);
-        let object_size = self.object_size(run);
-        // The object's bytes past `size` (and the partial granule) are kmalloc redzone.
-        let redzone = if run.header().cache.load(Ordering::Relaxed) == LARGE {
-            encoding::PAGE_REDZONE
-        } else {
-            encoding::SLAB_REDZONE
-        };
         // One pass over the object's shadow: valid bytes, then the redzone after them.
         self.shadow.unpoison(object, size);
         let valid = round_up(size);
@@ -327,102 +402,188 @@ impl<H: Host> Heap<H> {
             self.arena.zero(object, size);
         }
         self.live.fetch_add(1, Ordering::Relaxed);
-        Ok(object)
+        object
     }
 
-    /// The bytes the object's cache reserves for it (Linux's `object_size`); for a
-    /// large object, up to the end of its pages.
-    fn object_size(&self, run: Run) -> usize {
-        let h = run.header();
-        match h.cache.load(Ordering::Relaxed) {
-            LARGE => {
-                h.pages.load(Ordering::Relaxed) as usize * PAGE_SIZE
-                    - h.first.load(Ordering::Relaxed) as usize
-            }
-            c => self.caches[c as usize].object_size,
-        }
-    }
-
-    fn alloc_slab(&self, index: usize) -> Result<usize, AllocError> {
-        let cache = &self.caches[index];
-        let mut state = cache.state.lock();
-        if state.partial == 0 {
-            let run = if state.spare != 0 {
-                let spare = state.spare;
-                state.spare = 0;
-                self.arena.run_of(spare).expect("spare run is live")
-            } else {
-                let run = self
-                    .arena
-                    .new_run(
-                        cache.pages,
-                        index as u32,
-                        cache.nobj,
-                        cache.first,
-                        cache.slot,
-                    )
-                    .ok_or(AllocError::OutOfMemory)?;
-                self.shadow
-                    .poison(run.start(), cache.pages * PAGE_SIZE, encoding::SLAB_REDZONE);
-                // Thread every slot onto the run's free list, lowest address first.
-                let h = run.header();
-                for i in (0..cache.nobj).rev() {
-                    run.meta(i)
-                        .next
-                        .store(h.free_head.load(Ordering::Relaxed), Ordering::Relaxed);
-                    h.free_head.store(run.object(i), Ordering::Relaxed);
+    fn alloc_slab(
+        &self,
+        cache: u32,
+        size: usize,
+        zero: bool,
+        track: &Track,
+    ) -> Result<usize, AllocError> {
+        let slot = self.caches.get(cache as usize).ok_or(AllocError::Invalid)?;
+        let config = slot.config().ok_or(AllocError::Invalid)?;
+        loop {
+            {
+                let mut lists = slot.lists.lock();
+                if lists.partial == 0 && lists.spare != 0 {
+                    let spare = self.arena.run_of(lists.spare).expect("spare run is live");
+                    lists.spare = 0;
+                    spare.header().on_partial.store(1, Ordering::Relaxed);
+                    spare.header().next_partial.store(0, Ordering::Relaxed);
+                    lists.partial = spare.start();
                 }
-                run
-            };
+                if lists.partial != 0 {
+                    let run = self
+                        .arena
+                        .run_of(lists.partial)
+                        .expect("partial run is live");
+                    let h = run.header();
+                    let object = h.free_head.load(Ordering::Relaxed);
+                    let i = run.index_of(object).expect("free list holds slot starts");
+                    h.free_head
+                        .store(run.meta(i).next.load(Ordering::Relaxed), Ordering::Relaxed);
+                    h.in_use.fetch_add(1, Ordering::Relaxed);
+                    if h.free_head.load(Ordering::Relaxed) == 0 {
+                        lists.partial = h.next_partial.load(Ordering::Relaxed);
+                        h.on_partial.store(0, Ordering::Relaxed);
+                    }
+                    slot.live.fetch_add(1, Ordering::Relaxed);
+                    drop(lists);
+                    return Ok(self.finish_alloc(run, i, size, zero, track));
+                }
+            }
+            // No free slot: make a run outside the lock (constructors are program
+            // code and may allocate), then offer it.
+            let run = self.new_cache_run(cache, config)?;
+            let mut lists = slot.lists.lock();
             run.header().on_partial.store(1, Ordering::Relaxed);
-            run.header().next_partial.store(0, Ordering::Relaxed);
-            state.partial = run.start();
+            run.header()
+                .next_partial
+                .store(lists.partial, Ordering::Relaxed);
+            lists.partial = run.start();
         }
+    }
+
+    fn new_cache_run(&self, cache: u32, c: &CacheConfig) -> Result<Run, AllocError> {
         let run = self
             .arena
-            .run_of(state.partial)
-            .expect("partial run is live");
+            .new_run(c.pages, cache, c.nobj, c.first, c.slot)
+            .ok_or(AllocError::OutOfMemory)?;
+        self.poison_fresh();
+        self.shadow
+            .poison(run.start(), c.pages * PAGE_SIZE, encoding::SLAB_REDZONE);
         let h = run.header();
-        let object = h.free_head.load(Ordering::Relaxed);
-        let i = run.index_of(object).expect("free list holds slot starts");
-        h.free_head
-            .store(run.meta(i).next.load(Ordering::Relaxed), Ordering::Relaxed);
-        h.in_use.fetch_add(1, Ordering::Relaxed);
-        if h.free_head.load(Ordering::Relaxed) == 0 {
-            state.partial = h.next_partial.load(Ordering::Relaxed);
-            h.on_partial.store(0, Ordering::Relaxed);
+        for i in (0..c.nobj).rev() {
+            let object = run.object(i);
+            if c.ctor.is_some() {
+                // The constructor writes the object: let it, then hide it again.
+                self.shadow.unpoison(object, c.object_size);
+                c.construct(object);
+                self.shadow
+                    .poison(object, c.object_size, encoding::SLAB_REDZONE);
+            }
+            // Thread every slot onto the run's free list, lowest address first.
+            run.meta(i)
+                .next
+                .store(h.free_head.load(Ordering::Relaxed), Ordering::Relaxed);
+            h.free_head.store(object, Ordering::Relaxed);
         }
-        Ok(object)
+        Ok(run)
     }
 
-    fn alloc_large(&self, size: usize, align: usize) -> Result<usize, AllocError> {
-        // Header page, object pages, and at least a granule-and-more of redzone after
-        // the object; an alignment above a page gets spare pages to slide within.
+    fn alloc_page_backed(
+        &self,
+        kind: u32,
+        size: usize,
+        align: usize,
+        zero: bool,
+        track: &Track,
+    ) -> Result<usize, AllocError> {
+        // | header page | (slide for alignment) | object pages | tail |
         let align = align.max(PAGE_SIZE);
-        let object_pages = (size + optimal_redzone(size).min(PAGE_SIZE)).div_ceil(PAGE_SIZE);
+        let tail = match kind {
+            LARGE => optimal_redzone(size).min(PAGE_SIZE),
+            VMALLOC => PAGE_SIZE,
+            _ => 0,
+        };
+        let object_pages = (size + tail).div_ceil(PAGE_SIZE);
         let pages = 1 + object_pages + (align - PAGE_SIZE) / PAGE_SIZE;
         let run = self
             .arena
-            .new_run(pages, LARGE, 1, PAGE_SIZE, PAGE_SIZE)
+            .new_run(pages, kind, 1, PAGE_SIZE, PAGE_SIZE)
             .ok_or(AllocError::OutOfMemory)?;
+        self.poison_fresh();
         let object = (run.start() + PAGE_SIZE).next_multiple_of(align);
-        run.header()
-            .first
+        let h = run.header();
+        h.first
             .store((object - run.start()) as u32, Ordering::Relaxed);
+        h.big_size.store(size, Ordering::Relaxed);
+        let redzone = Self::redzone_value(kind);
         self.shadow
-            .poison(run.start(), object - run.start(), encoding::PAGE_REDZONE);
-        Ok(object)
+            .poison(run.start(), object - run.start(), redzone);
+        let end = run.start() + pages * PAGE_SIZE;
+        if kind == VMALLOC {
+            self.host.protect(end - PAGE_SIZE, PAGE_SIZE, false);
+        }
+        Ok(self.finish_alloc(run, 0, size, zero, track))
     }
 
-    /// Looks up the live object starting at `addr`: `Invalid` if there is none,
-    /// `Double` if it is already free.
-    fn live_object(&self, addr: usize) -> Result<(Run, usize, &'static ObjMeta), FreeError> {
-        let run = self.arena.run_of(addr).ok_or(FreeError::Invalid)?;
+    /// The bytes the object's cache reserves for it (Linux's `object_size`); for a
+    /// page-backed object, up to the end of its pages.
+    fn object_size(&self, run: Run) -> usize {
+        let h = run.header();
+        match h.cache.load(Ordering::Relaxed) {
+            c if is_page_backed(c) => {
+                h.pages.load(Ordering::Relaxed) as usize * PAGE_SIZE
+                    - h.first.load(Ordering::Relaxed) as usize
+            }
+            c => self.config(c).map_or(0, |c| c.object_size),
+        }
+    }
+
+    /// The requested size of a live object in a run.
+    fn requested_size(&self, run: Run, meta: &ObjMeta) -> usize {
+        match run.header().cache.load(Ordering::Relaxed) {
+            c if is_page_backed(c) => run.header().big_size.load(Ordering::Relaxed),
+            _ => meta.size.load(Ordering::Relaxed) as usize,
+        }
+    }
+
+    /// Looks up the object starting at `addr` for a free of `kind`: `Invalid` if
+    /// there is none (or it belongs to another allocator), `Double` if it is free.
+    fn live_object(
+        &self,
+        addr: usize,
+        kind: FreeKind,
+    ) -> Result<(Run, usize, &'static ObjMeta), FreeError> {
+        let Some(run) = self.arena.run_of(addr) else {
+            // Pages already given back: a page-aligned pointer into freed pages is
+            // freed twice (Linux: the first byte is not accessible).
+            let freed = matches!(
+                self.shadow.byte(addr),
+                Some(encoding::PAGE_FREE | encoding::VMALLOC_INVALID)
+            );
+            let page_kind = !matches!(kind, FreeKind::Cache(_));
+            return Err(
+                if self.arena.contains(addr) && addr.is_multiple_of(PAGE_SIZE) && freed && page_kind
+                {
+                    FreeError::Double
+                } else {
+                    FreeError::Invalid
+                },
+            );
+        };
         let i = run.index_of(addr).ok_or(FreeError::Invalid)?;
+        let h = run.header();
+        let cache = h.cache.load(Ordering::Relaxed);
+        let matches = match kind {
+            FreeKind::Kmalloc => cache == LARGE || (cache as usize) < MAX_CACHES,
+            FreeKind::Cache(c) => cache == c,
+            FreeKind::Pages(order) => {
+                cache == PAGES
+                    && h.big_size.load(Ordering::Relaxed) == PAGE_SIZE << order.min(MAX_ORDER)
+            }
+            FreeKind::Vmalloc => cache == VMALLOC,
+        };
+        if !matches {
+            return Err(FreeError::Invalid);
+        }
         let meta = run.meta(i);
         match meta.state() {
             State::Allocated => Ok((run, i, meta)),
-            State::Quarantined => Err(FreeError::Double),
+            State::Quarantined | State::Pooled => Err(FreeError::Double),
             // A slot that was freed and has left quarantine is still a double free
             // if it carries a free track; one never handed out is an invalid free.
             State::Free
@@ -435,18 +596,39 @@ impl<H: Host> Heap<H> {
         }
     }
 
-    /// The requested size of the live object at `addr`.
+    /// The requested size of the live kmalloc object at `addr`.
     pub fn usable_size(&self, addr: usize) -> Option<usize> {
-        self.live_object(addr)
+        self.live_object(addr, FreeKind::Kmalloc)
             .ok()
-            .map(|(_, _, m)| m.size.load(Ordering::Relaxed) as usize)
+            .map(|(run, _, m)| self.requested_size(run, m))
     }
 
     /// The cache's object size for the live object at `addr` (Linux's `ksize`).
     pub fn ksize(&self, addr: usize) -> Option<usize> {
-        self.live_object(addr)
+        self.live_object(addr, FreeKind::Kmalloc)
             .ok()
             .map(|(run, _, _)| self.object_size(run))
+    }
+
+    /// `krealloc` in place: if the live kmalloc object at `addr` can hold
+    /// `new_size` bytes, its valid part becomes exactly `new_size` (the rest turns
+    /// back into redzone) and true is returned.
+    pub fn resize(&self, addr: usize, new_size: usize) -> bool {
+        let Ok((run, _, meta)) = self.live_object(addr, FreeKind::Kmalloc) else {
+            return false;
+        };
+        let object_size = self.object_size(run);
+        if new_size > object_size || new_size > u32::MAX as usize {
+            return false;
+        }
+        let redzone = Self::redzone_value(run.header().cache.load(Ordering::Relaxed));
+        self.shadow.unpoison(addr, new_size);
+        let valid = round_up(new_size);
+        self.shadow
+            .poison(addr + valid, object_size.saturating_sub(valid), redzone);
+        meta.size.store(new_size as u32, Ordering::Relaxed);
+        run.header().big_size.store(new_size, Ordering::Relaxed);
+        true
     }
 
     /// Copies the first `len` bytes of one live object into another (realloc).
@@ -454,25 +636,99 @@ impl<H: Host> Heap<H> {
         self.arena.copy(dst, src, len);
     }
 
-    /// Frees the object at `addr`, recording `track`; the object goes to quarantine.
-    pub fn free(&self, addr: usize, track: &Track) -> Result<(), FreeError> {
-        let (run, _, meta) = self.live_object(addr)?;
+    fn record_free(&self, meta: &ObjMeta, track: &Track) {
         meta.free_pid.store(track.pid, Ordering::Relaxed);
         meta.free_stack.store(track.stack.0, Ordering::Relaxed);
         meta.free_info
             .store(pack_info(track.cpu, track.time_ns), Ordering::Relaxed);
+    }
+
+    /// The shadow value of the redzone after a live object.
+    fn redzone_value(cache: u32) -> u8 {
+        match cache {
+            VMALLOC => encoding::VMALLOC_INVALID,
+            PAGES => encoding::PAGE_FREE,
+            LARGE => encoding::PAGE_REDZONE,
+            _ => encoding::SLAB_REDZONE,
+        }
+    }
+
+    fn freed_value(cache: u32) -> u8 {
+        match cache {
+            VMALLOC => encoding::VMALLOC_INVALID,
+            c if is_page_backed(c) => encoding::PAGE_FREE,
+            _ => encoding::SLAB_FREE,
+        }
+    }
+
+    /// Frees the object at `addr` through the allocator `kind` names, recording
+    /// `track`. The object goes to quarantine (or, in a `SLAB_TYPESAFE_BY_RCU`
+    /// cache, straight back to its cache, still valid).
+    pub fn free(&self, addr: usize, kind: FreeKind, track: &Track) -> Result<(), FreeError> {
+        let (run, _, meta) = self.live_object(addr, kind)?;
+        let cache = run.header().cache.load(Ordering::Relaxed);
+        self.record_free(meta, track);
         meta.set_state(State::Quarantined);
         self.live.fetch_sub(1, Ordering::Relaxed);
-        let large = run.header().cache.load(Ordering::Relaxed) == LARGE;
-        let value = if large {
-            encoding::PAGE_FREE
-        } else {
-            encoding::SLAB_FREE
+        if let Some(slot) = self.caches.get(cache as usize) {
+            slot.live.fetch_sub(1, Ordering::Relaxed);
+        }
+        if self.config(cache).is_some_and(|c| c.typesafe_by_rcu()) {
+            // Readers may still look at it under RCU: no poison, no quarantine.
+            self.release(addr);
+            return Ok(());
+        }
+        self.shadow.poison(
+            addr,
+            round_up(self.object_size(run)),
+            Self::freed_value(cache),
+        );
+        let bytes = match cache {
+            c if is_page_backed(c) => {
+                run.header().pages.load(Ordering::Relaxed) as usize * PAGE_SIZE
+            }
+            _ => run.header().slot.load(Ordering::Relaxed) as usize,
         };
-        self.shadow
-            .poison(addr, round_up(self.object_size(run)), value);
-        self.quarantine_put(addr, meta, run);
+        self.quarantine
+            .put(addr, bytes, self.host.cpu(), &self.arena, |obj| {
+                self.release(obj)
+            });
         Ok(())
+    }
+
+    /// `mempool_free` keeping the element: checks it as a free would, records the
+    /// free and poisons it, but leaves it with the pool (Linux's
+    /// `kasan_mempool_poison_object`).
+    pub fn pool_poison(&self, addr: usize, kind: FreeKind, track: &Track) -> Result<(), FreeError> {
+        let (run, _, meta) = self.live_object(addr, kind)?;
+        let cache = run.header().cache.load(Ordering::Relaxed);
+        self.record_free(meta, track);
+        meta.set_state(State::Pooled);
+        self.shadow.poison(
+            addr,
+            round_up(self.object_size(run)),
+            Self::freed_value(cache),
+        );
+        Ok(())
+    }
+
+    /// `mempool_alloc` handing out a pooled element again (Linux's
+    /// `kasan_mempool_unpoison_object`); false if `addr` is not a pooled element.
+    pub fn pool_unpoison(&self, addr: usize, track: &Track) -> bool {
+        let Some(run) = self.arena.run_of(addr) else {
+            return false;
+        };
+        let Some(i) = run.index_of(addr) else {
+            return false;
+        };
+        let meta = run.meta(i);
+        if meta.state() != State::Pooled {
+            return false;
+        }
+        let size = self.requested_size(run, meta);
+        self.live.fetch_sub(1, Ordering::Relaxed);
+        self.finish_alloc(run, i, size, false, track);
+        true
     }
 
     /// Records an aux stack for the live object containing `addr`.
@@ -486,100 +742,44 @@ impl<H: Host> Heap<H> {
         }
     }
 
-    fn footprint(&self, run: Run) -> usize {
+    fn free_run(&self, run: Run, value: u8) {
         let h = run.header();
-        match h.cache.load(Ordering::Relaxed) {
-            LARGE => h.pages.load(Ordering::Relaxed) as usize * PAGE_SIZE,
-            _ => h.slot.load(Ordering::Relaxed) as usize,
+        let pages = h.pages.load(Ordering::Relaxed) as usize;
+        if h.cache.load(Ordering::Relaxed) == VMALLOC {
+            self.host
+                .protect(run.start() + (pages - 1) * PAGE_SIZE, PAGE_SIZE, true);
         }
-    }
-
-    fn quarantine_put(&self, addr: usize, meta: &ObjMeta, run: Run) {
-        let max = self.quarantine_max.load(Ordering::Relaxed);
-        let bytes = self.footprint(run);
-        if max == 0 || bytes > max / 4 {
-            // No quarantine, or an object too big for it: release at once. Its
-            // shadow says freed until the slot is reused.
-            self.release(addr);
-            return;
-        }
-        let mut evicted = 0;
-        {
-            let mut q = self.quarantine.lock();
-            meta.next.store(0, Ordering::Relaxed);
-            if q.tail != 0 {
-                let tail = self
-                    .arena
-                    .run_of(q.tail)
-                    .expect("quarantined object is live");
-                tail.meta(tail.slot_of(q.tail))
-                    .next
-                    .store(addr, Ordering::Relaxed);
-            } else {
-                q.head = addr;
-            }
-            q.tail = addr;
-            q.bytes += bytes;
-            // Take a batch off the head while over the bound; release it unlocked.
-            if q.bytes > max {
-                let mut cut = q.head;
-                let mut last = 0;
-                while q.bytes > max - max / 8 && cut != 0 {
-                    let run = self.arena.run_of(cut).expect("quarantined object is live");
-                    q.bytes -= self.footprint(run);
-                    last = cut;
-                    cut = run.meta(run.slot_of(cut)).next.load(Ordering::Relaxed);
-                }
-                evicted = q.head;
-                let run = self.arena.run_of(last).expect("quarantined object is live");
-                run.meta(run.slot_of(last)).next.store(0, Ordering::Relaxed);
-                q.head = cut;
-                if cut == 0 {
-                    q.tail = 0;
-                }
-            }
-        }
-        while evicted != 0 {
-            let run = self
-                .arena
-                .run_of(evicted)
-                .expect("quarantined object is live");
-            let next = run.meta(run.slot_of(evicted)).next.load(Ordering::Relaxed);
-            self.release(evicted);
-            evicted = next;
-        }
+        self.shadow.poison(run.start(), pages * PAGE_SIZE, value);
+        self.arena.free_run(run, |a, l| self.host.discard(a, l));
     }
 
     /// Puts a freed object back on its run's free list (or its pages back).
     fn release(&self, addr: usize) {
         let run = self.arena.run_of(addr).expect("released object is live");
-        let i = run.slot_of(addr);
-        let meta = run.meta(i);
+        let meta = run.meta(run.slot_of(addr));
         meta.set_state(State::Free);
         let h = run.header();
-        let cache_index = h.cache.load(Ordering::Relaxed);
-        if cache_index == LARGE {
-            // The object's pages are already PAGE_FREE (from `free`); the header
-            // page before them becomes free too.
-            self.shadow
-                .poison(run.start(), addr - run.start(), encoding::PAGE_FREE);
-            self.arena.free_run(run, |a, l| self.host.discard(a, l));
+        let cache = h.cache.load(Ordering::Relaxed);
+        if is_page_backed(cache) {
+            self.free_run(run, Self::freed_value(cache));
             return;
         }
-        let cache = &self.caches[cache_index as usize];
-        let mut state = cache.state.lock();
+        let Some(slot) = self.caches.get(cache as usize) else {
+            return;
+        };
+        let mut lists = slot.lists.lock();
         meta.next
             .store(h.free_head.load(Ordering::Relaxed), Ordering::Relaxed);
         h.free_head.store(addr, Ordering::Relaxed);
         let in_use = h.in_use.fetch_sub(1, Ordering::Relaxed) - 1;
         if h.on_partial.load(Ordering::Relaxed) == 0 {
             h.on_partial.store(1, Ordering::Relaxed);
-            h.next_partial.store(state.partial, Ordering::Relaxed);
-            state.partial = run.start();
-        } else if in_use == 0 && state.partial != run.start() {
+            h.next_partial.store(lists.partial, Ordering::Relaxed);
+            lists.partial = run.start();
+        } else if in_use == 0 && lists.partial != run.start() {
             // A wholly free run that is not the current one: unlink it and keep it as
             // the spare, or give its pages back.
-            let mut prev = state.partial;
+            let mut prev = lists.partial;
             while prev != 0 {
                 let p = self
                     .arena
@@ -594,14 +794,11 @@ impl<H: Host> Heap<H> {
                 prev = p.next_partial.load(Ordering::Relaxed);
             }
             h.on_partial.store(0, Ordering::Relaxed);
-            if state.spare == 0 {
-                state.spare = run.start();
-                // Rebuild: the spare is reused as a fresh run.
+            if lists.spare == 0 {
+                lists.spare = run.start();
             } else {
-                drop(state);
-                self.shadow
-                    .poison(run.start(), cache.pages * PAGE_SIZE, encoding::PAGE_FREE);
-                self.arena.free_run(run, |a, l| self.host.discard(a, l));
+                drop(lists);
+                self.free_run(run, encoding::PAGE_FREE);
             }
         }
     }
@@ -615,16 +812,24 @@ impl<H: Host> Describe for Heap<H> {
         let meta = run.meta(i);
         let state = meta.state();
         let cache = h.cache.load(Ordering::Relaxed);
+        let object = run.object(i);
+        let pages = h.pages.load(Ordering::Relaxed) as usize;
+        let size = h.big_size.load(Ordering::Relaxed);
+        let order = size
+            .div_ceil(PAGE_SIZE)
+            .max(1)
+            .next_power_of_two()
+            .trailing_zeros();
         let (name, backing) = match cache {
-            LARGE => (
-                "kmalloc-large",
-                Backing::Pages(
-                    (h.pages.load(Ordering::Relaxed) as usize)
-                        .next_power_of_two()
-                        .trailing_zeros(),
-                ),
+            LARGE | PAGES => (Name::new("kmalloc-large"), Backing::Pages(order)),
+            VMALLOC => (
+                Name::new("vmalloc"),
+                Backing::Vmalloc {
+                    start: object,
+                    end: run.start() + pages * PAGE_SIZE,
+                },
             ),
-            c => (self.caches[c as usize].name, Backing::Slab),
+            c => (self.config(c)?.name, Backing::Slab),
         };
         let alloc_pid = meta.alloc_pid.load(Ordering::Relaxed);
         let alloc_stack = Handle(meta.alloc_stack.load(Ordering::Relaxed));
@@ -646,9 +851,14 @@ impl<H: Host> Describe for Heap<H> {
             time_ns: ftime,
         });
         Some(ObjectInfo {
-            cache: Name::new(name),
-            object: run.object(i),
-            object_size: self.object_size(run),
+            cache: name,
+            object,
+            // A page-backed object's size is what was asked for (its pages).
+            object_size: if is_page_backed(cache) {
+                size
+            } else {
+                self.object_size(run)
+            },
             backing,
             freed,
             alloc,

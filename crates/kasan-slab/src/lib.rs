@@ -7,10 +7,12 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod cache;
 pub mod heap;
 pub mod pages;
+pub mod quarantine;
 
-pub use heap::{AllocError, FreeError, Heap, HeapStats, Host};
+pub use heap::{AllocError, DestroyError, FreeError, FreeKind, Heap, HeapStats, Host};
 
 #[cfg(test)]
 mod tests;

@@ -64,6 +64,8 @@ pub enum State {
     Allocated = 1,
     /// Freed by the program, waiting in quarantine.
     Quarantined = 2,
+    /// Returned to a mempool, which keeps it for a later allocation.
+    Pooled = 3,
 }
 
 impl ObjMeta {
@@ -72,6 +74,7 @@ impl ObjMeta {
         match self.state.load(Ordering::Relaxed) {
             1 => State::Allocated,
             2 => State::Quarantined,
+            3 => State::Pooled,
             _ => State::Free,
         }
     }
@@ -107,10 +110,21 @@ pub struct RunHeader {
     /// Whether the run is on the cache's partial list (under the cache lock).
     pub on_partial: AtomicU32,
     _pad2: u32,
+    /// The requested size of a page-backed object (which may exceed 4 GiB).
+    pub big_size: AtomicUsize,
 }
 
-/// Cache index of a page-backed (large) object.
+/// Cache index of a page-backed (large) kmalloc object.
 pub const LARGE: u32 = u32::MAX;
+/// Cache index of a page-allocator block (`__get_free_pages`).
+pub const PAGES: u32 = u32::MAX - 1;
+/// Cache index of a vmalloc area.
+pub const VMALLOC: u32 = u32::MAX - 2;
+
+/// Whether a run holds one page-backed object rather than slab slots.
+pub const fn is_page_backed(cache: u32) -> bool {
+    cache >= VMALLOC
+}
 
 /// Bytes of header a run of `nobj` objects needs.
 pub const fn header_size(nobj: usize) -> usize {
@@ -258,6 +272,16 @@ impl Arena {
     pub unsafe fn unlock_all(&self) {
         // SAFETY: forwarded from the caller.
         unsafe { self.free.force_unlock() };
+    }
+
+    /// The first address never handed out in a run.
+    pub fn bump(&self) -> usize {
+        self.free.lock().bump
+    }
+
+    /// The end of the arena.
+    pub fn end(&self) -> usize {
+        self.end.load(Ordering::Relaxed)
     }
 
     /// Whether `addr` is inside the arena's run area.

@@ -6,11 +6,17 @@ use kasan_core::stack::Handle;
 use kasan_core::testing::FakeMemory;
 
 use crate::heap::{optimal_redzone, KMALLOC_SIZES};
-use crate::{FreeError, Heap, Host};
+use crate::{FreeError, FreeKind, Heap, Host};
 
 struct NoHost;
 impl Host for NoHost {
     fn discard(&self, _addr: usize, _len: usize) {}
+    fn protect(&self, _addr: usize, _len: usize, _accessible: bool) {}
+    fn cpu(&self) -> usize {
+        // Spread threads over queues by a per-thread address.
+        let here = 0u8;
+        (&here as *const u8 as usize) >> 16
+    }
 }
 
 fn heap(mem: &FakeMemory, size: usize) -> Heap<NoHost> {
@@ -19,6 +25,16 @@ fn heap(mem: &FakeMemory, size: usize) -> Heap<NoHost> {
     // outlives the heap in every test.
     unsafe { h.init(mem.base(), size) };
     h
+}
+
+trait FreeK {
+    fn free_k(&self, addr: usize, track: &Track) -> Result<(), FreeError>;
+}
+
+impl FreeK for Heap<NoHost> {
+    fn free_k(&self, addr: usize, track: &Track) -> Result<(), FreeError> {
+        self.free(addr, FreeKind::Kmalloc, track)
+    }
 }
 
 fn track(pid: u32) -> Track {
@@ -56,7 +72,7 @@ fn kmalloc_classes_redzones_and_names() {
         assert_eq!(h.ksize(p), Some(class));
         // The redzone after the object is at least Linux's optimal redzone.
         assert!(!s.check(p + class, optimal_redzone(class)));
-        h.free(p, &track(2)).unwrap();
+        h.free_k(p, &track(2)).unwrap();
     }
     assert_eq!(
         h.object(h.alloc(13, 16, false, &track(1)).unwrap())
@@ -81,12 +97,12 @@ fn free_poisons_and_tracks_then_double_and_invalid_frees_fail() {
     h.set_quarantine_max(1 << 20);
     let s = mem.shadow();
     let p = h.alloc(40, 16, true, &track(3)).unwrap();
-    assert_eq!(h.free(p + 8, &track(4)), Err(FreeError::Invalid));
-    assert_eq!(h.free(mem.base() + 8, &track(4)), Err(FreeError::Invalid));
-    assert_eq!(h.free(12345, &track(4)), Err(FreeError::Invalid));
-    h.free(p, &track(4)).unwrap();
+    assert_eq!(h.free_k(p + 8, &track(4)), Err(FreeError::Invalid));
+    assert_eq!(h.free_k(mem.base() + 8, &track(4)), Err(FreeError::Invalid));
+    assert_eq!(h.free_k(12345, &track(4)), Err(FreeError::Invalid));
+    h.free_k(p, &track(4)).unwrap();
     assert_eq!(s.byte(p), Some(SLAB_FREE));
-    assert_eq!(h.free(p, &track(5)), Err(FreeError::Double));
+    assert_eq!(h.free_k(p, &track(5)), Err(FreeError::Double));
     let o = h.object(p + 3).unwrap();
     assert!(o.freed);
     assert_eq!(o.alloc.unwrap().pid, 3);
@@ -110,7 +126,7 @@ fn large_objects_are_page_backed() {
     assert_eq!(s.byte(p - 1), Some(PAGE_REDZONE));
     let o = h.object(p + 10000).unwrap();
     assert_eq!((o.object, o.backing), (p, Backing::Pages(2)));
-    h.free(p, &track(1)).unwrap();
+    h.free_k(p, &track(1)).unwrap();
     assert_eq!(s.byte(p), Some(PAGE_FREE));
     let q = h.alloc(100, 65536, false, &track(1)).unwrap();
     assert_eq!(q % 65536, 0);
@@ -149,7 +165,7 @@ fn random_operations_match_a_byte_model() {
         } else {
             let (p, n) = live.swap_remove((x >> 8) as usize % live.len());
             assert!(s.check(p, n));
-            h.free(p, &track(2)).unwrap();
+            h.free_k(p, &track(2)).unwrap();
             assert!(!s.check(p, 1));
             freed.push(p);
         }
@@ -186,7 +202,7 @@ fn threads_allocate_and_free_without_losing_objects() {
                     ));
                     if i % 3 == 0 {
                         let (p, _) = mine.swap_remove(i % mine.len());
-                        h.free(p, &track(9)).unwrap();
+                        h.free_k(p, &track(9)).unwrap();
                     }
                 }
                 mine
@@ -202,4 +218,160 @@ fn threads_allocate_and_free_without_losing_objects() {
         assert!(w[0].0 + w[0].1 <= w[1].0, "two live objects overlap");
     }
     assert_eq!(h.stats().live_objects, all.len());
+}
+
+unsafe extern "C" fn stamp(p: *mut core::ffi::c_void) {
+    // SAFETY: the heap calls constructors with a writable object of the cache.
+    unsafe { *(p as *mut u32) = 0xC0FFEE };
+}
+
+#[test]
+fn caches_created_used_and_destroyed() {
+    use crate::cache::{SLAB_HWCACHE_ALIGN, SLAB_TYPESAFE_BY_RCU};
+    use crate::DestroyError;
+    let mem = FakeMemory::new(32 << 20);
+    let h = heap(&mem, 32 << 20);
+    h.set_quarantine_max(1 << 20);
+    let s = mem.shadow();
+    let c = h
+        .cache_create("test_cache", 200, 0, SLAB_HWCACHE_ALIGN, Some(stamp))
+        .unwrap();
+    assert_eq!(h.cache_name(c).unwrap().as_str(), "test_cache");
+    let p = h.cache_alloc(c, false, &track(1)).unwrap();
+    assert_eq!(p % 64, 0);
+    // The constructor ran; the object is valid to its size and no further.
+    // SAFETY: `p` is a live 200-byte object of the fake memory.
+    assert_eq!(unsafe { *(p as *const u32) }, 0xC0FFEE);
+    assert!(s.check(p, 200) && !s.check(p + 200, 1));
+    let o = h.object(p + 200).unwrap();
+    assert_eq!((o.cache.as_str(), o.object_size), ("test_cache", 200));
+    // A cache's object freed through another cache is an invalid free.
+    let other = h.cache_create("other", 200, 0, 0, None).unwrap();
+    assert_eq!(
+        h.free(p, FreeKind::Cache(other), &track(1)),
+        Err(FreeError::Invalid)
+    );
+    assert_eq!(h.cache_destroy(c), Err(DestroyError::LiveObjects(1)));
+    h.free(p, FreeKind::Cache(c), &track(2)).unwrap();
+    assert_eq!(
+        h.free(p, FreeKind::Cache(c), &track(2)),
+        Err(FreeError::Double)
+    );
+    // Destroy empties the quarantine of the cache's objects and frees its runs.
+    assert_eq!(h.cache_destroy(c), Ok(()));
+    assert_eq!(h.cache_destroy(c), Err(DestroyError::NoCache));
+    assert!(h.cache_alloc(c, false, &track(1)).is_err());
+    // TYPESAFE_BY_RCU: a freed object stays valid and is reused at once.
+    let r = h
+        .cache_create("rcu", 64, 0, SLAB_TYPESAFE_BY_RCU, None)
+        .unwrap();
+    let a = h.cache_alloc(r, false, &track(1)).unwrap();
+    h.free(a, FreeKind::Cache(r), &track(1)).unwrap();
+    assert!(s.check(a, 64));
+    assert_eq!(h.cache_alloc(r, false, &track(1)).unwrap(), a);
+    assert_eq!(
+        h.free(a + 1, FreeKind::Cache(r), &track(1)),
+        Err(FreeError::Invalid)
+    );
+}
+
+#[test]
+fn pages_and_vmalloc_are_their_own_allocators() {
+    let mem = FakeMemory::new(32 << 20);
+    let h = heap(&mem, 32 << 20);
+    let s = mem.shadow();
+    let pg = h.alloc_pages(2, true, &track(1)).unwrap();
+    assert_eq!(pg % 4096, 0);
+    assert!(s.check(pg, 4 * 4096));
+    assert_eq!(
+        h.free(pg, FreeKind::Kmalloc, &track(1)),
+        Err(FreeError::Invalid)
+    );
+    assert_eq!(
+        h.free(pg, FreeKind::Pages(1), &track(1)),
+        Err(FreeError::Invalid)
+    );
+    h.free(pg, FreeKind::Pages(2), &track(1)).unwrap();
+    assert_eq!(s.byte(pg), Some(PAGE_FREE));
+    assert_eq!(
+        h.free(pg, FreeKind::Pages(2), &track(1)),
+        Err(FreeError::Double)
+    );
+    let v = h.alloc_vmalloc(5000, false, &track(1)).unwrap();
+    assert!(s.check(v, 5000));
+    assert_eq!(s.byte(v + 5000), Some(VMALLOC_INVALID));
+    assert_eq!(s.byte(v + 8192), Some(VMALLOC_INVALID));
+    let o = h.object(v + 5000).unwrap();
+    assert!(
+        matches!(o.backing, Backing::Vmalloc { start, end } if start == v && end == v + 3 * 4096)
+    );
+    assert_eq!(
+        h.free(v, FreeKind::Kmalloc, &track(1)),
+        Err(FreeError::Invalid)
+    );
+    h.free(v, FreeKind::Vmalloc, &track(1)).unwrap();
+    assert_eq!(s.byte(v), Some(VMALLOC_INVALID));
+}
+
+#[test]
+fn resize_in_place_moves_the_redzone() {
+    let mem = FakeMemory::new(16 << 20);
+    let h = heap(&mem, 16 << 20);
+    let s = mem.shadow();
+    let p = h.alloc(201, 16, false, &track(1)).unwrap();
+    assert!(h.resize(p, 235));
+    assert!(s.check(p, 235) && !s.check(p + 235, 1));
+    assert!(h.resize(p, 100));
+    assert!(s.check(p, 100) && !s.check(p + 100, 1) && !s.check(p + 201, 1));
+    assert_eq!(h.usable_size(p), Some(100));
+    assert!(!h.resize(p, 300));
+}
+
+#[test]
+fn pooled_elements_are_poisoned_until_handed_out_again() {
+    let mem = FakeMemory::new(16 << 20);
+    let h = heap(&mem, 16 << 20);
+    let s = mem.shadow();
+    let p = h.alloc(100, 16, false, &track(1)).unwrap();
+    h.pool_poison(p, FreeKind::Kmalloc, &track(2)).unwrap();
+    assert_eq!(s.byte(p), Some(SLAB_FREE));
+    assert_eq!(
+        h.pool_poison(p, FreeKind::Kmalloc, &track(2)),
+        Err(FreeError::Double)
+    );
+    assert_eq!(
+        h.pool_poison(p + 1, FreeKind::Kmalloc, &track(2)),
+        Err(FreeError::Invalid)
+    );
+    assert!(h.object(p).unwrap().freed);
+    assert!(h.pool_unpoison(p, &track(3)));
+    assert!(s.check(p, 100) && !s.check(p + 100, 1));
+    assert!(!h.pool_unpoison(p, &track(3)));
+}
+
+#[test]
+fn quarantine_is_bounded_and_releases_the_oldest() {
+    let mem = FakeMemory::new(64 << 20);
+    let h = heap(&mem, 64 << 20);
+    h.set_quarantine_max(256 << 10);
+    let mut first = Vec::new();
+    for _ in 0..64 {
+        first.push(h.alloc(500, 16, false, &track(1)).unwrap());
+    }
+    for &p in &first {
+        h.free(p, FreeKind::Kmalloc, &track(1)).unwrap();
+    }
+    // Churn far past the bound: the quarantine stays near it.
+    for _ in 0..20000 {
+        let p = h.alloc(100, 16, false, &track(1)).unwrap();
+        h.free(p, FreeKind::Kmalloc, &track(1)).unwrap();
+    }
+    let held = h.stats().quarantine_bytes;
+    assert!(held <= 256 << 10, "held {held}");
+    assert!(held >= 64 << 10, "held {held}");
+    // The first objects (another cache's) left long ago: their slots are reused.
+    let again: Vec<usize> = (0..64)
+        .map(|_| h.alloc(500, 16, false, &track(1)).unwrap())
+        .collect();
+    assert!(first.iter().any(|p| again.contains(p)));
 }
