@@ -57,8 +57,21 @@ struct kmem_cache;
 struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsigned int align,
                                      unsigned long flags, void (*ctor)(void *));
 void  *kmem_cache_alloc(struct kmem_cache *s, gfp_t flags);
+void  *kmem_cache_zalloc(struct kmem_cache *s, gfp_t flags);
 void   kmem_cache_free(struct kmem_cache *s, void *p);
-void   kmem_cache_destroy(struct kmem_cache *s);
+int    kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t flags, size_t n, void **p); /* n or 0 */
+void   kmem_cache_free_bulk(struct kmem_cache *s, size_t n, void **p);
+void   kmem_cache_destroy(struct kmem_cache *s);  /* with live objects: reported, cache kept */
+
+/* Memory pools: a reserve of min_nr elements, poisoned while they wait in the pool. */
+typedef struct mempool mempool_t;
+mempool_t *mempool_create_kmalloc_pool(int min_nr, size_t size);
+mempool_t *mempool_create_slab_pool(int min_nr, struct kmem_cache *cache);
+mempool_t *mempool_create_page_pool(int min_nr, int order);
+void  *mempool_alloc(mempool_t *pool, gfp_t flags);      /* allocator first, then the reserve */
+void  *mempool_alloc_preallocated(mempool_t *pool);      /* the reserve only */
+void   mempool_free(void *element, mempool_t *pool);
+void   mempool_destroy(mempool_t *pool);
 
 /* Page allocator: 2^order contiguous pages, addresses as unsigned long as in Linux. */
 unsigned long __get_free_pages(gfp_t flags, unsigned int order);

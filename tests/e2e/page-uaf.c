@@ -2,7 +2,6 @@
  * __get_free_pages(order 1) = two pages, freed, then read: use-after-free (free pages
  * are poisoned 0xff), described by the physical page, an order-1 head.
  */
-// XFAIL: runtime bug: a freed order-1 page allocation (8192 bytes, "allocated 8192-byte region" while live) is described as a "freed 12288-byte region" (order 0: "freed 8192-byte region"), one page too many, and the page dump says "head: order:2" for order-0 and order-1 allocations
 #include <string.h>
 
 #include <kasan.h>

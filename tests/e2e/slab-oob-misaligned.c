@@ -4,7 +4,6 @@
  * 4-aligned, so the access cannot cross a granule as far as they know.
  */
 // ONLY: outline inline checks of a 4-byte access (gcc and clang) test the shadow of its first byte only, assuming natural alignment, so this access is not caught; the outline __asan_load4_noabort checks the whole range
-// XFAIL(outline): runtime bug: Shadow::first_bad_addr returns addr when stepping by granules from addr passes the end of the access (Linux returns the stepped address), so the bad granule at p+8 is missed: "out-of-bounds" instead of "slab-out-of-bounds", caret under p instead of p+8
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -9,7 +9,6 @@
  * in Linux's kasan_find_first_bad_addr, the bad granule (type, caret) is the next one.
  * slab-oob-misaligned.c does the same through a plain (misaligned) uint32_t pointer.
  */
-// XFAIL(gcc,clang-outline): runtime bug: Shadow::first_bad_addr returns addr when stepping by granules from addr passes the end of the access (Linux returns the stepped address), so the bad granule at p+8 is missed: "out-of-bounds" instead of "slab-out-of-bounds", caret under p instead of p+8
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,6 @@
  * "The buggy address belongs to the virtual mapping at [start, end) created by:" and
  * the function that called vmalloc.
  */
-// XFAIL: runtime bug: the vmalloc address is described as "located 0 bytes to the right of allocated 3000-byte region" plus "The buggy address belongs to the physical page:" instead of Linux's "The buggy address belongs to the virtual mapping at\n [start, end) created by:\n <caller>"
 #include <string.h>
 
 #include <kasan.h>

@@ -342,13 +342,23 @@ pub extern "C" fn free_pages(addr: usize, order: u32) {
 /// the tail of the last page is poisoned as `vmalloc-out-of-bounds`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vmalloc(size: usize) -> *mut c_void {
-    alloc_with(frame_pointer(), |t| HEAP.alloc_vmalloc(size, false, t))
+    vmalloc_at(size, false, frame_pointer())
 }
 
 /// `void *vzalloc(unsigned long size)`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vzalloc(size: usize) -> *mut c_void {
-    alloc_with(frame_pointer(), |t| HEAP.alloc_vmalloc(size, true, t))
+    vmalloc_at(size, true, frame_pointer())
+}
+
+/// With `kasan.vmalloc=off` the area's tail is left unchecked (its pages are
+/// still guarded), as Linux leaves vmalloc memory untagged.
+fn vmalloc_at(size: usize, zero: bool, fp: usize) -> *mut c_void {
+    let p = alloc_with(fp, |t| HEAP.alloc_vmalloc(size, zero, t));
+    if !p.is_null() && !runtime::config().vmalloc {
+        SHADOW.poison(p as usize, size.next_multiple_of(PAGE_SIZE), 0);
+    }
+    p
 }
 
 /// `void vfree(const void *p)`.

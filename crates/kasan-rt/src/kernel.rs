@@ -372,6 +372,22 @@ pub extern "C" fn mempool_alloc(pool: *mut c_void, _gfp: u32) -> *mut c_void {
     if !e.is_null() {
         return e;
     }
+    take_reserved(pool, fp)
+}
+
+/// `void *mempool_alloc_preallocated(mempool_t *pool)`: an element from the reserve
+/// only, never from the allocator.
+#[unsafe(no_mangle)]
+pub extern "C" fn mempool_alloc_preallocated(pool: *mut c_void) -> *mut c_void {
+    let fp = frame_pointer();
+    ensure_init();
+    let Some(pool) = pool_of(pool, fp) else {
+        return ptr::null_mut();
+    };
+    take_reserved(pool, fp)
+}
+
+fn take_reserved(pool: &mut Pool, fp: usize) -> *mut c_void {
     let t = enter(|| track(fp)).unwrap_or_default();
     let _guard = POOLS.lock();
     while pool.curr_nr > 0 {
