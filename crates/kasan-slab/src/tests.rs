@@ -149,7 +149,16 @@ fn random_operations_match_a_byte_model() {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        if live.is_empty() || !x.is_multiple_of(3) {
+        if !live.is_empty() && x % 7 == 1 {
+            // Resize in place when the cache allows, as krealloc does.
+            let k = (x >> 8) as usize % live.len();
+            let (p, _) = live[k];
+            let new = (x >> 20) as usize % 300;
+            if h.resize(p, new) {
+                live[k] = (p, new);
+                assert!(s.check(p, new) && !s.check(p + new, 1), "resize at step {step}");
+            }
+        } else if live.is_empty() || !x.is_multiple_of(3) {
             let size = match x % 10 {
                 0 => (x >> 8) as usize % 20000,
                 _ => (x >> 8) as usize % 300,
