@@ -156,7 +156,10 @@ fn random_operations_match_a_byte_model() {
             let new = (x >> 20) as usize % 300;
             if h.resize(p, new) {
                 live[k] = (p, new);
-                assert!(s.check(p, new) && !s.check(p + new, 1), "resize at step {step}");
+                assert!(
+                    s.check(p, new) && !s.check(p + new, 1),
+                    "resize at step {step}"
+                );
             }
         } else if live.is_empty() || !x.is_multiple_of(3) {
             let size = match x % 10 {
