@@ -143,8 +143,6 @@ pub struct Heap<H: Host> {
     caches: [CacheSlot; MAX_CACHES],
     quarantine: Quarantine,
     live: AtomicUsize,
-    /// Fresh arena memory below this address has been poisoned as free pages.
-    poisoned_to: AtomicUsize,
 }
 
 impl<H: Host> core::fmt::Debug for Heap<H> {
@@ -173,7 +171,6 @@ impl<H: Host> Heap<H> {
             caches: [const { CacheSlot::new() }; MAX_CACHES],
             quarantine: Quarantine::new(),
             live: AtomicUsize::new(0),
-            poisoned_to: AtomicUsize::new(0),
         }
     }
 
@@ -335,16 +332,18 @@ impl<H: Host> Heap<H> {
             return Err(DestroyError::LiveObjects(live));
         }
         let mut lists = slot.lists.lock();
-        let mut runs = [lists.partial, lists.spare];
+        let (mut partial, spare) = (lists.partial, lists.spare);
         lists.partial = 0;
         lists.spare = 0;
         drop(lists);
-        for head in &mut runs {
-            while *head != 0 {
-                let run = self.arena.run_of(*head).expect("cache run is live");
-                *head = run.header().next_partial.load(Ordering::Relaxed);
-                self.free_run(run, encoding::PAGE_FREE);
-            }
+        // With no live object every run is on the partial list or is the spare (whose
+        // own link is stale: it is not followed).
+        while let Some(run) = self.arena.run_of(partial) {
+            partial = run.header().next_partial.load(Ordering::Relaxed);
+            self.free_run(run, encoding::PAGE_FREE);
+        }
+        if let Some(run) = self.arena.run_of(spare) {
+            self.free_run(run, encoding::PAGE_FREE);
         }
         slot.retire();
         Ok(())
@@ -355,25 +354,10 @@ impl<H: Host> Heap<H> {
         self.config(cache).map(|c| c.name)
     }
 
-    /// Poisons fresh arena memory ahead of the runs handed out, so a run's overflow
-    /// into never-used pages is caught (as free pages, which is what they are).
-    fn poison_fresh(&self) {
-        const AHEAD: usize = 1 << 20;
-        let bump = self.arena.bump();
-        let done = self.poisoned_to.load(Ordering::Relaxed);
-        if bump + PAGE_SIZE <= done {
-            return;
-        }
-        let from = done.max(bump);
-        let to = (bump + AHEAD).min(self.arena.end());
-        if to > from
-            && self
-                .poisoned_to
-                .compare_exchange(done, to, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
-            self.shadow.poison(from, to - from, encoding::PAGE_FREE);
-        }
+    /// Marks never-used arena memory as free pages, so a run's overflow into it is
+    /// caught (called by the arena under its lock).
+    fn poison_fresh(&self, addr: usize, len: usize) {
+        self.shadow.poison(addr, len, encoding::PAGE_FREE);
     }
 
     /// Fills the object's metadata and shadow for a new allocation.
@@ -459,9 +443,10 @@ impl<H: Host> Heap<H> {
     fn new_cache_run(&self, cache: u32, c: &CacheConfig) -> Result<Run, AllocError> {
         let run = self
             .arena
-            .new_run(c.pages, cache, c.nobj, c.first, c.slot)
+            .new_run(c.pages, cache, c.nobj, c.first, c.slot, |a, l| {
+                self.poison_fresh(a, l)
+            })
             .ok_or(AllocError::OutOfMemory)?;
-        self.poison_fresh();
         self.shadow
             .poison(run.start(), c.pages * PAGE_SIZE, encoding::SLAB_REDZONE);
         let h = run.header();
@@ -502,9 +487,10 @@ impl<H: Host> Heap<H> {
         let pages = 1 + object_pages + (align - PAGE_SIZE) / PAGE_SIZE;
         let run = self
             .arena
-            .new_run(pages, kind, 1, PAGE_SIZE, PAGE_SIZE)
+            .new_run(pages, kind, 1, PAGE_SIZE, PAGE_SIZE, |a, l| {
+                self.poison_fresh(a, l)
+            })
             .ok_or(AllocError::OutOfMemory)?;
-        self.poison_fresh();
         let object = (run.start() + PAGE_SIZE).next_multiple_of(align);
         let h = run.header();
         h.first

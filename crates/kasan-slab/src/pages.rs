@@ -198,9 +198,13 @@ struct Free {
     large: usize,
     /// The first never-used page.
     bump: usize,
+    /// Fresh memory below this has been handed to `on_fresh` (poisoned as free).
+    fresh: usize,
 }
 
 const SMALL_RUNS: usize = 64;
+/// How far ahead of the bump fresh memory is marked.
+const FRESH_AHEAD: usize = 1 << 20;
 /// Runs this long (256 KiB) or longer give their memory back when freed.
 pub const DISCARD_PAGES: usize = 64;
 
@@ -238,6 +242,7 @@ impl Arena {
                 small: [0; SMALL_RUNS + 1],
                 large: 0,
                 bump: 0,
+                fresh: 0,
             }),
             used_pages: AtomicUsize::new(0),
         }
@@ -323,7 +328,7 @@ impl Arena {
         }
     }
 
-    fn take_pages(&self, pages: usize) -> Option<usize> {
+    fn take_pages(&self, pages: usize, on_fresh: impl FnOnce(usize, usize)) -> Option<usize> {
         let mut free = self.free.lock();
         if pages <= SMALL_RUNS && free.small[pages] != 0 {
             let run = free.small[pages];
@@ -351,10 +356,22 @@ impl Arena {
         }
         let run = free.bump;
         let end = run.checked_add(pages.checked_mul(PAGE_SIZE)?)?;
-        if end > self.end.load(Ordering::Relaxed) {
+        let arena_end = self.end.load(Ordering::Relaxed);
+        if end > arena_end {
             return None;
         }
         free.bump = end;
+        // Keep never-used memory ahead of the bump marked as free pages, so an
+        // overflow past the last run is caught. Done under the lock: nobody can be
+        // handed those pages while they are being marked.
+        if end + PAGE_SIZE > free.fresh {
+            let from = free.fresh.max(end);
+            let to = (end + FRESH_AHEAD).min(arena_end);
+            if to > from {
+                on_fresh(from, to - from);
+            }
+            free.fresh = to;
+        }
         Some(run)
     }
 
@@ -374,7 +391,8 @@ impl Arena {
 
     /// Makes a run of `pages` pages for `nobj` objects of cache `cache`, the first at
     /// `first` bytes from the start, `slot` bytes apart. The header is zeroed and
-    /// filled; object metadata starts zeroed (state `Free`).
+    /// filled; object metadata starts zeroed (state `Free`). `on_fresh` is called,
+    /// under the arena lock, with never-used memory about to lie ahead of the runs.
     pub fn new_run(
         &self,
         pages: usize,
@@ -382,9 +400,10 @@ impl Arena {
         nobj: usize,
         first: usize,
         slot: usize,
+        on_fresh: impl FnOnce(usize, usize),
     ) -> Option<Run> {
         debug_assert!(header_size(nobj) <= first);
-        let start = self.take_pages(pages)?;
+        let start = self.take_pages(pages, on_fresh)?;
         // SAFETY: the run is ours alone and inside the arena; its header area
         // `[start, start + header_size(nobj))` is below `first`, inside the run.
         unsafe { kasan_core::shadow::fill(start, 0, header_size(nobj)) };
