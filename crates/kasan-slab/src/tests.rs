@@ -230,6 +230,12 @@ fn threads_allocate_and_free_without_losing_objects() {
         assert!(w[0].0 + w[0].1 <= w[1].0, "two live objects overlap");
     }
     assert_eq!(h.stats().live_objects, all.len());
+    // Every live object is still wholly valid: no thread's run set-up or release
+    // poisoned another thread's objects.
+    let s = mem.shadow();
+    for &(p, n) in &all {
+        assert!(s.check(p, n), "live object at {p:#x} ({n} bytes) poisoned");
+    }
 }
 
 unsafe extern "C" fn stamp(p: *mut core::ffi::c_void) {
