@@ -4,7 +4,9 @@
 //!   ([`cc`]),
 //! - `kasan options` lists the `KASAN_OPTIONS` parameters ([`options`]),
 //! - `kasan run PROGRAM ...` runs a KASAN-built program, optionally with validated
-//!   options ([`run`]).
+//!   options ([`run`]),
+//! - `kasan symbolize BINARY < report` decodes a report's frames ([`symbolize`]),
+//! - `kasan stats` explains the exit statistics line ([`stats`]).
 //!
 //! clap parses the subcommand; `cc` takes its arguments raw and parses its few options by
 //! hand, because everything after them belongs to the compiler and must pass through
@@ -16,6 +18,8 @@ mod cc;
 mod child;
 mod options;
 mod run;
+mod stats;
+mod symbolize;
 
 use std::ffi::OsString;
 
@@ -58,6 +62,14 @@ enum Cmd {
         )]
         command: Vec<OsString>,
     },
+    /// Decode a report's frames (func+0xoff/0xsize or addresses) read from stdin
+    /// into file:line with inlined functions, like Linux's decode_stacktrace.sh.
+    Symbolize {
+        /// The program the report came from (built with -g).
+        binary: std::path::PathBuf,
+    },
+    /// Explain the `kasan: stats:` line printed with KASAN_OPTIONS=kasan.stats=on.
+    Stats,
 }
 
 fn main() {
@@ -65,6 +77,8 @@ fn main() {
         Cmd::Cc { args } => cc::main(&args),
         Cmd::Options => options::main(),
         Cmd::Run { options, command } => run::main(options.as_deref(), &command),
+        Cmd::Symbolize { binary } => symbolize::main(&binary),
+        Cmd::Stats => stats::main(),
     };
     std::process::exit(code);
 }

@@ -67,6 +67,10 @@ pub trait Platform: Sync {
     /// Resolves `pc` and calls `f` with the result (not at all if unknown). A return
     /// address (`is_return`) is looked up at `pc - 1` and its offset counted from `pc`.
     fn symbolize(&self, pc: usize, is_return: bool, f: &mut dyn FnMut(&Symbol<'_>));
+    /// Calls `f` for each function inlined at `pc`, innermost first (name, and the
+    /// file and line where its code is), leaving out the function `symbolize`
+    /// names. Hosts without inlining information call nothing.
+    fn inlined(&self, _pc: usize, _is_return: bool, _f: &mut dyn FnMut(&Symbol<'_>)) {}
     /// Reads one word of memory that may be unmapped, without faulting.
     fn read_word(&self, addr: usize) -> Option<usize>;
     /// Stops everything after printing `message` (`kasan.fault=panic`).

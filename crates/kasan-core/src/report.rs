@@ -387,8 +387,17 @@ fn analyze(ctx: &Context<'_>, bug: &Bug<'_>) -> Analysis {
     }
 }
 
-/// Writes ` func+0xoff/0xsize[ file:line]` for one frame, or ` 0x<pc>` if unknown.
+/// Writes ` func+0xoff/0xsize[ file:line]` for one frame, or ` 0x<pc>` if unknown,
+/// preceded by one ` name file:line [inline]` line per function inlined there, as
+/// Linux's `decode_stacktrace.sh` shows them.
 fn write_frame(out: &mut Out<'_>, ctx: &Context<'_>, pc: usize, is_return: bool) {
+    ctx.platform.inlined(pc, is_return, &mut |s: &Symbol<'_>| {
+        let _ = write!(out, " {}", s.name);
+        if let (Some(file), Some(line)) = (s.file, s.line) {
+            let _ = write!(out, " {file}:{line}");
+        }
+        let _ = out.write_str(" [inline]\n");
+    });
     let mut found = false;
     ctx.platform
         .symbolize(pc, is_return, &mut |s: &Symbol<'_>| {

@@ -41,6 +41,17 @@ impl Platform for HostedPlatform {
             })
         });
     }
+    fn inlined(&self, pc: usize, is_return: bool, f: &mut dyn FnMut(&Symbol<'_>)) {
+        symbolize::inlined(pc, is_return, &mut |s: &symbolize::Symbol<'_>| {
+            f(&Symbol {
+                name: s.name,
+                offset: 0,
+                size: 0,
+                file: s.file,
+                line: s.line,
+            })
+        });
+    }
     fn read_word(&self, addr: usize) -> Option<usize> {
         memory::read_word(addr)
     }

@@ -87,6 +87,33 @@ pub fn map_shadow() -> Result<(), MapError> {
     Ok(())
 }
 
+/// Resident bytes of the shadow mapping, from `/proc/self/smaps` (for the exit
+/// statistics; allocates through the runtime's own allocator).
+pub fn shadow_resident_bytes() -> Option<usize> {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
+    let header = format!("{SHADOW_OFFSET:x}-");
+    let mut in_shadow = false;
+    for line in smaps.lines() {
+        if line.as_bytes().first().is_some_and(u8::is_ascii_hexdigit)
+            && line.contains('-')
+            && line.contains(' ')
+        {
+            in_shadow = line.starts_with(&header);
+        } else if in_shadow {
+            if let Some(kb) = line.strip_prefix("Rss:") {
+                return kb
+                    .trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<usize>()
+                    .ok()
+                    .map(|k| k * 1024);
+            }
+        }
+    }
+    None
+}
+
 /// Maps `len` bytes of fresh zeroed anonymous memory, reserved lazily.
 pub fn map_anonymous(len: usize) -> Option<usize> {
     // SAFETY: a new anonymous mapping at an address the kernel chooses overlaps

@@ -103,6 +103,60 @@ pub fn symbolize(addr: usize, is_return: bool, f: &mut dyn FnMut(&Symbol<'_>)) {
     });
 }
 
+/// Calls `f` with each function inlined at `addr`, innermost first (`offset` and
+/// `size` 0): the line is where that function's code is (for the innermost) or
+/// where it made the next inner call. The function the symbol table
+/// names (the outermost) is not included: [`symbolize`] gives it. Nothing is called
+/// without DWARF or without inlining. `is_return` as for [`symbolize`].
+pub fn inlined(addr: usize, is_return: bool, f: &mut dyn FnMut(&Symbol<'_>)) {
+    let probe = if is_return {
+        match addr.checked_sub(1) {
+            Some(probe) => probe,
+            None => return,
+        }
+    } else {
+        addr
+    };
+    let Some(loaded) = find_loaded_object(probe) else {
+        return;
+    };
+    let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+    let Some(object) = cache.object(&loaded) else {
+        return;
+    };
+    let Some(ctx) = &object.dwarf else {
+        return;
+    };
+    let svma = (probe as u64).wrapping_sub(loaded.bias as u64);
+    let Ok(mut frames) = ctx.find_frames(svma).skip_all_loads() else {
+        return;
+    };
+    // Collect first: the last frame (the outermost) is left out.
+    let mut found: Vec<(String, Option<String>, Option<u32>)> = Vec::new();
+    while let Ok(Some(frame)) = frames.next() {
+        let name = frame
+            .function
+            .as_ref()
+            .and_then(|n| n.demangle().ok().map(|d| d.into_owned()))
+            .unwrap_or_else(|| "??".to_owned());
+        let (file, line) = frame
+            .location
+            .map_or((None, None), |l| (l.file.map(str::to_owned), l.line));
+        found.push((name, file, line));
+    }
+    found.pop();
+    for (name, file, line) in &found {
+        f(&Symbol {
+            name,
+            offset: 0,
+            size: 0,
+            file: file.as_deref(),
+            line: *line,
+            module: object.module.as_deref(),
+        });
+    }
+}
+
 static CACHE: Mutex<Cache> = Mutex::new(Cache {
     entries: Vec::new(),
 });

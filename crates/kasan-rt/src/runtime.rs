@@ -254,18 +254,19 @@ extern "C" fn at_exit() {
     if config().stats {
         let d = DEPOT.stats();
         let h = HEAP.stats();
-        let mut buf = [0u8; 300];
+        let mut buf = [0u8; 400];
         let msg = format_into(
             &mut buf,
             format_args!(
-                "kasan: stats: reports={} depot_stacks={} depot_bytes={} depot_evicted=0 depot_failed={} quarantine_bytes={} heap_pages={} live_objects={}\n",
+                "kasan: stats: reports={} depot_stacks={} depot_bytes={} depot_evicted=0 depot_failed={} quarantine_bytes={} heap_pages={} live_objects={} shadow_bytes={}\n",
                 REPORTER.count(),
                 d.stacks,
                 d.bytes,
                 d.failed,
                 h.quarantine_bytes,
                 h.pages,
-                h.live_objects
+                h.live_objects,
+                memory::shadow_resident_bytes().unwrap_or(0)
             ),
         );
         output::write(msg);

@@ -1,0 +1,27 @@
+//! `kasan stats`: what the `kasan: stats:` line printed at exit with
+//! `KASAN_OPTIONS=kasan.stats=on` means, key by key.
+
+/// Every key of the stats line, with its meaning.
+pub const KEYS: &[(&str, &str)] = &[
+    ("reports", "bug reports printed (kasan_reports_count())"),
+    ("depot_stacks", "distinct alloc/free/aux stacks stored in the stack depot"),
+    ("depot_bytes", "memory the depot holds: hash table, pool index and pools"),
+    ("depot_evicted", "stack records freed by their last reference (evictable stacks)"),
+    ("depot_failed", "saves refused because kasan.stack_depot_size was reached: those tracks print \"(stack is not available)\""),
+    ("quarantine_bytes", "freed objects (slot or page footprint) held back from reuse"),
+    ("heap_pages", "4 KiB pages the heap's runs occupy (objects, redzones, headers)"),
+    ("live_objects", "objects allocated and not yet freed"),
+    ("shadow_bytes", "resident shadow memory (1 byte per 8 bytes of memory that was ever poisoned or checked)"),
+];
+
+/// Prints the table; returns the exit code.
+pub fn main() -> i32 {
+    println!("KASAN_OPTIONS=kasan.stats=on prints one line at exit:");
+    println!("  kasan: stats: key=value ...");
+    println!();
+    let width = KEYS.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (key, meaning) in KEYS {
+        println!("  {key:width$}  {meaning}");
+    }
+    0
+}
