@@ -354,6 +354,8 @@ impl ObjectInfo {
             // `{:#}` drops the `::h0123456789abcdef` hash of legacy mangling.
             let name = format!("{demangled:#}").into_boxed_str();
             self.demangled.insert(index, name);
+        } else if let Some(name) = demangle_cpp(sym.name) {
+            self.demangled.insert(index, name.into_boxed_str());
         }
     }
 
@@ -389,6 +391,21 @@ impl ObjectInfo {
             None => (None, None),
         }
     }
+}
+
+/// A C++ name without its parameter list (`ns::Class::method`), as a frame shows
+/// it; `None` if it is not a C++ name, or if the result would contain a space (as
+/// `operator new` does), which would break `func+0xoff/0xsize` parsing.
+fn demangle_cpp(name: &str) -> Option<String> {
+    if !name.starts_with("_Z") {
+        return None;
+    }
+    let symbol = cpp_demangle::Symbol::new(name).ok()?;
+    let options = cpp_demangle::DemangleOptions::new()
+        .no_params()
+        .no_return_type();
+    let text = symbol.demangle_with_options(&options).ok()?;
+    (!text.contains(' ')).then_some(text)
 }
 
 fn collect_symbols<'file>(

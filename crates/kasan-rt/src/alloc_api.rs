@@ -407,3 +407,78 @@ pub extern "C" fn kasan_unpoison_range(p: *const c_void, size: usize) {
 pub extern "C" fn kasan_reports_count() -> i32 {
     runtime::REPORTER.count() as i32
 }
+
+/// C++ `operator new` that cannot fail: the runtime cannot throw `std::bad_alloc`,
+/// so running out of memory is a clear message and an abort.
+fn new_or_abort(size: usize, align: usize, fp: usize) -> *mut c_void {
+    let p = alloc(size, align, false, fp);
+    if p.is_null() {
+        kasan_hosted::output::write_stderr(b"kasan: operator new: out of memory\n");
+        // SAFETY: abort has no preconditions.
+        unsafe { libc::abort() };
+    }
+    p
+}
+
+/// `operator new(size_t)`: interposed so that allocation stacks start in the
+/// program (libstdc++'s own has no frame pointer, which would hide its caller).
+#[unsafe(no_mangle)]
+pub extern "C" fn _Znwm(size: usize) -> *mut c_void {
+    new_or_abort(size, MIN_ALIGN, frame_pointer())
+}
+
+/// `operator new[](size_t)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn _Znam(size: usize) -> *mut c_void {
+    new_or_abort(size, MIN_ALIGN, frame_pointer())
+}
+
+/// `operator new(size_t, const std::nothrow_t&)`: NULL on failure.
+#[unsafe(no_mangle)]
+pub extern "C" fn _ZnwmRKSt9nothrow_t(size: usize, _nothrow: *const c_void) -> *mut c_void {
+    alloc(size, MIN_ALIGN, false, frame_pointer())
+}
+
+/// `operator new[](size_t, const std::nothrow_t&)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn _ZnamRKSt9nothrow_t(size: usize, _nothrow: *const c_void) -> *mut c_void {
+    alloc(size, MIN_ALIGN, false, frame_pointer())
+}
+
+/// `operator new(size_t, std::align_val_t)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn _ZnwmSt11align_val_t(size: usize, align: usize) -> *mut c_void {
+    new_or_abort(size, align, frame_pointer())
+}
+
+/// `operator new[](size_t, std::align_val_t)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn _ZnamSt11align_val_t(size: usize, align: usize) -> *mut c_void {
+    new_or_abort(size, align, frame_pointer())
+}
+
+macro_rules! deletes {
+    ($($name:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        /// A C++ `operator delete` form: frees like `free`, reporting bad frees.
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $name(p: *mut c_void $(, $arg: $ty)*) {
+            $(let _ = $arg;)*
+            if !p.is_null() {
+                free_at(p as usize, frame_pointer());
+            }
+        }
+    )*};
+}
+
+deletes! {
+    _ZdlPv();
+    _ZdaPv();
+    _ZdlPvm(size: usize);
+    _ZdaPvm(size: usize);
+    _ZdlPvSt11align_val_t(align: usize);
+    _ZdaPvSt11align_val_t(align: usize);
+    _ZdlPvmSt11align_val_t(size: usize, align: usize);
+    _ZdaPvmSt11align_val_t(size: usize, align: usize);
+    _ZdlPvRKSt9nothrow_t(nothrow: *const c_void);
+    _ZdaPvRKSt9nothrow_t(nothrow: *const c_void);
+}
