@@ -71,6 +71,35 @@ const KMALLOC_NAMES: [&str; 13] = [
     "kmalloc-4k",
     "kmalloc-8k",
 ];
+/// The kmalloc class of `size` bytes at the minimum alignment: a table for sizes up
+/// to 192 (8-byte steps), powers of two above (as Linux's `kmalloc_index`).
+#[inline]
+fn small_class(size: usize) -> Option<usize> {
+    const fn table() -> [u8; 25] {
+        let mut t = [0u8; 25];
+        let mut i = 0;
+        while i < 25 {
+            let size = i * 8;
+            let mut c = 0;
+            while KMALLOC_SIZES[c] < size {
+                c += 1;
+            }
+            t[i] = c as u8;
+            i += 1;
+        }
+        t
+    }
+    const TABLE: [u8; 25] = table();
+    match size {
+        0..=192 => Some(TABLE[size.div_ceil(8)] as usize),
+        193..=KMALLOC_MAX_CACHE_SIZE => {
+            // 256 is class 7; each power of two above is the next class.
+            Some(7 + (size.next_power_of_two().trailing_zeros() as usize - 8))
+        }
+        _ => None,
+    }
+}
+
 /// Number of kmalloc caches (they occupy the first cache slots).
 pub const KMALLOC_CACHES: usize = KMALLOC_SIZES.len();
 /// Largest size served by a slab cache (Linux's `KMALLOC_MAX_CACHE_SIZE` with 4K pages).
@@ -246,6 +275,10 @@ impl<H: Host> Heap<H> {
     /// serve it: objects sit `slot` bytes apart from a page boundary, so all are
     /// aligned when the slot is a multiple of the alignment.
     fn class_for(&self, size: usize, align: usize) -> Option<usize> {
+        if align <= MIN_ALIGN {
+            // The common case, without touching the cache table.
+            return small_class(size);
+        }
         (0..KMALLOC_CACHES).find(|&i| {
             let c = self.caches[i].config().expect("kmalloc caches are set up");
             c.object_size >= size
@@ -858,6 +891,15 @@ impl<H: Host> Describe for Heap<H> {
 
     fn stack_bounds(&self) -> Option<(usize, usize)> {
         None
+    }
+}
+
+#[cfg(test)]
+#[test]
+fn small_class_agrees_with_the_size_list() {
+    for size in 0..=KMALLOC_MAX_CACHE_SIZE + 1 {
+        let expect = KMALLOC_SIZES.iter().position(|&c| c >= size);
+        assert_eq!(small_class(size), expect, "size {size}");
     }
 }
 
