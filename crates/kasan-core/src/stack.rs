@@ -1,23 +1,74 @@
 //! Saved stacks for every mode: the stack depot and the frame-pointer walk.
 //!
 //! The depot stores each distinct stack once and names it by a 32-bit handle, so an
-//! object's alloc and free tracks cost 4 bytes of stack each. Records are persistent
-//! and variable-size (16-byte header plus 8 bytes a frame), carved from 16 KiB pools
-//! that the host maps on demand, up to a byte cap (`kasan.stack_depot_size`); past the
-//! cap a save returns [`Handle::NONE`] and the report says the stack is not available.
+//! object's alloc and free tracks cost 4 bytes of stack each. Records are
+//! variable-size (16-byte header plus a word a frame), carved from 16 KiB pools that
+//! the host maps on demand, up to a byte cap (`kasan.stack_depot_size`) covering the
+//! hash table, the pool index and the pools; past the cap a save returns
+//! [`Handle::NONE`] and the report says the stack is not available.
 //!
 //! ```text
 //!  handle (u32):  | extra:5 | offset:10 (16-byte units) | pool index + 1:17 |
-//!  record:        | next handle u32 | hash u32 | frames u32 | 0 u32 | pc[0] .. pc[n-1] |
+//!  pool:          | start bitmap (1 bit per 16 bytes, 128 B) | record | record | ... |
+//!  record:        | next u32 | hash u32 | meta u32 | count u32 | pc[0] .. pc[n-1] |
+//!  meta:          | generation:23 | frames:9 |
+//!  count:         0 = free | 1 ..= 2^32-2 = references held | 2^32-1 = persistent
 //! ```
 //!
-//! Lookups never lock: bucket heads and `next` links are only ever published with a
-//! Release store after the record is complete, and read with Acquire. Inserts take a
-//! spinlock and look again under it, so two threads never add the same stack twice.
+//! Two kinds of record, as Linux since 6.8:
+//!
+//! - **persistent** ([`StackDepot::save`], or [`StackDepot::save_flags`] without
+//!   [`SaveFlags::GET`]): exactly `16 + 8n` bytes (16-aligned), never freed. Its count
+//!   is saturated, so a later `GET` of the same stack takes no reference and a `put`
+//!   of it is ignored. A save without `GET` that finds a refcounted record makes it
+//!   persistent, so a handle from such a save is valid forever.
+//! - **refcounted** (`GET`): the caller owns a reference and must [`StackDepot::put`]
+//!   it. The last `put` unlinks the record from its hash chain and queues its slot on
+//!   the freelist of its size class. Classes go by frame count rounded up to 4
+//!   (`16 + 32k` bytes for `4k-3 ..= 4k` frames), so a 5-frame stack costs 80 bytes,
+//!   not Linux's fixed 544-byte slot. A new record of the same class (of either
+//!   kind) takes the oldest freed slot before any fresh pool space.
+//!
+//! Pools are never unmapped, so a reader may always *read* any record; the danger is
+//! reading one that was freed and reused under it. Lookups never lock, and guard
+//! against that with the refcount and the generation in `meta`:
+//!
+//! ```text
+//!  reader (no lock)                           writer (under the spinlock)
+//!  h = bucket.load(Acquire) ─────────────┐    reuse: fence(Release)
+//!  m1 = meta.load(Acquire)               │           hash, frames, next  (Relaxed)
+//!  hash, len(m1), frames match?          │           meta = gen+1 | len  (Release)
+//!  c = count: 0 → skip (freed)           │           count = 1 or MAX   (Release)
+//!     MAX → nothing to take              └────────── bucket = handle    (Release)
+//!     n   → CAS n → n+1 (Acquire)  "inc_not_zero"
+//!  m2 = meta.load(): m2 != m1 → the slot was reused since m1: drop the
+//!                                reference (a normal put) and skip
+//!  found: the reference pins this incarnation, whose stack is ours
+//! ```
+//!
+//! A slot is reused only after its count reached 0, and a count of 0 is never
+//! incremented (only a reuse sets it again, after bumping the generation), so a successful CAS pins whichever incarnation holds the slot; the
+//! Acquire CAS synchronises with that incarnation's Release count store, so `m2` shows
+//! its generation, and `m1 == m2` proves the compared frames were its frames (a reuse
+//! bumps the generation). A reader that follows a stale `next` (its record was freed
+//! and reused meanwhile) may walk into another chain or the freelist; it can then only
+//! miss, never match wrongly. Misses, and walks longer than [`MAX_WALK`] steps, fall
+//! back to a search under the spinlock, where chains are stable (links change only
+//! under it). [`StackDepot::fetch_into`] copies a record seqlock-style (generation and
+//! count checked before and after) for readers that may race with a final `put`.
+//!
+//! A `put` finds the record only through the handle, so bad handles are filtered: the
+//! pool must be mapped and the start bitmap must mark the offset as a record start
+//! (bits are set once and never cleared, since a slot keeps its class). A `put` of a
+//! handle that is not a record, or whose count is already 0, is ignored and counted
+//! in [`DepotStats::bad_puts`]. A stale handle whose slot was already reused cannot be
+//! told from a valid one (Linux cannot either); the FIFO freelist makes that as
+//! unlikely as it can.
 #![allow(unsafe_code)]
 
+use core::marker::PhantomData;
 use core::ptr;
-use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 
 use crate::sync::SpinLock;
 
@@ -26,14 +77,31 @@ pub const POOL_SIZE: usize = 16 << 10;
 const POOL_INDEX_BITS: u32 = 17;
 const OFFSET_BITS: u32 = 10;
 const EXTRA_BITS: u32 = 5;
+const HANDLE_MASK: u32 = (1 << (POOL_INDEX_BITS + OFFSET_BITS)) - 1;
 const RECORD_ALIGN: usize = 16;
 const HEADER: usize = 16;
+const FRAME: usize = core::mem::size_of::<usize>();
+/// The start bitmap at the head of each pool: one bit per 16-byte unit.
+const BITMAP_BYTES: usize = POOL_SIZE / RECORD_ALIGN / 8;
+/// Offset of the first record in a pool.
+const FIRST_OFFSET: usize = BITMAP_BYTES;
 /// Most pools a depot can address.
 pub const MAX_POOLS: usize = (1 << POOL_INDEX_BITS) - 1;
 /// Most frames kept per stack.
 pub const MAX_FRAMES: usize = 256;
+/// Frames per size-class step of refcounted records.
+const CLASS_FRAMES: usize = 4;
+const CLASSES: usize = MAX_FRAMES / CLASS_FRAMES;
 const BUCKET_BITS: u32 = 16;
 const BUCKETS: usize = 1 << BUCKET_BITS;
+/// Longest lock-free walk of a hash chain before the search is redone under the lock
+/// (a reader hopping through reused records could otherwise go round for as long as
+/// writers keep reusing them).
+pub const MAX_WALK: usize = 4096;
+const LEN_BITS: u32 = 9;
+const LEN_MASK: u32 = (1 << LEN_BITS) - 1;
+/// The count of a persistent record.
+const PERSISTENT: u32 = u32::MAX;
 
 /// A depot handle: 0 means "no stack".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -45,18 +113,23 @@ impl Handle {
 
     /// Whether a stack is named.
     pub fn is_some(self) -> bool {
-        self.0 & ((1 << (POOL_INDEX_BITS + OFFSET_BITS)) - 1) != 0
+        self.0 & HANDLE_MASK != 0
     }
 
     /// The handle with `bits` (5 bits) stored in its spare user bits.
     pub fn with_extra(self, bits: u32) -> Handle {
         let shift = POOL_INDEX_BITS + OFFSET_BITS;
-        Handle((self.0 & ((1 << shift) - 1)) | ((bits & ((1 << EXTRA_BITS) - 1)) << shift))
+        Handle((self.0 & HANDLE_MASK) | ((bits & ((1 << EXTRA_BITS) - 1)) << shift))
     }
 
     /// The spare user bits.
     pub fn extra(self) -> u32 {
         self.0 >> (POOL_INDEX_BITS + OFFSET_BITS)
+    }
+
+    /// The handle without its user bits, as the depot stores it.
+    fn raw(self) -> u32 {
+        self.0 & HANDLE_MASK
     }
 
     fn pool(self) -> usize {
@@ -72,6 +145,33 @@ impl Handle {
     }
 }
 
+/// What a save may do (Linux's `STACK_DEPOT_FLAG_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SaveFlags(pub u32);
+
+impl SaveFlags {
+    /// Only find a stack, or store it in space the depot already has, without waiting
+    /// for the insert lock.
+    pub const NONE: SaveFlags = SaveFlags(0);
+    /// May map a new pool (and wait for the insert lock).
+    pub const CAN_ALLOC: SaveFlags = SaveFlags(1);
+    /// Take a reference: the record becomes (or stays) refcounted and the caller must
+    /// [`StackDepot::put`] the handle.
+    pub const GET: SaveFlags = SaveFlags(2);
+
+    /// Whether every flag of `other` is set.
+    pub fn contains(self, other: SaveFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl core::ops::BitOr for SaveFlags {
+    type Output = SaveFlags;
+    fn bitor(self, other: SaveFlags) -> SaveFlags {
+        SaveFlags(self.0 | other.0)
+    }
+}
+
 /// Where a depot's memory comes from.
 pub trait PoolSource: Sync {
     /// Maps `bytes` of zeroed, writable memory that stays mapped for the process's
@@ -82,17 +182,34 @@ pub trait PoolSource: Sync {
 /// Depot figures for `kasan.stats`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DepotStats {
-    /// Distinct stacks stored.
+    /// Distinct stacks stored now (persistent and refcounted).
     pub stacks: usize,
-    /// Bytes of memory the depot holds (table and pools).
+    /// Bytes of memory the depot holds (table, pool index and pools); never shrinks.
     pub bytes: usize,
-    /// Saves that failed because the cap was reached.
+    /// Saves of a new stack that could not store it (cap reached, no room without
+    /// `CAN_ALLOC`, or the insert lock busy without `CAN_ALLOC`).
     pub failed: usize,
+    /// Refcounted records freed by their last `put`.
+    pub evicted: usize,
+    /// Refcounted records alive now.
+    pub in_use: usize,
+    /// Bytes of freed slots waiting on the freelists.
+    pub freelist_bytes: usize,
+    /// `put`s of a handle that names no live refcounted or persistent record (ignored).
+    pub bad_puts: usize,
+    /// Pools mapped.
+    pub pools: usize,
 }
 
+/// State changed only under the insert lock.
 struct Alloc {
+    /// Pools mapped; the last one is the bump pool.
     pools: usize,
+    /// Bump offset in the last pool.
     offset: usize,
+    /// FIFO freelists by size class (index 1 ..= CLASSES), linked through `next`.
+    free_head: [u32; CLASSES + 1],
+    free_tail: [u32; CLASSES + 1],
 }
 
 /// The stack depot.
@@ -105,6 +222,11 @@ pub struct StackDepot {
     stacks: AtomicUsize,
     bytes: AtomicUsize,
     failed: AtomicUsize,
+    evicted: AtomicUsize,
+    in_use: AtomicUsize,
+    freelist_bytes: AtomicUsize,
+    bad_puts: AtomicUsize,
+    pool_count: AtomicUsize,
 }
 
 impl core::fmt::Debug for StackDepot {
@@ -121,25 +243,114 @@ impl Default for StackDepot {
     }
 }
 
-/// A 32-bit hash of the frames (multiply-xorshift over each word).
+/// A 32-bit hash of the frames: multiply-xorshift over each word, in four independent
+/// lanes (a single chain of multiplies was most of the cost of finding a stored stack),
+/// folded and finished with murmur3's 64-bit mix.
 fn hash(frames: &[usize]) -> u32 {
-    let mut h: u64 = 0x9747_b28c ^ frames.len() as u64;
-    for &f in frames {
-        h = (h ^ f as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        h ^= h >> 29;
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mix = |lane: u64, word: usize| {
+        let x = (lane ^ word as u64).wrapping_mul(K);
+        x ^ (x >> 29)
+    };
+    let mut lanes = [
+        0x9747_b28c ^ frames.len() as u64,
+        K,
+        K.rotate_left(17),
+        K.rotate_left(41),
+    ];
+    let mut chunks = frames.chunks_exact(4);
+    for chunk in &mut chunks {
+        for (lane, &word) in lanes.iter_mut().zip(chunk) {
+            *lane = mix(*lane, word);
+        }
     }
-    (h ^ (h >> 32)) as u32
+    for (lane, &word) in lanes.iter_mut().zip(chunks.remainder()) {
+        *lane = mix(*lane, word);
+    }
+    let mut h =
+        lanes[0] ^ lanes[1].rotate_left(16) ^ lanes[2].rotate_left(32) ^ lanes[3].rotate_left(48);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^= h >> 33;
+    h as u32
 }
 
-/// Frame-by-frame equality. Not `==` on slices: that becomes a call to `bcmp`,
-/// which a hosted runtime interposes and checks.
-fn same_frames(a: &[usize], b: &[usize]) -> bool {
-    a.len() == b.len()
-        && a.iter().zip(b).all(|(x, y)| {
-            // SAFETY: both are references to live words; the volatile read only keeps
-            // the loop from being turned into a library call.
-            unsafe { ptr::read_volatile(x) == ptr::read_volatile(y) }
+/// The size class of a refcounted record of `frames` frames (1 ..= CLASSES).
+fn class_of(frames: usize) -> usize {
+    frames.div_ceil(CLASS_FRAMES)
+}
+
+/// Bytes of a slot of size class `class`.
+fn class_size(class: usize) -> usize {
+    (HEADER + class * CLASS_FRAMES * FRAME).next_multiple_of(RECORD_ALIGN)
+}
+
+/// Bytes of a persistent record of exactly `frames` frames.
+fn exact_size(frames: usize) -> usize {
+    (HEADER + frames * FRAME).next_multiple_of(RECORD_ALIGN)
+}
+
+fn meta_len(meta: u32) -> usize {
+    (meta & LEN_MASK) as usize
+}
+
+/// One record's header fields and frames, all atomics: a lock-free reader may look at
+/// a record while a writer reuses it.
+#[derive(Clone, Copy)]
+struct Rec<'a> {
+    /// 16-aligned, with `room >= HEADER` bytes of a mapped pool from here.
+    ptr: *const u8,
+    room: usize,
+    _depot: PhantomData<&'a StackDepot>,
+}
+
+impl<'a> Rec<'a> {
+    fn word(&self, index: usize) -> &'a AtomicU32 {
+        debug_assert!(index < HEADER / 4);
+        // SAFETY: `ptr` is 16-aligned with at least HEADER bytes of a pool that stays
+        // mapped for the depot's life (the `Rec` invariant); every access to the header
+        // is atomic, so sharing it is sound.
+        unsafe { &*(self.ptr.add(index * 4) as *const AtomicU32) }
+    }
+    /// The next record in the hash chain (or on the freelist), as a raw handle.
+    fn next(&self) -> &'a AtomicU32 {
+        self.word(0)
+    }
+    fn hash(&self) -> &'a AtomicU32 {
+        self.word(1)
+    }
+    fn meta(&self) -> &'a AtomicU32 {
+        self.word(2)
+    }
+    fn count(&self) -> &'a AtomicU32 {
+        self.word(3)
+    }
+    /// The first `len` frame words, if they lie in the pool.
+    fn frames(&self, len: usize) -> Option<&'a [AtomicUsize]> {
+        if len > MAX_FRAMES || HEADER + len * FRAME > self.room {
+            return None;
+        }
+        // SAFETY: the words lie in the pool (checked above) at a 16-aligned offset, the
+        // pool is never unmapped, and every access through this slice is atomic.
+        Some(unsafe {
+            core::slice::from_raw_parts(self.ptr.add(HEADER) as *const AtomicUsize, len)
         })
+    }
+    /// Whether the record holds `frames` (its length already checked). Word by word with
+    /// atomic loads: the record may be rewritten under a lock-free reader, and a slice
+    /// `==` would become a call to `bcmp`, which a hosted runtime interposes.
+    fn same_frames(&self, frames: &[usize]) -> bool {
+        match self.frames(frames.len()) {
+            // Relaxed: the caller validates what it read with the generation in `meta`.
+            Some(words) => words
+                .iter()
+                .zip(frames)
+                .all(|(w, &f)| w.load(Ordering::Relaxed) == f),
+            None => false,
+        }
+    }
 }
 
 impl StackDepot {
@@ -152,11 +363,18 @@ impl StackDepot {
             alloc: SpinLock::new(Alloc {
                 pools: 0,
                 offset: POOL_SIZE,
+                free_head: [0; CLASSES + 1],
+                free_tail: [0; CLASSES + 1],
             }),
             cap: AtomicUsize::new(128 << 20),
             stacks: AtomicUsize::new(0),
             bytes: AtomicUsize::new(0),
             failed: AtomicUsize::new(0),
+            evicted: AtomicUsize::new(0),
+            in_use: AtomicUsize::new(0),
+            freelist_bytes: AtomicUsize::new(0),
+            bad_puts: AtomicUsize::new(0),
+            pool_count: AtomicUsize::new(0),
         }
     }
 
@@ -180,12 +398,19 @@ impl StackDepot {
         unsafe { self.alloc.force_unlock() };
     }
 
-    /// Current figures.
+    /// Current figures (each exact, together only roughly consistent while other
+    /// threads save and put).
     pub fn stats(&self) -> DepotStats {
+        // Relaxed throughout: statistics, ordered with nothing.
         DepotStats {
             stacks: self.stacks.load(Ordering::Relaxed),
             bytes: self.bytes.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
+            evicted: self.evicted.load(Ordering::Relaxed),
+            in_use: self.in_use.load(Ordering::Relaxed),
+            freelist_bytes: self.freelist_bytes.load(Ordering::Relaxed),
+            bad_puts: self.bad_puts.load(Ordering::Relaxed),
+            pools: self.pool_count.load(Ordering::Relaxed),
         }
     }
 
@@ -202,33 +427,115 @@ impl StackDepot {
         Some(unsafe { &*extra.add(index - self.pools.len()) })
     }
 
-    /// The record a handle names, if it is valid.
-    fn record(&self, handle: Handle) -> Option<*const u8> {
+    fn pool_base(&self, handle: Handle) -> Option<*mut u8> {
         let pool = handle.pool();
-        if pool == 0 || handle.offset() + HEADER > POOL_SIZE {
+        if pool == 0 {
             return None;
         }
-        // Acquire pairs with the Release store that published the pool.
+        // Acquire pairs with the Release store that published the pool in `new_pool`.
         let base = self.pool_slot(pool - 1)?.load(Ordering::Acquire);
-        // SAFETY: `offset` is inside the pool (checked above).
-        (!base.is_null()).then(|| unsafe { base.add(handle.offset()) } as *const u8)
+        (!base.is_null()).then_some(base)
     }
 
-    /// The frames a handle names; empty for [`Handle::NONE`] or a corrupt handle.
+    /// The record slot a handle names, if its pool is mapped and its header fits. For
+    /// handles read from the depot's own links, which are always record starts.
+    fn record(&self, handle: Handle) -> Option<Rec<'_>> {
+        let offset = handle.offset();
+        if offset < FIRST_OFFSET || offset + HEADER > POOL_SIZE {
+            return None;
+        }
+        let base = self.pool_base(handle)?;
+        Some(Rec {
+            // SAFETY: `offset + HEADER <= POOL_SIZE` (checked above), so the header lies
+            // in the pool.
+            ptr: unsafe { base.add(offset) },
+            room: POOL_SIZE - offset,
+            _depot: PhantomData,
+        })
+    }
+
+    fn start_word(&self, handle: Handle) -> Option<(&AtomicU32, u32)> {
+        let base = self.pool_base(handle)?;
+        let unit = handle.offset() / RECORD_ALIGN;
+        // SAFETY: the bitmap's BITMAP_BYTES / 4 words head every pool, `unit / 32` is
+        // below that (offsets have OFFSET_BITS bits), and its words are only accessed
+        // atomically.
+        let word = unsafe { &*(base as *const AtomicU32).add(unit / 32) };
+        Some((word, 1 << (unit % 32)))
+    }
+
+    /// The record a handle from outside names: as [`StackDepot::record`], and the start
+    /// bitmap must mark the offset as a record start (so a handle into the middle of a
+    /// record or into unused space names nothing).
+    fn record_checked(&self, handle: Handle) -> Option<Rec<'_>> {
+        let rec = self.record(handle)?;
+        let (word, bit) = self.start_word(handle)?;
+        // Acquire pairs with the Release `fetch_or` in `init_record`.
+        (word.load(Ordering::Acquire) & bit != 0).then_some(rec)
+    }
+
+    /// The frames a handle names; empty for [`Handle::NONE`], a corrupt handle or a
+    /// freed record.
+    ///
+    /// The handle must be held while the slice is used: persistent, or a reference the
+    /// caller owns. Fetching a refcounted handle after its last `put` is a caller bug
+    /// (Linux: "use after stack_depot_put()"): the slot may be rewritten under the
+    /// slice. A reader that may race with the last `put` uses
+    /// [`StackDepot::fetch_into`] instead.
     pub fn fetch(&self, handle: Handle) -> &[usize] {
-        let Some(record) = self.record(handle) else {
+        let Some(rec) = self.record_checked(handle) else {
             return &[];
         };
-        // SAFETY: a handle reaches readers only after its record was fully written and
-        // published (Release in `save`, Acquire in `record`/`find`); records are never
-        // freed or changed afterwards. The length was bounded when the record was made.
-        unsafe {
-            let len = (*(record.add(8) as *const u32)) as usize;
-            if len > MAX_FRAMES || handle.offset() + HEADER + len * 8 > POOL_SIZE {
-                return &[];
-            }
-            core::slice::from_raw_parts(record.add(HEADER) as *const usize, len)
+        // Acquire pairs with the Release count store in `init_record`: the record's
+        // contents, written before it, are visible.
+        if rec.count().load(Ordering::Acquire) == 0 {
+            return &[];
         }
+        // Relaxed: ordered after the Acquire above, and fixed while the record lives.
+        let len = meta_len(rec.meta().load(Ordering::Relaxed));
+        match rec.frames(len) {
+            // SAFETY: the words lie in the pool (checked by `frames`) and, the handle
+            // being held (the caller's promise above), nobody writes them while the
+            // slice lives; reading them non-atomically then races with no write.
+            Some(words) => unsafe {
+                core::slice::from_raw_parts(words.as_ptr() as *const usize, words.len())
+            },
+            None => &[],
+        }
+    }
+
+    /// Copies the frames a handle names into `out` (as many as fit) and returns how many
+    /// were copied; 0 for a corrupt or freed handle, or when the record was freed or
+    /// reused during the copy. Safe to call with a handle the caller does not hold.
+    pub fn fetch_into(&self, handle: Handle, out: &mut [usize]) -> usize {
+        let Some(rec) = self.record_checked(handle) else {
+            return 0;
+        };
+        // Acquire pairs with the Release meta store in `init_record`.
+        let m1 = rec.meta().load(Ordering::Acquire);
+        // Acquire pairs with the Release count store in `init_record`.
+        if rec.count().load(Ordering::Acquire) == 0 {
+            return 0;
+        }
+        let Some(words) = rec.frames(meta_len(m1)) else {
+            return 0;
+        };
+        let n = words.len().min(out.len());
+        for (o, w) in out[..n].iter_mut().zip(words) {
+            // Relaxed: validated by the generation check below.
+            *o = w.load(Ordering::Relaxed);
+        }
+        // Pairs with the Release fence in `init_record`: if any word above came from a
+        // reuse of the slot, the count store of 0 that freed it is visible below.
+        fence(Ordering::Acquire);
+        // Acquire pairs with the Release count store in `init_record`: if this is a
+        // reuse's count, the reuse's meta is visible to the load after it.
+        let live = rec.count().load(Ordering::Acquire) != 0;
+        // Relaxed: ordered by the Acquire above.
+        if !live || rec.meta().load(Ordering::Relaxed) != m1 {
+            return 0;
+        }
+        n
     }
 
     fn bucket(&self, hash: u32) -> Option<&AtomicU32> {
@@ -238,86 +545,351 @@ impl StackDepot {
         (!table.is_null()).then(|| unsafe { &*table.add(hash as usize & (BUCKETS - 1)) })
     }
 
-    fn next_of(&self, record: *const u8) -> &AtomicU32 {
-        // SAFETY: every record starts with its `next` link, a u32 at a 16-aligned address.
-        unsafe { &*(record as *const AtomicU32) }
-    }
-
-    fn find(&self, head: &AtomicU32, hash_value: u32, frames: &[usize]) -> Option<Handle> {
-        // Acquire pairs with the Release publication of each record in `save`.
+    /// Looks `frames` up in the chain from `head`, following at most `limit` links, and
+    /// on a match takes a reference (`get`) or makes the record persistent (`!get`).
+    fn find(
+        &self,
+        head: &AtomicU32,
+        hash_value: u32,
+        frames: &[usize],
+        get: bool,
+        limit: usize,
+    ) -> Option<Handle> {
+        // Acquire pairs with the Release stores that link records in (`init_record`)
+        // and out (`free_record`): the record a link names is fully written.
         let mut handle = Handle(head.load(Ordering::Acquire));
-        while let Some(record) = self.record(handle) {
-            // SAFETY: a published record is complete and immutable (see `fetch`).
-            let (h, len) = unsafe {
-                (
-                    *(record.add(4) as *const u32),
-                    *(record.add(8) as *const u32) as usize,
-                )
-            };
-            if h == hash_value && len == frames.len() && same_frames(self.fetch(handle), frames) {
+        for _ in 0..limit {
+            let rec = self.record(handle)?;
+            // Acquire pairs with the Release meta store in `init_record`: the hash and
+            // frames written before it are visible (or later writes, which `take`
+            // detects by the generation).
+            let meta = rec.meta().load(Ordering::Acquire);
+            // Relaxed: validated by the generation, as the frames.
+            if rec.hash().load(Ordering::Relaxed) == hash_value
+                && meta_len(meta) == frames.len()
+                && rec.same_frames(frames)
+                && self.take(handle, rec, meta, get)
+            {
                 return Some(handle);
             }
-            // Acquire: as above.
-            handle = Handle(self.next_of(record).load(Ordering::Acquire));
+            // Acquire: as for the head.
+            handle = Handle(rec.next().load(Ordering::Acquire));
         }
         None
     }
 
-    /// Saves `frames` (at most [`MAX_FRAMES`] are kept) and returns their handle, or
-    /// [`Handle::NONE`] if `frames` is empty or the depot is full. `can_alloc` false
-    /// only finds existing stacks (for contexts that must not map memory).
+    /// Pins the record whose header read `meta` when its frames matched: takes a
+    /// reference ("inc_not_zero"), then checks the slot was not reused since. `!get`
+    /// makes a refcounted record persistent.
+    fn take(&self, handle: Handle, rec: Rec<'_>, meta: u32, get: bool) -> bool {
+        let count = rec.count();
+        // Acquire pairs with the Release count store in `init_record` (and the RMWs
+        // after it, which continue its release sequence): the meta of the incarnation
+        // whose count we see is visible to the check below.
+        let mut c = count.load(Ordering::Acquire);
+        let referenced = loop {
+            if c == 0 {
+                return false;
+            }
+            if c == PERSISTENT {
+                break false;
+            }
+            // Acquire: as the load above. A count that reaches PERSISTENT saturates.
+            match count.compare_exchange_weak(c, c + 1, Ordering::Acquire, Ordering::Acquire) {
+                Ok(_) => {
+                    if c + 1 == PERSISTENT {
+                        // Relaxed: statistics.
+                        self.in_use.fetch_sub(1, Ordering::Relaxed);
+                    }
+                    break true;
+                }
+                Err(now) => c = now,
+            }
+        };
+        // Relaxed: ordered after the Acquire on the count above.
+        if rec.meta().load(Ordering::Relaxed) != meta {
+            // The slot was freed and reused after we read its frames: not our stack.
+            // (Never under the insert lock, where no slot is reused, so this `put`
+            // cannot wait for the lock its caller holds.)
+            if referenced {
+                self.put(handle);
+            }
+            return false;
+        }
+        if referenced && !get {
+            self.make_persistent(rec);
+        }
+        true
+    }
+
+    /// Saturates the count of a record the caller holds a reference to.
+    fn make_persistent(&self, rec: Rec<'_>) {
+        let count = rec.count();
+        // Relaxed: the caller's reference keeps the record alive, so no free depends on
+        // this value; later `put`s see PERSISTENT by coherence.
+        let mut c = count.load(Ordering::Relaxed);
+        while c != PERSISTENT {
+            // Relaxed: as above.
+            match count.compare_exchange_weak(c, PERSISTENT, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => {
+                    // Relaxed: statistics.
+                    self.in_use.fetch_sub(1, Ordering::Relaxed);
+                    return;
+                }
+                Err(now) => c = now,
+            }
+        }
+    }
+
+    /// Saves `frames` (at most [`MAX_FRAMES`] are kept) as a persistent record and
+    /// returns their handle, or [`Handle::NONE`] if `frames` is empty or the stack
+    /// cannot be stored. `can_alloc` false may still store into space the depot has,
+    /// but maps no pool and never waits for the insert lock.
     pub fn save(&self, frames: &[usize], can_alloc: bool, pools: &dyn PoolSource) -> Handle {
+        let flags = if can_alloc {
+            SaveFlags::CAN_ALLOC
+        } else {
+            SaveFlags::NONE
+        };
+        self.save_flags(frames, flags, pools)
+    }
+
+    /// Saves `frames` (at most [`MAX_FRAMES`] are kept) and returns their handle, or
+    /// [`Handle::NONE`] if `frames` is empty or the stack cannot be stored. With
+    /// [`SaveFlags::GET`] the caller owns a reference and must [`StackDepot::put`] the
+    /// handle (unless it is [`Handle::NONE`]); without it the record is persistent.
+    /// Finding a stored stack never takes a lock.
+    pub fn save_flags(&self, frames: &[usize], flags: SaveFlags, pools: &dyn PoolSource) -> Handle {
         let frames = &frames[..frames.len().min(MAX_FRAMES)];
         if frames.is_empty() {
             return Handle::NONE;
         }
         let h = hash(frames);
-        if let Some(found) = self.bucket(h).and_then(|b| self.find(b, h, frames)) {
+        let get = flags.contains(SaveFlags::GET);
+        if let Some(found) = self
+            .bucket(h)
+            .and_then(|b| self.find(b, h, frames, get, MAX_WALK))
+        {
             return found;
         }
-        if !can_alloc {
-            return Handle::NONE;
-        }
-        let mut alloc = self.alloc.lock();
-        if self.table.load(Ordering::Relaxed).is_null() && !self.map_table(pools) {
+        let handle = self.insert(h, frames, flags, pools);
+        if !handle.is_some() {
+            // Relaxed: statistics.
             self.failed.fetch_add(1, Ordering::Relaxed);
-            return Handle::NONE;
         }
-        let bucket = self.bucket(h).expect("table mapped above");
-        // Look again: another thread may have added it while we waited for the lock.
-        if let Some(found) = self.find(bucket, h, frames) {
-            return found;
-        }
-        let size = (HEADER + frames.len() * 8).next_multiple_of(RECORD_ALIGN);
-        if alloc.offset + size > POOL_SIZE && !self.new_pool(&mut alloc, pools) {
-            self.failed.fetch_add(1, Ordering::Relaxed);
-            return Handle::NONE;
-        }
-        let handle = Handle::new(alloc.pools, alloc.offset);
-        let record = self.record(handle).expect("pool published") as *mut u8;
-        alloc.offset += size;
-        // SAFETY: `[record, record + size)` lies in the current pool (checked above), is
-        // zeroed, and is not yet reachable by any reader.
-        unsafe {
-            *(record.add(4) as *mut u32) = h;
-            *(record.add(8) as *mut u32) = frames.len() as u32;
-            ptr::copy_nonoverlapping(
-                frames.as_ptr(),
-                record.add(HEADER) as *mut usize,
-                frames.len(),
-            );
-        }
-        // Relaxed: the record is not published yet; the Release below covers this store.
-        self.next_of(record)
-            .store(bucket.load(Ordering::Relaxed), Ordering::Relaxed);
-        // Release pairs with the Acquire loads in `find`: a reader that sees this head
-        // sees the whole record.
-        bucket.store(handle.0, Ordering::Release);
-        self.stacks.fetch_add(1, Ordering::Relaxed);
         handle
     }
 
+    /// The slow path: under the insert lock, look again and store the stack if it is
+    /// still missing.
+    fn insert(&self, h: u32, frames: &[usize], flags: SaveFlags, pools: &dyn PoolSource) -> Handle {
+        let can_alloc = flags.contains(SaveFlags::CAN_ALLOC);
+        let get = flags.contains(SaveFlags::GET);
+        let mut alloc = if can_alloc {
+            self.alloc.lock()
+        } else {
+            match self.alloc.try_lock() {
+                Some(guard) => guard,
+                None => return Handle::NONE,
+            }
+        };
+        // Relaxed: the table pointer changes only under the lock we hold.
+        if self.table.load(Ordering::Relaxed).is_null() && (!can_alloc || !self.map_table(pools)) {
+            return Handle::NONE;
+        }
+        let bucket = self.bucket(h).expect("table mapped above");
+        // Look again: another thread may have added it while we waited for the lock, or
+        // the lock-free walk missed it. Chains are stable under the lock.
+        if let Some(found) = self.find(bucket, h, frames, get, usize::MAX) {
+            return found;
+        }
+        let class = class_of(frames.len());
+        let handle = match self.pop_free(&mut alloc, class) {
+            Some(handle) => handle,
+            None => {
+                let size = if get {
+                    class_size(class)
+                } else {
+                    exact_size(frames.len())
+                };
+                match self.bump(&mut alloc, size, can_alloc, pools) {
+                    Some(handle) => handle,
+                    None => return Handle::NONE,
+                }
+            }
+        };
+        self.init_record(handle, bucket, h, frames, if get { 1 } else { PERSISTENT });
+        // Relaxed: statistics.
+        self.stacks.fetch_add(1, Ordering::Relaxed);
+        if get {
+            // Relaxed: statistics.
+            self.in_use.fetch_add(1, Ordering::Relaxed);
+        }
+        handle
+    }
+
+    /// Writes a record into a fresh or freed slot and links it at the head of `bucket`.
+    /// Called under the insert lock.
+    fn init_record(
+        &self,
+        handle: Handle,
+        bucket: &AtomicU32,
+        h: u32,
+        frames: &[usize],
+        count: u32,
+    ) {
+        let rec = self.record(handle).expect("slot in a mapped pool");
+        let words = rec.frames(frames.len()).expect("slot sized for the frames");
+        // Relaxed: meta is written only under the lock we hold.
+        let generation = rec.meta().load(Ordering::Relaxed) >> LEN_BITS;
+        let meta = ((generation + 1) << LEN_BITS) | frames.len() as u32;
+        // Pairs with the Acquire fence in `fetch_into`: a reader that sees any store
+        // below also sees the count of 0 this slot has had since it was freed.
+        fence(Ordering::Release);
+        // Relaxed: published by the Release stores of meta and count below.
+        rec.hash().store(h, Ordering::Relaxed);
+        for (w, &f) in words.iter().zip(frames) {
+            // Relaxed: as above.
+            w.store(f, Ordering::Relaxed);
+        }
+        // Relaxed: bucket links change only under the lock; published below.
+        rec.next()
+            .store(bucket.load(Ordering::Relaxed), Ordering::Relaxed);
+        // Release pairs with the Acquire meta loads in `find` and `fetch_into`.
+        rec.meta().store(meta, Ordering::Release);
+        // Release pairs with the Acquire count loads and CAS in `take`, `fetch` and
+        // `fetch_into`: whoever sees this count sees this incarnation's meta.
+        rec.count().store(count, Ordering::Release);
+        let (word, bit) = self.start_word(handle).expect("slot in a mapped pool");
+        // Release pairs with the Acquire in `record_checked`.
+        word.fetch_or(bit, Ordering::Release);
+        // Release pairs with the Acquire loads in `find`: a reader that sees this head
+        // sees the whole record.
+        bucket.store(handle.raw(), Ordering::Release);
+    }
+
+    /// Drops a reference taken by a save with [`SaveFlags::GET`]; the last one frees the
+    /// record. A persistent record and [`Handle::NONE`] ignore it; any other handle that
+    /// names no live record is ignored and counted in [`DepotStats::bad_puts`]. The user
+    /// bits are ignored.
+    pub fn put(&self, handle: Handle) {
+        let handle = Handle(handle.raw());
+        if !handle.is_some() {
+            // As Linux: a save that stored nothing returned NONE, and its put is a no-op.
+            return;
+        }
+        let Some(rec) = self.record_checked(handle) else {
+            // Relaxed: statistics.
+            self.bad_puts.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        let count = rec.count();
+        // Relaxed: the CAS below decides.
+        let mut c = count.load(Ordering::Relaxed);
+        loop {
+            if c == PERSISTENT {
+                return;
+            }
+            if c == 0 {
+                // Relaxed: statistics.
+                self.bad_puts.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            // Release pairs with the Acquire fence below in whichever thread drops the
+            // last reference: this holder's reads of the record happen before the slot
+            // is reused.
+            match count.compare_exchange_weak(c, c - 1, Ordering::Release, Ordering::Relaxed) {
+                Ok(_) => break,
+                Err(now) => c = now,
+            }
+        }
+        if c != 1 {
+            return;
+        }
+        // Pairs with the Release decrements of the other holders (as `Arc`'s drop).
+        fence(Ordering::Acquire);
+        self.free_record(handle, rec);
+    }
+
+    /// Unlinks a record whose count reached 0 and queues its slot on its class's
+    /// freelist.
+    fn free_record(&self, handle: Handle, rec: Rec<'_>) {
+        let mut alloc = self.alloc.lock();
+        // Relaxed: a dead record's header is written only under the lock we hold.
+        let h = rec.hash().load(Ordering::Relaxed);
+        let len = meta_len(rec.meta().load(Ordering::Relaxed));
+        if let Some(bucket) = self.bucket(h) {
+            let mut link = bucket;
+            loop {
+                // Relaxed: links change only under the lock we hold.
+                let cur = link.load(Ordering::Relaxed);
+                if cur == handle.0 {
+                    // Release pairs with the Acquire link loads in `find`: a reader that
+                    // sees the successor here sees it fully written.
+                    link.store(rec.next().load(Ordering::Relaxed), Ordering::Release);
+                    break;
+                }
+                match self.record(Handle(cur)) {
+                    Some(r) => link = r.next(),
+                    None => break,
+                }
+            }
+        }
+        // The slot goes to the tail of its FIFO freelist: a reader still on it then
+        // ends its walk (a miss, redone under the lock).
+        let class = class_of(len.max(1));
+        // Relaxed: freelist links are followed only by readers that validate what they
+        // find (count 0 fails `take`), and under the lock.
+        rec.next().store(0, Ordering::Relaxed);
+        let tail = alloc.free_tail[class];
+        match self.record(Handle(tail)) {
+            // Release: a lock-free reader may follow it (see `find`).
+            Some(t) => t.next().store(handle.0, Ordering::Release),
+            None => alloc.free_head[class] = handle.0,
+        }
+        alloc.free_tail[class] = handle.0;
+        // Relaxed: statistics.
+        self.freelist_bytes
+            .fetch_add(class_size(class), Ordering::Relaxed);
+        self.stacks.fetch_sub(1, Ordering::Relaxed);
+        self.in_use.fetch_sub(1, Ordering::Relaxed);
+        self.evicted.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The oldest freed slot of `class`, if any. Called under the insert lock.
+    fn pop_free(&self, alloc: &mut Alloc, class: usize) -> Option<Handle> {
+        let head = Handle(alloc.free_head[class]);
+        let rec = self.record(head)?;
+        // Relaxed: freelist links change only under the lock we hold.
+        alloc.free_head[class] = rec.next().load(Ordering::Relaxed);
+        if alloc.free_head[class] == 0 {
+            alloc.free_tail[class] = 0;
+        }
+        // Relaxed: statistics.
+        self.freelist_bytes
+            .fetch_sub(class_size(class), Ordering::Relaxed);
+        Some(head)
+    }
+
+    /// `size` bytes of fresh pool space, mapping a new pool if the current one is full
+    /// and `can_alloc` allows. Called under the insert lock.
+    fn bump(
+        &self,
+        alloc: &mut Alloc,
+        size: usize,
+        can_alloc: bool,
+        pools: &dyn PoolSource,
+    ) -> Option<Handle> {
+        if alloc.offset + size > POOL_SIZE && (!can_alloc || !self.new_pool(alloc, pools)) {
+            return None;
+        }
+        let handle = Handle::new(alloc.pools, alloc.offset);
+        alloc.offset += size;
+        Some(handle)
+    }
+
     fn reserve(&self, bytes: usize) -> bool {
+        // Relaxed: `bytes` changes only under the insert lock, which the caller holds.
         let used = self.bytes.load(Ordering::Relaxed);
         if used + bytes > self.cap.load(Ordering::Relaxed) {
             return false;
@@ -345,6 +917,7 @@ impl StackDepot {
         if alloc.pools >= MAX_POOLS {
             return false;
         }
+        // Relaxed: the extra index is published only under the lock we hold.
         if alloc.pools == self.pools.len() && self.extra_pools.load(Ordering::Relaxed).is_null() {
             let bytes = (MAX_POOLS - self.pools.len()) * core::mem::size_of::<usize>();
             if !self.reserve(bytes) {
@@ -364,11 +937,13 @@ impl StackDepot {
             return false;
         };
         let slot = self.pool_slot(alloc.pools).expect("index below MAX_POOLS");
-        // Release pairs with the Acquire in `record`: the zeroed pool is visible before
-        // any handle into it is.
+        // Release pairs with the Acquire in `pool_base`: the zeroed pool (bitmap and
+        // records) is visible before any handle into it is.
         slot.store(pool, Ordering::Release);
         alloc.pools += 1;
-        alloc.offset = 0;
+        alloc.offset = FIRST_OFFSET;
+        // Relaxed: statistics.
+        self.pool_count.fetch_add(1, Ordering::Relaxed);
         true
     }
 }
@@ -410,8 +985,15 @@ pub fn walk_frames(
 mod tests {
     use super::*;
     extern crate std;
+    use std::collections::{BTreeMap, HashMap};
+    use std::sync::atomic::AtomicBool;
     use std::sync::atomic::AtomicUsize as Counter;
+    use std::sync::Arc;
     use std::vec::Vec;
+
+    const GET: SaveFlags = SaveFlags(SaveFlags::CAN_ALLOC.0 | SaveFlags::GET.0);
+    const KEEP: SaveFlags = SaveFlags::CAN_ALLOC;
+    const TABLE: usize = BUCKETS * 4;
 
     struct HeapPools(Counter);
     impl PoolSource for HeapPools {
@@ -422,30 +1004,220 @@ mod tests {
         }
     }
 
+    fn pools() -> HeapPools {
+        HeapPools(Counter::new(0))
+    }
+
+    /// xorshift64*: deterministic, no dependency.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    fn stack(id: usize, len: usize) -> Vec<usize> {
+        (0..len).map(|j| 0x40_0000 + id * 0x1000 + j * 8).collect()
+    }
+
+    fn count_of(depot: &StackDepot, h: Handle) -> u32 {
+        depot.record(h).unwrap().count().load(Ordering::Relaxed)
+    }
+
     #[test]
     fn dedup_and_round_trip() {
         let depot = StackDepot::new();
-        let pools = HeapPools(Counter::new(0));
+        let pools = pools();
+        // Without CAN_ALLOC an empty depot maps nothing.
+        assert_eq!(depot.save(&[1, 2], false, &pools), Handle::NONE);
+        assert_eq!(pools.0.load(Ordering::Relaxed), 0);
         let a = depot.save(&[1, 2, 3], true, &pools);
         let b = depot.save(&[1, 2, 4], true, &pools);
         assert!(a.is_some() && b.is_some() && a != b);
         assert_eq!(depot.save(&[1, 2, 3], true, &pools), a);
         assert_eq!(depot.save(&[1, 2, 3], false, &pools), a);
-        assert_eq!(depot.save(&[9], false, &pools), Handle::NONE);
+        // Without CAN_ALLOC a new stack still goes into the pool already mapped.
+        let c = depot.save(&[9], false, &pools);
+        assert!(c.is_some());
+        assert_eq!(depot.fetch(c), &[9]);
         assert_eq!(depot.fetch(a), &[1, 2, 3]);
         assert_eq!(depot.fetch(b), &[1, 2, 4]);
         assert_eq!(depot.fetch(a.with_extra(0x1f)), &[1, 2, 3]);
         assert_eq!(a.with_extra(0x15).extra(), 0x15);
+        assert_eq!(a.with_extra(0x15).with_extra(0).extra(), 0);
+        assert_eq!(a.with_extra(0x15).with_extra(0), a);
+        assert!(!Handle::NONE.with_extra(0x1f).is_some());
         assert_eq!(depot.fetch(Handle::NONE), &[] as &[usize]);
         assert_eq!(depot.fetch(Handle(0x7fff_fff0)), &[] as &[usize]);
-        assert_eq!(depot.stats().stacks, 2);
+        // A handle into the middle of a record names nothing.
+        assert_eq!(
+            depot.fetch(Handle(a.0 + (1 << POOL_INDEX_BITS))),
+            &[] as &[usize]
+        );
+        let mut out = [0; 8];
+        assert_eq!(depot.fetch_into(b.with_extra(3), &mut out), 3);
+        assert_eq!(&out[..3], &[1, 2, 4]);
+        assert_eq!(depot.fetch_into(b, &mut out[..2]), 2);
+        assert_eq!(depot.fetch_into(Handle(0x7fff_fff0), &mut out), 0);
+        // Longer stacks are cut at MAX_FRAMES.
+        let long: Vec<usize> = (0..MAX_FRAMES + 10).collect();
+        let l = depot.save(&long, true, &pools);
+        assert_eq!(depot.fetch(l), &long[..MAX_FRAMES]);
+        assert_eq!(depot.save(&[], true, &pools), Handle::NONE);
+        let s = depot.stats();
+        assert_eq!((s.stacks, s.in_use, s.evicted, s.failed), (4, 0, 0, 1));
+        assert_eq!(s.pools, 1);
+        assert_eq!(s.bytes, TABLE + POOL_SIZE);
+    }
+
+    #[test]
+    fn refcount_get_twice_put_twice() {
+        let depot = StackDepot::new();
+        let pools = pools();
+        let frames = stack(1, 7);
+        let a = depot.save_flags(&frames, GET, &pools);
+        assert_eq!(depot.save_flags(&frames, GET, &pools), a);
+        assert_eq!(count_of(&depot, a), 2);
+        assert_eq!(depot.stats().in_use, 1);
+        depot.put(a.with_extra(7));
+        assert_eq!(depot.fetch(a), &frames[..]);
+        assert_eq!(depot.stats().evicted, 0);
+        depot.put(a);
+        assert_eq!(depot.fetch(a), &[] as &[usize]);
+        let mut out = [0; 8];
+        assert_eq!(depot.fetch_into(a, &mut out), 0);
+        let s = depot.stats();
+        assert_eq!((s.stacks, s.in_use, s.evicted, s.bad_puts), (0, 0, 1, 0));
+        assert_eq!(s.freelist_bytes, class_size(2));
+        // The freed record is out of its chain: a save without CAN_ALLOC or GET of the
+        // same stack makes a new record (in the freed slot, same class).
+        let b = depot.save(&frames, false, &pools);
+        assert_eq!(b, a);
+        assert_eq!(count_of(&depot, b), PERSISTENT);
+        assert_eq!(depot.stats().freelist_bytes, 0);
+        // A third put of the old handle now hits a persistent record: ignored.
+        depot.put(a);
+        assert_eq!(depot.fetch(b), &frames[..]);
+    }
+
+    #[test]
+    fn freed_slots_are_reused_by_the_same_class_only() {
+        let depot = StackDepot::new();
+        let pools = pools();
+        let a = depot.save_flags(&stack(1, 5), GET, &pools);
+        let keep = depot.save_flags(&stack(2, 5), GET, &pools);
+        depot.put(a);
+        // 9 frames: class 3, not a's class 2.
+        let c = depot.save_flags(&stack(3, 9), GET, &pools);
+        assert_ne!(c, a);
+        // 8 frames: class 2, takes a's slot.
+        let d = depot.save_flags(&stack(4, 8), GET, &pools);
+        assert_eq!(d, a);
+        assert_eq!(depot.fetch(d), &stack(4, 8)[..]);
+        // The generation changed, so a reader that saw the old record cannot match.
+        assert_eq!(depot.fetch(keep), &stack(2, 5)[..]);
+        assert_eq!(depot.stats().in_use, 3);
+    }
+
+    #[test]
+    fn bytes_do_not_grow_over_save_put_cycles() {
+        let depot = StackDepot::new();
+        let pools = pools();
+        let mut rng = Rng(7);
+        let mut held = std::collections::VecDeque::new();
+        for i in 0..50_000usize {
+            let frames = stack(i, 5 + rng.below(36));
+            let h = depot.save_flags(&frames, GET, &pools);
+            assert_eq!(depot.fetch(h), &frames[..]);
+            held.push_back(h);
+            if held.len() > 8 {
+                depot.put(held.pop_front().unwrap());
+            }
+        }
+        let s = depot.stats();
+        // 8 live records and the freed slots of their 9 classes fit in one pool.
+        assert_eq!(s.bytes, TABLE + POOL_SIZE, "{s:?}");
+        assert_eq!(s.evicted, 50_000 - 8);
+        assert_eq!((s.stacks, s.in_use), (8, 8));
+    }
+
+    #[test]
+    fn persistent_records_are_never_evicted() {
+        let depot = StackDepot::new();
+        let pools = pools();
+        let frames = stack(1, 12);
+        let p = depot.save_flags(&frames, KEEP, &pools);
+        // A later GET takes no reference; puts are ignored.
+        assert_eq!(depot.save_flags(&frames, GET, &pools), p);
+        for _ in 0..5 {
+            depot.put(p);
+        }
+        assert_eq!(depot.fetch(p), &frames[..]);
+        // A refcounted record becomes persistent when saved without GET.
+        let other = stack(2, 3);
+        let r = depot.save_flags(&other, GET, &pools);
+        assert_eq!(depot.stats().in_use, 1);
+        assert_eq!(depot.save_flags(&other, SaveFlags::NONE, &pools), r);
+        assert_eq!(depot.stats().in_use, 0);
+        depot.put(r);
+        depot.put(r);
+        assert_eq!(depot.fetch(r), &other[..]);
+        let s = depot.stats();
+        assert_eq!((s.stacks, s.evicted, s.bad_puts), (2, 0, 0));
+    }
+
+    #[test]
+    fn bad_puts_are_counted_and_change_nothing() {
+        let depot = StackDepot::new();
+        let pools = pools();
+        let mut saved = Vec::new();
+        for i in 0..200 {
+            let frames = stack(i, 1 + i % 20);
+            let flags = if i % 2 == 0 { GET } else { KEEP };
+            saved.push((depot.save_flags(&frames, flags, &pools), frames));
+        }
+        let freed = depot.save_flags(&stack(999, 6), GET, &pools);
+        depot.put(freed);
+        let before = depot.stats();
+        let mut bad = 0;
+        depot.put(Handle::NONE); // not counted: a failed save's handle
+        depot.put(Handle::NONE.with_extra(3));
+        assert_eq!(depot.stats().bad_puts, before.bad_puts);
+        depot.put(freed); // already freed
+        depot.put(Handle(0x7fff_fff0)); // pool not mapped
+        depot.put(Handle(1)); // offset 0: the start bitmap
+        bad += 3;
+        // Every 16-byte unit of the pools that is not a live record start.
+        let starts: Vec<u32> = saved.iter().map(|(h, _)| h.0).collect();
+        for pool in 1..=depot.stats().pools {
+            for unit in 0..(POOL_SIZE / RECORD_ALIGN) {
+                let h = Handle::new(pool, unit * RECORD_ALIGN);
+                if !starts.contains(&h.0) {
+                    depot.put(h);
+                    bad += 1;
+                }
+            }
+        }
+        let after = depot.stats();
+        assert_eq!(after.bad_puts - before.bad_puts, bad);
+        assert_eq!((after.stacks, after.in_use), (before.stacks, before.in_use));
+        for (h, frames) in &saved {
+            assert_eq!(depot.fetch(*h), &frames[..]);
+            assert_eq!(depot.save_flags(frames, SaveFlags::NONE, &pools), *h);
+        }
     }
 
     #[test]
     fn many_stacks_fill_pools_then_the_cap_fails_cleanly() {
         let depot = StackDepot::new();
-        let pools = HeapPools(Counter::new(0));
-        depot.set_cap(BUCKETS * 4 + 4 * POOL_SIZE);
+        let pools = pools();
+        depot.set_cap(TABLE + 4 * POOL_SIZE);
         let mut saved = Vec::new();
         for i in 0..10_000usize {
             let frames: Vec<usize> = (0..10).map(|j| i * 100 + j).collect();
@@ -455,19 +1227,57 @@ mod tests {
             }
             saved.push((h, frames));
         }
-        // 4 pools of 16 KiB hold 4 * (16384 / 96) = 680 ten-frame records.
-        assert_eq!(saved.len(), 4 * (POOL_SIZE / 96));
+        // 4 pools of 16 KiB (less the start bitmap) hold 4 * 169 ten-frame records.
+        assert_eq!(saved.len(), 4 * ((POOL_SIZE - FIRST_OFFSET) / 96));
         assert!(depot.stats().failed >= 1);
-        assert!(depot.stats().bytes <= BUCKETS * 4 + 4 * POOL_SIZE);
+        assert_eq!(depot.stats().bytes, TABLE + 4 * POOL_SIZE);
         for (h, frames) in &saved {
             assert_eq!(depot.fetch(*h), &frames[..]);
         }
+        // Existing stacks are still found at the cap.
+        assert_eq!(depot.save(&saved[3].1, true, &pools), saved[3].0);
+    }
+
+    #[test]
+    fn at_the_cap_puts_make_room_again() {
+        let depot = StackDepot::new();
+        let pools = pools();
+        depot.set_cap(TABLE + POOL_SIZE);
+        let mut held = Vec::new();
+        let mut i = 0;
+        loop {
+            let h = depot.save_flags(&stack(i, 7), GET, &pools);
+            i += 1;
+            if !h.is_some() {
+                break;
+            }
+            held.push(h);
+        }
+        let n = held.len();
+        assert_eq!(n, (POOL_SIZE - FIRST_OFFSET) / class_size(2));
+        let failed = depot.stats().failed;
+        assert_eq!(failed, 1);
+        for h in held.drain(..) {
+            depot.put(h);
+        }
+        assert_eq!(depot.stats().freelist_bytes, n * class_size(2));
+        // New stacks of the same class fit again; another class does not.
+        for j in 0..n {
+            let frames = stack(10_000 + j, 5 + j % 4);
+            let h = depot.save_flags(&frames, GET, &pools);
+            assert!(h.is_some());
+            assert_eq!(depot.fetch(h), &frames[..]);
+        }
+        assert!(!depot.save_flags(&stack(20_000, 7), GET, &pools).is_some());
+        assert!(!depot.save_flags(&stack(20_001, 30), GET, &pools).is_some());
+        assert_eq!(depot.stats().failed, failed + 2);
+        assert_eq!(depot.stats().bytes, TABLE + POOL_SIZE);
     }
 
     #[test]
     fn threads_saving_the_same_and_different_stacks() {
-        let depot = std::sync::Arc::new(StackDepot::new());
-        let pools = std::sync::Arc::new(HeapPools(Counter::new(0)));
+        let depot = Arc::new(StackDepot::new());
+        let pools = Arc::new(pools());
         let threads: Vec<_> = (0..4)
             .map(|t| {
                 let (depot, pools) = (depot.clone(), pools.clone());
@@ -492,6 +1302,344 @@ mod tests {
         }
         // Each shared stack was stored once despite four concurrent savers.
         assert_eq!(depot.stats().stacks, 2000 + 4 * 2000);
+    }
+
+    /// Six threads save (with and without GET) a small set of shared stacks, whose
+    /// records are freed and made again all the time, and stacks of their own, and put
+    /// what they took; every handle is checked while it is held.
+    #[test]
+    fn threads_saving_and_putting_at_once() {
+        const THREADS: usize = 6;
+        const OPS: usize = 30_000;
+        const SHARED: usize = 96;
+        const PINNED: usize = 8; // shared stacks that some saves make persistent
+        let depot = Arc::new(StackDepot::new());
+        let pools = Arc::new(pools());
+        let shared: Arc<Vec<Vec<usize>>> =
+            Arc::new((0..SHARED).map(|i| stack(i, 1 + (i * 7) % 48)).collect());
+        let pinned: Arc<Vec<AtomicBool>> =
+            Arc::new((0..PINNED).map(|_| AtomicBool::new(false)).collect());
+        let threads: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let (depot, pools) = (depot.clone(), pools.clone());
+                let (shared, pinned) = (shared.clone(), pinned.clone());
+                std::thread::spawn(move || {
+                    let mut rng = Rng(0x1234_5678 + t as u64 * 7919);
+                    let mut held: Vec<(Handle, Vec<usize>)> = Vec::new();
+                    let mut out = [0usize; MAX_FRAMES];
+                    let mut check = |h: Handle, frames: &[usize]| {
+                        assert!(h.is_some());
+                        assert_eq!(depot.fetch(h), frames);
+                        assert_eq!(depot.fetch_into(h, &mut out), frames.len());
+                        assert_eq!(&out[..frames.len()], frames);
+                    };
+                    for i in 0..OPS {
+                        match rng.below(10) {
+                            0..=4 => {
+                                let frames = if rng.below(4) == 0 {
+                                    stack(1_000_000 * (t + 1) + i, 1 + rng.below(64))
+                                } else {
+                                    shared[rng.below(SHARED)].clone()
+                                };
+                                let h = depot.save_flags(&frames, GET, &*pools);
+                                check(h, &frames);
+                                held.push((h, frames));
+                            }
+                            5 if t % 2 == 0 => {
+                                let k = rng.below(PINNED);
+                                pinned[k].store(true, Ordering::Relaxed);
+                                let h = depot.save_flags(&shared[k], KEEP, &*pools);
+                                check(h, &shared[k]);
+                            }
+                            _ => {
+                                if !held.is_empty() {
+                                    let (h, frames) = held.swap_remove(rng.below(held.len()));
+                                    check(h, &frames);
+                                    depot.put(h);
+                                }
+                            }
+                        }
+                        if held.len() > 48 {
+                            let (h, frames) = held.swap_remove(0);
+                            check(h, &frames);
+                            depot.put(h);
+                        }
+                    }
+                    for (h, frames) in held {
+                        check(h, &frames);
+                        depot.put(h);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let s = depot.stats();
+        let persistent = pinned.iter().filter(|p| p.load(Ordering::Relaxed)).count();
+        assert_eq!(s.in_use, 0, "{s:?}");
+        assert_eq!(s.stacks, persistent, "{s:?}");
+        assert_eq!(s.bad_puts, 0);
+        assert!(s.evicted > 10_000, "{s:?}");
+        // Memory stays bounded by the live set, not by the stacks ever saved.
+        assert!(s.pools < 64, "{s:?}");
+        for (k, frames) in shared.iter().enumerate().take(PINNED) {
+            if pinned[k].load(Ordering::Relaxed) {
+                let h = depot.save_flags(frames, SaveFlags::NONE, &*pools);
+                assert_eq!(depot.fetch(h), &frames[..]);
+            }
+        }
+    }
+
+    /// Four threads save and at once put a few stacks of one size class, so records
+    /// die and their slots are reused by other stacks all the time, under readers that
+    /// are comparing them: the inc_not_zero and generation checks must turn every such
+    /// race into a miss or a correct hit.
+    #[test]
+    fn threads_churning_one_size_class() {
+        const THREADS: usize = 4;
+        const OPS: usize = 200_000;
+        let depot = Arc::new(StackDepot::new());
+        let pools = Arc::new(pools());
+        // Eight 4-frame stacks, alike but for the last frame: one class, so a freed slot
+        // is reused by whichever is saved next.
+        let stacks: Arc<Vec<Vec<usize>>> = Arc::new(
+            (0..8)
+                .map(|i| std::vec![0x1000, 0x2000, 0x3000, 0x4000 + i])
+                .collect(),
+        );
+        let threads: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let (depot, pools, stacks) = (depot.clone(), pools.clone(), stacks.clone());
+                std::thread::spawn(move || {
+                    let mut rng = Rng(99 + t as u64);
+                    let mut out = [0usize; 8];
+                    for _ in 0..OPS {
+                        let frames = &stacks[rng.below(stacks.len())];
+                        let h = depot.save_flags(frames, GET, &*pools);
+                        assert_eq!(depot.fetch(h), &frames[..]);
+                        assert_eq!(depot.fetch_into(h, &mut out), 4);
+                        assert_eq!(&out[..4], &frames[..]);
+                        depot.put(h);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let s = depot.stats();
+        assert_eq!((s.stacks, s.in_use, s.bad_puts), (0, 0, 0), "{s:?}");
+        assert_eq!(s.pools, 1);
+    }
+
+    /// The interleaving the generation guards against, step by step: a reader compares
+    /// a record, the record is freed and its slot reused by another stack of the same
+    /// class, then the reader takes its reference.
+    #[test]
+    fn a_reader_racing_with_reuse_takes_nothing() {
+        let depot = StackDepot::new();
+        let pools = pools();
+        let x = stack(1, 6);
+        let y = stack(2, 7);
+        let hx = depot.save_flags(&x, GET, &pools);
+        let rec = depot.record(hx).unwrap();
+        // The reader has read meta and matched the frames of x ...
+        let m1 = rec.meta().load(Ordering::Acquire);
+        assert!(rec.same_frames(&x));
+        // ... x dies and y takes its slot ...
+        depot.put(hx);
+        let hy = depot.save_flags(&y, GET, &pools);
+        assert_eq!(hy, hx);
+        // ... and the reader's inc_not_zero succeeds on y: the generation check must
+        // refuse it and give the reference back.
+        assert!(!depot.take(hx, rec, m1, true));
+        assert!(!depot.take(hx, rec, m1, false));
+        assert_eq!(count_of(&depot, hy), 1);
+        assert_eq!(depot.stats().in_use, 1);
+        // A reader that arrives while the slot is free fails on the count.
+        depot.put(hy);
+        let m2 = rec.meta().load(Ordering::Acquire);
+        assert!(!depot.take(hy, rec, m2, true));
+        assert_eq!(count_of(&depot, hy), 0);
+        // A reader that compared y's frames and meta pins y.
+        let hy2 = depot.save_flags(&y, GET, &pools);
+        let m3 = rec.meta().load(Ordering::Acquire);
+        assert!(depot.take(hy2, rec, m3, true));
+        assert_eq!(count_of(&depot, hy2), 2);
+        let s = depot.stats();
+        assert_eq!((s.in_use, s.evicted, s.bad_puts), (1, 2, 0));
+    }
+
+    /// Similar stacks (sequential addresses, shared prefixes, permutations) spread over
+    /// the buckets as a random function would (about 53k stacks in 64k buckets: a
+    /// Poisson load with mean 0.8, so a largest bucket of about 7).
+    #[test]
+    fn hash_spreads_similar_stacks() {
+        let mut stacks: Vec<Vec<usize>> = (0..BUCKETS / 2).map(|i| stack(i, 1 + i % 40)).collect();
+        let base = stack(7, 30);
+        for i in 0..BUCKETS / 4 {
+            let mut s = base.clone();
+            s[i % 30] ^= (i / 30 + 1) * 8; // one frame changed
+            stacks.push(s);
+        }
+        for i in 0..BUCKETS / 4 {
+            let mut s = base.clone();
+            s.swap(i % 30, (i / 30) % 30); // two frames swapped, or a prefix
+            s.truncate(1 + (i / 900) % 30);
+            stacks.push(s);
+        }
+        stacks.sort();
+        stacks.dedup();
+        let mut load = std::vec![0u32; BUCKETS];
+        let mut hashes: Vec<u32> = stacks.iter().map(|s| hash(s)).collect();
+        for &h in &hashes {
+            load[h as usize & (BUCKETS - 1)] += 1;
+        }
+        hashes.sort();
+        hashes.dedup();
+        let max = *load.iter().max().unwrap();
+        assert!(max <= 12, "max bucket load {max}");
+        assert!(
+            stacks.len() - hashes.len() <= 4,
+            "{} collisions",
+            stacks.len() - hashes.len()
+        );
+    }
+
+    /// Random save / save(GET) / put / fetch sequences, compared after every step with
+    /// a model: a map from stack to (handle, refcount or persistent).
+    #[test]
+    fn randomized_against_a_model() {
+        // Stacks whose hashes share buckets, so records sit in the middle of chains
+        // when they are unlinked.
+        let mut by_bucket: BTreeMap<usize, Vec<Vec<usize>>> = BTreeMap::new();
+        for i in 0..200_000usize {
+            let frames = stack(i, 1 + i % 37);
+            by_bucket
+                .entry(hash(&frames) as usize & (BUCKETS - 1))
+                .or_default()
+                .push(frames);
+        }
+        let mut universe: Vec<Vec<usize>> = by_bucket
+            .into_values()
+            .filter(|v| v.len() >= 3)
+            .flatten()
+            .take(300)
+            .collect();
+        universe.extend((0..300).map(|i| stack(500_000 + i, 1 + i % 70)));
+        assert_eq!(universe.len(), 600);
+
+        #[derive(Clone, Copy, PartialEq, Debug)]
+        enum Count {
+            Refs(u32),
+            Persistent,
+        }
+        let depot = StackDepot::new();
+        let pools = pools();
+        let mut rng = Rng(42);
+        let mut live: HashMap<Vec<usize>, (Handle, Count)> = HashMap::new();
+        let mut by_handle: HashMap<u32, Vec<usize>> = HashMap::new();
+        let mut seen: Vec<Handle> = Vec::new();
+        let (mut evicted, mut bad) = (0, 0);
+        for step in 0..60_000 {
+            match rng.below(10) {
+                0..=3 => {
+                    let frames = &universe[rng.below(universe.len())];
+                    let get = rng.below(8) != 0;
+                    let flags = if get { GET } else { KEEP };
+                    let h = depot.save_flags(frames, flags, &pools);
+                    assert!(h.is_some());
+                    match live.get_mut(frames) {
+                        Some((known, count)) => {
+                            assert_eq!(h, *known, "step {step}: dedup");
+                            if let Count::Refs(n) = count {
+                                *count = if get {
+                                    Count::Refs(*n + 1)
+                                } else {
+                                    Count::Persistent
+                                };
+                            }
+                        }
+                        None => {
+                            assert!(
+                                !by_handle.contains_key(&h.0),
+                                "step {step}: handle reused live"
+                            );
+                            let count = if get {
+                                Count::Refs(1)
+                            } else {
+                                Count::Persistent
+                            };
+                            live.insert(frames.clone(), (h, count));
+                            by_handle.insert(h.0, frames.clone());
+                            seen.push(h);
+                        }
+                    }
+                }
+                4..=7 => {
+                    // A put of a live handle, an old (maybe freed, maybe reused) one,
+                    // or a made-up one in a mapped pool.
+                    let h = match rng.below(4) {
+                        0 | 1 if !by_handle.is_empty() => {
+                            let keys: Vec<u32> = by_handle.keys().copied().collect();
+                            Handle(keys[rng.below(keys.len())])
+                        }
+                        2 if !seen.is_empty() => seen[rng.below(seen.len())],
+                        _ => Handle::new(
+                            1 + rng.below(depot.stats().pools.max(1)),
+                            rng.below(POOL_SIZE / RECORD_ALIGN) * RECORD_ALIGN,
+                        ),
+                    };
+                    depot.put(h.with_extra(rng.below(32) as u32));
+                    match by_handle.get(&h.0).cloned() {
+                        Some(frames) => {
+                            let entry = live.get_mut(&frames).unwrap();
+                            match entry.1 {
+                                Count::Persistent => {}
+                                Count::Refs(1) => {
+                                    live.remove(&frames);
+                                    by_handle.remove(&h.0);
+                                    evicted += 1;
+                                }
+                                Count::Refs(n) => entry.1 = Count::Refs(n - 1),
+                            }
+                        }
+                        None => bad += 1,
+                    }
+                }
+                _ => {
+                    let h = if seen.is_empty() || rng.below(2) == 0 {
+                        Handle::new(1, rng.below(POOL_SIZE / RECORD_ALIGN) * RECORD_ALIGN)
+                    } else {
+                        seen[rng.below(seen.len())]
+                    };
+                    let want: &[usize] = by_handle.get(&h.0).map_or(&[], |f| &f[..]);
+                    assert_eq!(depot.fetch(h), want, "step {step}: fetch");
+                }
+            }
+            let s = depot.stats();
+            let refcounted = live
+                .values()
+                .filter(|(_, c)| *c != Count::Persistent)
+                .count();
+            assert_eq!(
+                (s.stacks, s.in_use, s.evicted, s.bad_puts),
+                (live.len(), refcounted, evicted, bad),
+                "step {step}"
+            );
+            for (frames, (h, count)) in &live {
+                let want = match count {
+                    Count::Refs(n) => *n,
+                    Count::Persistent => PERSISTENT,
+                };
+                assert_eq!(count_of(&depot, *h), want, "step {step}");
+                if step % 500 == 0 {
+                    assert_eq!(depot.fetch(*h), &frames[..], "step {step}");
+                }
+            }
+        }
+        assert!(evicted > 1000 && bad > 1000, "{evicted} {bad}");
     }
 
     #[test]

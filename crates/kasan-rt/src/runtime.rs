@@ -258,10 +258,11 @@ extern "C" fn at_exit() {
         let msg = format_into(
             &mut buf,
             format_args!(
-                "kasan: stats: reports={} depot_stacks={} depot_bytes={} depot_evicted=0 depot_failed={} quarantine_bytes={} heap_pages={} live_objects={} shadow_bytes={}\n",
+                "kasan: stats: reports={} depot_stacks={} depot_bytes={} depot_evicted={} depot_failed={} quarantine_bytes={} heap_pages={} live_objects={} shadow_bytes={}\n",
                 REPORTER.count(),
                 d.stacks,
                 d.bytes,
+                d.evicted,
                 d.failed,
                 h.quarantine_bytes,
                 h.pages,
