@@ -360,10 +360,13 @@ impl ObjectInfo {
     }
 
     fn name(&self, index: usize) -> &str {
-        match self.demangled.get(&index) {
+        let name = match self.demangled.get(&index) {
             Some(name) => name,
             None => self.symbols.get(index).map_or("", |sym| sym.name),
-        }
+        };
+        // A versioned symbol (`__libc_start_main@@GLIBC_2.34`) is named without its
+        // version, as a report names functions.
+        name.split('@').next().unwrap_or(name)
     }
 
     fn location(&self, svma: u64) -> (Option<&str>, Option<u32>) {

@@ -126,11 +126,102 @@ pub fn save_stack(fp: usize, skip: usize, out: &mut [usize]) -> usize {
     if fp < sp || fp >= top {
         return 0;
     }
-    kasan_core::stack::walk_frames(fp, top, skip, out, |a| {
+    let n = kasan_core::stack::walk_frames(fp, top, skip, out, |a| {
         // SAFETY: `walk_frames` only reads inside [fp, top), which lies within this
         // thread's stack between the current frame and the stack's top: mapped.
         Some(unsafe { *(a as *const usize) })
+    });
+    if n >= 2 || out.len() < 2 {
+        return n;
+    }
+    // The chain broke at once: the caller was built without frame pointers (its
+    // `rbp` is not a frame). Fall back to scanning the stack above the entry
+    // point's frame for return addresses: words that point into executable code
+    // right after a call instruction. Cheaper than DWARF unwinding, and only taken
+    // when the frame-pointer walk found nothing.
+    n + scan_stack(fp + 16, top, &mut out[n..])
+}
+
+/// Executable ranges of the loaded objects, gathered once (on the first fallback
+/// scan): the candidates for return addresses.
+struct ExecRanges {
+    ranges: [(usize, usize); 64],
+    count: usize,
+}
+
+static EXEC: std::sync::OnceLock<ExecRanges> = std::sync::OnceLock::new();
+
+unsafe extern "C" fn collect_exec(
+    info: *mut libc::dl_phdr_info,
+    _size: usize,
+    data: *mut libc::c_void,
+) -> libc::c_int {
+    // SAFETY: the loader passes a valid `dl_phdr_info`; `data` is our `ExecRanges`.
+    let (info, ranges) = unsafe { (&*info, &mut *(data as *mut ExecRanges)) };
+    for i in 0..info.dlpi_phnum as usize {
+        // SAFETY: `dlpi_phdr` has `dlpi_phnum` entries.
+        let ph = unsafe { &*info.dlpi_phdr.add(i) };
+        if ph.p_type == libc::PT_LOAD
+            && ph.p_flags & libc::PF_X != 0
+            && ranges.count < ranges.ranges.len()
+        {
+            let start = info.dlpi_addr as usize + ph.p_vaddr as usize;
+            ranges.ranges[ranges.count] = (start, start + ph.p_memsz as usize);
+            ranges.count += 1;
+        }
+    }
+    0
+}
+
+fn exec_ranges() -> &'static ExecRanges {
+    EXEC.get_or_init(|| {
+        let mut ranges = ExecRanges {
+            ranges: [(0, 0); 64],
+            count: 0,
+        };
+        // SAFETY: the callback only reads the loader's records and writes `ranges`.
+        unsafe { libc::dl_iterate_phdr(Some(collect_exec), (&raw mut ranges).cast()) };
+        ranges
     })
+}
+
+/// Whether `pc` looks like a return address: inside executable code, right after a
+/// `call rel32` (E8) or an indirect `call` through a register or memory (FF /2).
+fn looks_like_return(pc: usize, ranges: &ExecRanges) -> bool {
+    let inside = |a: usize| {
+        ranges.ranges[..ranges.count]
+            .iter()
+            .any(|&(s, e)| a >= s && a < e)
+    };
+    if pc < 8 || !inside(pc - 7) || !inside(pc - 1) {
+        return false;
+    }
+    // SAFETY: `[pc - 7, pc)` lies inside a loaded executable segment: mapped.
+    let code = unsafe { core::ptr::read_unaligned((pc - 8) as *const [u8; 8]) };
+    let modrm_is_call = |m: u8| (m >> 3) & 7 == 2;
+    code[3] == 0xE8
+        || (code[6] == 0xFF && modrm_is_call(code[7]) && code[7] >> 6 == 3)
+        || (code[5] == 0xFF && modrm_is_call(code[6]))
+        || (code[2] == 0xFF && modrm_is_call(code[3]))
+        || (code[1] == 0xFF && modrm_is_call(code[2]))
+}
+
+/// Scans the stack words in `[from, top)` for return addresses (at most 4096 words).
+fn scan_stack(from: usize, top: usize, out: &mut [usize]) -> usize {
+    let ranges = exec_ranges();
+    let mut n = 0;
+    let mut at = (from + 7) & !7;
+    let end = top.min(at.saturating_add(4096 * 8));
+    while at + 8 <= end && n < out.len() {
+        // SAFETY: `[from, top)` is this thread's stack above a live frame: mapped.
+        let word = unsafe { *(at as *const usize) };
+        if looks_like_return(word, ranges) {
+            out[n] = word;
+            n += 1;
+        }
+        at += 8;
+    }
+    n
 }
 
 #[cfg(test)]
