@@ -61,6 +61,15 @@ pub struct Symbol<'a> {
 /// later lookups take a few microseconds. `f` runs with the cache lock held,
 /// so it must not call `symbolize` itself.
 pub fn symbolize(addr: usize, is_return: bool, f: &mut dyn FnMut(&Symbol<'_>)) {
+    with_object(addr, is_return, &mut |object, svma| {
+        describe(object, svma, is_return, f)
+    });
+}
+
+/// Finds the object holding `addr` (at `addr - 1` for a return address) and runs
+/// `f` on its cached symbols with the address as the file sees it, under the cache
+/// lock.
+fn with_object(addr: usize, is_return: bool, f: &mut dyn FnMut(&mut ObjectInfo, u64)) {
     let probe = if is_return {
         match addr.checked_sub(1) {
             Some(probe) => probe,
@@ -80,7 +89,10 @@ pub fn symbolize(addr: usize, is_return: bool, f: &mut dyn FnMut(&Symbol<'_>)) {
     let Some(object) = cache.object(&loaded) else {
         return;
     };
-    let svma = (probe as u64).wrapping_sub(loaded.bias as u64);
+    f(object, (probe as u64).wrapping_sub(loaded.bias as u64));
+}
+
+fn describe(object: &mut ObjectInfo, svma: u64, is_return: bool, f: &mut dyn FnMut(&Symbol<'_>)) {
     let Some(index) = object.lookup(svma) else {
         return;
     };
@@ -109,25 +121,15 @@ pub fn symbolize(addr: usize, is_return: bool, f: &mut dyn FnMut(&Symbol<'_>)) {
 /// names (the outermost) is not included: [`symbolize`] gives it. Nothing is called
 /// without DWARF or without inlining. `is_return` as for [`symbolize`].
 pub fn inlined(addr: usize, is_return: bool, f: &mut dyn FnMut(&Symbol<'_>)) {
-    let probe = if is_return {
-        match addr.checked_sub(1) {
-            Some(probe) => probe,
-            None => return,
-        }
-    } else {
-        addr
-    };
-    let Some(loaded) = find_loaded_object(probe) else {
-        return;
-    };
-    let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
-    let Some(object) = cache.object(&loaded) else {
-        return;
-    };
+    with_object(addr, is_return, &mut |object, svma| {
+        inlined_in(object, svma, f)
+    });
+}
+
+fn inlined_in(object: &mut ObjectInfo, svma: u64, f: &mut dyn FnMut(&Symbol<'_>)) {
     let Some(ctx) = &object.dwarf else {
         return;
     };
-    let svma = (probe as u64).wrapping_sub(loaded.bias as u64);
     let Ok(mut frames) = ctx.find_frames(svma).skip_all_loads() else {
         return;
     };
