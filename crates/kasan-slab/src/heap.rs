@@ -21,6 +21,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use kasan_core::report::{Backing, Describe, Name, ObjectInfo, Track};
 use kasan_core::shadow::{encoding, round_up, Shadow, GRANULE_SIZE};
 use kasan_core::stack::Handle;
+use kasan_core::sync::CachePadded;
 
 use crate::cache::{CacheConfig, CacheSlot, Ctor};
 use crate::pages::{is_page_backed, Arena, ObjMeta, Run, State, LARGE, PAGES, PAGE_SIZE, VMALLOC};
@@ -171,7 +172,8 @@ pub struct Heap<H: Host> {
     arena: Arena,
     caches: [CacheSlot; MAX_CACHES],
     quarantine: Quarantine,
-    live: AtomicUsize,
+    /// Objects live; on its own cache line, as every allocation and free writes it.
+    live: CachePadded<AtomicUsize>,
 }
 
 impl<H: Host> core::fmt::Debug for Heap<H> {
@@ -199,7 +201,7 @@ impl<H: Host> Heap<H> {
             arena: Arena::new(),
             caches: [const { CacheSlot::new() }; MAX_CACHES],
             quarantine: Quarantine::new(),
-            live: AtomicUsize::new(0),
+            live: CachePadded(AtomicUsize::new(0)),
         }
     }
 

@@ -16,7 +16,7 @@
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use kasan_core::sync::SpinLock;
+use kasan_core::sync::{CachePadded, SpinLock};
 
 use crate::pages::{Arena, ObjMeta};
 
@@ -47,7 +47,8 @@ struct Global {
 /// The quarantine.
 #[derive(Debug)]
 pub struct Quarantine {
-    percpu: [SpinLock<QList>; CPUS],
+    /// One cache line each, so CPUs appending to their own queues do not contend.
+    percpu: [CachePadded<SpinLock<QList>>; CPUS],
     global: SpinLock<Global>,
     max: AtomicUsize,
 }
@@ -138,11 +139,11 @@ impl Quarantine {
     pub const fn new() -> Quarantine {
         Quarantine {
             percpu: [const {
-                SpinLock::new(QList {
+                CachePadded(SpinLock::new(QList {
                     head: 0,
                     tail: 0,
                     bytes: 0,
-                })
+                }))
             }; CPUS],
             global: SpinLock::new(Global {
                 batches: [QList {
