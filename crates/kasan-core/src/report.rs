@@ -668,16 +668,28 @@ fn write_description(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, a: &An
     }
 }
 
-/// The five rows of 16 shadow bytes around `addr`, with the `>` marker and caret.
-fn write_memory_state(out: &mut Out<'_>, ctx: &Context<'_>, addr: usize) {
+/// Linux's memory dump geometry: five rows of 16 shadow bytes, two before the row
+/// holding `addr` and two after. Yields (row address, is the buggy row, bytes).
+fn shadow_rows<'a>(
+    ctx: &Context<'a>,
+    addr: usize,
+) -> impl Iterator<Item = (usize, bool, [Option<u8>; 16])> + 'a {
     const ROW: usize = 16 * GRANULE_SIZE;
-    let _ = out.write_str("Memory state around the buggy address:\n");
+    let shadow = ctx.shadow;
     let row0 = addr & !(ROW - 1);
-    for i in 0..5usize {
+    (0..5usize).map(move |i| {
         let row = row0.wrapping_sub(2 * ROW).wrapping_add(i * ROW);
         let mut bytes = [None; 16];
-        ctx.shadow.read_row(row, &mut bytes);
-        let _ = write!(out, "{}{}:", if row == row0 { '>' } else { ' ' }, Px(row));
+        shadow.read_row(row, &mut bytes);
+        (row, row == row0, bytes)
+    })
+}
+
+/// The five rows of 16 shadow bytes around `addr`, with the `>` marker and caret.
+fn write_memory_state(out: &mut Out<'_>, ctx: &Context<'_>, addr: usize) {
+    let _ = out.write_str("Memory state around the buggy address:\n");
+    for (row, buggy, bytes) in shadow_rows(ctx, addr) {
+        let _ = write!(out, "{}{}:", if buggy { '>' } else { ' ' }, Px(row));
         for b in bytes {
             match b {
                 Some(b) => {
@@ -689,7 +701,7 @@ fn write_memory_state(out: &mut Out<'_>, ctx: &Context<'_>, addr: usize) {
             }
         }
         let _ = out.write_str("\n");
-        if row == row0 {
+        if buggy {
             // Linux: `%*c` with width 3 + 2 * sizeof(long) + index * 3 + 1.
             let column = 3 + 16 + ((addr - row) / GRANULE_SIZE) * 3 + 1;
             for _ in 0..column - 1 {
@@ -876,18 +888,12 @@ fn render_json(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>) {
     }
     let _ = out.write_str(",\"shadow\":");
     if a.has_metadata {
-        const ROW: usize = 16 * GRANULE_SIZE;
-        let row0 = a.first_bad & !(ROW - 1);
         let _ = out.write_str("[");
-        for i in 0..5usize {
-            let row = row0.wrapping_sub(2 * ROW).wrapping_add(i * ROW);
-            let mut bytes = [None; 16];
-            ctx.shadow.read_row(row, &mut bytes);
+        for (i, (row, buggy, bytes)) in shadow_rows(ctx, a.first_bad).enumerate() {
             let _ = write!(
                 out,
-                "{}{{\"addr\":\"{row:#x}\",\"buggy\":{},\"bytes\":[",
+                "{}{{\"addr\":\"{row:#x}\",\"buggy\":{buggy},\"bytes\":[",
                 if i > 0 { "," } else { "" },
-                row == row0
             );
             for (j, b) in bytes.iter().enumerate() {
                 let _ = match b {
