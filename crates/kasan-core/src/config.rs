@@ -7,8 +7,16 @@
 //!
 //! Parsing never allocates: the one string value (`kasan.log_path`) is copied into a
 //! fixed buffer, so the hosted runtime can parse `KASAN_OPTIONS` before any heap exists.
+//!
+//! The input is bytes, as the environment holds them. As a kernel treats its command
+//! line, each unknown or malformed parameter (one with bytes that are not UTF-8 is
+//! malformed like any other) is reported and skipped, and every valid one applies, later
+//! ones over earlier ones. A value is read up to [`OPTIONS_MAX`] bytes; beyond that the
+//! parameters complete within the limit apply and one error names the limit. Errors
+//! display the parameter escaped (`\xNN` for bytes that are not printable UTF-8) and cut
+//! to a bounded length, so every error is one short line however long the input.
 
-use core::fmt;
+use core::fmt::{self, Write as _};
 
 /// What values a parameter takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +57,19 @@ impl Kind {
             Kind::Path => "<path>",
         }
     }
+
+    /// The error for a value that does not fit: what was expected.
+    fn expected(&self) -> ErrorKind {
+        match self {
+            Kind::Path => ErrorKind::Malformed(PATH_EXPECTED),
+            kind => ErrorKind::Malformed(kind.syntax()),
+        }
+    }
+}
+
+/// Parameters are separated by commas and ASCII white space.
+fn is_separator(b: u8) -> bool {
+    b == b',' || b.is_ascii_whitespace()
 }
 
 /// One row of the option table.
@@ -210,8 +231,23 @@ pub enum Format {
     Json,
 }
 
-/// Longest `kasan.log_path` accepted.
+/// Longest `kasan.log_path` accepted, plus one (room for the NUL of `open`).
 pub const PATH_MAX: usize = 256;
+
+/// Longest `KASAN_OPTIONS` value read: 64 KiB. Parameters complete within the first
+/// `OPTIONS_MAX` bytes of a longer value apply; the rest is an [`ErrorKind::OverLimit`].
+pub const OPTIONS_MAX: usize = 64 * 1024;
+
+/// What a `kasan.log_path` value must be.
+const PATH_EXPECTED: &str = "<path> of at most 255 bytes of UTF-8";
+
+/// Most bytes of a parameter shown in an error, escapes included; a longer one is cut
+/// there and marked `...`.
+pub const SHOWN_MAX: usize = 120;
+
+/// An upper bound on the length of a displayed [`ConfigError`], so callers can format
+/// it into a fixed buffer whole.
+pub const ERROR_MAX: usize = 320;
 
 /// The parsed configuration. [`Config::default`] is the table's defaults.
 #[derive(Clone, Copy)]
@@ -276,36 +312,106 @@ pub enum ErrorKind {
         /// Largest accepted value.
         max: u64,
     },
+    /// The whole value is longer than [`OPTIONS_MAX`]; the error's `param` is the
+    /// parameter cut at the limit (empty if the limit fell between parameters).
+    OverLimit {
+        /// The length of the whole value, in bytes.
+        len: usize,
+    },
 }
 
 /// A rejected parameter, naming it (the name is a slice of the parsed text).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConfigError<'a> {
-    /// The parameter as written (`name` or `name=value`).
-    pub param: &'a str,
+    /// The parameter as written (`name` or `name=value`), as bytes: it may hold bytes
+    /// that are not UTF-8.
+    pub param: &'a [u8],
     /// What is wrong with it.
     pub kind: ErrorKind,
 }
 
+/// A parameter as errors show it: in quotes, printable UTF-8 as is, anything else
+/// (bytes that are not UTF-8, control characters, the backslash) escaped as `\xNN` /
+/// `\\`, cut after [`SHOWN_MAX`] bytes with `...` and the whole length. So an error
+/// is one line of bounded length, whatever the parameter holds.
+#[derive(Debug, Clone, Copy)]
+pub struct Shown<'a>(pub &'a [u8]);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("'")?;
+        let mut budget = SHOWN_MAX;
+        let mut cut = false;
+        'chunks: for chunk in self.0.utf8_chunks() {
+            for c in chunk.valid().chars() {
+                let mut utf8 = [0u8; 4];
+                let bytes = c.encode_utf8(&mut utf8).len();
+                // A control character shows as the \xNN of each of its bytes.
+                let shown = match c {
+                    '\\' => 2,
+                    c if c.is_control() => 4 * bytes,
+                    _ => bytes,
+                };
+                if shown > budget {
+                    cut = true;
+                    break 'chunks;
+                }
+                budget -= shown;
+                match c {
+                    '\\' => f.write_str("\\\\")?,
+                    c if c.is_control() => {
+                        for &b in &utf8[..bytes] {
+                            write_hex(f, b)?;
+                        }
+                    }
+                    c => f.write_char(c)?,
+                }
+            }
+            for &b in chunk.invalid() {
+                if budget < 4 {
+                    cut = true;
+                    break 'chunks;
+                }
+                budget -= 4;
+                write_hex(f, b)?;
+            }
+        }
+        if cut {
+            write!(f, "...' ({} bytes)", self.0.len())
+        } else {
+            f.write_str("'")
+        }
+    }
+}
+
+/// Writes `\xNN` for one byte.
+fn write_hex(f: &mut fmt::Formatter<'_>, b: u8) -> fmt::Result {
+    write!(f, "\\x{b:02x}")
+}
+
 impl fmt::Display for ConfigError<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let param = Shown(self.param);
         match self.kind {
-            ErrorKind::Unknown => write!(
-                f,
-                "unknown parameter '{}' (`kasan options` lists them)",
-                self.param
-            ),
-            ErrorKind::Malformed(syntax) => {
-                write!(
-                    f,
-                    "malformed parameter '{}': expected {}",
-                    self.param, syntax
-                )
+            ErrorKind::Unknown => {
+                write!(f, "unknown parameter {param} (`kasan options` lists them)")
             }
-            ErrorKind::OutOfRange { min, max } => write!(
+            ErrorKind::Malformed(syntax) => {
+                write!(f, "malformed parameter {param}: expected {syntax}")
+            }
+            ErrorKind::OutOfRange { min, max } => {
+                write!(f, "parameter {param} out of range: expected {min}..={max}")
+            }
+            ErrorKind::OverLimit { len } if self.param.is_empty() => write!(
                 f,
-                "parameter '{}' out of range: expected {}..={}",
-                self.param, min, max
+                "{len} bytes, over the limit of {OPTIONS_MAX}: the parameters within the \
+                 first {OPTIONS_MAX} bytes apply, the rest is ignored"
+            ),
+            ErrorKind::OverLimit { len } => write!(
+                f,
+                "{len} bytes, over the limit of {OPTIONS_MAX}: the parameters within the \
+                 first {OPTIONS_MAX} bytes apply; {param}, cut at the limit, and the rest \
+                 are ignored"
             ),
         }
     }
@@ -349,33 +455,79 @@ impl Config {
     ///
     /// Every well-formed parameter is applied; each bad one is passed to `on_error`
     /// (the caller prints it) and skipped, so one typo does not lose the rest.
-    pub fn parse<'a>(text: &'a str, mut on_error: impl FnMut(ConfigError<'a>)) -> Config {
+    pub fn parse<'a>(text: &'a str, on_error: impl FnMut(ConfigError<'a>)) -> Config {
+        Config::parse_bytes(text.as_bytes(), on_error)
+    }
+
+    /// [`Config::parse`] of bytes, which need not be UTF-8 (a parameter that is not is
+    /// malformed, the others apply).
+    pub fn parse_bytes<'a>(text: &'a [u8], on_error: impl FnMut(ConfigError<'a>)) -> Config {
         let mut config = Config::default();
-        for param in text
-            .split(|c: char| c == ',' || c.is_ascii_whitespace())
-            .filter(|p| !p.is_empty())
-        {
-            if let Err(kind) = config.set(param) {
+        config.apply_all(text, text.len(), on_error);
+        config
+    }
+
+    /// Applies a parameter string on top of this configuration, later parameters over
+    /// earlier ones (so applying two strings in turn merges them, the second winning).
+    ///
+    /// `text` is the start of a value of `len` bytes: all of it, or (for a value longer
+    /// than [`OPTIONS_MAX`], which a caller with a bounded buffer reads only in part) at
+    /// least its first `OPTIONS_MAX + 1` bytes. Then the parameters complete within the
+    /// first `OPTIONS_MAX` bytes apply and one [`ErrorKind::OverLimit`] error, after the
+    /// errors of those parameters, names the limit and the parameter cut by it.
+    pub fn apply_all<'a>(
+        &mut self,
+        text: &'a [u8],
+        len: usize,
+        mut on_error: impl FnMut(ConfigError<'a>),
+    ) {
+        let over = len > OPTIONS_MAX;
+        let read = &text[..text.len().min(len).min(OPTIONS_MAX)];
+        // Over the limit, the last parameter read is whole only if a separator follows
+        // it at the limit (a caller that gave fewer bytes is taken as cutting it).
+        let last_whole = !over || text.get(OPTIONS_MAX).is_some_and(|&b| is_separator(b));
+        let mut cut: &[u8] = &[];
+        let mut params = read.split(|&b| is_separator(b)).peekable();
+        while let Some(param) = params.next() {
+            if param.is_empty() {
+                continue;
+            }
+            if params.peek().is_none() && !last_whole {
+                cut = param;
+                break;
+            }
+            if let Err(kind) = self.set_bytes(param) {
                 on_error(ConfigError { param, kind });
             }
         }
-        config
+        if over {
+            on_error(ConfigError {
+                param: cut,
+                kind: ErrorKind::OverLimit { len },
+            });
+        }
     }
 
     /// Applies one `name` or `name=value` parameter.
     pub fn set(&mut self, param: &str) -> Result<(), ErrorKind> {
-        let (name, value) = match param.split_once('=') {
-            Some((n, v)) => (n, Some(v)),
+        self.set_bytes(param.as_bytes())
+    }
+
+    /// [`Config::set`] of bytes: a name that is not UTF-8 is unknown, a value that is
+    /// not is malformed.
+    pub fn set_bytes(&mut self, param: &[u8]) -> Result<(), ErrorKind> {
+        let (name, value) = match param.iter().position(|&b| b == b'=') {
+            Some(i) => (&param[..i], Some(&param[i + 1..])),
             None => (param, None),
         };
         let spec = OPTIONS
             .iter()
-            .find(|s| s.name == name)
+            .find(|s| s.name.as_bytes() == name)
             .ok_or(ErrorKind::Unknown)?;
         let value = match (value, spec.kind) {
-            (Some(v), _) => v,
+            (Some(v), _) => core::str::from_utf8(v).map_err(|_| spec.kind.expected())?,
             (None, Kind::Flag) => "on",
-            (None, kind) => return Err(ErrorKind::Malformed(kind.syntax())),
+            (None, kind) => return Err(kind.expected()),
         };
         self.apply(spec, value)
     }
@@ -389,7 +541,7 @@ impl Config {
     }
 
     fn apply(&mut self, spec: &OptionSpec, value: &str) -> Result<(), ErrorKind> {
-        let malformed = ErrorKind::Malformed(spec.kind.syntax());
+        let malformed = spec.kind.expected();
         match spec.kind {
             Kind::Flag | Kind::Bool => {
                 let on = parse_bool(value).ok_or(malformed)?;
@@ -523,7 +675,7 @@ mod tests {
         assert!(c.multi_shot);
         assert_eq!(n, 4);
         assert_eq!(errors[0].unwrap().kind, ErrorKind::Unknown);
-        assert_eq!(errors[0].unwrap().param, "kasan.bogus");
+        assert_eq!(errors[0].unwrap().param, b"kasan.bogus");
         assert_eq!(
             errors[1].unwrap().kind,
             ErrorKind::Malformed("report|panic|panic_on_write")
@@ -532,7 +684,176 @@ mod tests {
             errors[2].unwrap().kind,
             ErrorKind::OutOfRange { min: 1, max: 256 }
         );
-        assert_eq!(errors[3].unwrap().param, "kasan.fault");
+        assert_eq!(errors[3].unwrap().param, b"kasan.fault");
+    }
+
+    /// Parses `text` (bytes), collecting each error as its displayed line.
+    fn parse_lines(text: &[u8]) -> (Config, Vec<String>) {
+        let mut lines = Vec::new();
+        let c = Config::parse_bytes(text, |e| {
+            let line = e.to_string();
+            assert!(line.len() <= ERROR_MAX, "{} bytes: {line}", line.len());
+            assert!(!line.contains('\n'), "{line}");
+            lines.push(line);
+        });
+        (c, lines)
+    }
+
+    #[test]
+    fn non_utf8_is_one_malformed_parameter_the_rest_applies() {
+        let (c, lines) = parse_lines(
+            b"kasan_multi_shot kasan.fa\xffult=panic kasan.fault=pa\xc3nic,kasan.log_path=/tmp/\xfe kasan.report_format=json",
+        );
+        assert!(c.multi_shot);
+        assert_eq!(c.fault, Fault::Report);
+        assert_eq!(c.log_path(), None);
+        assert_eq!(c.format, Format::Json);
+        assert_eq!(
+            lines,
+            [
+                "unknown parameter 'kasan.fa\\xffult=panic' (`kasan options` lists them)",
+                "malformed parameter 'kasan.fault=pa\\xc3nic': expected report|panic|panic_on_write",
+                "malformed parameter 'kasan.log_path=/tmp/\\xfe': expected <path> of at most 255 bytes of UTF-8",
+            ]
+        );
+        // Control characters and the backslash are escaped too, valid UTF-8 is kept.
+        let (_, lines) = parse_lines("kasan.\u{1}x=\\é".as_bytes());
+        assert_eq!(
+            lines,
+            ["unknown parameter 'kasan.\\x01x=\\\\é' (`kasan options` lists them)"]
+        );
+    }
+
+    #[test]
+    fn long_values_are_cut_in_a_whole_line() {
+        let mut text = b"kasan.log_path=/".to_vec();
+        text.extend(std::iter::repeat_n(b'a', 5000));
+        text.extend(b" kasan_multi_shot");
+        let (c, lines) = parse_lines(&text);
+        assert!(c.multi_shot);
+        let shown = format!("kasan.log_path=/{}", "a".repeat(SHOWN_MAX - 16));
+        assert_eq!(
+            lines,
+            [format!(
+                "malformed parameter '{shown}...' (5016 bytes): expected <path> of at most 255 bytes of UTF-8"
+            )]
+        );
+        // An escape is never split: the cut falls before it.
+        let mut text = vec![b'x'; SHOWN_MAX - 2];
+        text.push(0xff);
+        let (_, lines) = parse_lines(&text);
+        assert_eq!(
+            lines,
+            [format!(
+                "unknown parameter '{}...' ({} bytes) (`kasan options` lists them)",
+                "x".repeat(SHOWN_MAX - 2),
+                SHOWN_MAX - 1
+            )]
+        );
+        // Exactly SHOWN_MAX bytes shown is not cut.
+        let (_, lines) = parse_lines(&vec![b'y'; SHOWN_MAX]);
+        assert_eq!(
+            lines,
+            [format!(
+                "unknown parameter '{}' (`kasan options` lists them)",
+                "y".repeat(SHOWN_MAX)
+            )]
+        );
+        // The longest path accepted, and one byte more.
+        let path = format!("kasan.log_path=/{}", "p".repeat(PATH_MAX - 2));
+        assert_eq!(parse_ok(&path).log_path().map(str::len), Some(PATH_MAX - 1));
+        let (c, lines) = parse_lines(format!("{path}p").as_bytes());
+        assert_eq!((c.log_path(), lines.len()), (None, 1));
+    }
+
+    /// A value of exactly `len` bytes: `head`, filler parameters, `tail` at the end.
+    fn value_of(len: usize, head: &str, tail: &str) -> Vec<u8> {
+        let mut text = head.as_bytes().to_vec();
+        while text.len() + 20 + 1 + tail.len() <= len {
+            text.extend(b" kasan.stacktrace=on");
+        }
+        text.resize(len - tail.len(), b',');
+        text.extend(tail.as_bytes());
+        assert_eq!(text.len(), len);
+        text
+    }
+
+    #[test]
+    fn the_64k_boundary() {
+        // Exactly the limit: read whole, the last parameter applies.
+        let (c, lines) = parse_lines(&value_of(OPTIONS_MAX, "", " kasan_multi_shot"));
+        assert!(c.multi_shot);
+        assert!(lines.is_empty(), "{lines:?}");
+        // One byte over, the last parameter cut by the limit: not applied, named.
+        let text = value_of(OPTIONS_MAX + 1, "kasan.fault=panic", " kasan_multi_shot");
+        let (c, lines) = parse_lines(&text);
+        assert!(!c.multi_shot);
+        assert_eq!(c.fault, Fault::Panic);
+        assert_eq!(
+            lines,
+            ["65537 bytes, over the limit of 65536: the parameters within the first 65536 bytes apply; 'kasan_multi_sho', cut at the limit, and the rest are ignored"]
+        );
+        // A parameter ending exactly at the limit, a separator after it: it applies.
+        let mut text = value_of(OPTIONS_MAX, "", " kasan_multi_shot");
+        text.extend(b" kasan.fault=panic");
+        let (c, lines) = parse_lines(&text);
+        assert!(c.multi_shot);
+        assert_eq!(c.fault, Fault::Report);
+        assert_eq!(
+            lines,
+            ["65554 bytes, over the limit of 65536: the parameters within the first 65536 bytes apply, the rest is ignored"]
+        );
+        // A caller that read only the first OPTIONS_MAX + 1 bytes of a longer value
+        // gets the same result as one that passes it all.
+        let mut long = value_of(
+            OPTIONS_MAX,
+            "kasan_multi_shot kasan.bogus",
+            ",kasan.fault=panic",
+        );
+        long.extend(b"x kasan.stats=on");
+        let mut whole = Config::default();
+        let mut whole_errors = Vec::new();
+        whole.apply_all(&long, long.len(), |e| whole_errors.push(e.to_string()));
+        let mut part = Config::default();
+        let mut part_errors = Vec::new();
+        part.apply_all(&long[..OPTIONS_MAX + 1], long.len(), |e| {
+            part_errors.push(e.to_string())
+        });
+        assert_eq!(whole_errors, part_errors);
+        assert_eq!(whole_errors.len(), 2);
+        assert!(whole_errors[0].starts_with("unknown parameter 'kasan.bogus'"));
+        assert!(
+            whole_errors[1].contains("'kasan.fault=panic', cut at the limit"),
+            "{whole_errors:?}"
+        );
+        assert!(whole.multi_shot && part.multi_shot);
+        assert_eq!(
+            (whole.fault, whole.stats, part.fault, part.stats),
+            (Fault::Report, false, Fault::Report, false)
+        );
+        // The longest over-limit error fits ERROR_MAX (checked in parse_lines).
+        let mut text = vec![b'z'; OPTIONS_MAX + 1];
+        text.insert(0, b'x');
+        assert_eq!(parse_lines(&text).1.len(), 1);
+    }
+
+    #[test]
+    fn later_parameters_win_and_strings_merge_in_order() {
+        let c = parse_ok(
+            "kasan.fault=panic kasan.fault=report kasan.stack_depth=8,kasan.stack_depth=9",
+        );
+        assert_eq!((c.fault, c.stack_depth), (Fault::Report, 9));
+        // Inherited, then --options: the second string wins where both set a parameter,
+        // and what only the first sets stays.
+        let mut c = Config::default();
+        c.apply_all(b"kasan.fault=panic kasan_multi_shot", 34, |e| panic!("{e}"));
+        c.apply_all(b"kasan.fault=panic_on_write", 26, |e| panic!("{e}"));
+        assert_eq!(c.fault, Fault::PanicOnWrite);
+        assert!(c.multi_shot);
+        let c =
+            parse_ok("kasan_multi_shot kasan_multi_shot=off kasan.log_path=/a kasan.log_path=/b");
+        assert!(!c.multi_shot);
+        assert_eq!(c.log_path(), Some("/b"));
     }
 
     #[test]
