@@ -751,7 +751,7 @@ mod tests {
             )]
         );
         // Exactly SHOWN_MAX bytes shown is not cut.
-        let (_, lines) = parse_lines(&vec![b'y'; SHOWN_MAX]);
+        let (_, lines) = parse_lines(&[b'y'; SHOWN_MAX]);
         assert_eq!(
             lines,
             [format!(
