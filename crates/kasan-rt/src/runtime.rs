@@ -6,7 +6,7 @@
 use core::cell::{Cell, UnsafeCell};
 use core::sync::atomic::{AtomicU8, Ordering};
 
-use kasan_core::config::Config;
+use kasan_core::config::{Config, ERROR_MAX, OPTIONS_MAX};
 use kasan_core::report::{Bug, Context, Describe, Kind, ObjectInfo, Reporter, Track};
 use kasan_core::stack::{Handle, PoolSource, StackDepot};
 use kasan_hosted::memory::{self, SHADOW};
@@ -291,18 +291,27 @@ fn quarantine_size(config: &Config) -> usize {
     (ram / 32).min(128 << 20)
 }
 
+/// `KASAN_OPTIONS`, as a kernel treats its command line: each unknown or malformed
+/// parameter is one whole error line on stderr and is skipped, the valid ones apply,
+/// and the program runs. The value is read up to `OPTIONS_MAX` bytes (plus one, to see
+/// whether the limit cuts a parameter) into a mapping of its own, dropped after parsing:
+/// the one string kept (the log path) is copied into the config itself.
 fn read_options() -> Config {
-    // The options must outlive parsing only long enough to copy what is kept; the
-    // one string kept (the log path) is copied into the config itself.
-    let mut buf = [0u8; 4096];
-    let Some(text) = kasan_hosted::env::initial_var("KASAN_OPTIONS", &mut buf) else {
-        return Config::default();
+    let mut config = Config::default();
+    let Some(var) = kasan_hosted::env::initial_value("KASAN_OPTIONS", OPTIONS_MAX + 1) else {
+        return config;
     };
-    Config::parse(text, |e| {
-        let mut msg = [0u8; 300];
-        let msg = format_into(&mut msg, format_args!("kasan: KASAN_OPTIONS: {e}\n"));
-        output::write_stderr(msg);
-    })
+    config.apply_all(var.bytes(), var.len(), |e| {
+        // ERROR_MAX bounds the message; should it ever be exceeded, the line is still
+        // cut whole, ending in "...\n".
+        let mut buf = [0u8; 48 + ERROR_MAX];
+        let len = format_into(&mut buf, format_args!("kasan: KASAN_OPTIONS: {e}\n")).len();
+        if len == buf.len() && buf[len - 1] != b'\n' {
+            buf[len - 4..].copy_from_slice(b"...\n");
+        }
+        output::write_stderr(&buf[..len]);
+    });
+    config
 }
 
 /// Formats into a stack buffer (truncating), for messages that must not allocate.
