@@ -3,8 +3,8 @@
 //! - `kasan cc ...` compiles and links C with KASAN instrumentation and the runtime
 //!   ([`cc`]),
 //! - `kasan options` lists the `KASAN_OPTIONS` parameters ([`options`]),
-//! - `kasan run PROGRAM ...` runs a KASAN-built program, optionally with validated
-//!   options ([`run`]),
+//! - `kasan run PROGRAM ...` runs a KASAN-built program after checking its options,
+//!   inherited and `--options`, merged in that order ([`run`]),
 //! - `kasan symbolize BINARY < report` decodes a report's frames ([`symbolize`]),
 //! - `kasan stats` explains the exit statistics line ([`stats`]).
 //!
@@ -49,9 +49,11 @@ enum Cmd {
     Options,
     /// Run a program built with `kasan cc`, passing its exit status through.
     Run {
-        /// Set KASAN_OPTIONS for the program, after checking every parameter.
+        /// Add to KASAN_OPTIONS for the program, after the inherited value (so these win
+        /// where both set a parameter). Every parameter of both is checked first; on
+        /// any error the program is not started (exit 2).
         #[arg(long, value_name = "PARAMS")]
-        options: Option<String>,
+        options: Option<OsString>,
         /// The program and its arguments.
         #[arg(
             required = true,
