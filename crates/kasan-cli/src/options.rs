@@ -8,7 +8,10 @@ use kasan_core::config::{OptionSpec, OPTIONS};
 /// How `KASAN_OPTIONS` is written, printed under the table.
 pub const SYNTAX_NOTE: &str = "KASAN_OPTIONS holds Linux boot parameters separated by spaces or \
 commas, e.g. KASAN_OPTIONS=\"kasan_multi_shot kasan.fault=panic,kasan.stacktrace=off\"; \
-a flag is the bare name, everything else name=value.";
+a flag is the bare name, everything else name=value; later parameters win. A program \
+reports each bad parameter in one line and runs with the others; `kasan run` checks the \
+inherited KASAN_OPTIONS and --options (merged in that order) and does not start the program \
+if any is bad.";
 
 /// Renders the table: one header row, one row per option, help text last (unpadded, so
 /// long help lines do not widen every row).
