@@ -103,6 +103,24 @@ fn an_options_error_stops_the_program() {
         "{}",
         text(&out.stderr)
     );
+    // --options that are not UTF-8 reach the check too (not clap's refusal).
+    let out = Command::new(env!("CARGO_BIN_EXE_kasan"))
+        .arg("run")
+        .arg("--options")
+        .arg(OsString::from_vec(b"kasan_multi_shot kasan.\xfe".to_vec()))
+        .args(["sh", "-c", &script])
+        .env_remove("KASAN_OPTIONS")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!mark.exists());
+    assert!(
+        text(&out.stderr).starts_with(
+            "kasan run: --options: unknown parameter 'kasan.\\xfe' (`kasan options` lists them)\n"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
     std::fs::remove_dir_all(&d).ok();
 }
 
