@@ -56,9 +56,9 @@ impl Drop for InitialVar {
 const CHUNK: usize = 4096;
 
 /// Finds `name` in the process's initial environment (its first occurrence, as
-/// `getenv`); `None` if it is unset or no memory could be mapped. Holds at most
-/// `keep` bytes of the value and counts the rest.
-pub fn initial_value(name: &str, keep: usize) -> Option<InitialVar> {
+/// `getenv`); `Ok(None)` if it is unset, `Err(errno)` if no memory could be mapped to
+/// read it into. Holds at most `keep` bytes of the value and counts the rest.
+pub fn initial_value(name: &str, keep: usize) -> Result<Option<InitialVar>, i32> {
     let map_len = (keep + CHUNK).next_multiple_of(4096);
     // SAFETY: a new private anonymous mapping at an address the kernel chooses
     // overlaps nothing.
@@ -73,7 +73,7 @@ pub fn initial_value(name: &str, keep: usize) -> Option<InitialVar> {
         )
     };
     if p == libc::MAP_FAILED {
-        return None;
+        return Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0));
     }
     let mut var = InitialVar {
         base: p.cast(),
@@ -104,7 +104,7 @@ pub fn initial_value(name: &str, keep: usize) -> Option<InitialVar> {
         unsafe { libc::close(fd) };
         found
     };
-    found.then_some(var)
+    Ok(found.then_some(var))
 }
 
 /// Where the scan is in the current `NAME=value` entry.
@@ -176,7 +176,7 @@ fn from_getenv(name: &str, value: &mut [u8], var: &mut InitialVar) -> bool {
 /// `buf`; returns the value, or `None` if it is unset (or longer than `buf`, or not
 /// UTF-8).
 pub fn initial_var<'b>(name: &str, buf: &'b mut [u8]) -> Option<&'b str> {
-    let var = initial_value(name, buf.len())?;
+    let var = initial_value(name, buf.len()).ok()??;
     let out = buf.get_mut(..var.len())?;
     out.copy_from_slice(var.bytes());
     core::str::from_utf8(out).ok()
@@ -198,7 +198,7 @@ mod tests {
         let mut tiny = [0u8; 2];
         assert_eq!(initial_var("PATH", &mut tiny), None);
         // Cut to `keep` bytes, with the whole length counted.
-        let var = initial_value("PATH", 3).unwrap();
+        let var = initial_value("PATH", 3).unwrap().unwrap();
         assert_eq!(var.bytes(), &path.as_bytes()[..3]);
         assert_eq!(var.len(), path.len());
     }
@@ -220,10 +220,14 @@ mod tests {
             return;
         }
         let want = long_value();
-        let var = initial_value("KASAN_ENV_TEST_LONG", 100_000).unwrap();
+        let var = initial_value("KASAN_ENV_TEST_LONG", 100_000)
+            .unwrap()
+            .unwrap();
         assert_eq!(var.len(), want.len());
         assert!(var.bytes() == want.as_slice());
-        let cut = initial_value("KASAN_ENV_TEST_LONG", 65_537).unwrap();
+        let cut = initial_value("KASAN_ENV_TEST_LONG", 65_537)
+            .unwrap()
+            .unwrap();
         assert_eq!(cut.len(), want.len());
         assert!(cut.bytes() == &want[..65_537]);
     }

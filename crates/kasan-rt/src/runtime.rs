@@ -298,8 +298,17 @@ fn quarantine_size(config: &Config) -> usize {
 /// the one string kept (the log path) is copied into the config itself.
 fn read_options() -> Config {
     let mut config = Config::default();
-    let Some(var) = kasan_hosted::env::initial_value("KASAN_OPTIONS", OPTIONS_MAX + 1) else {
-        return config;
+    let var = match kasan_hosted::env::initial_value("KASAN_OPTIONS", OPTIONS_MAX + 1) {
+        Ok(Some(var)) => var,
+        Ok(None) => return config,
+        Err(errno) => {
+            let mut buf = [0u8; 100];
+            output::write_stderr(format_into(
+                &mut buf,
+                format_args!("kasan: KASAN_OPTIONS: cannot map memory to read it (errno {errno}); the defaults apply\n"),
+            ));
+            return config;
+        }
     };
     config.apply_all(var.bytes(), var.len(), |e| {
         // ERROR_MAX bounds the message; should it ever be exceeded, the line is still
