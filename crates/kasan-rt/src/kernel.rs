@@ -15,6 +15,7 @@ use core::ffi::{c_char, c_void, CStr};
 use core::ptr;
 
 use kasan_core::platform::Platform;
+use kasan_core::report::Describe;
 use kasan_core::sync::SpinLock;
 use kasan_hosted::task::frame_pointer;
 use kasan_hosted::{output, HostedPlatform};
@@ -41,6 +42,7 @@ struct CacheHandle {
 /// Linux reads `s->...` first: a NULL or freed handle is reported by the one-byte
 /// read check (`null-ptr-deref`, `slab-use-after-free`); a readable pointer that is
 /// not a handle gets one error line naming the caller.
+#[inline(always)]
 fn cache_of(s: *const c_void, what: &str, fp: usize) -> Option<CacheId> {
     let s = s as usize;
     if !runtime::check(s, 1, false, fp) || s == 0 {
@@ -51,6 +53,11 @@ fn cache_of(s: *const c_void, what: &str, fp: usize) -> Option<CacheId> {
     let handle = live_handle.then(|| unsafe { &*(s as *const CacheHandle) });
     match handle {
         Some(h) if h.magic == CACHE_MAGIC => Some(CacheId::from_bits(h.id)),
+        // Freed between the check and the lookup (a destroy racing this call).
+        _ if HEAP.object(s).is_some_and(|o| o.freed && o.object == s) => {
+            report_destroyed(s as *const c_void, fp);
+            None
+        }
         _ => {
             warn_with_caller(
                 format_args!("kasan: {what}: {s:#x} is not a cache made by kmem_cache_create"),
@@ -64,7 +71,9 @@ fn cache_of(s: *const c_void, what: &str, fp: usize) -> Option<CacheId> {
 /// A call that found its cache destroyed under it (another thread's
 /// `kmem_cache_destroy` ran between the handle check and the heap): the handle is
 /// freed at once after the cache dies, so wait for that and report the read of it
-/// as the use-after-free it is.
+/// as the use-after-free it is. Inlined, as every helper given `fp` that may sit in
+/// tail position (a tail call would hand the entry point's frame to it).
+#[inline(always)]
 fn report_destroyed(s: *const c_void, fp: usize) {
     for _ in 0..10_000 {
         if !runtime::check(s as usize, 1, false, fp) {
@@ -76,6 +85,7 @@ fn report_destroyed(s: *const c_void, fp: usize) {
 }
 
 /// Turns a heap result for cache `s` into the pointer returned to C.
+#[inline(always)]
 fn cache_result(s: *const c_void, r: Result<usize, AllocError>, fp: usize) -> *mut c_void {
     match r {
         Ok(p) => p as *mut c_void,
@@ -148,6 +158,8 @@ pub extern "C" fn kmem_cache_alloc(s: *mut c_void, flags: u32) -> *mut c_void {
     cache_alloc(s, flags & GFP_ZERO != 0, "kmem_cache_alloc", fp)
 }
 
+/// Inlined: a tail call would give the entry point's frame (`fp`) to this one.
+#[inline(always)]
 fn cache_alloc(s: *const c_void, zero: bool, what: &str, fp: usize) -> *mut c_void {
     match cache_of(s, what, fp) {
         Some(id) => cache_result(
