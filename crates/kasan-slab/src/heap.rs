@@ -1014,9 +1014,7 @@ impl<H: Host> Heap<H> {
         meta.next
             .store(h.free_head.load(Ordering::Relaxed), Ordering::Relaxed);
         h.free_head.store(addr, Ordering::Relaxed);
-        let Some(in_use) = h.in_use.load(Ordering::Relaxed).checked_sub(1) else {
-            return None;
-        };
+        let in_use = h.in_use.load(Ordering::Relaxed).checked_sub(1)?;
         h.in_use.store(in_use, Ordering::Relaxed);
         if slot.is_dead() {
             // A destroyed cache: its run goes with its last quarantined object, and
