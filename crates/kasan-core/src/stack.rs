@@ -686,7 +686,12 @@ impl StackDepot {
         let can_alloc = flags.contains(SaveFlags::CAN_ALLOC);
         let get = flags.contains(SaveFlags::GET);
         let mut alloc = if can_alloc {
-            self.alloc.lock()
+            // A save nested in this thread's own insert (a signal handler that
+            // interrupted it) cannot wait for the lock it holds: "no stack".
+            match self.alloc.lock_unless_held() {
+                Some(guard) => guard,
+                None => return Handle::NONE,
+            }
         } else {
             match self.alloc.try_lock() {
                 Some(guard) => guard,
@@ -814,7 +819,12 @@ impl StackDepot {
     /// Unlinks a record whose count reached 0 and queues its slot on its class's
     /// freelist.
     fn free_record(&self, handle: Handle, rec: Rec<'_>) {
-        let mut alloc = self.alloc.lock();
+        let Some(mut alloc) = self.alloc.lock_unless_held() else {
+            // Nested in this thread's own insert (a signal handler): the record stays
+            // linked with count 0, which every lookup skips, and its slot is not
+            // reused (a few bytes lost rather than a hang).
+            return;
+        };
         // Relaxed: a dead record's header is written only under the lock we hold.
         let h = rec.hash().load(Ordering::Relaxed);
         let len = meta_len(rec.meta().load(Ordering::Relaxed));

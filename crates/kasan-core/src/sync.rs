@@ -1,16 +1,59 @@
 //! The one lock primitive the core and the allocators use: a test-and-set spinlock
 //! that works before any OS service exists and in any context (no allocation, no
 //! blocking call). Critical sections are kept to a few hundred instructions.
+//!
+//! The lock word holds its holder's context id (a thread, as the platform names it
+//! through [`set_context_source`]), so a holder that re-enters on the same thread
+//! (a signal handler interrupting it, as an interrupt would in a kernel that took
+//! the lock without disabling interrupts) is recognised: [`SpinLock::lock_unless_held`]
+//! then answers `None` instead of spinning on a lock that cannot be released.
 #![allow(unsafe_code)]
 
 use core::cell::UnsafeCell;
 use core::ops::{Deref, DerefMut};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+
+/// The lock word of a free lock.
+const UNLOCKED: usize = 0;
+/// The id of a holder when no context source is registered (holders are then
+/// anonymous and re-entry is not recognised).
+const ANONYMOUS: usize = 1;
+
+/// The platform's "who am I" function (0: none yet).
+static CONTEXT_SOURCE: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Registers the function naming the current context (on a hosted platform the
+/// thread; it must be async-signal-safe, cheap, and give every live thread its own
+/// value other than 0 and 1). Until it is set, locks cannot recognise re-entry.
+pub fn set_context_source(source: fn() -> usize) {
+    // Release pairs with the Acquire in `context_id`: a thread that sees the pointer
+    // may call it.
+    CONTEXT_SOURCE.store(source as *mut (), Ordering::Release);
+}
+
+/// The current context's id, as lock words hold it.
+#[inline]
+pub fn context_id() -> usize {
+    // Acquire: see `set_context_source`.
+    let f = CONTEXT_SOURCE.load(Ordering::Acquire);
+    if f.is_null() {
+        return ANONYMOUS;
+    }
+    // SAFETY: the only non-null value ever stored is a `fn() -> usize` cast to a
+    // pointer in `set_context_source`; function pointers and data pointers have the
+    // same size on every target we build for.
+    let f: fn() -> usize = unsafe { core::mem::transmute::<*mut (), fn() -> usize>(f) };
+    match f() {
+        UNLOCKED | ANONYMOUS => ANONYMOUS,
+        id => id,
+    }
+}
 
 /// A spinlock around `T`.
 #[derive(Debug, Default)]
 pub struct SpinLock<T> {
-    locked: AtomicBool,
+    /// `UNLOCKED`, or the holder's context id.
+    locked: AtomicUsize,
     value: UnsafeCell<T>,
 }
 
@@ -22,43 +65,72 @@ impl<T> SpinLock<T> {
     /// A new, unlocked lock.
     pub const fn new(value: T) -> SpinLock<T> {
         SpinLock {
-            locked: AtomicBool::new(false),
+            locked: AtomicUsize::new(UNLOCKED),
             value: UnsafeCell::new(value),
         }
     }
 
-    /// Takes the lock, spinning (with backoff) while another holder has it.
+    /// Takes the lock, spinning (with backoff) while another holder has it. A
+    /// caller that may run nested in a holder of this lock on the same thread uses
+    /// [`SpinLock::lock_unless_held`] instead.
     #[inline]
     pub fn lock(&self) -> SpinGuard<'_, T> {
+        let me = context_id();
+        loop {
+            if let Some(guard) = self.lock_as(me) {
+                return guard;
+            }
+            // Held by this very context: nothing but that holder can release it, so
+            // waiting would hang; there is nothing better to do than wait as before
+            // (callers that can be nested use `lock_unless_held`).
+            core::hint::spin_loop();
+        }
+    }
+
+    /// Takes the lock, waiting while another context holds it; `None` at once if
+    /// this context holds it already (a signal handler that interrupted the holder).
+    #[inline]
+    pub fn lock_unless_held(&self) -> Option<SpinGuard<'_, T>> {
+        self.lock_as(context_id())
+    }
+
+    #[inline]
+    fn lock_as(&self, me: usize) -> Option<SpinGuard<'_, T>> {
         // Acquire pairs with the Release store in `SpinGuard::drop`: the previous
         // holder's writes to `value` are visible to us.
         if self
             .locked
-            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .compare_exchange_weak(UNLOCKED, me, Ordering::Acquire, Ordering::Relaxed)
             .is_err()
         {
-            self.lock_slow();
+            return self.lock_slow(me);
         }
-        SpinGuard { lock: self }
+        Some(SpinGuard { lock: self })
     }
 
     #[cold]
-    fn lock_slow(&self) {
+    fn lock_slow(&self, me: usize) -> Option<SpinGuard<'_, T>> {
         let mut spins = 1u32;
         loop {
-            while self.locked.load(Ordering::Relaxed) {
+            loop {
+                // Relaxed: only a hint; the CAS below orders.
+                match self.locked.load(Ordering::Relaxed) {
+                    UNLOCKED => break,
+                    holder if holder == me && me != ANONYMOUS => return None,
+                    _ => {}
+                }
                 for _ in 0..spins {
                     core::hint::spin_loop();
                 }
                 spins = (spins * 2).min(1024);
             }
-            // Acquire: as in `lock`.
+            // Acquire: as in `lock_as`.
             if self
                 .locked
-                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .compare_exchange_weak(UNLOCKED, me, Ordering::Acquire, Ordering::Relaxed)
                 .is_ok()
             {
-                return;
+                return Some(SpinGuard { lock: self });
             }
         }
     }
@@ -66,11 +138,19 @@ impl<T> SpinLock<T> {
     /// Takes the lock only if it is free (for paths that must never wait, such as a
     /// report raised while the same thread holds the lock).
     pub fn try_lock(&self) -> Option<SpinGuard<'_, T>> {
-        // Acquire: as in `lock`.
+        // Acquire: as in `lock_as`.
         self.locked
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .compare_exchange(UNLOCKED, context_id(), Ordering::Acquire, Ordering::Relaxed)
             .ok()
             .map(|_| SpinGuard { lock: self })
+    }
+
+    /// Whether the current context holds the lock (always false before a context
+    /// source is registered).
+    pub fn held_by_current(&self) -> bool {
+        let me = context_id();
+        // Relaxed: only this context writes its own id into the word.
+        me != ANONYMOUS && self.locked.load(Ordering::Relaxed) == me
     }
 
     /// Releases a lock whose holder cannot release it (a forked child whose parent
@@ -81,7 +161,7 @@ impl<T> SpinLock<T> {
     /// No live guard of this lock may be used afterwards.
     pub unsafe fn force_unlock(&self) {
         // Release: as in `SpinGuard::drop`.
-        self.locked.store(false, Ordering::Release);
+        self.locked.store(UNLOCKED, Ordering::Release);
     }
 }
 
@@ -109,8 +189,8 @@ impl<T> DerefMut for SpinGuard<'_, T> {
 
 impl<T> Drop for SpinGuard<'_, T> {
     fn drop(&mut self) {
-        // Release pairs with the Acquire in `lock`/`try_lock` of the next holder.
-        self.lock.locked.store(false, Ordering::Release);
+        // Release pairs with the Acquire in `lock_as`/`try_lock` of the next holder.
+        self.lock.locked.store(UNLOCKED, Ordering::Release);
     }
 }
 
@@ -124,5 +204,40 @@ impl<T> Deref for CachePadded<T> {
     type Target = T;
     fn deref(&self) -> &T {
         &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn thread_id() -> usize {
+        std::thread_local!(static HERE: u8 = const { 0 });
+        HERE.with(|h| h as *const u8 as usize)
+    }
+
+    #[test]
+    fn nested_holder_is_recognised_and_others_wait() {
+        set_context_source(thread_id);
+        let lock = std::sync::Arc::new(SpinLock::new(0u32));
+        let g = lock.lock();
+        assert!(lock.held_by_current());
+        // The same context asking again is told at once instead of spinning.
+        assert!(lock.lock_unless_held().is_none());
+        assert!(lock.try_lock().is_none());
+        let other = {
+            let lock = lock.clone();
+            std::thread::spawn(move || {
+                assert!(!lock.held_by_current());
+                *lock
+                    .lock_unless_held()
+                    .expect("another thread waits, then gets it") += 1;
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        drop(g);
+        other.join().unwrap();
+        assert_eq!(*lock.lock_unless_held().unwrap(), 1);
+        assert!(!lock.held_by_current());
     }
 }

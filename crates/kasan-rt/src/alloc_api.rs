@@ -4,10 +4,17 @@
 //!
 //! Bad frees never reach the heap's structures: they are reported (`invalid-free`,
 //! `double-free`) and ignored, and the program goes on.
+//!
+//! Signal handlers: an allocation nested in this thread's own allocator call (a
+//! handler that interrupted `kmalloc`) is served when it needs no lock the thread
+//! holds, and otherwise fails with NULL and a rate-limited warning line, as
+//! `GFP_ATOMIC` may fail; it never waits for itself. A free nested so is never lost
+//! (the heap defers what it cannot do at once).
 #![allow(unsafe_code)]
 
 use core::ffi::c_void;
 use core::ptr;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use kasan_hosted::memory::SHADOW;
 use kasan_hosted::task::frame_pointer;
@@ -27,19 +34,57 @@ fn set_errno(e: i32) {
     unsafe { *libc::__errno_location() = e };
 }
 
+/// Nested allocations failed so far (see the module docs).
+static BUSY_FAILURES: AtomicUsize = AtomicUsize::new(0);
+
+/// The warning for a call that failed because this thread was inside the
+/// allocator already: the first ten, then every power of two (rate-limited as
+/// Linux's `printk_ratelimited`, but without a clock). Writes one line with no
+/// lock, no allocation and no symbolizer, as it runs in a signal handler.
+pub(crate) fn warn_busy(what: &str) {
+    // Relaxed: a statistic.
+    let n = BUSY_FAILURES.fetch_add(1, Ordering::Relaxed) + 1;
+    if n > 10 && !n.is_power_of_two() {
+        return;
+    }
+    let mut buf = [0u8; 300];
+    kasan_hosted::output::write(runtime::format_into(
+        &mut buf,
+        format_args!(
+            "kasan: {what} nested in this thread's own allocator call (a signal handler?) failed, as GFP_ATOMIC may ({n} so far)\n"
+        ),
+    ));
+}
+
 /// Runs one of the heap's allocation calls for the caller of the entry point whose
-/// frame is `fp`, with its track; NULL (and ENOMEM) on failure.
+/// frame is `fp`, with its track (none when nested in the runtime).
+#[inline(always)]
+pub(crate) fn alloc_with_result(
+    fp: usize,
+    f: impl FnOnce(&kasan_core::report::Track) -> Result<usize, AllocError>,
+) -> Result<usize, AllocError> {
+    ensure_init();
+    let t = enter(|| track(fp)).unwrap_or_default();
+    let r = f(&t);
+    if r.is_err() {
+        set_errno(libc::ENOMEM);
+    }
+    r
+}
+
+/// [`alloc_with_result`] as a C pointer: NULL (and ENOMEM) on failure.
 #[inline(always)]
 pub(crate) fn alloc_with(
     fp: usize,
     f: impl FnOnce(&kasan_core::report::Track) -> Result<usize, AllocError>,
 ) -> *mut c_void {
-    ensure_init();
-    let t = enter(|| track(fp)).unwrap_or_default();
-    match f(&t) {
+    match alloc_with_result(fp, f) {
         Ok(p) => p as *mut c_void,
-        Err(AllocError::Invalid | AllocError::OutOfMemory) => {
-            set_errno(libc::ENOMEM);
+        Err(AllocError::Busy) => {
+            warn_busy("allocation");
+            ptr::null_mut()
+        }
+        Err(AllocError::Invalid | AllocError::OutOfMemory | AllocError::Destroyed) => {
             ptr::null_mut()
         }
     }
@@ -179,13 +224,32 @@ pub extern "C" fn pvalloc(size: usize) -> *mut c_void {
 }
 
 /// `size_t malloc_usable_size(void *p)`: the size asked for (never the redzone).
+/// A freed object is read after free (reported as such by the one-byte check, as
+/// `ksize` is in Linux); any other pointer that is not the start of a live object
+/// gets ASan's error line ("not owned") naming the caller; both return 0.
 #[unsafe(no_mangle)]
 pub extern "C" fn malloc_usable_size(p: *mut c_void) -> usize {
+    let fp = frame_pointer();
     if p.is_null() {
         return 0;
     }
     ensure_init();
-    HEAP.usable_size(p as usize).unwrap_or(0)
+    if !check_byte(p as usize, fp) {
+        return 0;
+    }
+    match HEAP.usable_size(p as usize) {
+        Some(n) => n,
+        None => {
+            crate::kernel::warn_with_caller(
+                format_args!(
+                    "kasan: attempting to call malloc_usable_size() for pointer which is not owned: {:#x}",
+                    p as usize
+                ),
+                fp,
+            );
+            0
+        }
+    }
 }
 
 /// `void *kmalloc(size_t size, gfp_t flags)`: `ZERO_SIZE_PTR` for size 0.
@@ -245,7 +309,10 @@ pub extern "C" fn kfree(p: *const c_void) {
 }
 
 /// `size_t ksize(const void *p)`: the cache's object size; reports (and returns 0)
-/// for a pointer whose first byte is not accessible. Does not unpoison.
+/// for a pointer whose first byte is not accessible (Linux's `kasan_check_byte`: a
+/// freed object is a use-after-free). A readable pointer that is not the start of
+/// a live kmalloc object (interior or wild) gets one warning line naming the
+/// caller, where Linux's `__ksize` would `WARN_ON`, and 0. Does not unpoison.
 #[unsafe(no_mangle)]
 pub extern "C" fn ksize(p: *const c_void) -> usize {
     let fp = frame_pointer();
@@ -256,7 +323,19 @@ pub extern "C" fn ksize(p: *const c_void) -> usize {
     if !check_byte(p as usize, fp) {
         return 0;
     }
-    HEAP.ksize(p as usize).unwrap_or(0)
+    match HEAP.ksize(p as usize) {
+        Some(n) => n,
+        None => {
+            crate::kernel::warn_with_caller(
+                format_args!(
+                    "kasan: ksize: {:#x} is not the start of a kmalloc object",
+                    p as usize
+                ),
+                fp,
+            );
+            0
+        }
+    }
 }
 
 /// `void *krealloc(const void *p, size_t size, gfp_t flags)`: a freed `p` is

@@ -1,9 +1,12 @@
 //! Linux's slab-cache and mempool APIs (`kmem_cache_*`, `mempool_*`) for C
 //! programs, over the kasan-slab heap.
 //!
-//! A `struct kmem_cache *` is a small kmalloc object naming the heap's cache, so
-//! using a destroyed cache is a use-after-free of that object, reported as Linux's
-//! `kasan_check_byte` would. A `mempool_t *` is a kmalloc object holding the pool's
+//! A `struct kmem_cache *` is a small kmalloc object naming the heap's cache (slot
+//! and generation), so using a destroyed cache is a use-after-free of that object,
+//! reported as Linux's `kasan_check_byte` would; a NULL cache is read as Linux's
+//! slab code would read it (`null-ptr-deref`), and a pointer that is no cache at all
+//! gets one error line. A call racing the cache's destruction is reported as the
+//! use-after-free it is. A `mempool_t *` is a kmalloc object holding the pool's
 //! reserve; elements in the reserve are poisoned (Linux's
 //! `kasan_mempool_poison_object`), so touching or freeing them again is reported.
 #![allow(unsafe_code)]
@@ -12,13 +15,15 @@ use core::ffi::{c_char, c_void, CStr};
 use core::ptr;
 
 use kasan_core::platform::Platform;
+use kasan_core::report::Describe;
 use kasan_core::sync::SpinLock;
 use kasan_hosted::task::frame_pointer;
 use kasan_hosted::{output, HostedPlatform};
 use kasan_slab::cache::Ctor;
-use kasan_slab::{DestroyError, FreeError, FreeKind};
+use kasan_slab::heap::CacheId;
+use kasan_slab::{AllocError, DestroyError, FreeError, FreeKind};
 
-use crate::alloc_api::{alloc_with, free_kind};
+use crate::alloc_api::{alloc_with, alloc_with_result, free_kind, warn_busy};
 use crate::runtime::{self, ensure_init, enter, format_into, track, HEAP};
 
 const CACHE_MAGIC: u64 = 0x6b6d_656d_6361_6368; // "kmemcach"
@@ -29,21 +34,71 @@ const GFP_ZERO: u32 = 0x100;
 #[repr(C)]
 struct CacheHandle {
     magic: u64,
-    index: u32,
+    /// [`CacheId::to_bits`].
+    id: u64,
 }
 
-/// Validates a cache handle (reporting a use of a freed one) and returns its index.
-fn cache_index(s: *const c_void, fp: usize) -> Option<u32> {
+/// Validates a cache handle for the API function `what` and returns its cache. As
+/// Linux reads `s->...` first: a NULL or freed handle is reported by the one-byte
+/// read check (`null-ptr-deref`, `slab-use-after-free`); a readable pointer that is
+/// not a handle gets one error line naming the caller.
+#[inline(always)]
+fn cache_of(s: *const c_void, what: &str, fp: usize) -> Option<CacheId> {
     let s = s as usize;
-    if s == 0 || !runtime::check(s, 1, false, fp) {
+    if !runtime::check(s, 1, false, fp) || s == 0 {
         return None;
     }
-    if HEAP.usable_size(s) != Some(core::mem::size_of::<CacheHandle>()) {
-        return None;
+    let live_handle = HEAP.usable_size(s) == Some(core::mem::size_of::<CacheHandle>());
+    // SAFETY: a live heap object exactly the size of a handle.
+    let handle = live_handle.then(|| unsafe { &*(s as *const CacheHandle) });
+    match handle {
+        Some(h) if h.magic == CACHE_MAGIC => Some(CacheId::from_bits(h.id)),
+        // Freed between the check and the lookup (a destroy racing this call).
+        _ if HEAP.object(s).is_some_and(|o| o.freed && o.object == s) => {
+            report_destroyed(s as *const c_void, fp);
+            None
+        }
+        _ => {
+            warn_with_caller(
+                format_args!("kasan: {what}: {s:#x} is not a cache made by kmem_cache_create"),
+                fp,
+            );
+            None
+        }
     }
-    // SAFETY: `s` is a live heap object exactly the size of a handle.
-    let handle = unsafe { &*(s as *const CacheHandle) };
-    (handle.magic == CACHE_MAGIC).then_some(handle.index)
+}
+
+/// A call that found its cache destroyed under it (another thread's
+/// `kmem_cache_destroy` ran between the handle check and the heap): the handle is
+/// freed at once after the cache dies, so wait for that and report the read of it
+/// as the use-after-free it is. Inlined, as every helper given `fp` that may sit in
+/// tail position (a tail call would hand the entry point's frame to it).
+#[inline(always)]
+fn report_destroyed(s: *const c_void, fp: usize) {
+    for _ in 0..10_000 {
+        if !runtime::check(s as usize, 1, false, fp) {
+            return;
+        }
+        // SAFETY: sched_yield has no preconditions.
+        unsafe { libc::sched_yield() };
+    }
+}
+
+/// Turns a heap result for cache `s` into the pointer returned to C.
+#[inline(always)]
+fn cache_result(s: *const c_void, r: Result<usize, AllocError>, fp: usize) -> *mut c_void {
+    match r {
+        Ok(p) => p as *mut c_void,
+        Err(AllocError::Destroyed) => {
+            report_destroyed(s, fp);
+            ptr::null_mut()
+        }
+        Err(AllocError::Busy) => {
+            warn_busy("kmem_cache_alloc");
+            ptr::null_mut()
+        }
+        Err(AllocError::Invalid | AllocError::OutOfMemory) => ptr::null_mut(),
+    }
 }
 
 /// `struct kmem_cache *kmem_cache_create(const char *name, unsigned int size,
@@ -70,9 +125,13 @@ pub unsafe extern "C" fn kmem_cache_create(
             .to_str()
             .unwrap_or("(invalid)")
     };
-    let Ok(index) = HEAP.cache_create(name, size as usize, align as usize, flags as u32, ctor)
-    else {
-        return ptr::null_mut();
+    let index = match HEAP.cache_create(name, size as usize, align as usize, flags as u32, ctor) {
+        Ok(id) => id,
+        Err(AllocError::Busy) => {
+            warn_busy("kmem_cache_create");
+            return ptr::null_mut();
+        }
+        Err(_) => return ptr::null_mut(),
     };
     let h = alloc_with(fp, |t| {
         HEAP.alloc(core::mem::size_of::<CacheHandle>(), 16, false, t)
@@ -85,7 +144,7 @@ pub unsafe extern "C" fn kmem_cache_create(
     unsafe {
         (h as *mut CacheHandle).write(CacheHandle {
             magic: CACHE_MAGIC,
-            index,
+            id: index.to_bits(),
         })
     };
     h
@@ -96,8 +155,18 @@ pub unsafe extern "C" fn kmem_cache_create(
 pub extern "C" fn kmem_cache_alloc(s: *mut c_void, flags: u32) -> *mut c_void {
     let fp = frame_pointer();
     ensure_init();
-    match cache_index(s, fp) {
-        Some(i) => alloc_with(fp, |t| HEAP.cache_alloc(i, flags & GFP_ZERO != 0, t)),
+    cache_alloc(s, flags & GFP_ZERO != 0, "kmem_cache_alloc", fp)
+}
+
+/// Inlined: a tail call would give the entry point's frame (`fp`) to this one.
+#[inline(always)]
+fn cache_alloc(s: *const c_void, zero: bool, what: &str, fp: usize) -> *mut c_void {
+    match cache_of(s, what, fp) {
+        Some(id) => cache_result(
+            s,
+            alloc_with_result(fp, |t| HEAP.cache_alloc(id, zero, t)),
+            fp,
+        ),
         None => ptr::null_mut(),
     }
 }
@@ -107,10 +176,7 @@ pub extern "C" fn kmem_cache_alloc(s: *mut c_void, flags: u32) -> *mut c_void {
 pub extern "C" fn kmem_cache_zalloc(s: *mut c_void, _flags: u32) -> *mut c_void {
     let fp = frame_pointer();
     ensure_init();
-    match cache_index(s, fp) {
-        Some(i) => alloc_with(fp, |t| HEAP.cache_alloc(i, true, t)),
-        None => ptr::null_mut(),
-    }
+    cache_alloc(s, true, "kmem_cache_zalloc", fp)
 }
 
 /// `void kmem_cache_free(struct kmem_cache *s, void *p)`: an object of another
@@ -122,13 +188,24 @@ pub extern "C" fn kmem_cache_free(s: *mut c_void, p: *mut c_void) {
     if p.is_null() {
         return;
     }
-    if let Some(i) = cache_index(s, fp) {
-        free_kind(p as usize, FreeKind::Cache(i), fp);
+    if let Some(id) = cache_of(s, "kmem_cache_free", fp) {
+        free_kind(p as usize, FreeKind::Cache(id.index), fp);
     }
 }
 
+/// Checks the program's array of `n` pointers at `p` as a `memset` (or `memcpy`
+/// source) of `n * sizeof(void *)` bytes would be; false if it was reported.
+fn check_array(p: *mut *mut c_void, n: usize, is_write: bool, fp: usize) -> bool {
+    let Some(bytes) = n.checked_mul(core::mem::size_of::<usize>()) else {
+        runtime::report_access(p as usize, usize::MAX, is_write, fp);
+        return false;
+    };
+    bytes == 0 || runtime::check(p as usize, bytes, is_write, fp)
+}
+
 /// `int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t flags, size_t n, void **p)`:
-/// all `n` objects or none; returns `n` or 0.
+/// all `n` objects or none; returns `n` or 0. The array is checked first, as a
+/// `memset` of `n` pointers (a short array is reported and the call fails).
 ///
 /// # Safety
 ///
@@ -142,25 +219,30 @@ pub unsafe extern "C" fn kmem_cache_alloc_bulk(
 ) -> i32 {
     let fp = frame_pointer();
     ensure_init();
-    let Some(i) = cache_index(s, fp) else {
+    let Some(id) = cache_of(s, "kmem_cache_alloc_bulk", fp) else {
         return 0;
     };
+    if n > i32::MAX as usize || !check_array(p, n, true, fp) {
+        return 0;
+    }
     for k in 0..n {
-        let obj = alloc_with(fp, |t| HEAP.cache_alloc(i, flags & GFP_ZERO != 0, t));
+        let r = alloc_with_result(fp, |t| HEAP.cache_alloc(id, flags & GFP_ZERO != 0, t));
+        let obj = cache_result(s, r, fp);
         if obj.is_null() {
             for j in 0..k {
                 // SAFETY: slots `0..k` were filled above.
-                free_kind(unsafe { *p.add(j) } as usize, FreeKind::Cache(i), fp);
+                free_kind(unsafe { *p.add(j) } as usize, FreeKind::Cache(id.index), fp);
             }
             return 0;
         }
-        // SAFETY: the caller gave room for `n` pointers; `k < n`.
+        // SAFETY: the caller gave room for `n` pointers (checked above); `k < n`.
         unsafe { *p.add(k) = obj };
     }
     n as i32
 }
 
-/// `void kmem_cache_free_bulk(struct kmem_cache *s, size_t n, void **p)`.
+/// `void kmem_cache_free_bulk(struct kmem_cache *s, size_t n, void **p)`: the array
+/// is checked first, as a read of `n` pointers.
 ///
 /// # Safety
 ///
@@ -169,20 +251,23 @@ pub unsafe extern "C" fn kmem_cache_alloc_bulk(
 pub unsafe extern "C" fn kmem_cache_free_bulk(s: *mut c_void, n: usize, p: *mut *mut c_void) {
     let fp = frame_pointer();
     ensure_init();
-    let Some(i) = cache_index(s, fp) else {
+    let Some(id) = cache_of(s, "kmem_cache_free_bulk", fp) else {
         return;
     };
+    if !check_array(p, n, false, fp) {
+        return;
+    }
     for k in 0..n {
-        // SAFETY: the caller promises `n` pointers.
+        // SAFETY: the caller promises `n` pointers (checked above).
         let obj = unsafe { *p.add(k) };
         if !obj.is_null() {
-            free_kind(obj as usize, FreeKind::Cache(i), fp);
+            free_kind(obj as usize, FreeKind::Cache(id.index), fp);
         }
     }
 }
 
 /// Prints a one-line warning naming the caller, as Linux's `pr_err(... %pS ...)`.
-fn warn_with_caller(what: core::fmt::Arguments<'_>, fp: usize) {
+pub(crate) fn warn_with_caller(what: core::fmt::Arguments<'_>, fp: usize) {
     let mut frames = [0usize; 1];
     let caller = kasan_hosted::task::save_stack(fp, 0, &mut frames);
     let mut name_buf = [0u8; 200];
@@ -196,7 +281,7 @@ fn warn_with_caller(what: core::fmt::Arguments<'_>, fp: usize) {
             .len();
         });
     }
-    let mut buf = [0u8; 400];
+    let mut buf = [0u8; 600];
     let caller = core::str::from_utf8(&name_buf[..name_len]).unwrap_or("?");
     output::write(format_into(
         &mut buf,
@@ -204,9 +289,11 @@ fn warn_with_caller(what: core::fmt::Arguments<'_>, fp: usize) {
     ));
 }
 
-/// `void kmem_cache_destroy(struct kmem_cache *s)`: a destroyed cache is a freed
-/// object (a second destroy reports `slab-use-after-free`); a cache with live
-/// objects is reported and left in place, as Linux does.
+/// `void kmem_cache_destroy(struct kmem_cache *s)`: NULL is ignored (as Linux); a
+/// destroyed cache is a freed object (a second destroy reports
+/// `slab-use-after-free`); a cache with live objects is reported and left in place,
+/// as Linux does. Objects of the cache still in quarantine keep their memory until
+/// the quarantine lets them go; the cost is the cache's own runs.
 #[unsafe(no_mangle)]
 pub extern "C" fn kmem_cache_destroy(s: *mut c_void) {
     let fp = frame_pointer();
@@ -214,23 +301,24 @@ pub extern "C" fn kmem_cache_destroy(s: *mut c_void) {
     if s.is_null() {
         return;
     }
-    let Some(i) = cache_index(s, fp) else {
+    let Some(id) = cache_of(s, "kmem_cache_destroy", fp) else {
         return;
     };
-    match HEAP.cache_destroy(i) {
-        Ok(()) | Err(DestroyError::NoCache) => free_kind(s as usize, FreeKind::Kmalloc, fp),
-        Err(DestroyError::LiveObjects(n)) => {
-            let name = HEAP
-                .cache_name(i)
-                .unwrap_or(kasan_core::report::Name::new("?"));
-            warn_with_caller(
-                format_args!(
-                    "kmem_cache_destroy {}: Slab cache still has objects ({n} allocated)",
-                    name.as_str()
-                ),
-                fp,
-            );
-        }
+    let name = HEAP
+        .cache_name(id.index)
+        .unwrap_or(kasan_core::report::Name::new("?"));
+    match HEAP.cache_destroy(id) {
+        Ok(()) => free_kind(s as usize, FreeKind::Kmalloc, fp),
+        // Another thread destroyed it since the handle was checked.
+        Err(DestroyError::NoCache) => report_destroyed(s, fp),
+        Err(DestroyError::LiveObjects(n)) => warn_with_caller(
+            format_args!(
+                "kmem_cache_destroy {}: Slab cache still has objects ({n} allocated)",
+                name.as_str()
+            ),
+            fp,
+        ),
+        Err(DestroyError::Busy) => warn_busy("kmem_cache_destroy"),
     }
 }
 
@@ -279,7 +367,7 @@ fn reserve(pool: &mut Pool) -> *mut usize {
 fn element_kind(pool: &Pool) -> FreeKind {
     match pool.kind {
         PoolKind::Kmalloc => FreeKind::Kmalloc,
-        PoolKind::Slab => FreeKind::Cache(pool.arg as u32),
+        PoolKind::Slab => FreeKind::Cache(CacheId::from_bits(pool.arg).index),
         PoolKind::Pages => FreeKind::Pages(pool.arg as u32),
     }
 }
@@ -287,7 +375,9 @@ fn element_kind(pool: &Pool) -> FreeKind {
 fn pool_alloc_element(pool: &Pool, fp: usize) -> *mut c_void {
     match pool.kind {
         PoolKind::Kmalloc => alloc_with(fp, |t| HEAP.alloc(pool.arg as usize, 16, false, t)),
-        PoolKind::Slab => alloc_with(fp, |t| HEAP.cache_alloc(pool.arg as u32, false, t)),
+        PoolKind::Slab => alloc_with(fp, |t| {
+            HEAP.cache_alloc(CacheId::from_bits(pool.arg), false, t)
+        }),
         PoolKind::Pages => alloc_with(fp, |t| HEAP.alloc_pages(pool.arg as u32, false, t)),
     }
 }
@@ -344,8 +434,8 @@ pub extern "C" fn mempool_create_kmalloc_pool(min_nr: i32, size: usize) -> *mut 
 pub extern "C" fn mempool_create_slab_pool(min_nr: i32, cache: *mut c_void) -> *mut c_void {
     let fp = frame_pointer();
     ensure_init();
-    match cache_index(cache, fp) {
-        Some(i) => create_pool(PoolKind::Slab, min_nr, u64::from(i), fp),
+    match cache_of(cache, "mempool_create_slab_pool", fp) {
+        Some(id) => create_pool(PoolKind::Slab, min_nr, id.to_bits(), fp),
         None => ptr::null_mut(),
     }
 }
@@ -389,7 +479,10 @@ pub extern "C" fn mempool_alloc_preallocated(pool: *mut c_void) -> *mut c_void {
 
 fn take_reserved(pool: &mut Pool, fp: usize) -> *mut c_void {
     let t = enter(|| track(fp)).unwrap_or_default();
-    let _guard = POOLS.lock();
+    // Nested in this thread's own pool operation (a signal handler): no reserve.
+    let Some(_guard) = POOLS.lock_unless_held() else {
+        return ptr::null_mut();
+    };
     while pool.curr_nr > 0 {
         pool.curr_nr -= 1;
         // SAFETY: the reserve holds `curr_nr + 1` elements.
@@ -415,7 +508,11 @@ pub extern "C" fn mempool_free(element: *mut c_void, pool: *mut c_void) {
     };
     let kind = element_kind(pool);
     let t = enter(|| track(fp)).unwrap_or_default();
-    let guard = POOLS.lock();
+    let Some(guard) = POOLS.lock_unless_held() else {
+        // Nested in this thread's own pool operation: freed, not pooled.
+        free_kind(element as usize, kind, fp);
+        return;
+    };
     if pool.curr_nr < u64::from(pool.min_nr) {
         match HEAP.pool_poison(element as usize, kind, &t) {
             Ok(()) => {
@@ -448,7 +545,10 @@ pub extern "C" fn mempool_destroy(pool_ptr: *mut c_void) {
     let t = enter(|| track(fp)).unwrap_or_default();
     let kind = element_kind(pool);
     {
-        let _guard = POOLS.lock();
+        let Some(_guard) = POOLS.lock_unless_held() else {
+            warn_busy("mempool_destroy");
+            return;
+        };
         while pool.curr_nr > 0 {
             pool.curr_nr -= 1;
             // SAFETY: the reserve holds `curr_nr + 1` elements.

@@ -27,6 +27,18 @@ impl Host for HostPages {
     fn cpu(&self) -> usize {
         task::cpu() as usize
     }
+    fn map(&self, bytes: usize) -> Option<usize> {
+        memory::map_anonymous(bytes)
+    }
+}
+
+/// Names the calling thread for the runtime's locks (a signal handler that
+/// interrupted a holder finds its own id in the lock): glibc's thread pointer,
+/// read without a call that could fault or block.
+fn thread_token() -> usize {
+    // SAFETY: pthread_self has no preconditions and is async-signal-safe in practice
+    // (it reads the thread pointer).
+    unsafe { libc::pthread_self() as usize }
 }
 
 /// The depot's pools come straight from `mmap`.
@@ -122,6 +134,7 @@ fn init() {
         // SAFETY: _exit has no preconditions; nothing instrumented can run without shadow.
         unsafe { libc::_exit(1) };
     }
+    kasan_core::sync::set_context_source(thread_token);
     let config = read_options();
     if let Some(path) = config.log_path() {
         if let Err(errno) = output::set_log_path(path) {

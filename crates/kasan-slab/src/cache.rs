@@ -1,21 +1,33 @@
 //! Slab cache descriptors: what a cache's objects look like (size, alignment,
-//! redzone, constructor, flags) and its lists of runs. The heap keeps a fixed table
-//! of them: the kmalloc caches first, then the caches programs create.
+//! redzone, constructor, flags) and its lists of runs. The heap keeps them in a
+//! table that grows without limit: the kmalloc caches first, then the caches
+//! programs create.
+//!
+//! ```text
+//!  table:   segment 0 (512 slots, inline) | segment 1 (1024, mapped on demand) | 2 (2048) ...
+//!  slot:    EMPTY -> WRITING -> LIVE -> DEAD (destroyed, runs still holding
+//!           quarantined objects) -> EMPTY (last run given back)
+//! ```
 //!
 //! A descriptor's configuration is written once while the slot is claimed and only
 //! read after it is published (Release/Acquire on the slot state), so readers never
-//! lock for it.
+//! lock for it. Segments are published once (Release/Acquire on the segment
+//! pointer), so lookups never lock either.
 //!
 //! # Safety
 //!
 //! The configuration cell is written only by the thread that moved the slot from
-//! `EMPTY` to `WRITING`, and read only after an Acquire load sees `LIVE`.
+//! `EMPTY` to `WRITING`, and read only after an Acquire load sees `LIVE` or `DEAD`;
+//! it is not written again until the slot is `EMPTY`, which happens only when no
+//! run of the cache is left (so no object, and no report about one, refers to it).
+//! Segment memory comes from the host zeroed and is never given back; an all-zero
+//! [`CacheSlot`] is an empty one.
 #![allow(unsafe_code)]
 
 use core::cell::UnsafeCell;
 use core::ffi::c_void;
 use core::mem::MaybeUninit;
-use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU8, AtomicUsize, Ordering};
 
 use kasan_core::report::Name;
 use kasan_core::sync::SpinLock;
@@ -123,6 +135,7 @@ pub struct Lists {
 const EMPTY: u8 = 0;
 const WRITING: u8 = 1;
 const LIVE: u8 = 2;
+const DEAD: u8 = 3;
 
 /// One slot of the heap's cache table.
 #[derive(Debug)]
@@ -131,8 +144,17 @@ pub struct CacheSlot {
     config: UnsafeCell<MaybeUninit<CacheConfig>>,
     /// The run lists.
     pub lists: SpinLock<Lists>,
-    /// Objects allocated and not yet freed.
+    /// Objects allocated and not yet freed (changed under the lock).
     pub live: AtomicUsize,
+    /// Runs the cache owns (changed under the lock).
+    pub runs: AtomicUsize,
+    /// Bumped each time the slot is claimed, so a handle to a destroyed cache never
+    /// names the cache that reuses its slot.
+    pub generation: AtomicU32,
+    /// Objects released while this thread held the lock (a signal handler that
+    /// interrupted the cache), linked through their metadata, put back by the next
+    /// holder of the lock. Pushed lock-free; taken whole under the lock.
+    pub deferred: AtomicUsize,
 }
 
 // SAFETY: the configuration cell is written only by the claiming thread before the
@@ -157,40 +179,186 @@ impl CacheSlot {
                 spare: 0,
             }),
             live: AtomicUsize::new(0),
+            runs: AtomicUsize::new(0),
+            generation: AtomicU32::new(0),
+            deferred: AtomicUsize::new(0),
         }
     }
 
-    /// The configuration, if the slot holds a live cache.
+    /// The configuration, if the slot holds a cache (live, or destroyed with runs
+    /// left).
     #[inline]
     pub fn config(&self) -> Option<&CacheConfig> {
         // Acquire pairs with the Release in `claim`: the configuration is written.
-        if self.state.load(Ordering::Acquire) != LIVE {
-            return None;
+        match self.state.load(Ordering::Acquire) {
+            LIVE | DEAD => {}
+            _ => return None,
         }
-        // SAFETY: LIVE was observed with Acquire, so the write in `claim` is visible
-        // and no write happens while the slot stays LIVE.
+        // SAFETY: LIVE or DEAD was observed with Acquire, so the write in `claim` is
+        // visible, and no write happens before the slot is EMPTY again (module docs).
         Some(unsafe { (*self.config.get()).assume_init_ref() })
     }
 
-    /// Makes this empty slot hold `config`; false if it is taken.
-    pub fn claim(&self, config: CacheConfig) -> bool {
-        if self
-            .state
-            .compare_exchange(EMPTY, WRITING, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
+    /// Whether the slot holds a live cache of generation `generation`.
+    #[inline]
+    pub fn is_live(&self, generation: u32) -> bool {
+        // Acquire: as in `config`.
+        self.state.load(Ordering::Acquire) == LIVE
+            && self.generation.load(Ordering::Relaxed) == generation
+    }
+
+    /// Whether the slot holds a destroyed cache whose runs are not all back.
+    pub fn is_dead(&self) -> bool {
+        // Relaxed: changed under the lock, which callers hold.
+        self.state.load(Ordering::Relaxed) == DEAD
+    }
+
+    /// Makes this empty slot hold `config`; its generation if it was free.
+    pub fn claim(&self, config: CacheConfig) -> Option<u32> {
+        // Relaxed pre-check: most slots scanned are taken.
+        if self.state.load(Ordering::Relaxed) != EMPTY
+            || self
+                .state
+                .compare_exchange(EMPTY, WRITING, Ordering::Acquire, Ordering::Relaxed)
+                .is_err()
         {
-            return false;
+            return None;
         }
         // SAFETY: moving the slot to WRITING gave this thread sole access to the cell.
         unsafe { (*self.config.get()).write(config) };
         self.live.store(0, Ordering::Relaxed);
+        self.runs.store(0, Ordering::Relaxed);
+        let generation = self.generation.load(Ordering::Relaxed).wrapping_add(1);
+        self.generation.store(generation, Ordering::Relaxed);
         // Release pairs with the Acquire in `config`.
         self.state.store(LIVE, Ordering::Release);
-        true
+        Some(generation)
     }
 
-    /// Empties the slot; its runs must all have been returned.
+    /// Marks a live cache destroyed (under its lock): no allocation succeeds any
+    /// more; its configuration stays readable while runs are left.
+    pub fn kill(&self) {
+        // Release: as in `claim` (readers of DEAD read the configuration too).
+        self.state.store(DEAD, Ordering::Release);
+    }
+
+    /// Empties a destroyed slot whose last run has been given back (under its lock).
     pub fn retire(&self) {
+        // Release pairs with the Acquire CAS in `claim`: our reads of the old
+        // configuration happen before the next claimer writes it.
         self.state.store(EMPTY, Ordering::Release);
+    }
+}
+
+/// Slots in the first (inline) segment; segment `k` holds `FIRST << k`.
+pub const FIRST_SEGMENT: usize = 512;
+/// Segments: enough for half a billion caches.
+const SEGMENTS: usize = 20;
+
+/// The heap's cache table: index -> slot without locks, grown by segments.
+pub struct CacheTable {
+    first: [CacheSlot; FIRST_SEGMENT],
+    /// Segments 1.. (segment 0 is `first`); null until mapped.
+    more: [AtomicPtr<CacheSlot>; SEGMENTS],
+    /// Serialises mapping segments.
+    grow: SpinLock<()>,
+}
+
+impl core::fmt::Debug for CacheTable {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("CacheTable").finish_non_exhaustive()
+    }
+}
+
+impl Default for CacheTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The segment and offset of slot `index`.
+#[inline]
+fn locate(index: usize) -> (usize, usize) {
+    // Segment k starts at FIRST * (2^k - 1).
+    let k = (index / FIRST_SEGMENT + 1).ilog2() as usize;
+    (k, index - FIRST_SEGMENT * ((1 << k) - 1))
+}
+
+impl CacheTable {
+    /// A table with its first segment and nothing mapped.
+    pub const fn new() -> CacheTable {
+        CacheTable {
+            first: [const { CacheSlot::new() }; FIRST_SEGMENT],
+            more: [const { AtomicPtr::new(core::ptr::null_mut()) }; SEGMENTS],
+            grow: SpinLock::new(()),
+        }
+    }
+
+    /// The slot at `index`, if its segment exists.
+    #[inline]
+    pub fn get(&self, index: usize) -> Option<&CacheSlot> {
+        if index < FIRST_SEGMENT {
+            return Some(&self.first[index]);
+        }
+        let (k, off) = locate(index);
+        // Acquire pairs with the Release in `segment`: the segment's memory is
+        // zeroed (empty slots) before the pointer is seen.
+        let seg = self.more.get(k)?.load(Ordering::Acquire);
+        if seg.is_null() {
+            return None;
+        }
+        // SAFETY: a published segment holds `FIRST_SEGMENT << k` slots and `off` is
+        // below that (`locate`); segments are never unmapped.
+        Some(unsafe { &*seg.add(off) })
+    }
+
+    /// Slot `index`, mapping its segment with `map` (zeroed memory of the bytes
+    /// asked for) if needed; `None` if the table is full or `map` fails.
+    pub fn get_or_grow(
+        &self,
+        index: usize,
+        map: impl FnOnce(usize) -> Option<usize>,
+    ) -> Option<&CacheSlot> {
+        if let Some(slot) = self.get(index) {
+            return Some(slot);
+        }
+        let (k, _) = locate(index);
+        if k >= SEGMENTS {
+            return None;
+        }
+        {
+            let _grow = self.grow.lock_unless_held()?;
+            // Relaxed: segments are published under `grow`, which we hold.
+            if self.more[k].load(Ordering::Relaxed).is_null() {
+                let bytes = (FIRST_SEGMENT << k) * core::mem::size_of::<CacheSlot>();
+                let mem = map(bytes)?;
+                if mem == 0 || mem % core::mem::align_of::<CacheSlot>() != 0 {
+                    return None;
+                }
+                // Release pairs with the Acquire in `get`.
+                self.more[k].store(mem as *mut CacheSlot, Ordering::Release);
+            }
+        }
+        self.get(index)
+    }
+
+    /// Takes the growth lock and keeps it (before `fork`).
+    pub fn lock_all(&self) {
+        core::mem::forget(self.grow.lock());
+    }
+
+    /// Releases the lock taken by [`CacheTable::lock_all`].
+    ///
+    /// # Safety
+    ///
+    /// The caller must hold it through `lock_all`.
+    pub unsafe fn unlock_all(&self) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.grow.force_unlock() };
+    }
+
+    /// Every mapped slot, in index order.
+    pub fn slots(&self) -> impl Iterator<Item = &CacheSlot> {
+        (0..).map_while(move |i| self.get(i))
     }
 }

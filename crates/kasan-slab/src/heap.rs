@@ -23,8 +23,10 @@ use kasan_core::shadow::{encoding, round_up, Shadow, GRANULE_SIZE};
 use kasan_core::stack::Handle;
 use kasan_core::sync::CachePadded;
 
-use crate::cache::{CacheConfig, CacheSlot, Ctor};
-use crate::pages::{is_page_backed, Arena, ObjMeta, Run, State, LARGE, PAGES, PAGE_SIZE, VMALLOC};
+use crate::cache::{CacheConfig, CacheSlot, CacheTable, Ctor, Lists};
+use crate::pages::{
+    is_page_backed, Arena, ObjMeta, PageError, Run, State, LARGE, PAGES, PAGE_SIZE, VMALLOC,
+};
 use crate::quarantine::Quarantine;
 
 /// What the host provides below the heap.
@@ -37,6 +39,9 @@ pub trait Host: Sync {
     fn protect(&self, addr: usize, len: usize, accessible: bool);
     /// The current CPU (picks the quarantine's per-CPU queue).
     fn cpu(&self) -> usize;
+    /// Maps `bytes` of zeroed memory, aligned to a page, that stays mapped for the
+    /// heap's life (segments of the cache table); `None` if there is none.
+    fn map(&self, bytes: usize) -> Option<usize>;
 }
 
 /// Linux's `optimal_redzone`: the redzone kept after an object of `size` bytes.
@@ -109,8 +114,8 @@ pub const KMALLOC_MAX_CACHE_SIZE: usize = 8192;
 pub const MIN_ALIGN: usize = 16;
 /// Largest request the heap accepts.
 pub const MAX_SIZE: usize = 1 << 40;
-/// Most caches alive at once.
-pub const MAX_CACHES: usize = 512;
+/// The generation of the kmalloc caches (claimed once, at start-up).
+const KMALLOC_GENERATION: u32 = 1;
 /// Largest page-allocator order.
 pub const MAX_ORDER: u32 = 20;
 
@@ -121,6 +126,46 @@ pub enum AllocError {
     Invalid,
     /// The arena is full.
     OutOfMemory,
+    /// This thread is inside the allocator already, holding a lock the request
+    /// needs (a signal handler interrupted it): the request fails, as `GFP_ATOMIC`
+    /// may, rather than wait for itself.
+    Busy,
+    /// The cache has been destroyed.
+    Destroyed,
+}
+
+impl From<PageError> for AllocError {
+    fn from(e: PageError) -> AllocError {
+        match e {
+            PageError::Full => AllocError::OutOfMemory,
+            PageError::Busy => AllocError::Busy,
+        }
+    }
+}
+
+/// A cache made by [`Heap::cache_create`]: its slot and the generation of the slot,
+/// so that a handle to a destroyed cache never reaches the cache reusing its slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheId {
+    /// The slot in the cache table (what run headers and [`FreeKind::Cache`] name).
+    pub index: u32,
+    /// The slot's generation when the cache was made.
+    pub generation: u32,
+}
+
+impl CacheId {
+    /// Both fields in one word (for C-side storage).
+    pub fn to_bits(self) -> u64 {
+        (u64::from(self.generation) << 32) | u64::from(self.index)
+    }
+
+    /// The inverse of [`CacheId::to_bits`].
+    pub fn from_bits(bits: u64) -> CacheId {
+        CacheId {
+            index: bits as u32,
+            generation: (bits >> 32) as u32,
+        }
+    }
 }
 
 /// Why a free was refused.
@@ -152,6 +197,9 @@ pub enum DestroyError {
     NoCache,
     /// Objects are still allocated (the cache is left in place, as Linux does).
     LiveObjects(usize),
+    /// This thread is inside the cache already (a signal handler interrupted it):
+    /// the cache is left in place.
+    Busy,
 }
 
 /// Statistics for `kasan.stats`.
@@ -170,7 +218,7 @@ pub struct Heap<H: Host> {
     host: H,
     shadow: Shadow,
     arena: Arena,
-    caches: [CacheSlot; MAX_CACHES],
+    caches: CacheTable,
     quarantine: Quarantine,
     /// Objects live; on its own cache line, as every allocation and free writes it.
     live: CachePadded<AtomicUsize>,
@@ -199,7 +247,7 @@ impl<H: Host> Heap<H> {
             host,
             shadow,
             arena: Arena::new(),
-            caches: [const { CacheSlot::new() }; MAX_CACHES],
+            caches: CacheTable::new(),
             quarantine: Quarantine::new(),
             live: CachePadded(AtomicUsize::new(0)),
         }
@@ -214,10 +262,14 @@ impl<H: Host> Heap<H> {
         // SAFETY: forwarded from the caller.
         unsafe { self.arena.init(base, size) };
         for (i, (&size, name)) in KMALLOC_SIZES.iter().zip(KMALLOC_NAMES).enumerate() {
-            let config =
-                CacheConfig::new(name, size, MIN_ALIGN, 0, None).expect("kmalloc shapes are valid");
-            let claimed = self.caches[i].claim(config);
-            debug_assert!(claimed, "kmalloc cache slot {i} taken");
+            // Every kmalloc shape is valid and its slot (in the inline segment) free.
+            if let (Some(config), Some(slot)) = (
+                CacheConfig::new(name, size, MIN_ALIGN, 0, None),
+                self.caches.get(i),
+            ) {
+                let generation = slot.claim(config);
+                debug_assert_eq!(generation, Some(KMALLOC_GENERATION));
+            }
         }
     }
 
@@ -226,7 +278,8 @@ impl<H: Host> Heap<H> {
     /// it does not have.
     pub fn lock_all(&self) {
         self.quarantine.lock_all();
-        for cache in &self.caches {
+        self.caches.lock_all();
+        for cache in self.caches.slots() {
             core::mem::forget(cache.lists.lock());
         }
         self.arena.lock_all();
@@ -243,9 +296,10 @@ impl<H: Host> Heap<H> {
         // SAFETY: the caller holds every lock through `lock_all`'s forgotten guards.
         unsafe {
             self.arena.unlock_all();
-            for cache in &self.caches {
+            for cache in self.caches.slots() {
                 cache.lists.force_unlock();
             }
+            self.caches.unlock_all();
             self.quarantine.unlock_all();
         }
     }
@@ -273,6 +327,13 @@ impl<H: Host> Heap<H> {
         self.caches.get(cache as usize)?.config()
     }
 
+    fn slot(&self, cache: u32) -> Option<&CacheSlot> {
+        if is_page_backed(cache) {
+            return None;
+        }
+        self.caches.get(cache as usize)
+    }
+
     /// The kmalloc class for `size` bytes aligned to `align`, if a slab cache can
     /// serve it: objects sit `slot` bytes apart from a page boundary, so all are
     /// aligned when the slot is a multiple of the alignment.
@@ -282,9 +343,9 @@ impl<H: Host> Heap<H> {
             return small_class(size);
         }
         (0..KMALLOC_CACHES).find(|&i| {
-            let c = self.caches[i].config().expect("kmalloc caches are set up");
-            c.object_size >= size
-                && (align <= MIN_ALIGN || (align <= PAGE_SIZE && c.slot.is_multiple_of(align)))
+            self.config(i as u32).is_some_and(|c| {
+                c.object_size >= size && align <= PAGE_SIZE && c.slot.is_multiple_of(align)
+            })
         })
     }
 
@@ -302,16 +363,25 @@ impl<H: Host> Heap<H> {
             return Err(AllocError::Invalid);
         }
         match self.class_for(size, align) {
-            Some(i) => self.alloc_slab(i as u32, size, zero, track),
+            Some(i) => self.alloc_slab(i as u32, KMALLOC_GENERATION, size, zero, track),
             None => self.alloc_page_backed(LARGE, size, align, zero, track),
         }
     }
 
     /// `kmem_cache_alloc` from a cache made by [`Heap::cache_create`] (or a kmalloc
     /// cache): an object of the cache's size.
-    pub fn cache_alloc(&self, cache: u32, zero: bool, track: &Track) -> Result<usize, AllocError> {
-        let size = self.config(cache).ok_or(AllocError::Invalid)?.object_size;
-        self.alloc_slab(cache, size, zero, track)
+    /// `Destroyed` once the cache is destroyed.
+    pub fn cache_alloc(
+        &self,
+        cache: CacheId,
+        zero: bool,
+        track: &Track,
+    ) -> Result<usize, AllocError> {
+        let size = self
+            .config(cache.index)
+            .ok_or(AllocError::Destroyed)?
+            .object_size;
+        self.alloc_slab(cache.index, cache.generation, size, zero, track)
     }
 
     /// `__get_free_pages`: `2^order` pages, page-aligned.
@@ -336,7 +406,8 @@ impl<H: Host> Heap<H> {
         self.alloc_page_backed(VMALLOC, size, PAGE_SIZE, zero, track)
     }
 
-    /// `kmem_cache_create`: a cache of `size`-byte objects; returns its index.
+    /// `kmem_cache_create`: a cache of `size`-byte objects. There is no limit on
+    /// the number of caches but memory: the table grows by segments.
     pub fn cache_create(
         &self,
         name: &str,
@@ -344,44 +415,116 @@ impl<H: Host> Heap<H> {
         align: usize,
         flags: u32,
         ctor: Option<Ctor>,
-    ) -> Result<u32, AllocError> {
+    ) -> Result<CacheId, AllocError> {
         let config = CacheConfig::new(name, size, align, flags, ctor).ok_or(AllocError::Invalid)?;
-        (KMALLOC_CACHES..MAX_CACHES)
-            .find(|&i| self.caches[i].claim(config))
-            .map(|i| i as u32)
-            .ok_or(AllocError::OutOfMemory)
+        let mut index = KMALLOC_CACHES;
+        loop {
+            let slot = self
+                .caches
+                .get_or_grow(index, |bytes| self.host.map(bytes))
+                .ok_or(AllocError::OutOfMemory)?;
+            if let Some(generation) = slot.claim(config) {
+                return Ok(CacheId {
+                    index: index as u32,
+                    generation,
+                });
+            }
+            index += 1;
+            if index as u32 >= VMALLOC {
+                return Err(AllocError::OutOfMemory);
+            }
+        }
     }
 
-    /// `kmem_cache_destroy`: empties the cache's objects out of quarantine and gives
-    /// its runs back; refused while objects are still allocated.
-    pub fn cache_destroy(&self, cache: u32) -> Result<(), DestroyError> {
-        let index = cache as usize;
-        if !(KMALLOC_CACHES..MAX_CACHES).contains(&index) || self.caches[index].config().is_none() {
+    /// `kmem_cache_destroy`: refused while objects are still allocated. Otherwise
+    /// the cache is dead at once (later allocations fail with `Destroyed`), its
+    /// wholly free runs are given back, and each run still holding quarantined
+    /// objects goes back when the quarantine releases its last one, so the cost is
+    /// that of the cache's own runs, never a search of the quarantine. The slot is
+    /// reused once the last run is back.
+    pub fn cache_destroy(&self, cache: CacheId) -> Result<(), DestroyError> {
+        if (cache.index as usize) < KMALLOC_CACHES {
             return Err(DestroyError::NoCache);
         }
-        self.quarantine
-            .remove_cache(cache, &self.arena, |obj| self.release(obj));
-        let slot = &self.caches[index];
+        let slot = self.slot(cache.index).ok_or(DestroyError::NoCache)?;
+        let mut lists = slot.lists.lock_unless_held().ok_or(DestroyError::Busy)?;
+        if !slot.is_live(cache.generation) {
+            return Err(DestroyError::NoCache);
+        }
+        let mut to_free = self.drain_deferred(slot, &mut lists);
+        // Relaxed: `live` changes under the lock we hold (allocation) or before the
+        // free's object is released under it; a racing free only lowers it.
         let live = slot.live.load(Ordering::Relaxed);
         if live > 0 {
+            drop(lists);
+            self.free_chain(to_free);
             return Err(DestroyError::LiveObjects(live));
         }
-        let mut lists = slot.lists.lock();
+        slot.kill();
         let (mut partial, spare) = (lists.partial, lists.spare);
-        lists.partial = 0;
-        lists.spare = 0;
-        drop(lists);
-        // With no live object every run is on the partial list or is the spare (whose
-        // own link is stale: it is not followed).
+        *lists = Lists::default();
+        // Runs on the partial list (and the spare, whose own link is stale) with no
+        // object in use go now; the others stay, off every list, until the
+        // quarantine releases their objects (`release_locked`).
+        let mut runs = slot.runs.load(Ordering::Relaxed);
+        let mut visit = |run: Run, to_free: &mut usize| {
+            let h = run.header();
+            h.on_partial.store(0, Ordering::Relaxed);
+            if h.in_use.load(Ordering::Relaxed) == 0 {
+                runs = runs.saturating_sub(1);
+                h.next_partial.store(*to_free, Ordering::Relaxed);
+                *to_free = run.start();
+            }
+        };
+        let mut guard = 0usize;
         while let Some(run) = self.arena.run_of(partial) {
             partial = run.header().next_partial.load(Ordering::Relaxed);
-            self.free_run(run, encoding::PAGE_FREE);
+            visit(run, &mut to_free);
+            guard += 1;
+            if guard > slot.runs.load(Ordering::Relaxed) + 1 {
+                break;
+            }
         }
         if let Some(run) = self.arena.run_of(spare) {
-            self.free_run(run, encoding::PAGE_FREE);
+            visit(run, &mut to_free);
         }
-        slot.retire();
+        slot.runs.store(runs, Ordering::Relaxed);
+        if runs == 0 {
+            slot.retire();
+        }
+        drop(lists);
+        self.free_chain(to_free);
         Ok(())
+    }
+
+    /// Gives back the pages of runs chained through their `next_partial` words (runs
+    /// taken off their cache under its lock; the caller holds no lock).
+    fn free_chain(&self, mut run: usize) {
+        while let Some(r) = self.arena.run_of(run) {
+            run = r.header().next_partial.load(Ordering::Relaxed);
+            self.free_run(r, encoding::PAGE_FREE);
+        }
+    }
+
+    /// Puts back the objects released while this thread held the cache's lock
+    /// (under it); returns the chain of runs to free once it is dropped.
+    fn drain_deferred(&self, slot: &CacheSlot, lists: &mut Lists) -> usize {
+        // Relaxed pre-check; Acquire pairs with the Release push in `release`: the
+        // objects' links are visible.
+        if slot.deferred.load(Ordering::Relaxed) == 0 {
+            return 0;
+        }
+        let mut to_free = 0;
+        let mut obj = slot.deferred.swap(0, Ordering::Acquire);
+        while let Some(run) = self.arena.run_of(obj) {
+            let next = run.meta(run.slot_of(obj)).next.load(Ordering::Relaxed);
+            if let Some(r) = self.release_locked(slot, lists, run, obj) {
+                r.header().next_partial.store(to_free, Ordering::Relaxed);
+                to_free = r.start();
+            }
+            obj = next;
+        }
+        to_free
     }
 
     /// The name of a live cache.
@@ -427,51 +570,84 @@ impl<H: Host> Heap<H> {
     fn alloc_slab(
         &self,
         cache: u32,
+        generation: u32,
         size: usize,
         zero: bool,
         track: &Track,
     ) -> Result<usize, AllocError> {
-        let slot = self.caches.get(cache as usize).ok_or(AllocError::Invalid)?;
-        let config = slot.config().ok_or(AllocError::Invalid)?;
+        let slot = self.slot(cache).ok_or(AllocError::Invalid)?;
+        let config = slot.config().ok_or(AllocError::Destroyed)?;
         loop {
-            {
-                let mut lists = slot.lists.lock();
-                if lists.partial == 0 && lists.spare != 0 {
-                    let spare = self.arena.run_of(lists.spare).expect("spare run is live");
-                    lists.spare = 0;
-                    spare.header().on_partial.store(1, Ordering::Relaxed);
-                    spare.header().next_partial.store(0, Ordering::Relaxed);
-                    lists.partial = spare.start();
-                }
-                if lists.partial != 0 {
-                    let run = self
-                        .arena
-                        .run_of(lists.partial)
-                        .expect("partial run is live");
-                    let h = run.header();
-                    let object = h.free_head.load(Ordering::Relaxed);
-                    let i = run.index_of(object).expect("free list holds slot starts");
-                    h.free_head
-                        .store(run.meta(i).next.load(Ordering::Relaxed), Ordering::Relaxed);
-                    h.in_use.fetch_add(1, Ordering::Relaxed);
-                    if h.free_head.load(Ordering::Relaxed) == 0 {
-                        lists.partial = h.next_partial.load(Ordering::Relaxed);
-                        h.on_partial.store(0, Ordering::Relaxed);
-                    }
-                    slot.live.fetch_add(1, Ordering::Relaxed);
-                    drop(lists);
-                    return Ok(self.finish_alloc(run, i, size, zero, track));
-                }
+            let mut lists = slot.lists.lock_unless_held().ok_or(AllocError::Busy)?;
+            if !slot.is_live(generation) {
+                return Err(AllocError::Destroyed);
+            }
+            let to_free = self.drain_deferred(slot, &mut lists);
+            let got = self.pop_object(slot, &mut lists);
+            drop(lists);
+            self.free_chain(to_free);
+            if let Some((run, i)) = got {
+                return Ok(self.finish_alloc(run, i, size, zero, track));
             }
             // No free slot: make a run outside the lock (constructors are program
-            // code and may allocate), then offer it.
+            // code and may allocate, or even destroy the cache), then offer it.
             let run = self.new_cache_run(cache, config)?;
-            let mut lists = slot.lists.lock();
+            let Some(mut lists) = slot.lists.lock_unless_held() else {
+                self.free_run(run, encoding::PAGE_FREE);
+                return Err(AllocError::Busy);
+            };
+            if !slot.is_live(generation) {
+                drop(lists);
+                self.free_run(run, encoding::PAGE_FREE);
+                return Err(AllocError::Destroyed);
+            }
             run.header().on_partial.store(1, Ordering::Relaxed);
             run.header()
                 .next_partial
                 .store(lists.partial, Ordering::Relaxed);
             lists.partial = run.start();
+            slot.runs.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Takes a free slot off the cache's lists (under its lock). A list that does
+    /// not lead to a live run of this cache (it cannot happen) is dropped rather
+    /// than followed.
+    fn pop_object(&self, slot: &CacheSlot, lists: &mut Lists) -> Option<(Run, usize)> {
+        if lists.partial == 0 && lists.spare != 0 {
+            let spare = core::mem::take(&mut lists.spare);
+            if let Some(run) = self.arena.run_of(spare) {
+                run.header().on_partial.store(1, Ordering::Relaxed);
+                run.header().next_partial.store(0, Ordering::Relaxed);
+                lists.partial = run.start();
+            }
+        }
+        loop {
+            let run = self
+                .arena
+                .run_of(lists.partial)
+                .filter(|r| r.start() == lists.partial);
+            let Some(run) = run else {
+                lists.partial = 0;
+                return None;
+            };
+            let h = run.header();
+            let object = h.free_head.load(Ordering::Relaxed);
+            let Some(i) = run.index_of(object) else {
+                // No free slot after all: off the partial list.
+                lists.partial = h.next_partial.load(Ordering::Relaxed);
+                h.on_partial.store(0, Ordering::Relaxed);
+                continue;
+            };
+            h.free_head
+                .store(run.meta(i).next.load(Ordering::Relaxed), Ordering::Relaxed);
+            h.in_use.fetch_add(1, Ordering::Relaxed);
+            if h.free_head.load(Ordering::Relaxed) == 0 {
+                lists.partial = h.next_partial.load(Ordering::Relaxed);
+                h.on_partial.store(0, Ordering::Relaxed);
+            }
+            slot.live.fetch_add(1, Ordering::Relaxed);
+            return Some((run, i));
         }
     }
 
@@ -480,8 +656,7 @@ impl<H: Host> Heap<H> {
             .arena
             .new_run(c.pages, cache, c.nobj, c.first, c.slot, |a, l| {
                 self.poison_fresh(a, l)
-            })
-            .ok_or(AllocError::OutOfMemory)?;
+            })?;
         self.shadow
             .poison(run.start(), c.pages * PAGE_SIZE, encoding::SLAB_REDZONE);
         let h = run.header();
@@ -524,8 +699,7 @@ impl<H: Host> Heap<H> {
             .arena
             .new_run(pages, kind, 1, PAGE_SIZE, PAGE_SIZE, |a, l| {
                 self.poison_fresh(a, l)
-            })
-            .ok_or(AllocError::OutOfMemory)?;
+            })?;
         let object = (run.start() + PAGE_SIZE).next_multiple_of(align);
         let h = run.header();
         h.first
@@ -590,7 +764,7 @@ impl<H: Host> Heap<H> {
         let h = run.header();
         let cache = h.cache.load(Ordering::Relaxed);
         let matches = match kind {
-            FreeKind::Kmalloc => cache == LARGE || (cache as usize) < MAX_CACHES,
+            FreeKind::Kmalloc => cache == LARGE || !is_page_backed(cache),
             FreeKind::Cache(c) => cache == c,
             FreeKind::Pages(order) => {
                 cache == PAGES
@@ -688,10 +862,14 @@ impl<H: Host> Heap<H> {
     pub fn free(&self, addr: usize, kind: FreeKind, track: &Track) -> Result<(), FreeError> {
         let (run, _, meta) = self.live_object(addr, kind)?;
         let cache = run.header().cache.load(Ordering::Relaxed);
+        // Of two threads freeing one object at once, one frees it; the other's is a
+        // double free (and never links the object into the quarantine twice).
+        if !meta.transition(State::Allocated, State::Quarantined) {
+            return Err(FreeError::Double);
+        }
         self.record_free(meta, track);
-        meta.set_state(State::Quarantined);
         self.live.fetch_sub(1, Ordering::Relaxed);
-        if let Some(slot) = self.caches.get(cache as usize) {
+        if let Some(slot) = self.slot(cache) {
             slot.live.fetch_sub(1, Ordering::Relaxed);
         }
         if self.config(cache).is_some_and(|c| c.typesafe_by_rcu()) {
@@ -723,8 +901,10 @@ impl<H: Host> Heap<H> {
     pub fn pool_poison(&self, addr: usize, kind: FreeKind, track: &Track) -> Result<(), FreeError> {
         let (run, _, meta) = self.live_object(addr, kind)?;
         let cache = run.header().cache.load(Ordering::Relaxed);
+        if !meta.transition(State::Allocated, State::Pooled) {
+            return Err(FreeError::Double);
+        }
         self.record_free(meta, track);
-        meta.set_state(State::Pooled);
         self.shadow.poison(
             addr,
             round_up(self.object_size(run)),
@@ -743,7 +923,7 @@ impl<H: Host> Heap<H> {
             return false;
         };
         let meta = run.meta(i);
-        if meta.state() != State::Pooled {
+        if !meta.transition(State::Pooled, State::Allocated) {
             return false;
         }
         let size = self.requested_size(run, meta);
@@ -774,25 +954,81 @@ impl<H: Host> Heap<H> {
         self.arena.free_run(run, |a, l| self.host.discard(a, l));
     }
 
-    /// Puts a freed object back on its run's free list (or its pages back).
+    /// Puts a freed object back on its run's free list (or its pages back). Never
+    /// waits on a lock this thread holds: an object released then (from a signal
+    /// handler that interrupted the cache) is left on the cache's deferred list for
+    /// the lock's next holder, still marked quarantined.
     fn release(&self, addr: usize) {
-        let run = self.arena.run_of(addr).expect("released object is live");
-        let meta = run.meta(run.slot_of(addr));
-        meta.set_state(State::Free);
+        let Some(run) = self.arena.run_of(addr) else {
+            return;
+        };
         let h = run.header();
         let cache = h.cache.load(Ordering::Relaxed);
         if is_page_backed(cache) {
+            run.meta(0).set_state(State::Free);
             self.free_run(run, Self::freed_value(cache));
             return;
         }
-        let Some(slot) = self.caches.get(cache as usize) else {
+        let Some(slot) = self.slot(cache) else {
             return;
         };
-        let mut lists = slot.lists.lock();
+        let Some(mut lists) = slot.lists.lock_unless_held() else {
+            let meta = run.meta(run.slot_of(addr));
+            // Relaxed: the CAS publishes.
+            let mut head = slot.deferred.load(Ordering::Relaxed);
+            loop {
+                meta.next.store(head, Ordering::Relaxed);
+                // Release pairs with the Acquire swap in `drain_deferred`.
+                match slot.deferred.compare_exchange_weak(
+                    head,
+                    addr,
+                    Ordering::Release,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => return,
+                    Err(now) => head = now,
+                }
+            }
+        };
+        let mut to_free = self.drain_deferred(slot, &mut lists);
+        if let Some(r) = self.release_locked(slot, &mut lists, run, addr) {
+            r.header().next_partial.store(to_free, Ordering::Relaxed);
+            to_free = r.start();
+        }
+        drop(lists);
+        self.free_chain(to_free);
+    }
+
+    /// [`Heap::release`] under the cache's lock; returns a run that is to be given
+    /// back once the lock is dropped.
+    fn release_locked(
+        &self,
+        slot: &CacheSlot,
+        lists: &mut Lists,
+        run: Run,
+        addr: usize,
+    ) -> Option<Run> {
+        let h = run.header();
+        let meta = run.meta(run.slot_of(addr));
+        meta.set_state(State::Free);
         meta.next
             .store(h.free_head.load(Ordering::Relaxed), Ordering::Relaxed);
         h.free_head.store(addr, Ordering::Relaxed);
-        let in_use = h.in_use.fetch_sub(1, Ordering::Relaxed) - 1;
+        let in_use = h.in_use.load(Ordering::Relaxed).checked_sub(1)?;
+        h.in_use.store(in_use, Ordering::Relaxed);
+        if slot.is_dead() {
+            // A destroyed cache: its run goes with its last quarantined object, and
+            // the slot with its last run.
+            if in_use != 0 {
+                return None;
+            }
+            let runs = slot.runs.load(Ordering::Relaxed).saturating_sub(1);
+            slot.runs.store(runs, Ordering::Relaxed);
+            if runs == 0 {
+                slot.retire();
+            }
+            return Some(run);
+        }
         if h.on_partial.load(Ordering::Relaxed) == 0 {
             h.on_partial.store(1, Ordering::Relaxed);
             h.next_partial.store(lists.partial, Ordering::Relaxed);
@@ -801,12 +1037,8 @@ impl<H: Host> Heap<H> {
             // A wholly free run that is not the current one: unlink it and keep it as
             // the spare, or give its pages back.
             let mut prev = lists.partial;
-            while prev != 0 {
-                let p = self
-                    .arena
-                    .run_of(prev)
-                    .expect("partial run is live")
-                    .header();
+            while let Some(p) = self.arena.run_of(prev) {
+                let p = p.header();
                 if p.next_partial.load(Ordering::Relaxed) == run.start() {
                     p.next_partial
                         .store(h.next_partial.load(Ordering::Relaxed), Ordering::Relaxed);
@@ -818,10 +1050,32 @@ impl<H: Host> Heap<H> {
             if lists.spare == 0 {
                 lists.spare = run.start();
             } else {
-                drop(lists);
-                self.free_run(run, encoding::PAGE_FREE);
+                slot.runs.fetch_sub(1, Ordering::Relaxed);
+                return Some(run);
             }
         }
+        None
+    }
+}
+
+#[cfg(test)]
+impl<H: Host> Heap<H> {
+    /// Runs `f` holding cache `index`'s lock, as a signal handler interrupting the
+    /// cache finds it.
+    pub(crate) fn with_cache_locked(&self, index: u32, f: impl FnOnce()) {
+        let slot = self.slot(index).unwrap();
+        let _g = slot.lists.lock();
+        f();
+    }
+
+    /// Runs `f` holding the arena's lock.
+    pub(crate) fn with_arena_locked(&self, f: impl FnOnce()) {
+        self.arena.with_locked(f);
+    }
+
+    /// Runs `f` holding this CPU's quarantine queue.
+    pub(crate) fn with_quarantine_locked(&self, f: impl FnOnce()) {
+        self.quarantine.with_locked(self.host.cpu(), f);
     }
 }
 

@@ -83,6 +83,16 @@ impl ObjMeta {
     pub fn set_state(&self, state: State) {
         self.state.store(state as u32, Ordering::Relaxed);
     }
+
+    /// Moves the slot from `from` to `to` if it is in `from` (one winner among
+    /// threads racing to free the same object).
+    pub fn transition(&self, from: State, to: State) -> bool {
+        // Relaxed: the slot's other metadata is ordered by the locks and the
+        // quarantine; this only decides which thread goes on.
+        self.state
+            .compare_exchange(from as u32, to as u32, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    }
 }
 
 /// The header at the start of every run.
@@ -190,16 +200,32 @@ impl Run {
     }
 }
 
+/// Why the arena could not hand out pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageError {
+    /// No room left.
+    Full,
+    /// This thread holds the arena lock already (a signal handler interrupted it).
+    Busy,
+}
+
+/// The free runs. A free run's first page holds `[next, prev, pages]` (its links in
+/// the list of its size), and the head-map entries of its first and last pages hold
+/// `FREE_TAG | pages` (boundary tags), so a freed run finds free neighbours on both
+/// sides in constant time and merges with them.
 struct Free {
-    /// Exact-size free lists for runs of 1..=SMALL_RUNS pages: run start addresses,
-    /// linked through the run's first word.
+    /// Doubly linked free lists for runs of exactly 1..=SMALL_RUNS pages.
     small: [usize; SMALL_RUNS + 1],
+    /// Bit `k - 1` set when `small[k]` is not empty.
+    nonempty: u64,
     /// Larger free runs, first fit.
     large: usize,
-    /// The first never-used page.
+    /// The first never-used page (runs that end here are merged back into it).
     bump: usize,
     /// Fresh memory below this has been handed to `on_fresh` (poisoned as free).
     fresh: usize,
+    /// The first page runs may use (after the head map).
+    start: usize,
 }
 
 const SMALL_RUNS: usize = 64;
@@ -207,12 +233,17 @@ const SMALL_RUNS: usize = 64;
 const FRESH_AHEAD: usize = 1 << 20;
 /// Runs this long (256 KiB) or longer give their memory back when freed.
 pub const DISCARD_PAGES: usize = 64;
+/// Marks a head-map entry as a free run's boundary tag (low bits: its pages).
+const FREE_TAG: u32 = 1 << 31;
 
 /// The page arena.
 pub struct Arena {
     base: AtomicUsize,
     end: AtomicUsize,
     free: SpinLock<Free>,
+    /// Runs freed while this thread held `free` (a signal handler interrupted the
+    /// arena), linked through their first word; merged in by the next holder.
+    pending: AtomicUsize,
     /// Pages handed out in runs.
     pub used_pages: AtomicUsize,
 }
@@ -232,6 +263,16 @@ impl Default for Arena {
     }
 }
 
+/// Word `i` of a free run's first page.
+///
+/// # Safety
+///
+/// `run` must be a free run inside the arena (its first page is the arena's alone,
+/// under the arena lock or before the run is linked anywhere).
+unsafe fn word(run: usize, i: usize) -> *mut usize {
+    (run + 8 * i) as *mut usize
+}
+
 impl Arena {
     /// An arena with no memory yet.
     pub const fn new() -> Arena {
@@ -240,10 +281,13 @@ impl Arena {
             end: AtomicUsize::new(0),
             free: SpinLock::new(Free {
                 small: [0; SMALL_RUNS + 1],
+                nonempty: 0,
                 large: 0,
                 bump: 0,
                 fresh: 0,
+                start: 0,
             }),
+            pending: AtomicUsize::new(0),
             used_pages: AtomicUsize::new(0),
         }
     }
@@ -257,7 +301,11 @@ impl Arena {
     pub unsafe fn init(&self, base: usize, size: usize) {
         let pages = size / PAGE_SIZE;
         let map_pages = (pages * 4).div_ceil(PAGE_SIZE);
-        self.free.lock().bump = base + map_pages * PAGE_SIZE;
+        {
+            let mut free = self.free.lock();
+            free.bump = base + map_pages * PAGE_SIZE;
+            free.start = free.bump;
+        }
         self.end.store(base + pages * PAGE_SIZE, Ordering::Relaxed);
         // Release pairs with the Acquire in `contains`: a thread that sees the base
         // sees the arena's fields set.
@@ -279,7 +327,8 @@ impl Arena {
         unsafe { self.free.force_unlock() };
     }
 
-    /// The first address never handed out in a run.
+    /// The first address never handed out in a run (after merging, the end of the
+    /// last run in use).
     pub fn bump(&self) -> usize {
         self.free.lock().bump
     }
@@ -312,7 +361,7 @@ impl Arena {
         }
         // Acquire pairs with the Release in `set_heads`: the header is written.
         let head = self.head_slot(addr).load(Ordering::Acquire);
-        if head == 0 {
+        if head == 0 || head & FREE_TAG != 0 {
             return None;
         }
         let start = self.base.load(Ordering::Relaxed) + (head as usize - 1) * PAGE_SIZE;
@@ -328,37 +377,154 @@ impl Arena {
         }
     }
 
-    fn take_pages(&self, pages: usize, on_fresh: impl FnOnce(usize, usize)) -> Option<usize> {
-        let mut free = self.free.lock();
-        if pages <= SMALL_RUNS && free.small[pages] != 0 {
-            let run = free.small[pages];
-            // SAFETY: free runs are inside the arena; their first word holds the link.
-            free.small[pages] = unsafe { *(run as *const usize) };
-            return Some(run);
-        }
-        // First fit among the large free runs: each holds (next, pages) in its first words.
-        let mut prev: *mut usize = &mut free.large;
-        // SAFETY: `prev` points at the list head or at the link word of a free run in
-        // the arena; each run's second word holds its page count.
+    /// The boundary tag at the page holding `addr`: a free run's pages, if the page is
+    /// the first or last of one.
+    fn tag_at(&self, addr: usize) -> Option<usize> {
+        // Relaxed: tags change only under the arena lock, which callers hold.
+        let head = self.head_slot(addr).load(Ordering::Relaxed);
+        (head & FREE_TAG != 0).then_some((head & !FREE_TAG) as usize)
+    }
+
+    fn set_tags(&self, run: usize, pages: usize, value: u32) {
+        // Relaxed: `run_of` reads a tag only to learn the page is not in a live run.
+        self.head_slot(run).store(value, Ordering::Relaxed);
+        self.head_slot(run + (pages - 1) * PAGE_SIZE)
+            .store(value, Ordering::Relaxed);
+    }
+
+    /// Links a free run into its list and tags it (under the lock).
+    fn link(&self, free: &mut Free, run: usize, pages: usize) {
+        let head = if pages <= SMALL_RUNS {
+            free.nonempty |= 1 << (pages - 1);
+            &mut free.small[pages]
+        } else {
+            &mut free.large
+        };
+        // SAFETY: `run` and the old head are free runs in the arena, ours under the
+        // lock; their first words hold the links.
         unsafe {
-            while *prev != 0 {
-                let run = *prev;
-                let n = *((run + 8) as *const usize);
-                if n >= pages {
-                    *prev = *(run as *const usize);
-                    if n > pages {
-                        self.put_free(&mut free, run + pages * PAGE_SIZE, n - pages);
-                    }
-                    return Some(run);
-                }
-                prev = run as *mut usize;
+            *word(run, 0) = *head;
+            *word(run, 1) = 0;
+            *word(run, 2) = pages;
+            if *head != 0 {
+                *word(*head, 1) = run;
             }
         }
+        *head = run;
+        self.set_tags(run, pages, FREE_TAG | pages as u32);
+    }
+
+    /// Takes a free run out of its list and clears its tags (under the lock).
+    fn unlink(&self, free: &mut Free, run: usize, pages: usize) {
+        // SAFETY: `run` is a linked free run; its neighbours in the list are too.
+        unsafe {
+            let (next, prev) = (*word(run, 0), *word(run, 1));
+            if next != 0 {
+                *word(next, 1) = prev;
+            }
+            if prev != 0 {
+                *word(prev, 0) = next;
+            } else if pages <= SMALL_RUNS {
+                free.small[pages] = next;
+                if next == 0 {
+                    free.nonempty &= !(1 << (pages - 1));
+                }
+            } else {
+                free.large = next;
+            }
+        }
+        self.set_tags(run, pages, 0);
+    }
+
+    /// Gives back `pages` pages at `run`, merged with the free runs on either side
+    /// (or into the never-used space, if they end at the bump).
+    fn put_free(&self, free: &mut Free, mut run: usize, mut pages: usize) {
+        if run > free.start {
+            if let Some(n) = self.tag_at(run - PAGE_SIZE) {
+                let left = run - n * PAGE_SIZE;
+                self.unlink(free, left, n);
+                run = left;
+                pages += n;
+            }
+        }
+        let end = run + pages * PAGE_SIZE;
+        if end == free.bump {
+            free.bump = run;
+            return;
+        }
+        if let Some(n) = self.tag_at(end) {
+            self.unlink(free, end, n);
+            pages += n;
+        }
+        self.link(free, run, pages);
+    }
+
+    /// Merges the runs freed while the lock was busy with this thread (under it).
+    fn drain_pending(&self, free: &mut Free) {
+        // Relaxed pre-check; Acquire pairs with the Release push in `free_run`: the
+        // run's words written before the push are visible.
+        if self.pending.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let mut run = self.pending.swap(0, Ordering::Acquire);
+        while run != 0 {
+            // SAFETY: pending runs are free runs of the arena, written by `free_run`.
+            let (next, pages) = unsafe { (*word(run, 0), *word(run, 2)) };
+            self.put_free(free, run, pages);
+            run = next;
+        }
+    }
+
+    fn take_pages(
+        &self,
+        pages: usize,
+        on_fresh: impl FnOnce(usize, usize),
+    ) -> Result<usize, PageError> {
+        if pages == 0 {
+            return Err(PageError::Full);
+        }
+        let mut free = self.free.lock_unless_held().ok_or(PageError::Busy)?;
+        self.drain_pending(&mut free);
+        // The smallest exact-size list that fits, then the first large run that does.
+        let fits = if pages <= SMALL_RUNS {
+            free.nonempty & (u64::MAX << (pages - 1))
+        } else {
+            0
+        };
+        let found = if fits != 0 {
+            let n = fits.trailing_zeros() as usize + 1;
+            Some((free.small[n], n))
+        } else {
+            let mut run = free.large;
+            loop {
+                if run == 0 {
+                    break None;
+                }
+                // SAFETY: a linked free run; its words hold the links and size.
+                let (next, n) = unsafe { (*word(run, 0), *word(run, 2)) };
+                if n >= pages {
+                    break Some((run, n));
+                }
+                run = next;
+            }
+        };
+        if let Some((run, n)) = found {
+            self.unlink(&mut free, run, n);
+            if n > pages {
+                // The rest stays free; its right neighbour is not (it would have been
+                // merged), and its left is the run being handed out.
+                self.link(&mut free, run + pages * PAGE_SIZE, n - pages);
+            }
+            return Ok(run);
+        }
         let run = free.bump;
-        let end = run.checked_add(pages.checked_mul(PAGE_SIZE)?)?;
+        let end = pages
+            .checked_mul(PAGE_SIZE)
+            .and_then(|len| run.checked_add(len))
+            .ok_or(PageError::Full)?;
         let arena_end = self.end.load(Ordering::Relaxed);
         if end > arena_end {
-            return None;
+            return Err(PageError::Full);
         }
         free.bump = end;
         // Keep never-used memory ahead of the bump marked as free pages, so an
@@ -372,21 +538,7 @@ impl Arena {
             }
             free.fresh = to;
         }
-        Some(run)
-    }
-
-    fn put_free(&self, free: &mut Free, run: usize, pages: usize) {
-        // SAFETY: `run` is a run of `pages` pages inside the arena that nobody uses.
-        unsafe {
-            if pages <= SMALL_RUNS {
-                *(run as *mut usize) = free.small[pages];
-                free.small[pages] = run;
-            } else {
-                *(run as *mut usize) = free.large;
-                *((run + 8) as *mut usize) = pages;
-                free.large = run;
-            }
-        }
+        Ok(run)
     }
 
     /// Makes a run of `pages` pages for `nobj` objects of cache `cache`, the first at
@@ -401,8 +553,10 @@ impl Arena {
         first: usize,
         slot: usize,
         on_fresh: impl FnOnce(usize, usize),
-    ) -> Option<Run> {
-        debug_assert!(header_size(nobj) <= first);
+    ) -> Result<Run, PageError> {
+        if header_size(nobj) > first || first > pages.saturating_mul(PAGE_SIZE) {
+            return Err(PageError::Full);
+        }
         let start = self.take_pages(pages, on_fresh)?;
         // SAFETY: the run is ours alone and inside the arena; its header area
         // `[start, start + header_size(nobj))` is below `first`, inside the run.
@@ -421,13 +575,15 @@ impl Arena {
             ((start - self.base.load(Ordering::Relaxed)) / PAGE_SIZE + 1) as u32,
         );
         self.used_pages.fetch_add(pages, Ordering::Relaxed);
-        Some(run)
+        Ok(run)
     }
 
-    /// Returns a run's pages. A run of [`DISCARD_PAGES`] or more has its object pages
-    /// passed to `discard` so the host can give their memory back; smaller runs keep
-    /// theirs for the next run of that size (returning and faulting them in again on
-    /// every reuse would cost more than the memory is worth).
+    /// Returns a run's pages, merged with free neighbours. A run of
+    /// [`DISCARD_PAGES`] or more has its object pages passed to `discard` so the host
+    /// can give their memory back; smaller runs keep theirs for the next run of that
+    /// size (returning and faulting them in again on every reuse would cost more
+    /// than the memory is worth). Never waits on a lock this thread holds: a run
+    /// freed then (from a signal handler) is merged in by the next holder.
     pub fn free_run(&self, run: Run, discard: impl FnOnce(usize, usize)) {
         let pages = run.header().pages.load(Ordering::Relaxed) as usize;
         run.header().magic.store(0, Ordering::Relaxed);
@@ -436,8 +592,40 @@ impl Arena {
             discard(run.start + PAGE_SIZE, (pages - 1) * PAGE_SIZE);
         }
         self.used_pages.fetch_sub(pages, Ordering::Relaxed);
-        let mut free = self.free.lock();
-        self.put_free(&mut free, run.start, pages);
+        match self.free.lock_unless_held() {
+            Some(mut free) => {
+                self.drain_pending(&mut free);
+                self.put_free(&mut free, run.start, pages);
+            }
+            None => {
+                // SAFETY: the run is no longer reachable (magic and heads cleared);
+                // its first page is ours to hold the pending link and size.
+                unsafe { *word(run.start, 2) = pages };
+                // Relaxed: the CAS publishes.
+                let mut head = self.pending.load(Ordering::Relaxed);
+                loop {
+                    // SAFETY: as above.
+                    unsafe { *word(run.start, 0) = head };
+                    // Release pairs with the Acquire swap in `drain_pending`.
+                    match self.pending.compare_exchange_weak(
+                        head,
+                        run.start,
+                        Ordering::Release,
+                        Ordering::Relaxed,
+                    ) {
+                        Ok(_) => break,
+                        Err(now) => head = now,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs `f` holding the arena lock (tests of nested calls).
+    #[cfg(test)]
+    pub(crate) fn with_locked(&self, f: impl FnOnce()) {
+        let _g = self.free.lock();
+        f();
     }
 
     /// Zeroes `[addr, addr + len)` of a run the caller owns (for `__GFP_ZERO`/calloc).

@@ -12,7 +12,9 @@
 //! ```
 //!
 //! Objects are linked through their metadata's `next` word, out of the program's
-//! reach.
+//! reach. A quarantined object keeps its run (and so its metadata) alive until it
+//! leaves, even if its cache is destroyed meanwhile: destroying a cache never
+//! searches the quarantine.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
@@ -59,33 +61,22 @@ impl Default for Quarantine {
     }
 }
 
-fn meta_of(arena: &Arena, obj: usize) -> &'static ObjMeta {
-    let run = arena
-        .run_of(obj)
-        .expect("quarantined object is in a live run");
-    run.meta(run.slot_of(obj))
-}
-
-fn footprint(arena: &Arena, obj: usize) -> usize {
-    let run = arena
-        .run_of(obj)
-        .expect("quarantined object is in a live run");
-    let h = run.header();
-    match h.cache.load(Ordering::Relaxed) {
-        c if crate::pages::is_page_backed(c) => {
-            h.pages.load(Ordering::Relaxed) as usize * crate::pages::PAGE_SIZE
-        }
-        _ => h.slot.load(Ordering::Relaxed) as usize,
-    }
+fn meta_of(arena: &Arena, obj: usize) -> Option<&'static ObjMeta> {
+    let run = arena.run_of(obj)?;
+    Some(run.meta(run.slot_of(obj)))
 }
 
 impl QList {
+    /// Appends `obj`; an object whose run is gone cannot be linked and is dropped
+    /// (it cannot happen: a quarantined object keeps its run alive).
     fn push(&mut self, arena: &Arena, obj: usize, bytes: usize) {
-        meta_of(arena, obj).next.store(0, Ordering::Relaxed);
-        if self.tail != 0 {
-            meta_of(arena, self.tail).next.store(obj, Ordering::Relaxed);
-        } else {
-            self.head = obj;
+        let Some(meta) = meta_of(arena, obj) else {
+            return;
+        };
+        meta.next.store(0, Ordering::Relaxed);
+        match meta_of(arena, self.tail) {
+            Some(tail) if self.tail != 0 => tail.next.store(obj, Ordering::Relaxed),
+            _ => self.head = obj,
         }
         self.tail = obj;
         self.bytes += bytes;
@@ -95,41 +86,24 @@ impl QList {
         if other.head == 0 {
             return;
         }
-        if self.tail != 0 {
-            meta_of(arena, self.tail)
-                .next
-                .store(other.head, Ordering::Relaxed);
-        } else {
-            self.head = other.head;
+        match meta_of(arena, self.tail) {
+            Some(tail) if self.tail != 0 => tail.next.store(other.head, Ordering::Relaxed),
+            _ => self.head = other.head,
         }
         self.tail = other.tail;
         self.bytes += other.bytes;
-    }
-
-    /// Moves out the objects `take` selects, keeping the others in order.
-    fn split_off(&mut self, arena: &Arena, mut take: impl FnMut(usize) -> bool) -> QList {
-        let (mut kept, mut taken) = (QList::default(), QList::default());
-        let mut obj = self.head;
-        while obj != 0 {
-            let next = meta_of(arena, obj).next.load(Ordering::Relaxed);
-            let bytes = footprint(arena, obj);
-            if take(obj) {
-                taken.push(arena, obj, bytes);
-            } else {
-                kept.push(arena, obj, bytes);
-            }
-            obj = next;
-        }
-        *self = kept;
-        taken
     }
 }
 
 fn release_all(arena: &Arena, list: QList, release: &impl Fn(usize)) {
     let mut obj = list.head;
     while obj != 0 {
-        let next = meta_of(arena, obj).next.load(Ordering::Relaxed);
+        // Read the link before the release reuses it.
+        let next = meta_of(arena, obj).map_or(0, |m| m.next.load(Ordering::Relaxed));
         release(obj);
+        if obj == list.tail {
+            break;
+        }
         obj = next;
     }
 }
@@ -164,14 +138,21 @@ impl Quarantine {
         self.max.store(bytes, Ordering::Relaxed);
     }
 
-    /// Bytes held.
+    /// Bytes held (queues this thread is in the middle of changing are not counted).
     pub fn bytes(&self) -> usize {
-        self.percpu.iter().map(|q| q.lock().bytes).sum::<usize>() + self.global.lock().bytes
+        let percpu: usize = self
+            .percpu
+            .iter()
+            .filter_map(|q| q.lock_unless_held().map(|q| q.bytes))
+            .sum();
+        percpu + self.global.lock_unless_held().map_or(0, |g| g.bytes)
     }
 
     /// Quarantines `obj` (whose footprint is `bytes`), freed on `cpu`; objects that
     /// leave the quarantine (or `obj` itself, if it cannot enter) are passed to
-    /// `release`, with no quarantine lock held.
+    /// `release`, with no quarantine lock held. Never waits on a lock this thread
+    /// holds (a free from a signal handler that interrupted a free): it uses another
+    /// CPU's queue, or leaves a full queue to the next free.
     pub fn put(
         &self,
         obj: usize,
@@ -186,17 +167,26 @@ impl Quarantine {
             return;
         }
         let percpu_max = PERCPU_MAX.min(max / (2 * CPUS)).max(1);
-        let full = {
-            let mut q = self.percpu[cpu % CPUS].lock();
-            q.push(arena, obj, bytes);
-            if q.bytes < percpu_max {
-                return;
-            }
-            core::mem::take(&mut *q)
+        let Some(mut q) = (0..CPUS).find_map(|i| self.percpu[(cpu + i) % CPUS].lock_unless_held())
+        else {
+            // Every queue is held by this thread (signal handlers nested CPUS deep).
+            release(obj);
+            return;
         };
+        q.push(arena, obj, bytes);
+        if q.bytes < percpu_max || self.global.held_by_current() {
+            return;
+        }
+        let full = core::mem::take(&mut *q);
+        drop(q);
         let batch_size = (2 * max / BATCHES).max(1);
+        let Some(mut g) = self.global.lock_unless_held() else {
+            // Not reached (checked above); the objects leave the quarantine early
+            // rather than be lost.
+            release_all(arena, full, &release);
+            return;
+        };
         let evicted = {
-            let mut g = self.global.lock();
             let tail = g.tail;
             g.bytes += full.bytes;
             g.batches[tail].append(arena, full);
@@ -216,31 +206,15 @@ impl Quarantine {
             }
             evicted
         };
+        drop(g);
         release_all(arena, evicted, &release);
     }
 
-    /// Releases every quarantined object `of_cache` selects (a cache being
-    /// destroyed).
-    pub fn remove_cache(&self, cache: u32, arena: &Arena, release: impl Fn(usize)) {
-        let of_cache = |obj: usize| {
-            arena
-                .run_of(obj)
-                .is_some_and(|r| r.header().cache.load(Ordering::Relaxed) == cache)
-        };
-        let mut removed = QList::default();
-        for q in &self.percpu {
-            let taken = q.lock().split_off(arena, of_cache);
-            removed.append(arena, taken);
-        }
-        {
-            let mut g = self.global.lock();
-            for i in 0..BATCHES {
-                let taken = g.batches[i].split_off(arena, of_cache);
-                g.bytes -= taken.bytes;
-                removed.append(arena, taken);
-            }
-        }
-        release_all(arena, removed, &release);
+    /// Runs `f` holding `cpu`'s queue (tests of nested calls).
+    #[cfg(test)]
+    pub(crate) fn with_locked(&self, cpu: usize, f: impl FnOnce()) {
+        let _g = self.percpu[cpu % CPUS].lock();
+        f();
     }
 
     /// Takes every quarantine lock and keeps them (before `fork`).

@@ -17,9 +17,22 @@ impl Host for NoHost {
         let here = 0u8;
         (&here as *const u8 as usize) >> 16
     }
+    fn map(&self, bytes: usize) -> Option<usize> {
+        let layout = std::alloc::Layout::from_size_align(bytes, 4096).ok()?;
+        // SAFETY: a non-zero size; the memory is never freed, as the heap expects.
+        let p = unsafe { std::alloc::alloc_zeroed(layout) };
+        (!p.is_null()).then_some(p as usize)
+    }
+}
+
+/// Names the calling thread for the locks' re-entry detection.
+fn thread_id() -> usize {
+    std::thread_local!(static HERE: u8 = const { 0 });
+    HERE.with(|h| h as *const u8 as usize)
 }
 
 fn heap(mem: &FakeMemory, size: usize) -> Heap<NoHost> {
+    kasan_core::sync::set_context_source(thread_id);
     let h = Heap::new(NoHost, mem.shadow());
     // SAFETY: the fake memory is page-aligned, zeroed, covered by its shadow and
     // outlives the heap in every test.
@@ -254,7 +267,7 @@ fn caches_created_used_and_destroyed() {
     let c = h
         .cache_create("test_cache", 200, 0, SLAB_HWCACHE_ALIGN, Some(stamp))
         .unwrap();
-    assert_eq!(h.cache_name(c).unwrap().as_str(), "test_cache");
+    assert_eq!(h.cache_name(c.index).unwrap().as_str(), "test_cache");
     let p = h.cache_alloc(c, false, &track(1)).unwrap();
     assert_eq!(p % 64, 0);
     // The constructor ran; the object is valid to its size and no further.
@@ -266,29 +279,39 @@ fn caches_created_used_and_destroyed() {
     // A cache's object freed through another cache is an invalid free.
     let other = h.cache_create("other", 200, 0, 0, None).unwrap();
     assert_eq!(
-        h.free(p, FreeKind::Cache(other), &track(1)),
+        h.free(p, FreeKind::Cache(other.index), &track(1)),
         Err(FreeError::Invalid)
     );
     assert_eq!(h.cache_destroy(c), Err(DestroyError::LiveObjects(1)));
-    h.free(p, FreeKind::Cache(c), &track(2)).unwrap();
+    h.free(p, FreeKind::Cache(c.index), &track(2)).unwrap();
     assert_eq!(
-        h.free(p, FreeKind::Cache(c), &track(2)),
+        h.free(p, FreeKind::Cache(c.index), &track(2)),
         Err(FreeError::Double)
     );
-    // Destroy empties the quarantine of the cache's objects and frees its runs.
+    // Destroy kills the cache; its quarantined object keeps its run (and its
+    // description) until the quarantine lets it go.
     assert_eq!(h.cache_destroy(c), Ok(()));
     assert_eq!(h.cache_destroy(c), Err(DestroyError::NoCache));
-    assert!(h.cache_alloc(c, false, &track(1)).is_err());
+    assert_eq!(
+        h.cache_alloc(c, false, &track(1)),
+        Err(crate::AllocError::Destroyed)
+    );
+    let o = h.object(p).unwrap();
+    assert!(o.freed && o.cache.as_str() == "test_cache");
+    assert_eq!(
+        h.free(p, FreeKind::Cache(c.index), &track(2)),
+        Err(FreeError::Double)
+    );
     // TYPESAFE_BY_RCU: a freed object stays valid and is reused at once.
     let r = h
         .cache_create("rcu", 64, 0, SLAB_TYPESAFE_BY_RCU, None)
         .unwrap();
     let a = h.cache_alloc(r, false, &track(1)).unwrap();
-    h.free(a, FreeKind::Cache(r), &track(1)).unwrap();
+    h.free(a, FreeKind::Cache(r.index), &track(1)).unwrap();
     assert!(s.check(a, 64));
     assert_eq!(h.cache_alloc(r, false, &track(1)).unwrap(), a);
     assert_eq!(
-        h.free(a + 1, FreeKind::Cache(r), &track(1)),
+        h.free(a + 1, FreeKind::Cache(r.index), &track(1)),
         Err(FreeError::Invalid)
     );
 }
@@ -392,4 +415,229 @@ fn quarantine_is_bounded_and_releases_the_oldest() {
         .map(|_| h.alloc(500, 16, false, &track(1)).unwrap())
         .collect();
     assert!(first.iter().any(|p| again.contains(p)));
+}
+
+#[test]
+fn free_runs_merge_with_free_neighbours_and_the_bump() {
+    use crate::pages::Arena;
+    let mem = FakeMemory::new(16 << 20);
+    let arena = Arena::new();
+    // SAFETY: the fake memory is page-aligned, zeroed and used by nothing else.
+    unsafe { arena.init(mem.base(), 16 << 20) };
+    let run = |pages| arena.new_run(pages, 0, 1, 4096, 64, |_, _| {}).unwrap();
+    let bump0 = arena.bump();
+    let (a, b, c, d) = (run(3), run(5), run(70), run(1));
+    assert_eq!(b.start(), a.start() + 3 * 4096);
+    assert_eq!(c.start(), b.start() + 5 * 4096);
+    // a and c are free; freeing b makes one free run of 78 pages.
+    arena.free_run(a, |_, _| {});
+    arena.free_run(c, |_, _| {});
+    assert!(arena.run_of(a.start()).is_none() && arena.run_of(c.start() + 4096).is_none());
+    arena.free_run(b, |_, _| {});
+    let big = run(78);
+    assert_eq!(
+        big.start(),
+        a.start(),
+        "the three merged runs are reused whole"
+    );
+    // A smaller request is cut from a larger free run; the rest stays usable.
+    arena.free_run(big, |_, _| {});
+    let small = run(2);
+    assert_eq!(small.start(), a.start());
+    let rest = run(76);
+    assert_eq!(rest.start(), a.start() + 2 * 4096);
+    // Runs freed at the end of the used space give it back to the bump.
+    arena.free_run(d, |_, _| {});
+    arena.free_run(rest, |_, _| {});
+    arena.free_run(small, |_, _| {});
+    assert_eq!(arena.bump(), bump0);
+    // Growing and freeing a large block again and again does not move the bump up.
+    for round in 0..20 {
+        let mut blocks = Vec::new();
+        let mut pages = 1;
+        while pages <= 512 {
+            blocks.push(run(pages));
+            if blocks.len() > 1 {
+                let old = blocks.remove(0);
+                arena.free_run(old, |_, _| {});
+            }
+            pages *= 2;
+        }
+        for b in blocks {
+            arena.free_run(b, |_, _| {});
+        }
+        assert_eq!(arena.bump(), bump0, "round {round}");
+    }
+}
+
+#[test]
+fn the_cache_table_grows_past_its_first_segment() {
+    use crate::cache::FIRST_SEGMENT;
+    let mem = FakeMemory::new(256 << 20);
+    let h = heap(&mem, 256 << 20);
+    h.set_quarantine_max(0);
+    let n = 3 * FIRST_SEGMENT + 100;
+    let caches: Vec<_> = (0..n)
+        .map(|i| {
+            h.cache_create(&format!("c{i}"), 24 + i % 50, 0, 0, None)
+                .unwrap()
+        })
+        .collect();
+    let mut indexes: Vec<u32> = caches.iter().map(|c| c.index).collect();
+    indexes.sort_unstable();
+    indexes.dedup();
+    assert_eq!(indexes.len(), n, "every cache has a slot of its own");
+    assert!(indexes[n - 1] as usize >= 3 * FIRST_SEGMENT);
+    let objects: Vec<usize> = caches
+        .iter()
+        .map(|&c| h.cache_alloc(c, false, &track(1)).unwrap())
+        .collect();
+    for (i, (&c, &p)) in caches.iter().zip(&objects).enumerate() {
+        let o = h.object(p).unwrap();
+        assert_eq!(o.cache.as_str(), format!("c{i}"));
+        assert_eq!(o.object_size, 24 + i % 50);
+        h.free(p, FreeKind::Cache(c.index), &track(1)).unwrap();
+    }
+    for &c in &caches {
+        h.cache_destroy(c).unwrap();
+    }
+    // Destroyed slots are reused, and a stale id never reaches the new cache.
+    let again = h.cache_create("again", 40, 0, 0, None).unwrap();
+    assert_eq!(again.index, caches[0].index);
+    assert_ne!(again.generation, caches[0].generation);
+    assert_eq!(
+        h.cache_alloc(caches[0], false, &track(1)),
+        Err(crate::AllocError::Destroyed)
+    );
+    assert!(h.cache_alloc(again, false, &track(1)).is_ok());
+}
+
+#[test]
+fn destroy_leaves_quarantined_objects_to_the_quarantine() {
+    let mem = FakeMemory::new(64 << 20);
+    let h = heap(&mem, 64 << 20);
+    h.set_quarantine_max(4 << 20);
+    // A full quarantine of kmalloc objects; destroying caches does not go through it.
+    for _ in 0..40000 {
+        let p = h.alloc(100, 16, false, &track(1)).unwrap();
+        h.free(p, FreeKind::Kmalloc, &track(1)).unwrap();
+    }
+    let pages_before = h.stats().pages;
+    let c = h.cache_create("q", 300, 0, 0, None).unwrap();
+    let objs: Vec<usize> = (0..50)
+        .map(|_| h.cache_alloc(c, false, &track(1)).unwrap())
+        .collect();
+    for &p in &objs {
+        h.free(p, FreeKind::Cache(c.index), &track(2)).unwrap();
+    }
+    h.cache_destroy(c).unwrap();
+    // The quarantined objects are still described as freed objects of "q".
+    let o = h.object(objs[0] + 3).unwrap();
+    assert!(o.freed && o.cache.as_str() == "q");
+    assert_eq!(o.free.unwrap().pid, 2);
+    // Churn: the quarantine releases them, their runs go back, the slot is reused.
+    for _ in 0..100000 {
+        let p = h.alloc(100, 16, false, &track(1)).unwrap();
+        h.free(p, FreeKind::Kmalloc, &track(1)).unwrap();
+    }
+    assert!(h.object(objs[0]).is_none_or(|o| o.cache.as_str() != "q"));
+    assert!(
+        h.stats().pages <= pages_before + 16,
+        "{} pages",
+        h.stats().pages
+    );
+    assert_eq!(h.cache_create("r", 300, 0, 0, None).unwrap().index, c.index);
+}
+
+#[test]
+fn destroy_racing_alloc_and_free_never_corrupts() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let mem = FakeMemory::new(128 << 20);
+    let h = heap(&mem, 128 << 20);
+    h.set_quarantine_max(1 << 20);
+    let keep = h.alloc(64, 16, false, &track(9)).unwrap();
+    // SAFETY: a live 64-byte object of the fake memory.
+    unsafe { core::ptr::write_bytes(keep as *mut u8, 0x5a, 64) };
+    for round in 0..30 {
+        let c = h.cache_create("race", 48 + round, 0, 0, None).unwrap();
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|sc| {
+            for t in 0..3 {
+                let (h, stop) = (&h, &stop);
+                sc.spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        match h.cache_alloc(c, false, &track(t)) {
+                            Ok(p) => {
+                                // SAFETY: a live object of at least 48 bytes.
+                                unsafe { core::ptr::write_bytes(p as *mut u8, t as u8, 48) };
+                                h.free(p, FreeKind::Cache(c.index), &track(t)).unwrap();
+                            }
+                            Err(e) => {
+                                assert_eq!(e, crate::AllocError::Destroyed);
+                                break;
+                            }
+                        }
+                    }
+                });
+            }
+            // Destroy until it is accepted (objects may be live at each try).
+            loop {
+                match h.cache_destroy(c) {
+                    Ok(()) => break,
+                    Err(crate::DestroyError::LiveObjects(_)) => std::thread::yield_now(),
+                    Err(e) => panic!("{e:?}"),
+                }
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+        assert_eq!(h.cache_destroy(c), Err(crate::DestroyError::NoCache));
+    }
+    // SAFETY: still live.
+    let bytes = unsafe { core::slice::from_raw_parts(keep as *const u8, 64) };
+    assert!(bytes.iter().all(|&b| b == 0x5a));
+    assert_eq!(h.stats().live_objects, 1);
+}
+
+#[test]
+fn nested_calls_never_wait_on_locks_this_thread_holds() {
+    let mem = FakeMemory::new(64 << 20);
+    let h = heap(&mem, 64 << 20);
+    h.set_quarantine_max(1 << 20);
+    let c = h.cache_create("nest", 64, 0, 0, None).unwrap();
+    let a = h.cache_alloc(c, false, &track(1)).unwrap();
+    let b = h.alloc(64, 16, false, &track(1)).unwrap();
+    // As a signal handler would find it: this thread inside the cache's lock.
+    h.with_cache_locked(c.index, || {
+        assert_eq!(
+            h.cache_alloc(c, false, &track(2)),
+            Err(crate::AllocError::Busy)
+        );
+        assert_eq!(h.cache_destroy(c), Err(crate::DestroyError::Busy));
+        // Other caches still serve.
+        let k = h.alloc(32, 16, false, &track(2)).unwrap();
+        h.free(k, FreeKind::Kmalloc, &track(2)).unwrap();
+        // A free goes through; its object is not lost (released later).
+        h.free(a, FreeKind::Cache(c.index), &track(2)).unwrap();
+    });
+    // Inside the arena's lock: allocations needing pages fail, frees are kept.
+    h.with_arena_locked(|| {
+        assert_eq!(
+            h.alloc(1 << 20, 16, false, &track(3)),
+            Err(crate::AllocError::Busy)
+        );
+        h.free(b, FreeKind::Kmalloc, &track(3)).unwrap();
+    });
+    let big = h.alloc(1 << 20, 16, false, &track(3)).unwrap();
+    h.free(big, FreeKind::Kmalloc, &track(3)).unwrap();
+    // Inside a quarantine queue's lock, a free uses another queue.
+    h.with_quarantine_locked(|| {
+        let k = h.alloc(32, 16, false, &track(4)).unwrap();
+        h.free(k, FreeKind::Kmalloc, &track(4)).unwrap();
+    });
+    // Everything is still consistent: the cache drains its deferred object and is
+    // destroyed once the quarantine lets its objects go.
+    h.set_quarantine_max(0);
+    let x = h.cache_alloc(c, false, &track(5)).unwrap();
+    h.free(x, FreeKind::Cache(c.index), &track(5)).unwrap();
+    assert_eq!(h.cache_destroy(c), Ok(()));
 }
