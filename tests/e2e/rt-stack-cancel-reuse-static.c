@@ -50,9 +50,11 @@ NO_KASAN static long fill(int c)
 	char big[64 << 10];
 	char other[4096];
 
-	memset(big, c, sizeof(big));
-	memcpy(other, big + 100, sizeof(other));
-	memmove(big + 1, big, 1000);
+	/* opaque_ptr: the compiler must not see that the buffers are local and fold
+	 * the calls away. */
+	memset(opaque_ptr(big), c, sizeof(big));
+	memcpy(opaque_ptr(other), opaque_ptr(big + 100), sizeof(other));
+	memmove(opaque_ptr(big + 1), opaque_ptr(big), 1000);
 	sink = big[5] + other[7];
 	return big < cancelled_frame && cancelled_frame < big + sizeof(big);
 }
