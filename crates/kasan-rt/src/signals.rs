@@ -321,8 +321,10 @@ impl Fault {
     /// a frame bigger than a page).
     fn is_stack_overflow(&self) -> bool {
         let (low, high) = crate::threads::known_stack_bounds();
-        let near_sp = self.addr < task::stack_top() && self.addr.saturating_add(64 << 10) >= self.sp;
-        let near_low = low != 0 && self.addr < low && low - self.addr <= (1 << 20) && self.sp < high;
+        let near_sp =
+            self.addr < task::stack_top() && self.addr.saturating_add(64 << 10) >= self.sp;
+        let near_low =
+            low != 0 && self.addr < low && low - self.addr <= (1 << 20) && self.sp < high;
         self.sig == libc::SIGSEGV && self.trapno == TRAP_PAGE_FAULT && (near_sp || near_low)
     }
 

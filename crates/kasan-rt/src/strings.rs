@@ -276,7 +276,12 @@ fn step_len(base: usize, i: usize, left: usize) -> usize {
 /// The bytes `stop` lets the scan reach must be readable when the shadow does not
 /// say otherwise (what C promises for these functions).
 #[inline(always)]
-unsafe fn scan(s: *const u8, max: usize, fp: usize, mut stop: impl FnMut(usize, u8) -> bool) -> Scan {
+unsafe fn scan(
+    s: *const u8,
+    max: usize,
+    fp: usize,
+    mut stop: impl FnMut(usize, u8) -> bool,
+) -> Scan {
     let base = s as usize;
     let mut checked = ready();
     let mut i = 0;
