@@ -1,8 +1,8 @@
 /*
  * A program that installed its own SIGSEGV handler before the runtime started (in its
  * own .preinit_array entry, which runs before the runtime's). Signals the program
- * sends itself (raise, kill, pthread_kill, sigqueue) reach that handler and the
- * program goes on; the runtime's handler stays armed, so a later wild access is still
+ * sends itself (raise, kill, pthread_kill, sigqueue, and raise on a thread running
+ * on a small signal stack of its own) reach that handler and the program goes on; the runtime's handler stays armed, so a later wild access is still
  * reported (inline: the compiler's shadow load faults, the runtime reports it from
  * the fault; outline: the runtime's check reports it, then the load faults), and the
  * fault itself is then chained to the program's handler, which ends the program with
@@ -51,6 +51,19 @@ NO_KASAN static void install(void)
 
 __attribute__((section(".preinit_array"), used)) static void (*preinit)(void) = install;
 
+/* A thread with a small signal stack of its own (8 KiB, SIGSTKSZ): the runtime's handler
+ * runs on it to forward the signal, so its path for sent signals must stay small. */
+static void *small_altstack(void *arg)
+{
+	static char stack[8192];
+	stack_t ss = { .ss_sp = stack, .ss_size = sizeof(stack) };
+
+	(void)arg;
+	sigaltstack(&ss, NULL);
+	raise(SIGSEGV);
+	return NULL;
+}
+
 KT_NOINLINE long load(const long *p)
 {
 	return *(const volatile long *)p;
@@ -64,8 +77,13 @@ int main(void)
 	kill(getpid(), SIGSEGV);
 	pthread_kill(pthread_self(), SIGSEGV);
 	sigqueue(getpid(), SIGSEGV, v);
+
+	pthread_t t;
+
+	pthread_create(&t, NULL, small_altstack, NULL);
+	pthread_join(t, NULL);
 	KT_NUM("sent", sent);
-	if (sent != 4)
+	if (sent != 5)
 		return 1;
 	KT_MARK("program went on");
 	// CHECK: {^}program went on{$}

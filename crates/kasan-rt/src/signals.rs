@@ -20,7 +20,9 @@
 //! the interrupted code may hold and allocates nothing itself: it formats into a
 //! buffer on the signal stack and writes it once; stacks are read with
 //! `process_vm_readv`, so a broken chain cannot fault again. (Symbolizing the
-//! frames is the one part that shares the report path's caches.)
+//! frames is the one part that shares the report path's caches.) On a signal stack
+//! with less than 64 KiB left (a program's own, which may have no guard page), only
+//! the line is printed, without names or trace, so the handler never runs off it.
 #![allow(unsafe_code)]
 
 use core::cell::UnsafeCell;
@@ -223,24 +225,19 @@ extern "C" fn on_fault(sig: c_int, info: *mut libc::siginfo_t, ucontext: *mut c_
 fn handle(sig: c_int, info: *mut libc::siginfo_t, ucontext: *mut c_void) {
     // SAFETY: the kernel passes a valid siginfo_t and ucontext_t to SA_SIGINFO
     // handlers.
-    let (code, fault_addr, gregs) = unsafe {
+    let (code, gregs) = unsafe {
         (
             (*info).si_code,
-            (*info).si_addr() as usize,
-            (*(ucontext as *const libc::ucontext_t)).uc_mcontext.gregs,
+            &(*(ucontext as *const libc::ucontext_t)).uc_mcontext.gregs,
         )
     };
     if code <= 0 {
         forward_sent(sig, info, ucontext);
         return;
     }
-    let reg = |r: libc::c_int| gregs[r as usize] as usize;
-    let (pc, sp, fp) = (reg(libc::REG_RIP), reg(libc::REG_RSP), reg(libc::REG_RBP));
-    let mut frames = [0usize; 64];
-    frames[0] = pc;
-    let n = 1 + walk(fp, sp, &mut frames[1..]);
-    let frames = &frames[..n];
-
+    // The common paths (a signal sent, a fault the program handles) stay small:
+    // they may run on a program's own small signal stack.
+    let pc = gregs[libc::REG_RIP as usize] as usize;
     let mut code_bytes = [0u8; 16];
     for (i, chunk) in code_bytes.chunks_mut(8).enumerate() {
         if let Some(word) = memory::read_word(pc + 8 * i) {
@@ -251,7 +248,7 @@ fn handle(sig: c_int, info: *mut libc::siginfo_t, ucontext: *mut c_void) {
     if sig == libc::SIGSEGV {
         if let Some(shadow_addr) = kasan_hosted::fault::shadow_operand(&code_bytes, greg) {
             if ready() && !SHADOW.has_metadata(SHADOW.shadow_to_mem(shadow_addr)) {
-                REPORTER.report_shadow_fault(&context(), shadow_addr, frames);
+                report_shadow_fault(shadow_addr, gregs);
                 if !chain_fault(sig, info, ucontext) {
                     die(sig, info);
                 }
@@ -262,12 +259,107 @@ fn handle(sig: c_int, info: *mut libc::siginfo_t, ucontext: *mut c_void) {
     if chain_fault(sig, info, ucontext) {
         return;
     }
+    if stack_room() >= PRINT_STACK {
+        print_fault(sig, info, gregs);
+    } else {
+        print_fault_short(sig, info, gregs);
+    }
+    die(sig, info);
+}
+
+/// The stack the full fault message may need: its buffer and the symbolizer.
+const PRINT_STACK: usize = 64 << 10;
+
+/// How much stack is left below the current stack pointer: on a signal stack, down
+/// to its base (a program's own may be small, and may have no guard page below);
+/// on the thread's stack, down to its known low end.
+fn stack_room() -> usize {
+    let sp = task::stack_pointer();
+    // SAFETY: sigaltstack with a null new stack only reads the current one.
+    let mut current: libc::stack_t = unsafe { core::mem::zeroed() };
+    // SAFETY: as above.
+    if unsafe { libc::sigaltstack(core::ptr::null(), &mut current) } == 0
+        && current.ss_flags & libc::SS_ONSTACK != 0
+    {
+        return sp.saturating_sub(current.ss_sp as usize);
+    }
+    match crate::threads::known_stack_bounds() {
+        (low, high) if high != 0 && sp > low => sp - low,
+        _ => usize::MAX,
+    }
+}
+
+/// The fault line alone, without names or call trace, for a handler running on a
+/// stack too small for the symbolizer (a program's own small signal stack).
+#[cold]
+#[inline(never)]
+fn print_fault_short(sig: c_int, info: *mut libc::siginfo_t, gregs: &[libc::greg_t; 23]) {
+    let mut out = ShortBuf {
+        buf: [0; 256],
+        len: 0,
+    };
+    // SAFETY: the kernel's siginfo for this signal.
+    let addr = unsafe { (*info).si_addr() } as usize;
+    let what = if sig == libc::SIGBUS {
+        "bus error"
+    } else {
+        "SEGV"
+    };
+    let _ = writeln!(
+        out,
+        "kasan: {what} on address {addr:016x} (pc {:016x}) by task {}: signal stack too small for the call trace",
+        gregs[libc::REG_RIP as usize] as usize,
+        task::tid()
+    );
+    output::write(&out.buf[..out.len]);
+}
+
+/// A small fixed buffer; what does not fit is cut.
+struct ShortBuf {
+    buf: [u8; 256],
+    len: usize,
+}
+
+impl Write for ShortBuf {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let n = s.len().min(self.buf.len() - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
+}
+
+/// The interrupted code's call trace: its pc, then the frame-pointer chain.
+fn trace(gregs: &[libc::greg_t; 23], out: &mut [usize; 64]) -> usize {
+    let reg = |r: libc::c_int| gregs[r as usize] as usize;
+    out[0] = reg(libc::REG_RIP);
+    1 + walk(reg(libc::REG_RBP), reg(libc::REG_RSP), &mut out[1..])
+}
+
+/// An inline shadow load faulted on an address without shadow: Linux's report.
+#[cold]
+#[inline(never)]
+fn report_shadow_fault(shadow_addr: usize, gregs: &[libc::greg_t; 23]) {
+    let mut frames = [0usize; 64];
+    let n = trace(gregs, &mut frames);
+    REPORTER.report_shadow_fault(&context(), shadow_addr, &frames[..n]);
+}
+
+/// The one line and the call trace of a fault that is no KASAN bug.
+#[cold]
+#[inline(never)]
+fn print_fault(sig: c_int, info: *mut libc::siginfo_t, gregs: &[libc::greg_t; 23]) {
+    let reg = |r: libc::c_int| gregs[r as usize] as usize;
+    let mut frames = [0usize; 64];
+    let n = trace(gregs, &mut frames);
     let fault = Fault {
         sig,
-        code,
-        addr: fault_addr,
-        pc,
-        sp,
+        // SAFETY: the kernel's siginfo for this signal.
+        code: unsafe { (*info).si_code },
+        // SAFETY: as above; SIGSEGV and SIGBUS carry a fault address.
+        addr: unsafe { (*info).si_addr() } as usize,
+        pc: reg(libc::REG_RIP),
+        sp: reg(libc::REG_RSP),
         trapno: reg(libc::REG_TRAPNO),
         err: reg(libc::REG_ERR),
     };
@@ -275,9 +367,8 @@ fn handle(sig: c_int, info: *mut libc::siginfo_t, ucontext: *mut c_void) {
         buf: [0; 8192],
         len: 0,
     };
-    fault.describe(&mut out, frames);
+    fault.describe(&mut out, &frames[..n]);
     output::write(&out.buf[..out.len]);
-    die(sig, info);
 }
 
 /// Walks the interrupted thread's frame pointers from `fp`, reading through the
