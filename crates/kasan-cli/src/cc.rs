@@ -419,9 +419,18 @@ pub fn command_line(compiler: &Compiler, flags: &Flags, user_args: &[OsString]) 
             argv.push("none".into());
         }
         argv.extend(flags.link.iter().map(OsString::from));
+        // The runtime interposes pthread_create and calls glibc's through a weak
+        // reference to __pthread_create_2_1, which a dynamic libc does not export; a
+        // static link must pull it out of libc.a.
+        if user_args.iter().any(|a| a == "-static") {
+            argv.push(STATIC_PTHREAD_CREATE.into());
+        }
     }
     argv
 }
+
+/// What a `-static` link adds: see `command_line`.
+const STATIC_PTHREAD_CREATE: &str = "-Wl,-u,__pthread_create_2_1";
 
 /// Quotes one word for a POSIX shell, leaving plain flags bare.
 pub fn shell_quote(word: &str) -> String {
@@ -704,6 +713,15 @@ mod tests {
             // PIE must work: we never force it off.
             assert!(!f.link.iter().chain(&f.compile).any(|x| x.contains("pie")));
         }
+    }
+
+    #[test]
+    fn static_links_pull_in_glibcs_pthread_create() {
+        let f = flags(CompilerKind::Gcc, Checks::Inline, "/i", "/l");
+        let s = command_line(&gcc(), &f, &os(&["-static", "x.c", "-o", "x"]));
+        assert_eq!(s.last().unwrap(), STATIC_PTHREAD_CREATE);
+        let d = command_line(&gcc(), &f, &os(&["x.c", "-o", "x"]));
+        assert!(!d.iter().any(|a| a == STATIC_PTHREAD_CREATE));
     }
 
     #[test]

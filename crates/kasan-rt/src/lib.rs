@@ -16,7 +16,9 @@ pub mod abi;
 pub mod alloc_api;
 pub mod kernel;
 pub mod runtime;
+pub mod signals;
 pub mod strings;
+pub mod threads;
 
 use kasan_hosted::memory::InternalAlloc;
 

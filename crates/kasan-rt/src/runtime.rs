@@ -171,69 +171,10 @@ fn init() {
         );
         libc::atexit(at_exit);
     }
-    install_fault_handler();
+    crate::signals::install();
+    crate::threads::main_thread_start();
     // Release pairs with the Acquire in `ready`.
     STATE.store(READY, Ordering::Release);
-}
-
-/// The actions that were installed for SIGSEGV and SIGBUS before ours.
-struct OldActions(UnsafeCell<[core::mem::MaybeUninit<libc::sigaction>; 2]>);
-
-// SAFETY: written once in `install_fault_handler` during start-up, before the
-// handler that reads it can run.
-unsafe impl Sync for OldActions {}
-
-static OLD_ACTIONS: OldActions = OldActions(UnsafeCell::new([core::mem::MaybeUninit::zeroed(); 2]));
-
-fn install_fault_handler() {
-    for (i, sig) in [libc::SIGSEGV, libc::SIGBUS].into_iter().enumerate() {
-        // SAFETY: a zeroed sigaction is a valid "default" action to start from; the
-        // handler has the SA_SIGINFO signature; OLD_ACTIONS slot `i` is ours to fill.
-        unsafe {
-            let mut action: libc::sigaction = core::mem::zeroed();
-            action.sa_sigaction = on_fault as *const () as usize;
-            action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
-            libc::sigemptyset(&mut action.sa_mask);
-            let old = (*OLD_ACTIONS.0.get())[i].as_mut_ptr();
-            libc::sigaction(sig, &action, old);
-        }
-    }
-}
-
-/// A fault: if inline-instrumented code faulted on its shadow load (an address
-/// without shadow), report it as Linux's general-protection hook does. Then put the
-/// previous action back and return, so the access faults again and the process
-/// dies (or the program's own handler runs) exactly as without us.
-extern "C" fn on_fault(sig: libc::c_int, _info: *mut libc::siginfo_t, ucontext: *mut libc::c_void) {
-    // SAFETY: the kernel passes a valid ucontext_t to SA_SIGINFO handlers.
-    let gregs = unsafe { (*(ucontext as *const libc::ucontext_t)).uc_mcontext.gregs };
-    let rip = gregs[libc::REG_RIP as usize] as usize;
-    let mut code = [0u8; 16];
-    for (i, chunk) in code.chunks_mut(8).enumerate() {
-        if let Some(word) = memory::read_word(rip + 8 * i) {
-            chunk.copy_from_slice(&word.to_le_bytes());
-        }
-    }
-    let reg = |r: usize| gregs[kasan_hosted::fault::GREG_INDEX[r]] as usize;
-    if let Some(shadow_addr) = kasan_hosted::fault::shadow_operand(&code, reg) {
-        if ready() && !SHADOW.has_metadata(SHADOW.shadow_to_mem(shadow_addr)) {
-            let mut frames = [0usize; 64];
-            frames[0] = rip;
-            let fp = gregs[libc::REG_RBP as usize] as usize;
-            let n = task::save_stack(fp, 0, &mut frames[1..]);
-            REPORTER.report_shadow_fault(&context(), shadow_addr, &frames[..n + 1]);
-        }
-    }
-    let i = usize::from(sig == libc::SIGBUS);
-    // SAFETY: slot `i` was filled by `install_fault_handler` before this handler was
-    // installed.
-    unsafe {
-        libc::sigaction(
-            sig,
-            (*OLD_ACTIONS.0.get())[i].as_ptr(),
-            core::ptr::null_mut(),
-        )
-    };
 }
 
 /// Before `fork`: hold every runtime lock, in nesting order, so that the child
@@ -393,7 +334,8 @@ impl Describe for HostedDescribe {
     }
 }
 
-fn context() -> Context<'static> {
+/// What a report needs, for this runtime.
+pub(crate) fn context() -> Context<'static> {
     Context {
         config: config(),
         shadow: &SHADOW,

@@ -5,6 +5,13 @@
 //! `rep stosb`, fast on every x86-64 with ERMS), the string scans here. Nothing
 //! calls libc's versions: in a static program those may call back into these.
 //!
+//! A scan (`strlen`, `memchr`, `strcmp`, ...) cannot know its length before it has
+//! read the bytes, so it checks as it reads: the shadow of each 64-byte step first
+//! (one load when all is well), then the bytes. It never reads a byte the shadow
+//! calls inaccessible: at the first one it reports the read up to and including
+//! that byte and stops, so `memchr(p, c, SIZE_MAX)` ends at `p`'s redzone and
+//! `strlen(NULL)` is a `null-ptr-deref` report rather than a `SIGSEGV`.
+//!
 //! As in Linux, when a check of a copy or fill reports a bug, the operation is
 //! skipped and NULL returned, so the bad write never lands.
 //!
@@ -14,9 +21,11 @@
 
 use core::ffi::{c_char, c_int, c_void};
 
+use kasan_core::shadow::round_down;
+use kasan_hosted::memory::SHADOW;
 use kasan_hosted::task::frame_pointer;
 
-use crate::runtime::{check, ready};
+use crate::runtime::{check, ready, report_access};
 
 /// Copies `len` bytes forwards.
 ///
@@ -206,21 +215,196 @@ pub unsafe extern "C" fn __asan_memset(dst: *mut c_void, c: c_int, len: usize) -
 #[inline(always)]
 unsafe fn at(p: *const u8, i: usize) -> u8 {
     // SAFETY: forwarded to the caller.
-    unsafe { *p.add(i) }
+    unsafe { *p.wrapping_add(i) }
 }
 
-/// Length of a C string.
+/// How many bytes from `addr` on, at most `want` (>= 1), the shadow says may be read:
+/// `want` when all of them, fewer when a bad granule (or one without shadow) comes
+/// first, 0 when `addr` itself is bad. One shadow check for the common case.
+#[inline]
+fn accessible(addr: usize, want: usize) -> usize {
+    if SHADOW.check(addr, want) {
+        return want;
+    }
+    let end = addr.saturating_add(want);
+    let mut p = addr;
+    while p < end {
+        match SHADOW.byte(p) {
+            Some(0) => p = round_down(p) + 8,
+            Some(s) if (s as i8) > 0 => {
+                p = p.max((round_down(p) + s as usize).min(end));
+                break;
+            }
+            _ => break,
+        }
+    }
+    p.min(end) - addr
+}
+
+/// Where a scan ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    /// `stop` chose byte `i`.
+    Stopped(usize),
+    /// All `max` bytes were read without a stop.
+    Exhausted,
+    /// Byte `i` is not accessible; the bug was reported and the byte not read.
+    Reported(usize),
+}
+
+/// The granules a scan takes in one step: 64 bytes, whose 8 shadow bytes are one
+/// load when aligned.
+const STEP: usize = 64;
+
+/// The bytes from `base + i` to the end of its 64-byte step, at most `left`.
+#[inline(always)]
+fn step_len(base: usize, i: usize, left: usize) -> usize {
+    let p = base.wrapping_add(i);
+    (STEP - (p & (STEP - 1))).min(left)
+}
+
+/// Reads the bytes of `s` in order, up to `max` of them, until `stop(i, byte)` says
+/// so, checking the shadow of each step before reading it: a scan never reads a byte
+/// the shadow calls inaccessible (a redzone, freed memory, the NULL page, an address
+/// without shadow). At the first such byte `i` it reports a read of `[s, s + i + 1)`,
+/// the bytes the scan would have read, and stops. If the report is suppressed
+/// (`kasan_disable_current`, once-only, `kasan=off`), the scan goes on unchecked, as
+/// the plain C function would.
 ///
 /// # Safety
 ///
-/// `s` must be a readable NUL-terminated string.
-unsafe fn len_of(s: *const u8) -> usize {
-    let mut n = 0;
-    // SAFETY: the caller promises a terminated string.
-    while unsafe { at(s, n) } != 0 {
-        n += 1;
+/// The bytes `stop` lets the scan reach must be readable when the shadow does not
+/// say otherwise (what C promises for these functions).
+#[inline(always)]
+unsafe fn scan(
+    s: *const u8,
+    max: usize,
+    fp: usize,
+    mut stop: impl FnMut(usize, u8) -> bool,
+) -> Scan {
+    let base = s as usize;
+    let mut checked = ready();
+    let mut i = 0;
+    while i < max {
+        let end = if checked {
+            let ok = accessible(base.wrapping_add(i), step_len(base, i, max - i));
+            if ok == 0 {
+                if report_access(base, i + 1, false, fp) {
+                    return Scan::Reported(i);
+                }
+                checked = false;
+                max
+            } else {
+                i + ok
+            }
+        } else {
+            max
+        };
+        while i < end {
+            // SAFETY: the shadow allowed this byte (or the report was suppressed and
+            // the caller's promise stands alone).
+            if stop(i, unsafe { at(s, i) }) {
+                return Scan::Stopped(i);
+            }
+            i += 1;
+        }
     }
-    n
+    Scan::Exhausted
+}
+
+/// [`scan`] of two strings side by side (`strcmp`): byte `i` of each is checked
+/// before either is read; a bad byte in `a` is reported before one in `b`.
+///
+/// # Safety
+///
+/// As [`scan`], for both.
+#[inline(always)]
+unsafe fn scan2(
+    a: *const u8,
+    b: *const u8,
+    max: usize,
+    fp: usize,
+    mut stop: impl FnMut(usize, u8, u8) -> bool,
+) -> Scan {
+    let (base_a, base_b) = (a as usize, b as usize);
+    let mut checked = ready();
+    let mut i = 0;
+    while i < max {
+        let end = if checked {
+            let left = max - i;
+            let ok_a = accessible(base_a.wrapping_add(i), step_len(base_a, i, left));
+            let ok_b = accessible(base_b.wrapping_add(i), step_len(base_b, i, left));
+            if ok_a == 0 || ok_b == 0 {
+                let ra = ok_a == 0 && report_access(base_a, i + 1, false, fp);
+                let rb = ok_b == 0 && report_access(base_b, i + 1, false, fp);
+                if ra || rb {
+                    return Scan::Reported(i);
+                }
+                checked = false;
+                max
+            } else {
+                i + ok_a.min(ok_b)
+            }
+        } else {
+            max
+        };
+        while i < end {
+            // SAFETY: as in `scan`, for both strings.
+            let (x, y) = unsafe { (at(a, i), at(b, i)) };
+            if stop(i, x, y) {
+                return Scan::Stopped(i);
+            }
+            i += 1;
+        }
+    }
+    Scan::Exhausted
+}
+
+/// The bytes of two ranges that may be compared after a check of them reported:
+/// the shorter accessible prefix.
+fn comparable(a: usize, b: usize, n: usize) -> usize {
+    let prefix = |base: usize| {
+        let mut i = 0;
+        while i < n {
+            let want = step_len(base, i, n - i);
+            let ok = accessible(base.wrapping_add(i), want);
+            i += ok;
+            if ok < want {
+                break;
+            }
+        }
+        i
+    };
+    prefix(a).min(prefix(b))
+}
+
+/// `memcmp`'s loop over the first `n` bytes.
+///
+/// # Safety
+///
+/// `n` bytes readable at each.
+unsafe fn compare_bytes(a: *const u8, b: *const u8, n: usize) -> c_int {
+    for i in 0..n {
+        // SAFETY: forwarded from the caller.
+        let (x, y) = unsafe { (at(a, i), at(b, i)) };
+        if x != y {
+            return c_int::from(x) - c_int::from(y);
+        }
+    }
+    0
+}
+
+/// Checks both whole ranges, as the kernel's instrumented `memcmp` does, and returns
+/// how many bytes may then be read: all `n`, or after a report only the accessible
+/// prefix of both.
+fn check_compare(a: usize, b: usize, n: usize, fp: usize) -> usize {
+    let ok_a = check(a, n, false, fp);
+    let ok_b = check(b, n, false, fp);
+    if ok_a && ok_b {
+        n
+    } else {
+        comparable(a, b, n)
+    }
 }
 
 /// `int memcmp(const void *a, const void *b, size_t n)`: both whole ranges are
@@ -231,18 +415,9 @@ unsafe fn len_of(s: *const u8) -> usize {
 /// As C's `memcmp`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn memcmp(a: *const c_void, b: *const c_void, n: usize) -> c_int {
-    let fp = frame_pointer();
-    check(a as usize, n, false, fp);
-    check(b as usize, n, false, fp);
-    let (a, b) = (a as *const u8, b as *const u8);
-    for i in 0..n {
-        // SAFETY: the caller promises `n` readable bytes at each.
-        let (x, y) = unsafe { (at(a, i), at(b, i)) };
-        if x != y {
-            return c_int::from(x) - c_int::from(y);
-        }
-    }
-    0
+    let n = check_compare(a as usize, b as usize, n, frame_pointer());
+    // SAFETY: `n` bytes of each are readable (promised, and checked when live).
+    unsafe { compare_bytes(a.cast(), b.cast(), n) }
 }
 
 /// `int bcmp(const void *a, const void *b, size_t n)`: `memcmp` for equality, which
@@ -253,53 +428,55 @@ pub unsafe extern "C" fn memcmp(a: *const c_void, b: *const c_void, n: usize) ->
 /// As C's `bcmp`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bcmp(a: *const c_void, b: *const c_void, n: usize) -> c_int {
-    let fp = frame_pointer();
-    check(a as usize, n, false, fp);
-    check(b as usize, n, false, fp);
-    let (a, b) = (a as *const u8, b as *const u8);
-    for i in 0..n {
-        // SAFETY: the caller promises `n` readable bytes at each.
-        if unsafe { at(a, i) != at(b, i) } {
-            return 1;
-        }
-    }
-    0
+    let n = check_compare(a as usize, b as usize, n, frame_pointer());
+    // SAFETY: as in `memcmp`.
+    c_int::from(unsafe { compare_bytes(a.cast(), b.cast(), n) } != 0)
 }
 
-/// `void *memchr(const void *s, int c, size_t n)`: the bytes scanned are checked.
+/// `void *memchr(const void *s, int c, size_t n)`: the bytes scanned are checked as
+/// they are scanned, so `memchr(p, c, SIZE_MAX)` stops at the end of `p`'s object.
 ///
 /// # Safety
 ///
 /// As C's `memchr`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn memchr(s: *const c_void, c: c_int, n: usize) -> *mut c_void {
-    let fp = frame_pointer();
     let p = s as *const u8;
-    let mut i = 0;
-    // SAFETY: the caller promises `n` readable bytes.
-    while i < n && unsafe { at(p, i) } != c as u8 {
-        i += 1;
-    }
-    check(s as usize, (i + 1).min(n), false, fp);
-    if i < n {
-        p.wrapping_add(i) as *mut c_void
-    } else {
-        core::ptr::null_mut()
+    // SAFETY: the caller promises `n` readable bytes (or a `c` before the end).
+    match unsafe { scan(p, n, frame_pointer(), |_, b| b == c as u8) } {
+        Scan::Stopped(i) => p.wrapping_add(i) as *mut c_void,
+        _ => core::ptr::null_mut(),
     }
 }
 
-/// `size_t strlen(const char *s)`: the string and its terminator are checked.
+/// The length of the string at `s` (at most `max`), scanned with [`scan`]; `Err`
+/// with the bytes read before the bad one when a bad byte was reported.
+///
+/// # Safety
+///
+/// As [`scan`]: terminated or `max` readable bytes.
+#[inline(always)]
+unsafe fn length(s: *const u8, max: usize, fp: usize) -> Result<usize, usize> {
+    // SAFETY: forwarded from the caller.
+    match unsafe { scan(s, max, fp, |_, b| b == 0) } {
+        Scan::Stopped(i) => Ok(i),
+        Scan::Exhausted => Ok(max),
+        Scan::Reported(i) => Err(i),
+    }
+}
+
+/// `size_t strlen(const char *s)`: the string and its terminator are checked; after
+/// a report, the length up to the bad byte.
 ///
 /// # Safety
 ///
 /// As C's `strlen`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn strlen(s: *const c_char) -> usize {
-    let fp = frame_pointer();
     // SAFETY: the caller promises a terminated string.
-    let n = unsafe { len_of(s.cast()) };
-    check(s as usize, n + 1, false, fp);
-    n
+    match unsafe { length(s.cast(), usize::MAX, frame_pointer()) } {
+        Ok(n) | Err(n) => n,
+    }
 }
 
 /// `size_t strnlen(const char *s, size_t max)`.
@@ -309,18 +486,14 @@ pub unsafe extern "C" fn strlen(s: *const c_char) -> usize {
 /// As C's `strnlen`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn strnlen(s: *const c_char, max: usize) -> usize {
-    let fp = frame_pointer();
-    let p = s as *const u8;
-    let mut n = 0;
     // SAFETY: the caller promises the string is terminated or `max` bytes readable.
-    while n < max && unsafe { at(p, n) } != 0 {
-        n += 1;
+    match unsafe { length(s.cast(), max, frame_pointer()) } {
+        Ok(n) | Err(n) => n,
     }
-    check(s as usize, (n + 1).min(max), false, fp);
-    n
 }
 
-/// `char *strcpy(char *dst, const char *src)`.
+/// `char *strcpy(char *dst, const char *src)`: the source is checked as it is
+/// scanned, the destination before the copy; NULL (nothing copied) after a report.
 ///
 /// # Safety
 ///
@@ -329,13 +502,15 @@ pub unsafe extern "C" fn strnlen(s: *const c_char, max: usize) -> usize {
 pub unsafe extern "C" fn strcpy(dst: *mut c_char, src: *const c_char) -> *mut c_char {
     let fp = frame_pointer();
     // SAFETY: the caller promises a terminated source.
-    let n = unsafe { len_of(src.cast()) } + 1;
-    if !check_copy(dst as usize, src as usize, n, fp) {
+    let Ok(n) = (unsafe { length(src.cast(), usize::MAX, fp) }) else {
+        return core::ptr::null_mut();
+    };
+    if !check(dst as usize, n + 1, true, fp) {
         return core::ptr::null_mut();
     }
     // SAFETY: checked (or checks are off) and promised by the caller; C forbids
     // overlap, memmove tolerates it anyway.
-    unsafe { move_bytes(dst.cast(), src.cast(), n) };
+    unsafe { move_bytes(dst.cast(), src.cast(), n + 1) };
     dst
 }
 
@@ -348,13 +523,11 @@ pub unsafe extern "C" fn strcpy(dst: *mut c_char, src: *const c_char) -> *mut c_
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn strncpy(dst: *mut c_char, src: *const c_char, n: usize) -> *mut c_char {
     let fp = frame_pointer();
-    let s = src as *const u8;
-    let mut len = 0;
     // SAFETY: the caller promises the source is terminated or `n` bytes readable.
-    while len < n && unsafe { at(s, len) } != 0 {
-        len += 1;
-    }
-    if !check(src as usize, (len + 1).min(n), false, fp) || !check(dst as usize, n, true, fp) {
+    let Ok(len) = (unsafe { length(src.cast(), n, fp) }) else {
+        return core::ptr::null_mut();
+    };
+    if !check(dst as usize, n, true, fp) {
         return core::ptr::null_mut();
     }
     // SAFETY: `len <= n` bytes are readable at `src`, `n` writable at `dst`.
@@ -365,23 +538,22 @@ pub unsafe extern "C" fn strncpy(dst: *mut c_char, src: *const c_char, n: usize)
     dst
 }
 
-/// Compares up to `n` bytes of two strings, returning the result and how many
-/// bytes of each were read.
+/// Compares up to `n` bytes of two strings, checked as they are read; 0 after a
+/// report (the strings are equal as far as they could be read).
 ///
 /// # Safety
 ///
 /// Both must be terminated or have `n` readable bytes.
-unsafe fn compare(a: *const u8, b: *const u8, n: usize) -> (c_int, usize) {
-    let mut i = 0;
-    while i < n {
-        // SAFETY: the caller's promise, up to the first difference or NUL.
-        let (x, y) = unsafe { (at(a, i), at(b, i)) };
-        if x != y || x == 0 {
-            return (c_int::from(x) - c_int::from(y), i + 1);
-        }
-        i += 1;
-    }
-    (0, n)
+unsafe fn compare(a: *const u8, b: *const u8, n: usize, fp: usize) -> c_int {
+    let mut result = 0;
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        scan2(a, b, n, fp, |_, x, y| {
+            result = c_int::from(x) - c_int::from(y);
+            x != y || x == 0
+        })
+    };
+    result
 }
 
 /// `int strcmp(const char *a, const char *b)`.
@@ -391,12 +563,8 @@ unsafe fn compare(a: *const u8, b: *const u8, n: usize) -> (c_int, usize) {
 /// As C's `strcmp`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn strcmp(a: *const c_char, b: *const c_char) -> c_int {
-    let fp = frame_pointer();
     // SAFETY: the caller promises two terminated strings.
-    let (r, read) = unsafe { compare(a.cast(), b.cast(), usize::MAX) };
-    check(a as usize, read, false, fp);
-    check(b as usize, read, false, fp);
-    r
+    unsafe { compare(a.cast(), b.cast(), usize::MAX, frame_pointer()) }
 }
 
 /// `int strncmp(const char *a, const char *b, size_t n)`.
@@ -406,12 +574,8 @@ pub unsafe extern "C" fn strcmp(a: *const c_char, b: *const c_char) -> c_int {
 /// As C's `strncmp`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn strncmp(a: *const c_char, b: *const c_char, n: usize) -> c_int {
-    let fp = frame_pointer();
     // SAFETY: the caller promises terminated strings or `n` readable bytes.
-    let (r, read) = unsafe { compare(a.cast(), b.cast(), n) };
-    check(a as usize, read, false, fp);
-    check(b as usize, read, false, fp);
-    r
+    unsafe { compare(a.cast(), b.cast(), n, frame_pointer()) }
 }
 
 /// `char *strchr(const char *s, int c)`.
@@ -421,45 +585,44 @@ pub unsafe extern "C" fn strncmp(a: *const c_char, b: *const c_char, n: usize) -
 /// As C's `strchr`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn strchr(s: *const c_char, c: c_int) -> *mut c_char {
-    let fp = frame_pointer();
     let p = s as *const u8;
-    let mut i = 0;
-    loop {
-        // SAFETY: the caller promises a terminated string.
-        let b = unsafe { at(p, i) };
-        if b == c as u8 {
-            check(s as usize, i + 1, false, fp);
-            return p.wrapping_add(i) as *mut c_char;
-        }
-        if b == 0 {
-            check(s as usize, i + 1, false, fp);
-            return core::ptr::null_mut();
-        }
-        i += 1;
+    let mut found = false;
+    // SAFETY: the caller promises a terminated string.
+    let end = unsafe {
+        scan(p, usize::MAX, frame_pointer(), |_, b| {
+            found = b == c as u8;
+            found || b == 0
+        })
+    };
+    match end {
+        Scan::Stopped(i) if found => p.wrapping_add(i) as *mut c_char,
+        _ => core::ptr::null_mut(),
     }
 }
 
-/// `char *strrchr(const char *s, int c)`.
+/// `char *strrchr(const char *s, int c)`: the string is scanned (and checked) once,
+/// remembering the last match.
 ///
 /// # Safety
 ///
 /// As C's `strrchr`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn strrchr(s: *const c_char, c: c_int) -> *mut c_char {
-    let fp = frame_pointer();
     let p = s as *const u8;
+    let mut last = None;
     // SAFETY: the caller promises a terminated string.
-    let n = unsafe { len_of(p) };
-    check(s as usize, n + 1, false, fp);
-    let mut i = n as isize;
-    while i >= 0 {
-        // SAFETY: `i <= n`, inside the string or its terminator.
-        if unsafe { at(p, i as usize) } == c as u8 {
-            return p.wrapping_add(i as usize) as *mut c_char;
-        }
-        i -= 1;
+    let end = unsafe {
+        scan(p, usize::MAX, frame_pointer(), |i, b| {
+            if b == c as u8 {
+                last = Some(i);
+            }
+            b == 0
+        })
+    };
+    match (end, last) {
+        (Scan::Stopped(_), Some(i)) => p.wrapping_add(i) as *mut c_char,
+        _ => core::ptr::null_mut(),
     }
-    core::ptr::null_mut()
 }
 
 /// Whether checks are live (the runtime has started); exported for tests.
