@@ -123,6 +123,7 @@ fn init() {
         unsafe { libc::_exit(1) };
     }
     let config = read_options();
+    output::set_json(config.format == kasan_core::config::Format::Json);
     if let Some(path) = config.log_path() {
         if let Err(errno) = output::set_log_path(path) {
             let mut buf = [0u8; 400];
