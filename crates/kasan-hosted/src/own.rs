@@ -138,6 +138,13 @@ pub fn is_own(fp: usize) -> bool {
     false
 }
 
+/// The report stack's usable range, once mapped.
+pub fn report_stack_range() -> Option<core::ops::Range<usize>> {
+    // Relaxed: see `report_stack`.
+    let base = BASE.load(Ordering::Relaxed);
+    (base != 0).then_some(base..base + REPORT_STACK)
+}
+
 /// The report stack's top, mapping it on first use; `None` if it cannot be mapped.
 fn report_stack() -> Option<usize> {
     // Relaxed: only the report lock's holder maps or reads it (the lock orders it).

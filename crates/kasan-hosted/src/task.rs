@@ -126,10 +126,18 @@ pub fn save_stack(fp: usize, skip: usize, out: &mut [usize]) -> usize {
     if fp < sp || fp >= top {
         return 0;
     }
-    let n = kasan_core::stack::walk_frames(fp, top, skip, out, |a| {
-        // SAFETY: `walk_frames` only reads inside [fp, top), which lies within this
-        // thread's stack between the current frame and the stack's top: mapped.
-        Some(unsafe { *(a as *const usize) })
+    // On the report stack (a bug in a signal handler that interrupted a report),
+    // the chain runs from there to this thread's stack: words outside the report
+    // stack are read through the kernel, which fails on unmapped memory.
+    let on_report_stack = crate::own::report_stack_range().filter(|r| r.contains(&sp));
+    let n = kasan_core::stack::walk_frames(fp, top, skip, out, |a| match &on_report_stack {
+        Some(r) if !(r.contains(&a) && r.contains(&(a + 7))) => crate::memory::read_word(a),
+        _ => {
+            // SAFETY: `walk_frames` only reads inside [fp, top), which lies within
+            // this thread's stack between the current frame and the stack's top
+            // (mapped), or inside the report stack (mapped whole).
+            Some(unsafe { *(a as *const usize) })
+        }
     });
     if n >= 2 || out.len() < 2 {
         return n;
@@ -138,8 +146,14 @@ pub fn save_stack(fp: usize, skip: usize, out: &mut [usize]) -> usize {
     // `rbp` is not a frame). Fall back to scanning the stack above the entry
     // point's frame for return addresses: words that point into executable code
     // right after a call instruction. Cheaper than DWARF unwinding, and only taken
-    // when the frame-pointer walk found nothing.
-    n + scan_stack(fp + 16, top, &mut out[n..])
+    // when the frame-pointer walk found nothing. On the report stack, only up to
+    // its end: never across unmapped memory.
+    let end = match &on_report_stack {
+        Some(r) if !r.contains(&fp) => return n,
+        Some(r) => r.end,
+        None => top,
+    };
+    n + scan_stack(fp + 16, end, &mut out[n..])
 }
 
 /// Executable ranges of the loaded objects, gathered once (on the first fallback
