@@ -55,7 +55,10 @@ int main(void)
 	q = realloc(p, opaque_size(200));
 	free(q);
 	kasan_unpoison_range(poisoned, DEPTH);
-	KT_MARK(kasan_reports_count() == 1 ? "one report" : "wrong count");
+	if (kasan_reports_count() == 1)
+		KT_MARK("one report");
+	else
+		KT_MARK("wrong count");
 	// CHECK-NEXT: {^}one report{$}
 	return 0;
 }

@@ -54,7 +54,10 @@ int main(void)
 		free(a[i]);
 	free(p);
 	__asan_unpoison_memory_region(poisoned, DEPTH);
-	KT_MARK(kasan_reports_count() == 1 ? "one report" : "wrong count");
+	if (kasan_reports_count() == 1)
+		KT_MARK("one report");
+	else
+		KT_MARK("wrong count");
 	// CHECK-NEXT: {^}one report{$}
 	return 0;
 }
