@@ -260,7 +260,7 @@ extern "C" fn at_exit() {
         let msg = format_into(
             &mut buf,
             format_args!(
-                "kasan: stats: reports={} depot_stacks={} depot_bytes={} depot_evicted={} depot_failed={} quarantine_bytes={} heap_pages={} live_objects={} shadow_bytes={}\n",
+                "kasan: stats: reports={} depot_stacks={} depot_bytes={} depot_evicted={} depot_failed={} quarantine_bytes={} heap_pages={} live_objects={} shadow_bytes={} report_stack_bytes={}\n",
                 REPORTER.count(),
                 d.stacks,
                 d.bytes,
@@ -269,7 +269,8 @@ extern "C" fn at_exit() {
                 h.quarantine_bytes,
                 h.pages,
                 h.live_objects,
-                memory::shadow_resident_bytes().unwrap_or(0)
+                memory::shadow_resident_bytes().unwrap_or(0),
+                own::report_stack_used()
             ),
         );
         output::write(msg);
