@@ -23,7 +23,7 @@ use core::cell::Cell;
 use core::sync::atomic::{compiler_fence, AtomicUsize, Ordering};
 
 use crate::memory;
-use crate::task::{frame_pointer, stack_pointer, stack_top};
+use crate::task::{frame_pointer, stack_pointer};
 
 /// Usable bytes of the report stack. The deepest report measured (the first one,
 /// which loads the program's symbols and DWARF lines) takes about 60 KiB; a signal
@@ -98,17 +98,16 @@ pub fn is_own(fp: usize) -> bool {
     if entry == 0 || fp == 0 || fp > entry {
         return false;
     }
-    let sp = stack_pointer();
-    // Direct reads when `[fp, entry]` lies inside one stack known to be mapped from
-    // the current stack pointer up; through the kernel otherwise (a signal stack,
-    // a coroutine's stack).
+    // Direct reads when `[fp, entry]` lies inside the report stack (mapped whole);
+    // through the kernel otherwise, which fails on unmapped memory: a handler on a
+    // signal stack, or one that called through code without frame pointers, gives
+    // a chain the walk must not trust. Only asked after a check failed.
     let base = BASE.load(Ordering::Relaxed);
-    let on_report_stack = base != 0 && fp >= base && entry < base + REPORT_STACK;
-    let direct = on_report_stack || (fp >= sp && entry < stack_top());
+    let direct = base != 0 && fp >= base && entry + 16 <= base + REPORT_STACK;
     let read = |a: usize| {
         if direct {
-            // SAFETY: `a` lies in [fp, entry + 16), within the mapped stack above
-            // the current stack pointer (checked above).
+            // SAFETY: `a` lies in [fp, entry + 16), inside the report stack's
+            // usable mapping (checked above).
             Some(unsafe { *(a as *const usize) })
         } else {
             memory::read_word(a)
@@ -239,6 +238,48 @@ mod tests {
         let mut on_stack = false;
         on_report_stack(&mut || on_stack = inner(0));
         assert!(on_stack, "the report stack's frames are the runtime's");
+    }
+
+    static IN_HANDLER: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+    #[inline(never)]
+    extern "C" fn handler(_sig: libc::c_int) {
+        // 1: seen as the runtime's own (wrong); 2: as the program's.
+        let own = inner(0);
+        IN_HANDLER.store(if own { 1 } else { 2 }, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn a_signal_handler_inside_the_runtime_is_not_the_runtime() {
+        // SAFETY: installing a plain handler for SIGUSR2, which this test alone uses;
+        // raising it on this thread.
+        unsafe {
+            let mut sa: libc::sigaction = core::mem::zeroed();
+            sa.sa_sigaction = handler as *const () as usize;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(libc::SIGUSR2, &sa, core::ptr::null_mut());
+            let mut segv: libc::sigaction = core::mem::zeroed();
+            libc::sigaction(libc::SIGSEGV, core::ptr::null(), &mut segv);
+            // learn_restorer reads the SIGSEGV action; give it one glibc installed.
+            libc::sigaction(libc::SIGSEGV, &segv, core::ptr::null_mut());
+        }
+        learn_restorer();
+        assert_ne!(RESTORER.load(Ordering::Relaxed), 0);
+        own(|| {
+            // SAFETY: raise has no preconditions.
+            unsafe { libc::raise(libc::SIGUSR2) };
+        });
+        assert_eq!(IN_HANDLER.load(Ordering::SeqCst), 2);
+        let mut on_stack = 0;
+        on_report_stack(&mut || {
+            // SAFETY: as above.
+            unsafe { libc::raise(libc::SIGUSR2) };
+            on_stack = IN_HANDLER.load(Ordering::SeqCst);
+        });
+        assert_eq!(
+            on_stack, 2,
+            "a handler on the report stack is the program's"
+        );
     }
 
     #[test]
