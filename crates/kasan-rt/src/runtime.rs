@@ -253,6 +253,10 @@ extern "C" fn after_fork_child() {
 }
 
 extern "C" fn at_exit() {
+    own(at_exit_stats);
+}
+
+fn at_exit_stats() {
     if config().stats {
         let d = DEPOT.stats();
         let h = HEAP.stats();
@@ -372,7 +376,13 @@ impl Describe for HostedDescribe {
         HEAP.object(addr)
     }
     fn stack_bounds(&self) -> Option<(usize, usize)> {
-        Some((task::stack_pointer(), task::stack_top()))
+        let sp = task::stack_pointer();
+        // A bug in a signal handler that interrupted a report: the handler's frames
+        // are on the report stack.
+        match own::report_stack_range() {
+            Some(r) if r.contains(&sp) => Some((sp, r.end)),
+            _ => Some((sp, task::stack_top())),
+        }
     }
 }
 
