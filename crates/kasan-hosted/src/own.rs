@@ -220,6 +220,10 @@ pub fn report_stack_used() -> usize {
 mod tests {
     use super::*;
 
+    /// The report stack has one user at a time (the runtime's report lock); tests
+    /// running in parallel take this instead.
+    static REPORT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     #[inline(never)]
     fn entered() -> bool {
         own(|| core::hint::black_box(inner(frame_pointer())))
@@ -235,6 +239,7 @@ mod tests {
         assert!(!is_own(frame_pointer()), "outside the runtime");
         assert!(entered());
         assert!(!is_own(frame_pointer()), "the entry is put back");
+        let _lock = REPORT_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let mut on_stack = false;
         on_report_stack(&mut || on_stack = inner(0));
         assert!(on_stack, "the report stack's frames are the runtime's");
@@ -270,6 +275,7 @@ mod tests {
             unsafe { libc::raise(libc::SIGUSR2) };
         });
         assert_eq!(IN_HANDLER.load(Ordering::SeqCst), 2);
+        let _lock = REPORT_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let mut on_stack = 0;
         on_report_stack(&mut || {
             // SAFETY: as above.
@@ -287,6 +293,7 @@ mod tests {
         let mut sp = 0;
         let mut name = String::new();
         let pc = report_stack_runs_the_symbolizer as *const () as usize;
+        let _lock = REPORT_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         on_report_stack(&mut || {
             sp = stack_pointer();
             crate::symbolize::symbolize(pc + 1, true, &mut |s| name = s.name.to_string());
