@@ -4,8 +4,11 @@
 //!
 //! A report is built from a [`Bug`] (what happened), the [`Describe`] answers of the
 //! host's allocators (which object the address belongs to, its tracks) and the
-//! [`Platform`] (task, symbols, console). Nothing here allocates: text is formatted into
-//! a fixed buffer and flushed to the console in pieces while the report lock is held.
+//! [`Platform`] (task, symbols, console). Nothing here allocates: with the report lock
+//! held, and on the platform's report stack, text is formatted into the reporter's
+//! buffer and handed to the console whole (one `write`; a report bigger than the
+//! buffer in whole lines). Bugs raised by the lock holder's own task meanwhile are
+//! queued and printed right after.
 
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
