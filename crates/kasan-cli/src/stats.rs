@@ -12,6 +12,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("heap_pages", "4 KiB pages the heap's runs occupy (objects, redzones, headers)"),
     ("live_objects", "objects allocated and not yet freed"),
     ("shadow_bytes", "resident shadow memory (1 byte per 8 bytes of memory that was ever poisoned or checked)"),
+    ("report_stack_bytes", "deepest use of the runtime's report stack, where reports are classified, symbolized and rendered (0 if no report)"),
 ];
 
 /// Prints the table; returns the exit code.

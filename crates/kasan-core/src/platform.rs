@@ -17,7 +17,16 @@ pub struct Task {
 }
 
 impl Task {
-    /// A task with `comm` truncated to 15 bytes, as Linux's `TASK_COMM_LEN`.
+    /// No task (a placeholder before one is known).
+    pub const EMPTY: Task = Task {
+        pid: 0,
+        comm: [0; 16],
+        comm_len: 0,
+    };
+
+    /// A task with `comm` truncated to 15 bytes, as Linux's `TASK_COMM_LEN`. A
+    /// control byte (a newline...) becomes `?`, so a name never splits a report
+    /// line; so does every byte of a name that is not UTF-8.
     pub fn new(pid: u32, comm: &[u8]) -> Task {
         let len = comm
             .iter()
@@ -25,7 +34,16 @@ impl Task {
             .unwrap_or(comm.len())
             .min(15);
         let mut buf = [0; 16];
-        buf[..len].copy_from_slice(&comm[..len]);
+        for (d, &b) in buf.iter_mut().zip(&comm[..len]) {
+            *d = if b < 0x20 || b == 0x7f { b'?' } else { b };
+        }
+        if core::str::from_utf8(&buf[..len]).is_err() {
+            for b in &mut buf[..len] {
+                if *b >= 0x80 {
+                    *b = b'?';
+                }
+            }
+        }
         Task {
             pid,
             comm: buf,
@@ -75,4 +93,12 @@ pub trait Platform: Sync {
     fn read_word(&self, addr: usize) -> Option<usize>;
     /// Stops everything after printing `message` (`kasan.fault=panic`).
     fn halt(&self, message: &str) -> !;
+    /// Runs `f` on a stack kept for reports, so that a report needs little of the
+    /// stack of the code that hit the bug (a coroutine's, a signal stack). Called
+    /// with the report lock held and never re-entered (bugs raised during a report
+    /// are queued), so one such stack serves every task. Hosts without one run `f`
+    /// where they are.
+    fn on_report_stack(&self, f: &mut dyn FnMut()) {
+        f()
+    }
 }

@@ -4,15 +4,18 @@
 //!
 //! A report is built from a [`Bug`] (what happened), the [`Describe`] answers of the
 //! host's allocators (which object the address belongs to, its tracks) and the
-//! [`Platform`] (task, symbols, console). Nothing here allocates: text is formatted into
-//! a fixed buffer and flushed to the console in pieces while the report lock is held.
+//! [`Platform`] (task, symbols, console). Nothing here allocates: with the report lock
+//! held, and on the platform's report stack, text is formatted into the reporter's
+//! buffer and handed to the console whole (one `write`; a report bigger than the
+//! buffer in whole lines). Bugs raised by the lock holder's own task meanwhile are
+//! queued and printed right after.
 
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 use crate::config::{Config, Fault, Format};
 use crate::generic;
-use crate::platform::{Platform, Symbol};
+use crate::platform::{Platform, Symbol, Task};
 use crate::shadow::{encoding, Shadow, GRANULE_SIZE};
 use crate::stack::{Handle, StackDepot};
 use crate::sync::SpinLock;
@@ -136,13 +139,39 @@ pub trait Describe {
     fn stack_bounds(&self) -> Option<(usize, usize)>;
 }
 
+/// Bytes of text one report may take before it is written in more than one piece
+/// (whole lines each): enough for a trace, alloc, free and two aux stacks of 64
+/// frames with inlined frames and long file names.
+pub const REPORT_BUFFER: usize = 128 << 10;
+/// Frames kept of each bug queued while its task was already reporting.
+pub const QUEUED_FRAMES: usize = 64;
+/// Bugs that may wait for the report in progress on their task.
+pub const QUEUE_LEN: usize = 8;
+
 /// The report gate and counters; one per runtime.
-#[derive(Debug)]
+///
+/// The report lock is `owner`: the id of the task holding it (0 when free), so
+/// that a bug raised by the holder itself (a signal handler that interrupted its
+/// report) is recognised at once, without a window between taking the lock and
+/// naming the holder. Such a bug is queued, with its trace copied, and printed by
+/// the holder right after the report in progress: never rendered re-entrantly, so
+/// the report stack and the text buffer have one user at a time.
 pub struct Reporter {
-    lock: SpinLock<()>,
     owner: AtomicU32,
     reported: AtomicBool,
     count: AtomicUsize,
+    /// The text of the report being printed; taken only by the lock holder.
+    text: SpinLock<[u8; REPORT_BUFFER]>,
+    queue: Queue,
+}
+
+impl fmt::Debug for Reporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reporter")
+            .field("owner", &self.owner)
+            .field("count", &self.count)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Reporter {
@@ -174,21 +203,204 @@ impl fmt::Debug for Context<'_> {
 
 const RULE: &str = "==================================================================";
 
+/// Who raised a bug and where its stack is, taken on the reporting task before the
+/// report moves to the report stack (where the stack pointer says nothing about the
+/// task's stack), and kept with a queued bug.
+#[derive(Debug, Clone, Copy)]
+struct Who {
+    task: Task,
+    cpu: u32,
+    stack: Option<(usize, usize)>,
+}
+
+impl Who {
+    fn now(ctx: &Context<'_>) -> Who {
+        Who {
+            task: ctx.platform.task(),
+            cpu: ctx.platform.cpu(),
+            stack: ctx.describe.stack_bounds(),
+        }
+    }
+}
+
+/// What a report is about.
+#[derive(Debug, Clone, Copy)]
+enum What {
+    /// A bad access or free.
+    Bug {
+        kind: Kind,
+        addr: usize,
+        size: usize,
+        is_write: bool,
+    },
+    /// A fault of inline code on the shadow of an address without shadow.
+    ShadowFault { shadow_addr: usize },
+}
+
+/// One report to print: what, who, its number, and the call trace.
+#[derive(Debug, Clone, Copy)]
+struct Entry<'a> {
+    what: What,
+    who: Who,
+    index: usize,
+    trace: &'a [usize],
+}
+
+impl Entry<'_> {
+    fn is_write(&self) -> bool {
+        match self.what {
+            What::Bug { kind, is_write, .. } => is_write || kind != Kind::Access,
+            What::ShadowFault { .. } => false,
+        }
+    }
+}
+
+/// A queued bug, its trace copied.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    what: What,
+    who: Who,
+    index: usize,
+    trace: [usize; QUEUED_FRAMES],
+    depth: usize,
+}
+
+impl Pending {
+    const EMPTY: Pending = Pending {
+        what: What::ShadowFault { shadow_addr: 0 },
+        who: Who {
+            task: Task::EMPTY,
+            cpu: 0,
+            stack: None,
+        },
+        index: 0,
+        trace: [0; QUEUED_FRAMES],
+        depth: 0,
+    };
+}
+
+/// Bugs raised by the lock holder's task while it reports. Pushed only by that
+/// task (from signal handlers, which run to completion before the code they
+/// interrupted goes on), popped only by a lock holder; so `tail` is claimed with a
+/// compare-exchange (a handler may interrupt another handler's push) and a slot is
+/// never written while it is printed (`tail - head` stays below the length).
+struct Queue {
+    slots: [SpinLock<Pending>; QUEUE_LEN],
+    /// Slots claimed so far.
+    tail: AtomicUsize,
+    /// Slots printed so far.
+    head: AtomicUsize,
+    /// Bugs that found the queue full, not yet said.
+    dropped: AtomicUsize,
+}
+
+impl Queue {
+    const fn new() -> Queue {
+        Queue {
+            slots: [const { SpinLock::new(Pending::EMPTY) }; QUEUE_LEN],
+            tail: AtomicUsize::new(0),
+            head: AtomicUsize::new(0),
+            dropped: AtomicUsize::new(0),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        // Acquire pairs with the Release updates in `push` and `Reporter::drain`.
+        self.tail.load(Ordering::Acquire) == self.head.load(Ordering::Acquire)
+            && self.dropped.load(Ordering::Acquire) == 0
+    }
+
+    /// Queues a bug; false if the queue is full (the bug is counted as dropped).
+    fn push(&self, entry: &Entry<'_>) -> bool {
+        let slot = loop {
+            // Acquire pairs with the Release in `Reporter::drain`: a slot counted
+            // as printed is no longer read.
+            let tail = self.tail.load(Ordering::Acquire);
+            if tail - self.head.load(Ordering::Acquire) >= QUEUE_LEN {
+                // Release pairs with the Acquire in `is_empty` / `drain`.
+                self.dropped.fetch_add(1, Ordering::Release);
+                return false;
+            }
+            // Relaxed on failure: we only retry. Release on success pairs with the
+            // Acquire loads of `tail` (only the pushing task reads the slot before
+            // it is written, and that task is the one writing it).
+            if self
+                .tail
+                .compare_exchange(tail, tail + 1, Ordering::Release, Ordering::Relaxed)
+                .is_ok()
+            {
+                break tail % QUEUE_LEN;
+            }
+        };
+        let Some(mut p) = self.slots[slot].try_lock() else {
+            // Cannot happen (the slot is neither printed nor claimed twice); never
+            // wait in a handler regardless.
+            // Release: as above.
+            self.dropped.fetch_add(1, Ordering::Release);
+            return false;
+        };
+        let depth = entry.trace.len().min(QUEUED_FRAMES);
+        p.what = entry.what;
+        p.who = entry.who;
+        p.index = entry.index;
+        p.trace[..depth].copy_from_slice(&entry.trace[..depth]);
+        p.depth = depth;
+        true
+    }
+}
+
+/// A task id as the lock word holds it: never 0 (the free lock).
+fn owner_id(pid: u32) -> u32 {
+    pid.wrapping_add(1).max(1)
+}
+
+/// The id `lock_all` holds the lock with (no task has it).
+const FORK_OWNER: u32 = u32::MAX;
+
 impl Reporter {
     /// A reporter that has reported nothing yet.
     pub const fn new() -> Reporter {
         Reporter {
-            lock: SpinLock::new(()),
             owner: AtomicU32::new(0),
             reported: AtomicBool::new(false),
             count: AtomicUsize::new(0),
+            text: SpinLock::new([0; REPORT_BUFFER]),
+            queue: Queue::new(),
         }
+    }
+
+    fn acquire(&self, id: u32) {
+        let mut spins = 1u32;
+        // Acquire pairs with the Release store in `release`: the previous holder's
+        // writes (text buffer, queue) are visible to us. Relaxed on failure: we retry.
+        while self
+            .owner
+            .compare_exchange_weak(0, id, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            for _ in 0..spins {
+                core::hint::spin_loop();
+            }
+            spins = (spins * 2).min(1024);
+        }
+    }
+
+    fn release(&self) {
+        // Release pairs with the Acquire compare-exchange in `acquire`.
+        self.owner.store(0, Ordering::Release);
+    }
+
+    /// Whether the current task (`id`) holds the report lock: it is reporting.
+    fn held_by(&self, id: u32) -> bool {
+        // Relaxed: only our own task stores our id, so the value we may see equal
+        // to it is our own store.
+        self.owner.load(Ordering::Relaxed) == id
     }
 
     /// Waits for any report in progress and blocks new ones (before `fork`), so a
     /// child never inherits a half-written report or its locks.
     pub fn lock_all(&self) {
-        core::mem::forget(self.lock.lock());
+        self.acquire(FORK_OWNER);
     }
 
     /// Releases the lock taken by [`Reporter::lock_all`].
@@ -197,39 +409,54 @@ impl Reporter {
     ///
     /// The caller must hold it through `lock_all`.
     pub unsafe fn unlock_all(&self) {
-        // SAFETY: forwarded from the caller.
-        unsafe { self.lock.force_unlock() };
+        self.release();
     }
 
-    /// Bugs reported so far.
+    /// Bugs reported so far (printed, or queued to be printed next).
     pub fn count(&self) -> usize {
         self.count.load(Ordering::Relaxed)
     }
 
-    /// Reports `bug` unless the gate says no; returns whether it was printed (Linux's
+    /// Reports `bug` unless the gate says no; returns whether it was (or, raised by
+    /// a task that is already reporting, will be right after) printed (Linux's
     /// `kasan_report`). Applies `kasan.fault` afterwards.
     pub fn report(&self, ctx: &Context<'_>, bug: &Bug<'_>) -> bool {
-        let task = ctx.platform.task();
-        // A report raised while this task is already reporting (a check inside the
-        // report path) is dropped rather than deadlocking on the lock below.
-        if self.owner.load(Ordering::Relaxed) == task.pid {
-            return false;
-        }
+        let who = Who::now(ctx);
+        let id = owner_id(who.task.pid);
+        let nested = self.held_by(id);
         if !ctx.config.multi_shot && self.reported.swap(true, Ordering::Relaxed) {
             return false;
         }
-        let guard = self.lock.lock();
-        self.owner.store(task.pid, Ordering::Relaxed);
-        let index = self.count.fetch_add(1, Ordering::Relaxed);
-        let mut out = Out::new(ctx.platform);
-        match ctx.config.format {
-            Format::Text => render_text(&mut out, ctx, bug, index > 0),
-            Format::Json => render_json(&mut out, ctx, bug),
+        let what = What::Bug {
+            kind: bug.kind,
+            addr: bug.addr,
+            size: bug.size,
+            is_write: bug.is_write,
+        };
+        if nested {
+            // A bug raised while this task reports (a signal handler that
+            // interrupted the report): printed by the report in progress, after it.
+            let entry = Entry {
+                what,
+                who,
+                index: self.count.fetch_add(1, Ordering::Relaxed),
+                trace: bug.trace,
+            };
+            if !self.queue.push(&entry) {
+                self.count.fetch_sub(1, Ordering::Relaxed);
+                return false;
+            }
+            return true;
         }
-        out.flush();
-        self.owner.store(0, Ordering::Relaxed);
-        drop(guard);
-        let write = bug.is_write || bug.kind != Kind::Access;
+        self.acquire(id);
+        let entry = Entry {
+            what,
+            who,
+            index: self.count.fetch_add(1, Ordering::Relaxed),
+            trace: bug.trace,
+        };
+        let write = self.print_locked(ctx, Some(&entry));
+        let write = self.finish(ctx, id) || write;
         match ctx.config.fault {
             Fault::Panic => ctx.platform.halt("kasan.fault=panic set ...\n"),
             Fault::PanicOnWrite if write => {
@@ -242,79 +469,222 @@ impl Reporter {
         }
         true
     }
-}
 
-impl Reporter {
     /// Reports a fault of inline-instrumented code on an address without shadow: its
     /// shadow load hit `shadow_addr`, which is not mapped (Linux's
     /// `kasan_non_canonical_hook`, printed with the general protection fault it
     /// explains). Always printed: the task dies next.
     pub fn report_shadow_fault(&self, ctx: &Context<'_>, shadow_addr: usize, trace: &[usize]) {
-        let addr = ctx.shadow.shadow_to_mem(shadow_addr);
-        let bug_type = if addr < generic::PAGE_SIZE {
-            "null-ptr-deref"
-        } else if addr < ctx.shadow.range().0 {
-            "probably user-memory-access"
-        } else {
-            "maybe wild-memory-access"
-        };
-        let _guard = self.lock.lock();
-        self.count.fetch_add(1, Ordering::Relaxed);
-        let mut out = Out::new(ctx.platform);
-        let task = ctx.platform.task();
-        let ip = trace.first().copied().unwrap_or(0);
-        if ctx.config.format == Format::Json {
-            let _ = write!(
-                out,
-                "{{\"mode\":\"generic\",\"bug_type\":\"{}\",\"access\":\"unknown\",\"size\":{GRANULE_SIZE},\"addr\":\"{addr:#x}\",\"ip\":\"{ip:#x}\",\"task\":{{\"comm\":{},\"pid\":{}}},\"frames\":",
-                bug_type.trim_start_matches("maybe ").trim_start_matches("probably "),
-                Json(task.comm()),
-                task.pid
-            );
-            json_frames(&mut out, ctx, trace);
-            let _ = out.write_str("}\n");
-        } else {
-            let _ = writeln!(
-                out,
-                "general protection fault, probably for non-canonical address {shadow_addr:#x}: 0000 [#1] SMP KASAN"
-            );
-            let _ = writeln!(
-                out,
-                "KASAN: {bug_type} in range [{addr:#018x}-{:#018x}]",
-                addr.wrapping_add(GRANULE_SIZE - 1)
-            );
-            let _ = writeln!(
-                out,
-                "CPU: {} PID: {} Comm: {} Not tainted kasan-{}",
-                ctx.platform.cpu(),
-                task.pid,
-                task.comm(),
-                env!("CARGO_PKG_VERSION")
-            );
-            let _ = out.write_str("RIP: ");
-            write_symbol(&mut out, ctx, ip, false);
-            let _ = out.write_str("\nCall Trace:\n <TASK>\n");
-            for (i, &pc) in trace.iter().enumerate() {
-                write_frame(&mut out, ctx, pc, i > 0);
-            }
-            let _ = out.write_str(" </TASK>\n");
+        let who = Who::now(ctx);
+        let id = owner_id(who.task.pid);
+        let what = What::ShadowFault { shadow_addr };
+        if self.held_by(id) {
+            // The task faulted while it reports (in a handler that interrupted its
+            // report) and dies when the handler returns, so this cannot wait for the
+            // report in progress: print it now, from a small buffer and without the
+            // symbolizer (which the interrupted report may be using).
+            let entry = Entry {
+                what,
+                who,
+                index: self.count.fetch_add(1, Ordering::Relaxed),
+                trace,
+            };
+            let mut buf = [0u8; 1024];
+            let mut out = Out::new(ctx.platform, &mut buf);
+            render_shadow_fault(&mut out, ctx, &entry, false);
+            out.flush();
+            return;
         }
-        out.flush();
+        self.acquire(id);
+        let entry = Entry {
+            what,
+            who,
+            index: self.count.fetch_add(1, Ordering::Relaxed),
+            trace,
+        };
+        self.print_locked(ctx, Some(&entry));
+        self.finish(ctx, id);
+    }
+
+    /// With the lock held: prints `first` and then every queued bug, on the
+    /// platform's report stack. Returns whether one of them was a write.
+    fn print_locked(&self, ctx: &Context<'_>, first: Option<&Entry<'_>>) -> bool {
+        let mut write = false;
+        let mut body = || {
+            let Some(mut text) = self.text.try_lock() else {
+                return;
+            };
+            let mut out = Out::new(ctx.platform, &mut text[..]);
+            if let Some(entry) = first {
+                write |= entry.is_write();
+                render(&mut out, ctx, entry);
+                out.flush();
+            }
+            write |= self.drain(ctx, &mut out);
+        };
+        ctx.platform.on_report_stack(&mut body);
+        write
+    }
+
+    /// Prints the queued bugs (lock held); returns whether one was a write.
+    fn drain(&self, ctx: &Context<'_>, out: &mut Out<'_>) -> bool {
+        let mut write = false;
+        loop {
+            // Acquire pairs with the Release compare-exchange in `Queue::push`.
+            let head = self.queue.head.load(Ordering::Acquire);
+            if head == self.queue.tail.load(Ordering::Acquire) {
+                break;
+            }
+            if let Some(p) = self.queue.slots[head % QUEUE_LEN].try_lock() {
+                let entry = Entry {
+                    what: p.what,
+                    who: p.who,
+                    index: p.index,
+                    trace: &p.trace[..p.depth],
+                };
+                write |= entry.is_write();
+                render(out, ctx, &entry);
+                out.flush();
+            }
+            // Release pairs with the Acquire loads in `Queue::push`: the slot is free.
+            self.queue.head.store(head + 1, Ordering::Release);
+        }
+        // Acquire pairs with the Release increments in `Queue::push`.
+        let dropped = self.queue.dropped.swap(0, Ordering::Acquire);
+        if dropped > 0 {
+            let _ = match ctx.config.format {
+                Format::Json => writeln!(
+                    out,
+                    "{{\"mode\":\"generic\",\"warning\":\"nested reports dropped\",\"dropped\":{dropped},\"queue\":{QUEUE_LEN}}}"
+                ),
+                Format::Text => writeln!(
+                    out,
+                    "kasan: {dropped} nested report{} dropped: raised while a report was printed, with {QUEUE_LEN} already waiting",
+                    if dropped == 1 { "" } else { "s" }
+                ),
+            };
+            out.flush();
+        }
+        write
+    }
+
+    /// Releases the lock after printing; a bug queued between the last look at the
+    /// queue and the release is printed by taking the lock again. Returns whether
+    /// such a bug was a write.
+    fn finish(&self, ctx: &Context<'_>, id: u32) -> bool {
+        let mut write = false;
+        loop {
+            self.release();
+            if self.queue.is_empty() {
+                return write;
+            }
+            self.acquire(id);
+            write |= self.print_locked(ctx, None);
+        }
     }
 }
 
-/// A fixed buffer in front of the console.
+/// Renders one report into `out`.
+fn render(out: &mut Out<'_>, ctx: &Context<'_>, entry: &Entry<'_>) {
+    match entry.what {
+        What::Bug {
+            kind,
+            addr,
+            size,
+            is_write,
+        } => {
+            let bug = Bug {
+                kind,
+                addr,
+                size,
+                is_write,
+                trace: entry.trace,
+            };
+            match ctx.config.format {
+                Format::Text => render_text(out, ctx, &bug, &entry.who, entry.index > 0),
+                Format::Json => render_json(out, ctx, &bug, &entry.who),
+            }
+        }
+        What::ShadowFault { .. } => render_shadow_fault(out, ctx, entry, true),
+    }
+}
+
+/// The shadow-fault report; `symbols` off prints bare addresses (a report nested in
+/// another, which may be using the symbolizer).
+fn render_shadow_fault(out: &mut Out<'_>, ctx: &Context<'_>, entry: &Entry<'_>, symbols: bool) {
+    let What::ShadowFault { shadow_addr } = entry.what else {
+        return;
+    };
+    let trace = entry.trace;
+    let task = &entry.who.task;
+    let addr = ctx.shadow.shadow_to_mem(shadow_addr);
+    let bug_type = if addr < generic::PAGE_SIZE {
+        "null-ptr-deref"
+    } else if addr < ctx.shadow.range().0 {
+        "probably user-memory-access"
+    } else {
+        "maybe wild-memory-access"
+    };
+    let ip = trace.first().copied().unwrap_or(0);
+    if ctx.config.format == Format::Json {
+        let _ = write!(
+            out,
+            "{{\"mode\":\"generic\",\"bug_type\":\"{}\",\"access\":\"unknown\",\"size\":{GRANULE_SIZE},\"addr\":\"{addr:#x}\",\"ip\":\"{ip:#x}\",\"task\":{{\"comm\":{},\"pid\":{}}},\"frames\":",
+            bug_type.trim_start_matches("maybe ").trim_start_matches("probably "),
+            Json(task.comm()),
+            task.pid
+        );
+        json_frames(out, ctx, trace, symbols);
+        let _ = out.write_str("}\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "general protection fault, probably for non-canonical address {shadow_addr:#x}: 0000 [#1] SMP KASAN"
+        );
+        let _ = writeln!(
+            out,
+            "KASAN: {bug_type} in range [{addr:#018x}-{:#018x}]",
+            addr.wrapping_add(GRANULE_SIZE - 1)
+        );
+        let _ = writeln!(
+            out,
+            "CPU: {} PID: {} Comm: {} Not tainted kasan-{}",
+            entry.who.cpu,
+            task.pid,
+            task.comm(),
+            env!("CARGO_PKG_VERSION")
+        );
+        let _ = out.write_str("RIP: ");
+        if symbols {
+            write_symbol(out, ctx, ip, false);
+        } else {
+            let _ = write!(out, "{ip:#x}");
+        }
+        let _ = out.write_str("\nCall Trace:\n <TASK>\n");
+        for (i, &pc) in trace.iter().enumerate() {
+            if symbols {
+                write_frame(out, ctx, pc, i > 0);
+            } else {
+                let _ = writeln!(out, " {pc:#x}");
+            }
+        }
+        let _ = out.write_str(" </TASK>\n");
+    }
+}
+
+/// A buffer in front of the console: a report is written with one call when it
+/// fits; a bigger one in as few calls as possible, each of whole lines.
 struct Out<'a> {
     platform: &'a dyn Platform,
-    buf: [u8; 2048],
+    buf: &'a mut [u8],
     len: usize,
 }
 
 impl<'a> Out<'a> {
-    fn new(platform: &'a dyn Platform) -> Self {
+    fn new(platform: &'a dyn Platform, buf: &'a mut [u8]) -> Self {
         Out {
             platform,
-            buf: [0; 2048],
+            buf,
             len: 0,
         }
     }
@@ -325,6 +695,19 @@ impl<'a> Out<'a> {
             self.len = 0;
         }
     }
+
+    /// Makes room: writes the whole lines buffered and keeps the partial one (all
+    /// of it if a single line fills the buffer).
+    fn spill(&mut self) {
+        match self.buf[..self.len].iter().rposition(|&b| b == b'\n') {
+            Some(end) if end + 1 < self.len => {
+                self.platform.write(&self.buf[..end + 1]);
+                self.buf.copy_within(end + 1..self.len, 0);
+                self.len -= end + 1;
+            }
+            _ => self.flush(),
+        }
+    }
 }
 
 impl Write for Out<'_> {
@@ -332,7 +715,7 @@ impl Write for Out<'_> {
         let mut bytes = s.as_bytes();
         while !bytes.is_empty() {
             if self.len == self.buf.len() {
-                self.flush();
+                self.spill();
             }
             let n = bytes.len().min(self.buf.len() - self.len);
             self.buf[self.len..self.len + n].copy_from_slice(&bytes[..n]);
@@ -559,7 +942,7 @@ fn write_frame_objects(out: &mut Out<'_>, descr: &str) {
     let _ = out.write_str("\n");
 }
 
-fn write_description(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, a: &Analysis) {
+fn write_description(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &Who, a: &Analysis) {
     if let Some(o) = &a.object {
         if let Some(t) = &o.alloc {
             write_track(out, ctx, "Allocated", t);
@@ -631,9 +1014,9 @@ fn write_description(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, a: &An
         }
         return;
     }
-    if let Some((low, high)) = ctx.describe.stack_bounds() {
+    if let Some((low, high)) = who.stack {
         if (low..high).contains(&bug.addr) {
-            let task = ctx.platform.task();
+            let task = &who.task;
             let _ = writeln!(
                 out,
                 "The buggy address belongs to stack of task {}/{}",
@@ -712,9 +1095,9 @@ fn write_memory_state(out: &mut Out<'_>, ctx: &Context<'_>, addr: usize) {
     }
 }
 
-fn render_text(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, tainted: bool) {
+fn render_text(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &Who, tainted: bool) {
     let a = analyze(ctx, bug);
-    let task = ctx.platform.task();
+    let task = &who.task;
     let ip = bug.trace.first().copied().unwrap_or(0);
     let _ = writeln!(out, "{RULE}");
     let _ = write!(out, "BUG: KASAN: {} in ", a.bug_type);
@@ -751,7 +1134,7 @@ fn render_text(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, tainted: boo
     let _ = writeln!(
         out,
         "CPU: {} PID: {} Comm: {} {} kasan-{}",
-        ctx.platform.cpu(),
+        who.cpu,
         task.pid,
         task.comm(),
         if tainted {
@@ -767,7 +1150,7 @@ fn render_text(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, tainted: boo
     }
     let _ = out.write_str(" </TASK>\n\n");
     if a.has_metadata {
-        write_description(out, ctx, bug, &a);
+        write_description(out, ctx, bug, who, &a);
         write_memory_state(out, ctx, a.first_bad);
     }
     let _ = writeln!(out, "{RULE}");
@@ -775,6 +1158,16 @@ fn render_text(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, tainted: boo
 
 /// A JSON string literal.
 struct Json<'a>(&'a str);
+
+/// A JSON string literal, for hosts writing JSON lines of their own.
+#[derive(Debug, Clone, Copy)]
+pub struct JsonStr<'a>(pub &'a str);
+
+impl fmt::Display for JsonStr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Json(self.0).fmt(f)
+    }
+}
 
 impl fmt::Display for Json<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -791,10 +1184,14 @@ impl fmt::Display for Json<'_> {
     }
 }
 
-fn json_frames(out: &mut Out<'_>, ctx: &Context<'_>, frames: &[usize]) {
+fn json_frames(out: &mut Out<'_>, ctx: &Context<'_>, frames: &[usize], symbols: bool) {
     let _ = out.write_str("[");
     for (i, &pc) in frames.iter().enumerate() {
         let _ = write!(out, "{}{{\"ip\":\"{pc:#x}\"", if i > 0 { "," } else { "" });
+        if !symbols {
+            let _ = out.write_str("}");
+            continue;
+        }
         ctx.platform.symbolize(pc, true, &mut |s: &Symbol<'_>| {
             let _ = write!(
                 out,
@@ -822,15 +1219,15 @@ fn json_track(out: &mut Out<'_>, ctx: &Context<'_>, track: Option<&Track>) {
         }
         Some(t) => {
             let _ = write!(out, "{{\"task\":{},\"cpu\":{},\"frames\":", t.pid, t.cpu);
-            json_frames(out, ctx, ctx.depot.fetch(t.stack));
+            json_frames(out, ctx, ctx.depot.fetch(t.stack), true);
             let _ = out.write_str("}");
         }
     }
 }
 
-fn render_json(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>) {
+fn render_json(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &Who) {
     let a = analyze(ctx, bug);
-    let task = ctx.platform.task();
+    let task = &who.task;
     let ip = bug.trace.first().copied().unwrap_or(0);
     let access = match bug.kind {
         Kind::Access if bug.is_write => "write",
@@ -858,7 +1255,7 @@ fn render_json(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>) {
         Json(task.comm()),
         task.pid
     );
-    json_frames(out, ctx, bug.trace);
+    json_frames(out, ctx, bug.trace, true);
     let _ = out.write_str(",\"alloc_track\":");
     json_track(out, ctx, a.object.as_ref().and_then(|o| o.alloc.as_ref()));
     let _ = out.write_str(",\"free_track\":");
@@ -1161,7 +1558,8 @@ Memory state around the buggy address:
     #[test]
     fn frame_objects_by_name_length() {
         let platform = FakePlatform::default();
-        let mut out = Out::new(&platform);
+        let mut buf = [0u8; 256];
+        let mut out = Out::new(&platform, &mut buf);
         write_frame_objects(&mut out, "2 32 10 0  64 40 5 arr:7");
         out.flush();
         assert_eq!(
@@ -1180,5 +1578,205 @@ Memory state around the buggy address:
         // ...a write halts (the fake platform's halt panics).
         let result = std::panic::catch_unwind(|| run(&config, false, (123, 1, true)));
         assert!(result.is_err());
+    }
+
+    /// A platform whose console, on its first write, runs a hook: a bug raised in
+    /// the middle of a report, as a signal handler would.
+    struct Nesting {
+        fake: FakePlatform,
+        hook: std::sync::Mutex<Option<std::boxed::Box<dyn FnMut() + Send>>>,
+        stacks: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Platform for Nesting {
+        fn task(&self) -> Task {
+            self.fake.task()
+        }
+        fn cpu(&self) -> u32 {
+            self.fake.cpu()
+        }
+        fn now_ns(&self) -> u64 {
+            self.fake.now_ns()
+        }
+        fn write(&self, text: &[u8]) {
+            self.fake.write(text);
+            let hook = self.hook.lock().unwrap().take();
+            if let Some(mut hook) = hook {
+                hook();
+            }
+        }
+        fn symbolize(&self, pc: usize, is_return: bool, f: &mut dyn FnMut(&Symbol<'_>)) {
+            self.fake.symbolize(pc, is_return, f)
+        }
+        fn read_word(&self, addr: usize) -> Option<usize> {
+            self.fake.read_word(addr)
+        }
+        fn halt(&self, message: &str) -> ! {
+            self.fake.halt(message)
+        }
+        fn on_report_stack(&self, f: &mut dyn FnMut()) {
+            self.stacks.fetch_add(1, Ordering::Relaxed);
+            f()
+        }
+    }
+
+    /// Reports one bug while `nested` more are raised during its report; returns the
+    /// console text, the count, and how often the report stack was entered.
+    fn nested_run(nested: usize, format: Format) -> (String, usize, usize) {
+        let mem: &'static FakeMemory =
+            std::boxed::Box::leak(std::boxed::Box::new(FakeMemory::new(256)));
+        let shadow: &'static Shadow = std::boxed::Box::leak(std::boxed::Box::new(mem.shadow()));
+        shadow.poison(mem.base(), 256, SLAB_REDZONE);
+        let depot: &'static StackDepot =
+            std::boxed::Box::leak(std::boxed::Box::new(StackDepot::new()));
+        let heap: &'static Heap = std::boxed::Box::leak(std::boxed::Box::new(Heap {
+            object: 0,
+            freed: false,
+            alloc: Handle::NONE,
+            free: Handle::NONE,
+        }));
+        let mut config = Config::default();
+        config.multi_shot = true;
+        config.format = format;
+        let config: &'static Config = std::boxed::Box::leak(std::boxed::Box::new(config));
+        let platform: &'static Nesting = std::boxed::Box::leak(std::boxed::Box::new(Nesting {
+            fake: FakePlatform::default(),
+            hook: std::sync::Mutex::new(None),
+            stacks: std::sync::atomic::AtomicUsize::new(0),
+        }));
+        let reporter: &'static Reporter =
+            std::boxed::Box::leak(std::boxed::Box::new(Reporter::new()));
+        let base = mem.base();
+        let ctx = move || Context {
+            config,
+            shadow,
+            platform,
+            describe: heap,
+            depot,
+        };
+        *platform.hook.lock().unwrap() = Some(std::boxed::Box::new(move || {
+            for i in 0..nested {
+                let bug = Bug {
+                    kind: Kind::Access,
+                    addr: base + 8 * (i + 1),
+                    size: 8,
+                    is_write: false,
+                    trace: &[0x1044, 0x1188],
+                };
+                // Queued: printed after the report in progress.
+                assert_eq!(reporter.report(&ctx(), &bug), i < QUEUE_LEN);
+            }
+        }));
+        let bug = Bug {
+            kind: Kind::Access,
+            addr: base,
+            size: 1,
+            is_write: true,
+            trace: &[0x1044],
+        };
+        assert!(reporter.report(&ctx(), &bug));
+        (
+            platform.fake.take(),
+            reporter.count(),
+            platform.stacks.load(Ordering::Relaxed),
+        )
+    }
+
+    #[test]
+    fn bugs_raised_during_a_report_are_printed_after_it() {
+        let (text, count, stacks) = nested_run(3, Format::Text);
+        assert_eq!(count, 4);
+        assert_eq!(
+            stacks, 1,
+            "the report stack is entered once, never re-entered"
+        );
+        let headers: std::vec::Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("Read of") || l.starts_with("Write of"))
+            .collect();
+        assert_eq!(headers.len(), 4, "{text}");
+        assert!(headers[0].starts_with("Write of size 1 at addr"), "{text}");
+        for h in &headers[1..] {
+            assert!(h.starts_with("Read of size 8 at addr"), "{text}");
+        }
+        assert_eq!(text.matches("Not tainted").count(), 1);
+        assert_eq!(text.matches("Tainted: G    B").count(), 3);
+        assert!(!text.contains("dropped"));
+    }
+
+    #[test]
+    fn a_full_queue_says_how_many_were_dropped() {
+        let (text, count, _) = nested_run(QUEUE_LEN + 3, Format::Text);
+        assert_eq!(count, 1 + QUEUE_LEN);
+        assert_eq!(text.matches("BUG: KASAN:").count(), 1 + QUEUE_LEN);
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("kasan: ")).collect::<std::vec::Vec<_>>(),
+            ["kasan: 3 nested reports dropped: raised while a report was printed, with 8 already waiting"]
+        );
+        let (json, _, _) = nested_run(QUEUE_LEN + 1, Format::Json);
+        assert_eq!(json.lines().count(), 1 + QUEUE_LEN + 1);
+        assert!(json.lines().all(|l| l.starts_with('{') && l.ends_with('}')));
+        assert!(json.contains("\"warning\":\"nested reports dropped\",\"dropped\":1,"));
+    }
+
+    /// A console that records each write.
+    #[derive(Default)]
+    struct Writes(std::sync::Mutex<std::vec::Vec<String>>);
+
+    impl Platform for Writes {
+        fn task(&self) -> Task {
+            Task::new(1, b"t")
+        }
+        fn cpu(&self) -> u32 {
+            0
+        }
+        fn now_ns(&self) -> u64 {
+            0
+        }
+        fn write(&self, text: &[u8]) {
+            self.0
+                .lock()
+                .unwrap()
+                .push(String::from_utf8(text.to_vec()).unwrap());
+        }
+        fn symbolize(&self, _: usize, _: bool, _: &mut dyn FnMut(&Symbol<'_>)) {}
+        fn read_word(&self, _: usize) -> Option<usize> {
+            None
+        }
+        fn halt(&self, message: &str) -> ! {
+            panic!("{message}")
+        }
+    }
+
+    #[test]
+    fn text_is_written_whole_or_in_whole_lines() {
+        let platform = Writes::default();
+        let mut buf = [0u8; 16];
+        let mut out = Out::new(&platform, &mut buf);
+        let _ = out.write_str("one\ntwo\n");
+        out.flush();
+        let _ = out.write_str("aaaaaa\nbbbbbb\ncccccc\n");
+        out.flush();
+        let _ = out.write_str("a line longer than the buffer\n");
+        out.flush();
+        let writes = platform.0.lock().unwrap().clone();
+        assert_eq!(
+            writes,
+            [
+                "one\ntwo\n",
+                "aaaaaa\nbbbbbb\n",
+                "cccccc\n",
+                "a line longer th",
+                "an the buffer\n"
+            ]
+        );
+    }
+
+    #[test]
+    fn comm_control_bytes_do_not_split_lines() {
+        assert_eq!(Task::new(3, b"a\nb\tc\x7f\0zz").comm(), "a?b?c?");
+        assert_eq!(Task::new(3, b"caf\xc3\xa9").comm(), "caf\u{e9}");
+        assert_eq!(Task::new(3, b"bad\xff\xc3").comm(), "bad??");
+        assert_eq!(Json(Task::new(3, b"x\ny").comm()).to_string(), "\"x?y\"");
     }
 }

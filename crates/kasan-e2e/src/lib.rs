@@ -8,12 +8,14 @@
 //! - [`spec`]: parsing the `// KEYWORD: value` directives of a file;
 //! - [`matcher`]: `{...}` placeholders, line matching and the evaluation of checks;
 //! - [`exec`]: running a process with a time limit;
+//! - [`json`]: checking that a line is one JSON object (`JSON-LINES`);
 //! - [`suite`]: building, running and judging one file in one variant, and running
 //!   jobs in parallel.
 
 #![forbid(unsafe_code)]
 
 pub mod exec;
+pub mod json;
 pub mod matcher;
 pub mod spec;
 pub mod suite;

@@ -263,6 +263,8 @@ pub struct Spec {
     pub reports: Vec<(Option<SelectorList>, usize)>,
     /// Reports are read from this file in the test's temporary directory.
     pub log: Option<String>,
+    /// `JSON-LINES: all`: every line of the checked output is one valid JSON object.
+    pub json_lines: bool,
     /// The output checks, in file order.
     pub checks: Vec<Check>,
 }
@@ -271,7 +273,7 @@ pub struct Spec {
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The directive keywords, longest first where one is a prefix of another.
-const KEYWORDS: [&str; 14] = [
+const KEYWORDS: [&str; 15] = [
     "CHECK-NEXT",
     "CHECK-NOT",
     "CHECK-SAME",
@@ -284,6 +286,7 @@ const KEYWORDS: [&str; 14] = [
     "TIMEOUT",
     "REPORTS",
     "LOG",
+    "JSON-LINES",
     "FOR",
     "END-FOR",
 ];
@@ -371,6 +374,7 @@ impl Spec {
             timeout: DEFAULT_TIMEOUT,
             reports: Vec::new(),
             log: None,
+            json_lines: false,
             checks: Vec::new(),
         };
         // An open FOR block: its variable, range, and the checks collected so far.
@@ -473,6 +477,12 @@ impl Spec {
                         return Err(at("LOG takes a plain file name".into()));
                     }
                     spec.log = Some(d.value.to_string());
+                }
+                "JSON-LINES" => {
+                    if d.value != "all" {
+                        return Err(at("JSON-LINES takes `all`".into()));
+                    }
+                    spec.json_lines = true;
                 }
                 "FOR" => {
                     let (name, a, b) = parse_for(d.value).map_err(at)?;

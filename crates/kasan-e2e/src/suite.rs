@@ -352,6 +352,16 @@ fn build_run_check(
         }
     };
     let shown = format!("tests/e2e/{}", test.name);
+    if spec.json_lines {
+        for (i, line) in checked.lines().enumerate() {
+            if let Err(e) = crate::json::object(line) {
+                problems.push(format!(
+                    "{shown}: JSON-LINES: output line {} is not one JSON object ({e}): {line}",
+                    i + 1
+                ));
+            }
+        }
+    }
     problems.extend(evaluate(spec, variant, &checked, &vars, &shown));
     problems
 }

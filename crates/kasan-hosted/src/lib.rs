@@ -8,6 +8,7 @@ pub mod env;
 pub mod fault;
 pub mod memory;
 pub mod output;
+pub mod own;
 pub mod symbolize;
 pub mod task;
 
@@ -54,6 +55,9 @@ impl Platform for HostedPlatform {
     }
     fn read_word(&self, addr: usize) -> Option<usize> {
         memory::read_word(addr)
+    }
+    fn on_report_stack(&self, f: &mut dyn FnMut()) {
+        own::on_report_stack(f);
     }
     fn halt(&self, message: &str) -> ! {
         output::write(b"Kernel panic - not syncing: ");

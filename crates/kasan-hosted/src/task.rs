@@ -126,11 +126,13 @@ pub fn save_stack(fp: usize, skip: usize, out: &mut [usize]) -> usize {
     if fp < sp || fp >= top {
         return 0;
     }
-    let n = kasan_core::stack::walk_frames(fp, top, skip, out, |a| {
-        // SAFETY: `walk_frames` only reads inside [fp, top), which lies within this
-        // thread's stack between the current frame and the stack's top: mapped.
-        Some(unsafe { *(a as *const usize) })
-    });
+    // The chain may leave the mapping `fp` is in: from a signal stack or the
+    // report stack to the interrupted stack, from a coroutine's stack to the
+    // thread's, or to garbage where a function without frame pointers used `rbp`.
+    // So each page is first read through the kernel (which fails on unmapped
+    // memory), then directly: a few system calls per stack.
+    let mut pages = Pages::new(fp);
+    let n = kasan_core::stack::walk_frames(fp, top, skip, out, |a| pages.read(a));
     if n >= 2 || out.len() < 2 {
         return n;
     }
@@ -138,8 +140,35 @@ pub fn save_stack(fp: usize, skip: usize, out: &mut [usize]) -> usize {
     // `rbp` is not a frame). Fall back to scanning the stack above the entry
     // point's frame for return addresses: words that point into executable code
     // right after a call instruction. Cheaper than DWARF unwinding, and only taken
-    // when the frame-pointer walk found nothing.
-    n + scan_stack(fp + 16, top, &mut out[n..])
+    // when the frame-pointer walk found nothing. It stops at the first page that
+    // is not mapped.
+    n + scan_stack(fp + 16, top, &mut out[n..], &mut pages)
+}
+
+/// Reads words of a stack, checking each page once through the kernel.
+struct Pages {
+    known: usize,
+}
+
+impl Pages {
+    /// `fp`'s page is mapped: it holds a live frame.
+    fn new(fp: usize) -> Pages {
+        Pages { known: fp >> 12 }
+    }
+
+    fn read(&mut self, a: usize) -> Option<usize> {
+        if a & 7 != 0 {
+            return None;
+        }
+        if a >> 12 != self.known {
+            let word = crate::memory::read_word(a)?;
+            self.known = a >> 12;
+            return Some(word);
+        }
+        // SAFETY: an aligned word in a page known to be mapped (a live frame's, or
+        // one the kernel just read for us); stack pages are not unmapped under us.
+        Some(unsafe { *(a as *const usize) })
+    }
 }
 
 /// Executable ranges of the loaded objects, gathered once (on the first fallback
@@ -206,15 +235,17 @@ fn looks_like_return(pc: usize, ranges: &ExecRanges) -> bool {
         || (code[1] == 0xFF && modrm_is_call(code[2]))
 }
 
-/// Scans the stack words in `[from, top)` for return addresses (at most 4096 words).
-fn scan_stack(from: usize, top: usize, out: &mut [usize]) -> usize {
+/// Scans the stack words in `[from, top)` for return addresses (at most 4096 words,
+/// stopping at an unmapped page).
+fn scan_stack(from: usize, top: usize, out: &mut [usize], pages: &mut Pages) -> usize {
     let ranges = exec_ranges();
     let mut n = 0;
     let mut at = (from + 7) & !7;
     let end = top.min(at.saturating_add(4096 * 8));
     while at + 8 <= end && n < out.len() {
-        // SAFETY: `[from, top)` is this thread's stack above a live frame: mapped.
-        let word = unsafe { *(at as *const usize) };
+        let Some(word) = pages.read(at) else {
+            break;
+        };
         if looks_like_return(word, ranges) {
             out[n] = word;
             n += 1;

@@ -10,7 +10,7 @@ use kasan_core::config::{Config, ERROR_MAX, OPTIONS_MAX};
 use kasan_core::report::{Bug, Context, Describe, Kind, ObjectInfo, Reporter, Track};
 use kasan_core::stack::{Handle, PoolSource, StackDepot};
 use kasan_hosted::memory::{self, SHADOW};
-use kasan_hosted::{output, task, HostedPlatform};
+use kasan_hosted::{output, own, task, HostedPlatform};
 use kasan_slab::{Heap, Host};
 
 /// The heap's host services.
@@ -136,6 +136,7 @@ fn init() {
     }
     kasan_core::sync::set_context_source(thread_token);
     let config = read_options();
+    output::set_json(config.format == kasan_core::config::Format::Json);
     if let Some(path) = config.log_path() {
         if let Err(errno) = output::set_log_path(path) {
             let mut buf = [0u8; 400];
@@ -172,6 +173,7 @@ fn init() {
         libc::atexit(at_exit);
     }
     crate::signals::install();
+    own::learn_restorer();
     crate::threads::main_thread_start();
     // Release pairs with the Acquire in `ready`.
     STATE.store(READY, Ordering::Release);
@@ -205,6 +207,10 @@ extern "C" fn after_fork_child() {
 }
 
 extern "C" fn at_exit() {
+    own(at_exit_stats);
+}
+
+fn at_exit_stats() {
     if config().stats {
         let d = DEPOT.stats();
         let h = HEAP.stats();
@@ -212,7 +218,7 @@ extern "C" fn at_exit() {
         let msg = format_into(
             &mut buf,
             format_args!(
-                "kasan: stats: reports={} depot_stacks={} depot_bytes={} depot_evicted={} depot_failed={} quarantine_bytes={} heap_pages={} live_objects={} shadow_bytes={}\n",
+                "kasan: stats: reports={} depot_stacks={} depot_bytes={} depot_evicted={} depot_failed={} quarantine_bytes={} heap_pages={} live_objects={} shadow_bytes={} report_stack_bytes={}\n",
                 REPORTER.count(),
                 d.stacks,
                 d.bytes,
@@ -221,7 +227,8 @@ extern "C" fn at_exit() {
                 h.quarantine_bytes,
                 h.pages,
                 h.live_objects,
-                memory::shadow_resident_bytes().unwrap_or(0)
+                memory::shadow_resident_bytes().unwrap_or(0),
+                own::report_stack_used()
             ),
         );
         output::write(msg);
@@ -312,14 +319,25 @@ fn suppressed() -> bool {
 }
 
 /// Runs `f` marked as inside the runtime; returns `None` if already inside (a
-/// nested call from something the runtime itself called).
+/// nested call from something the runtime itself called). Memory operations `f`
+/// makes are the runtime's own (see [`own`]).
 pub fn enter<R>(f: impl FnOnce() -> R) -> Option<R> {
     if IN_RUNTIME.with(|r| r.replace(true)) {
         return None;
     }
-    let result = f();
+    let result = own(f);
     IN_RUNTIME.with(|r| r.set(false));
     Some(result)
+}
+
+/// Runs `f` as the runtime's own code: a `memcpy`/`memset`/`memmove` it makes (Rust
+/// code calls the library's checked exports) passes even where the shadow says no,
+/// as on a stack the program left poisoned. Program code running inside `f` (a
+/// signal handler that interrupted it) is still checked; see
+/// [`kasan_hosted::own::is_own`].
+#[inline(always)]
+pub fn own<R>(f: impl FnOnce() -> R) -> R {
+    own::own(f)
 }
 
 /// The allocators and the stack, as the report sees them.
@@ -330,7 +348,13 @@ impl Describe for HostedDescribe {
         HEAP.object(addr)
     }
     fn stack_bounds(&self) -> Option<(usize, usize)> {
-        Some((task::stack_pointer(), task::stack_top()))
+        let sp = task::stack_pointer();
+        // A bug in a signal handler that interrupted a report: the handler's frames
+        // are on the report stack.
+        match own::report_stack_range() {
+            Some(r) if r.contains(&sp) => Some((sp, r.end)),
+            _ => Some((sp, task::stack_top())),
+        }
     }
 }
 
@@ -380,20 +404,28 @@ pub fn record_aux(addr: usize, fp: usize) {
     HEAP.record_aux(addr, t.stack);
 }
 
+/// A report: the call trace is taken here, on the stack of the code that hit the
+/// bug (half a KiB); the rest runs on the report stack (`Platform::on_report_stack`).
+/// Everything it does is the runtime's own (`own`).
 fn report(kind: Kind, addr: usize, size: usize, is_write: bool, fp: usize) -> bool {
     if !ready() || !config().enabled || (kind == Kind::Access && suppressed()) {
         return false;
     }
-    let mut frames = [0usize; 64];
-    let n = task::save_stack(fp, 0, &mut frames);
-    let bug = Bug {
-        kind,
-        addr,
-        size,
-        is_write,
-        trace: &frames[..n],
-    };
-    REPORTER.report(&context(), &bug)
+    own(|| {
+        let mut frames = core::mem::MaybeUninit::<[usize; 64]>::uninit();
+        // SAFETY: every bit pattern is a valid usize, so an uninitialised array of
+        // them may be written through; only the `n` frames the walk stored are read.
+        let frames = unsafe { &mut *frames.as_mut_ptr() };
+        let n = task::save_stack(fp, 0, frames);
+        let bug = Bug {
+            kind,
+            addr,
+            size,
+            is_write,
+            trace: &frames[..n],
+        };
+        REPORTER.report(&context(), &bug)
+    })
 }
 
 /// A failed access check made by the caller of the entry point whose frame is `fp`;
@@ -424,5 +456,17 @@ pub fn check(addr: usize, size: usize, is_write: bool, fp: usize) -> bool {
     if !ready() || SHADOW.check(addr, size) {
         return true;
     }
-    !report_access(addr, size, is_write, fp)
+    !check_failed(addr, size, is_write, fp)
+}
+
+/// A check that failed: an access the runtime made itself (its Rust code calling
+/// the checked `memcpy`/`memset`/`memmove`, inside `own`) passes; any other is
+/// reported. Returns whether it was reported.
+#[cold]
+#[inline(never)]
+fn check_failed(addr: usize, size: usize, is_write: bool, fp: usize) -> bool {
+    if own::is_own(fp) {
+        return false;
+    }
+    report_access(addr, size, is_write, fp)
 }
