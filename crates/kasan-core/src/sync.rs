@@ -7,6 +7,14 @@
 //! (a signal handler interrupting it, as an interrupt would in a kernel that took
 //! the lock without disabling interrupts) is recognised: [`SpinLock::lock_unless_held`]
 //! then answers `None` instead of spinning on a lock that cannot be released.
+//!
+//! A context nested in an interrupted runtime call (a signal handler that ran while
+//! its thread was inside the allocator, so holding locks in some order the handler
+//! cannot know) must not wait for *any* lock another thread holds: that thread may
+//! be waiting for one the interrupted call holds. The platform says when a context
+//! is nested ([`set_nested_source`]); there [`SpinLock::lock_unless_held`] waits a
+//! bounded time for a contended lock and then answers `None`, which callers treat
+//! as "busy" (the allocation fails as `GFP_ATOMIC` may; the depot saves no stack).
 #![allow(unsafe_code)]
 
 use core::cell::UnsafeCell;
@@ -21,6 +29,33 @@ const ANONYMOUS: usize = 1;
 
 /// The platform's "who am I" function (0: none yet).
 static CONTEXT_SOURCE: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
+
+/// The platform's "is this context nested in an interrupted runtime call" function.
+static NESTED_SOURCE: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
+
+/// How many backoff rounds (each up to 1024 pauses) a nested context waits for a
+/// contended lock before giving up: about a millisecond.
+const NESTED_ROUNDS: u32 = 64;
+
+/// Registers the function telling whether the current context runs nested in an
+/// interrupted runtime call (async-signal-safe and cheap; asked only when a lock is
+/// contended).
+pub fn set_nested_source(source: fn() -> bool) {
+    // Release pairs with the Acquire in `nested`.
+    NESTED_SOURCE.store(source as *mut (), Ordering::Release);
+}
+
+fn nested() -> bool {
+    // Acquire: see `set_nested_source`.
+    let f = NESTED_SOURCE.load(Ordering::Acquire);
+    if f.is_null() {
+        return false;
+    }
+    // SAFETY: the only non-null value ever stored is a `fn() -> bool` cast to a
+    // pointer in `set_nested_source` (function and data pointers have one size).
+    let f: fn() -> bool = unsafe { core::mem::transmute::<*mut (), fn() -> bool>(f) };
+    f()
+}
 
 /// Registers the function naming the current context (on a hosted platform the
 /// thread; it must be async-signal-safe, cheap, and give every live thread its own
@@ -77,7 +112,7 @@ impl<T> SpinLock<T> {
     pub fn lock(&self) -> SpinGuard<'_, T> {
         let me = context_id();
         loop {
-            if let Some(guard) = self.lock_as(me) {
+            if let Some(guard) = self.lock_as(me, false) {
                 return guard;
             }
             // Held by this very context: nothing but that holder can release it, so
@@ -88,14 +123,16 @@ impl<T> SpinLock<T> {
     }
 
     /// Takes the lock, waiting while another context holds it; `None` at once if
-    /// this context holds it already (a signal handler that interrupted the holder).
+    /// this context holds it already (a signal handler that interrupted the holder),
+    /// and `None` after a bounded wait if this context is nested in an interrupted
+    /// runtime call (see the module documentation).
     #[inline]
     pub fn lock_unless_held(&self) -> Option<SpinGuard<'_, T>> {
-        self.lock_as(context_id())
+        self.lock_as(context_id(), true)
     }
 
     #[inline]
-    fn lock_as(&self, me: usize) -> Option<SpinGuard<'_, T>> {
+    fn lock_as(&self, me: usize, may_give_up: bool) -> Option<SpinGuard<'_, T>> {
         // Acquire pairs with the Release store in `SpinGuard::drop`: the previous
         // holder's writes to `value` are visible to us.
         if self
@@ -103,14 +140,15 @@ impl<T> SpinLock<T> {
             .compare_exchange_weak(UNLOCKED, me, Ordering::Acquire, Ordering::Relaxed)
             .is_err()
         {
-            return self.lock_slow(me);
+            return self.lock_slow(me, may_give_up && nested());
         }
         Some(SpinGuard { lock: self })
     }
 
     #[cold]
-    fn lock_slow(&self, me: usize) -> Option<SpinGuard<'_, T>> {
+    fn lock_slow(&self, me: usize, bounded: bool) -> Option<SpinGuard<'_, T>> {
         let mut spins = 1u32;
+        let mut rounds = 0u32;
         loop {
             loop {
                 // Relaxed: only a hint; the CAS below orders.
@@ -123,6 +161,12 @@ impl<T> SpinLock<T> {
                     core::hint::spin_loop();
                 }
                 spins = (spins * 2).min(1024);
+                if bounded {
+                    rounds += 1;
+                    if rounds > NESTED_ROUNDS {
+                        return None;
+                    }
+                }
             }
             // Acquire: as in `lock_as`.
             if self

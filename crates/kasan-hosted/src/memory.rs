@@ -212,6 +212,22 @@ impl InternalAlloc {
         }
     }
 
+    /// Holds the allocator's lock until [`InternalAlloc::unlock_all`] (before `fork`,
+    /// so the child never inherits it held by a thread it does not have).
+    pub fn lock_all(&self) {
+        core::mem::forget(self.state.lock());
+    }
+
+    /// Releases the lock taken by [`InternalAlloc::lock_all`].
+    ///
+    /// # Safety
+    ///
+    /// The caller must hold it through `lock_all`.
+    pub unsafe fn unlock_all(&self) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.state.force_unlock() };
+    }
+
     fn class(layout: &Layout) -> Option<usize> {
         let size = layout
             .size()

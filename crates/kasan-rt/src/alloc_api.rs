@@ -64,8 +64,10 @@ pub(crate) fn alloc_with_result(
     f: impl FnOnce(&kasan_core::report::Track) -> Result<usize, AllocError>,
 ) -> Result<usize, AllocError> {
     ensure_init();
-    let t = enter(|| track(fp)).unwrap_or_default();
-    let r = f(&t);
+    let r = runtime::entry(|| {
+        let t = enter(|| track(fp)).unwrap_or_default();
+        f(&t)
+    });
     if r.is_err() {
         set_errno(libc::ENOMEM);
     }
@@ -101,10 +103,12 @@ fn alloc(size: usize, align: usize, zero: bool, fp: usize) -> *mut c_void {
 #[inline(always)]
 pub(crate) fn free_kind(p: usize, kind: FreeKind, fp: usize) {
     ensure_init();
-    let t = enter(|| track(fp)).unwrap_or_default();
-    match HEAP.free(p, kind, &t) {
-        Ok(()) => {}
-        Err(e) => runtime::report_free(p, e == FreeError::Double, fp),
+    let r = runtime::entry(|| {
+        let t = enter(|| track(fp)).unwrap_or_default();
+        HEAP.free(p, kind, &t)
+    });
+    if let Err(e) = r {
+        runtime::report_free(p, e == FreeError::Double, fp);
     }
 }
 

@@ -125,7 +125,10 @@ pub unsafe extern "C" fn kmem_cache_create(
             .to_str()
             .unwrap_or("(invalid)")
     };
-    let index = match HEAP.cache_create(name, size as usize, align as usize, flags as u32, ctor) {
+    let created = runtime::entry(|| {
+        HEAP.cache_create(name, size as usize, align as usize, flags as u32, ctor)
+    });
+    let index = match created {
         Ok(id) => id,
         Err(AllocError::Busy) => {
             warn_busy("kmem_cache_create");
@@ -137,7 +140,7 @@ pub unsafe extern "C" fn kmem_cache_create(
         HEAP.alloc(core::mem::size_of::<CacheHandle>(), 16, false, t)
     });
     if h.is_null() {
-        let _ = HEAP.cache_destroy(index);
+        let _ = runtime::entry(|| HEAP.cache_destroy(index));
         return ptr::null_mut();
     }
     // SAFETY: `h` is a fresh heap object of the handle's size.
@@ -307,7 +310,7 @@ pub extern "C" fn kmem_cache_destroy(s: *mut c_void) {
     let name = HEAP
         .cache_name(id.index)
         .unwrap_or(kasan_core::report::Name::new("?"));
-    match HEAP.cache_destroy(id) {
+    match runtime::entry(|| HEAP.cache_destroy(id)) {
         Ok(()) => free_kind(s as usize, FreeKind::Kmalloc, fp),
         // Another thread destroyed it since the handle was checked.
         Err(DestroyError::NoCache) => report_destroyed(s, fp),

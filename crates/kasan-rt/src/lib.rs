@@ -23,7 +23,7 @@ pub mod threads;
 use kasan_hosted::memory::InternalAlloc;
 
 #[global_allocator]
-static ALLOC: InternalAlloc = InternalAlloc::new();
+pub(crate) static ALLOC: InternalAlloc = InternalAlloc::new();
 
 extern "C" fn start() {
     runtime::ensure_init();

@@ -135,6 +135,7 @@ fn init() {
         unsafe { libc::_exit(1) };
     }
     kasan_core::sync::set_context_source(thread_token);
+    kasan_core::sync::set_nested_source(nested_entry);
     let config = read_options();
     output::set_json(config.format == kasan_core::config::Format::Json);
     if let Some(path) = config.log_path() {
@@ -179,21 +180,47 @@ fn init() {
     STATE.store(READY, Ordering::Release);
 }
 
+std::thread_local! {
+    /// The signal mask of a thread between `before_fork` and the `after_fork_*`
+    /// handlers, restored by them.
+    static FORK_MASK: Cell<Option<libc::sigset_t>> = const { Cell::new(None) };
+}
+
 /// Before `fork`: hold every runtime lock, in nesting order, so that the child
-/// starts with none held by a thread it does not have.
+/// starts with none held by a thread it does not have. Signals are blocked first
+/// and until the locks are released: a handler that ran while this thread holds
+/// every lock (a bug or an allocation in it) could take none of them.
 extern "C" fn before_fork() {
-    REPORTER.lock_all();
-    DEPOT.lock_all();
+    // SAFETY: a full set is a valid mask; the old mask is written into `old`.
+    let old = unsafe {
+        let mut all: libc::sigset_t = core::mem::zeroed();
+        let mut old: libc::sigset_t = core::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
+        old
+    };
+    FORK_MASK.with(|m| m.set(Some(old)));
+    // Allocator locks first: a thread holding one may report (a signal handler on
+    // it), so the report lock must not be held here while waiting for them; a
+    // report in progress takes none of them.
     HEAP.lock_all();
+    DEPOT.lock_all();
+    REPORTER.lock_all();
+    crate::ALLOC.lock_all();
 }
 
 fn unlock_after_fork() {
     // SAFETY: `before_fork` took these locks on this thread (in the child: on the
     // thread that forked, which is the child's only thread).
     unsafe {
-        HEAP.unlock_all();
-        DEPOT.unlock_all();
+        crate::ALLOC.unlock_all();
         REPORTER.unlock_all();
+        DEPOT.unlock_all();
+        HEAP.unlock_all();
+    }
+    if let Some(old) = FORK_MASK.with(|m| m.take()) {
+        // SAFETY: restores the mask `before_fork` saved on this thread.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, core::ptr::null_mut()) };
     }
 }
 
@@ -318,6 +345,30 @@ fn suppressed() -> bool {
     DEPTH.with(|d| d.get() != 0)
 }
 
+std::thread_local! {
+    /// Allocator calls and reports running on this thread: more than one means a
+    /// signal handler interrupted one and called the runtime again.
+    static ENTRIES: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Runs one allocator call (`f` takes the allocator's locks). Nested in another on
+/// the same thread (a signal handler that interrupted it), its locks never wait
+/// long for another thread: that thread may be waiting for a lock the interrupted
+/// call holds (`kasan_core::sync`, "nested").
+#[inline(always)]
+pub(crate) fn entry<R>(f: impl FnOnce() -> R) -> R {
+    ENTRIES.with(|n| n.set(n.get() + 1));
+    let r = f();
+    ENTRIES.with(|n| n.set(n.get() - 1));
+    r
+}
+
+/// Whether this thread runs an allocator call nested in another (registered with
+/// `kasan_core::sync::set_nested_source`; asked only when a lock is contended).
+fn nested_entry() -> bool {
+    ENTRIES.with(|n| n.get() > 1)
+}
+
 /// Runs `f` marked as inside the runtime; returns `None` if already inside (a
 /// nested call from something the runtime itself called). Memory operations `f`
 /// makes are the runtime's own (see [`own`]).
@@ -424,7 +475,10 @@ fn report(kind: Kind, addr: usize, size: usize, is_write: bool, fp: usize) -> bo
             is_write,
             trace: &frames[..n],
         };
-        REPORTER.report(&context(), &bug)
+        // A report counts as a runtime call: an allocation in a signal handler that
+        // interrupted it must not wait for a lock (the report lock's holder is this
+        // thread; a thread in `fork` may hold the allocator's and wait for it).
+        entry(|| REPORTER.report(&context(), &bug))
     })
 }
 
