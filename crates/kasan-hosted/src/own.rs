@@ -88,6 +88,13 @@ pub fn learn_restorer() {
     }
 }
 
+/// The signal trampoline (`sa_restorer`) learnt at start-up, or 0: the return
+/// address of every signal handler's outermost frame.
+pub fn restorer() -> usize {
+    // Relaxed: see `learn_restorer`.
+    RESTORER.load(Ordering::Relaxed)
+}
+
 /// Whether an access checked by the function whose frame is `fp` was made by the
 /// runtime itself: the frame chain from `fp` reaches this thread's runtime entry
 /// frame, all frames on one stack, and no frame on the way returns into the

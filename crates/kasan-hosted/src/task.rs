@@ -132,17 +132,26 @@ pub fn save_stack(fp: usize, skip: usize, out: &mut [usize]) -> usize {
     // So each page is first read through the kernel (which fails on unmapped
     // memory), then directly: a few system calls per stack.
     let mut pages = Pages::new(fp);
-    let n = kasan_core::stack::walk_frames(fp, top, skip, out, |a| pages.read(a));
-    if n >= 2 || out.len() < 2 {
-        return n;
+    let mut n = kasan_core::stack::walk_frames(fp, top, skip, out, |a| pages.read(a));
+    if n < 2 && out.len() >= 2 {
+        // The chain broke at once: the caller was built without frame pointers (its
+        // `rbp` is not a frame). Fall back to scanning the stack above the entry
+        // point's frame for return addresses: words that point into executable code
+        // right after a call instruction. Cheaper than DWARF unwinding, and only taken
+        // when the frame-pointer walk found nothing. It stops at the first page that
+        // is not mapped.
+        n += scan_stack(fp + 16, top, &mut out[n..], &mut pages);
     }
-    // The chain broke at once: the caller was built without frame pointers (its
-    // `rbp` is not a frame). Fall back to scanning the stack above the entry
-    // point's frame for return addresses: words that point into executable code
-    // right after a call instruction. Cheaper than DWARF unwinding, and only taken
-    // when the frame-pointer walk found nothing. It stops at the first page that
-    // is not mapped.
-    n + scan_stack(fp + 16, top, &mut out[n..], &mut pages)
+    // A signal handler's stack ends where the kernel called it, at the signal
+    // trampoline: beyond is the code it interrupted (perhaps the runtime itself, in
+    // the middle of an allocation), not the handler's callers.
+    let restorer = crate::own::restorer();
+    if restorer != 0 {
+        if let Some(i) = out[..n].iter().position(|&pc| pc == restorer) {
+            n = i;
+        }
+    }
+    n
 }
 
 /// Reads words of a stack, checking each page once through the kernel.

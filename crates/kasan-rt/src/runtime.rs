@@ -478,8 +478,47 @@ fn report(kind: Kind, addr: usize, size: usize, is_write: bool, fp: usize) -> bo
         // A report counts as a runtime call: an allocation in a signal handler that
         // interrupted it must not wait for a lock (the report lock's holder is this
         // thread; a thread in `fork` may hold the allocator's and wait for it).
+        let _mask = AsyncSignalsBlocked::new();
         entry(|| REPORTER.report(&context(), &bug))
     })
+}
+
+/// Asynchronous signals held off for a scope (a report), as Linux prints a report
+/// with interrupts disabled: a handler then runs after the report, not inside it
+/// (where a bug of its own could only be queued, and a `longjmp` out of it would
+/// leave the report lock held). Faults (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP,
+/// SIGSYS) stay deliverable.
+struct AsyncSignalsBlocked(libc::sigset_t);
+
+impl AsyncSignalsBlocked {
+    fn new() -> AsyncSignalsBlocked {
+        // SAFETY: the sets are initialised by sigfillset/sigdelset before use; the
+        // old mask is written into `old`.
+        unsafe {
+            let mut set: libc::sigset_t = core::mem::zeroed();
+            let mut old: libc::sigset_t = core::mem::zeroed();
+            libc::sigfillset(&mut set);
+            for sig in [
+                libc::SIGSEGV,
+                libc::SIGBUS,
+                libc::SIGILL,
+                libc::SIGFPE,
+                libc::SIGTRAP,
+                libc::SIGSYS,
+            ] {
+                libc::sigdelset(&mut set, sig);
+            }
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
+            AsyncSignalsBlocked(old)
+        }
+    }
+}
+
+impl Drop for AsyncSignalsBlocked {
+    fn drop(&mut self) {
+        // SAFETY: restores the mask saved by `new` on this thread.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &self.0, core::ptr::null_mut()) };
+    }
 }
 
 /// A failed access check made by the caller of the entry point whose frame is `fp`;

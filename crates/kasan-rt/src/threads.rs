@@ -149,18 +149,39 @@ fn thread_start() {
     EXIT_GUARD.with(|g| g.0.set(alt));
 }
 
-/// What the trampoline needs to call the program's start routine.
+/// What the trampoline needs to call the program's start routine (returned in
+/// `rax:rdx`, as the C ABI returns a two-word struct).
+#[repr(C)]
 struct Start {
     routine: extern "C" fn(*mut c_void) -> *mut c_void,
     arg: *mut c_void,
 }
 
-extern "C" fn trampoline(start: *mut c_void) -> *mut c_void {
+/// The trampoline's work: the thread's start-up, and what to run next.
+extern "C" fn prepare(start: *mut c_void) -> Start {
     // SAFETY: `pthread_create` below passed a `Box<Start>` it gave up.
     let start = unsafe { Box::from_raw(start.cast::<Start>()) };
-    let Start { routine, arg } = *start;
     thread_start();
-    routine(arg)
+    *start
+}
+
+/// The new thread's first code: [`prepare`], then a jump (not a call) to the
+/// program's start routine, so that the routine returns straight to glibc's
+/// `start_thread` and no runtime frame sits under the program's frames in the
+/// thread's stack traces.
+#[unsafe(naked)]
+extern "C" fn trampoline(start: *mut c_void) -> *mut c_void {
+    core::arch::naked_asm!(
+        // Entry: rsp is 8 mod 16; the call below needs 0 mod 16.
+        "sub rsp, 8",
+        "call {prepare}",
+        "add rsp, 8",
+        // rax: the routine, rdx: its argument; rsp is as at entry, so the routine
+        // starts as if start_thread had called it.
+        "mov rdi, rdx",
+        "jmp rax",
+        prepare = sym prepare,
+    )
 }
 
 type PthreadCreate = unsafe extern "C" fn(
