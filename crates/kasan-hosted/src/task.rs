@@ -121,10 +121,16 @@ pub fn forget_stack_top() {
 /// a frame of the current thread), skipping `skip` frames first.
 #[inline(never)]
 pub fn save_stack(fp: usize, skip: usize, out: &mut [usize]) -> usize {
-    let top = stack_top();
+    let mut top = stack_top();
     let sp = stack_pointer();
-    if fp < sp || fp >= top {
+    if fp < sp {
         return 0;
+    }
+    if fp >= top {
+        // Not on the thread's stack: on a signal stack or a coroutine's stack of the
+        // program's own, whose frames lie above `fp` (read page by page through the
+        // kernel below, so the walk never faults), up to 1 MiB of them.
+        top = fp.saturating_add(1 << 20);
     }
     // The chain may leave the mapping `fp` is in: from a signal stack or the
     // report stack to the interrupted stack, from a coroutine's stack to the
