@@ -45,6 +45,18 @@ pub const NATIVE_LIBS: &[&str] = &[
 /// The runtime archive's file name inside the library directory.
 pub const RUNTIME_ARCHIVE: &str = "libkasan.a";
 
+/// The runtime's whole exported ABI: compiler entry points, the kernel-style C API and the
+/// interposed C functions, one name per line, `#` starting a comment.
+const ABI_LIST: &str = include_str!("../../kasan-rt/src/abi.txt");
+
+/// The names in [`ABI_LIST`], in its order.
+pub fn abi_names() -> impl Iterator<Item = &'static str> {
+    ABI_LIST
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+}
+
 /// The instrumentation mode (`--mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -233,7 +245,8 @@ fn detect_compiler() -> Result<Compiler, String> {
 pub struct Flags {
     /// Instrumentation, `-I<include>`, `-D__KASAN__=1`.
     pub compile: Vec<String>,
-    /// The runtime archive, whole, and the system libraries it needs.
+    /// The runtime archive, whole, the system libraries it needs, and the runtime's ABI
+    /// exported from the program.
     pub link: Vec<String>,
 }
 
@@ -289,6 +302,11 @@ pub fn flags(kind: CompilerKind, checks: Checks, include_dir: &str, lib_dir: &st
         "-Wl,--no-whole-archive".to_owned(),
     ];
     link.extend(NATIVE_LIBS.iter().map(|l| (*l).to_owned()));
+    // An executable's dynamic symbol table holds only what the shared libraries named at
+    // link time use, so a library loaded later with dlopen would not find the runtime
+    // (`undefined symbol: __asan_unregister_globals`). Export the whole ABI. A static link
+    // has no dynamic symbol table and ignores these.
+    link.extend(abi_names().map(|name| format!("-Wl,--export-dynamic-symbol={name}")));
     Flags { compile, link }
 }
 
@@ -696,7 +714,7 @@ mod tests {
         for kind in [CompilerKind::Gcc, CompilerKind::Clang] {
             let f = flags(kind, Checks::Inline, "/i", "/r/target/release");
             assert_eq!(
-                f.link,
+                f.link[..10],
                 [
                     "-Wl,--whole-archive",
                     "/r/target/release/libkasan.a",
@@ -710,8 +728,36 @@ mod tests {
                     "-lc",
                 ]
             );
+            // Then the whole ABI, exported for libraries loaded with dlopen.
+            let exports: Vec<String> = abi_names()
+                .map(|n| format!("-Wl,--export-dynamic-symbol={n}"))
+                .collect();
+            assert_eq!(f.link[10..], exports[..]);
             // PIE must work: we never force it off.
             assert!(!f.link.iter().chain(&f.compile).any(|x| x.contains("pie")));
+        }
+    }
+
+    #[test]
+    fn abi_list_parses_to_every_name() {
+        let names: Vec<&str> = abi_names().collect();
+        // Comments and blank lines dropped, no name twice.
+        assert!(names
+            .iter()
+            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')));
+        let unique: std::collections::BTreeSet<&str> = names.iter().copied().collect();
+        assert_eq!(unique.len(), names.len());
+        for name in [
+            "__asan_register_globals",
+            "__asan_unregister_globals",
+            "__asan_load1_noabort",
+            "kmalloc",
+            "mempool_destroy",
+            "malloc",
+            "_Znwm",
+            "vfork",
+        ] {
+            assert!(unique.contains(name), "{name}");
         }
     }
 
@@ -827,10 +873,15 @@ mod tests {
             "CFLAGS=-fsanitize=kernel-address -fasan-shadow-offset=0x7fff8000 --param=asan-globals=1"
         ));
         assert!(lines[0].ends_with(" '-I/my dir/include' -D__KASAN__=1"));
-        assert_eq!(
-            lines[1],
+        assert!(lines[1].starts_with(
             "LDFLAGS=-Wl,--whole-archive /l/libkasan.a -Wl,--no-whole-archive \
-             -lgcc_eh -lutil -lrt -lpthread -lm -ldl -lc"
+             -lgcc_eh -lutil -lrt -lpthread -lm -ldl -lc \
+             -Wl,--export-dynamic-symbol=__asan_after_dynamic_init "
+        ));
+        assert!(lines[1].ends_with(" -Wl,--export-dynamic-symbol=vfork"));
+        assert_eq!(
+            lines[1].matches(" -Wl,--export-dynamic-symbol=").count(),
+            abi_names().count()
         );
     }
 
