@@ -6,7 +6,8 @@
 //!
 //! Our options come first; parsing stops at the first argument that is not one of them
 //! (or after `--`), and everything from there on goes to the compiler verbatim. The
-//! compiler is `gcc` unless `KASAN_CC` names another (`KASAN_CC=clang-19`).
+//! compiler is `gcc` (`g++` when an input is C++) unless `KASAN_CC` names another
+//! (`KASAN_CC=clang-19`).
 //!
 //! The flag lists are built by pure functions ([`parse_args`], [`flags`], [`command_line`])
 //! so the unit tests can pin them down without a compiler; only [`main`] touches the
@@ -125,7 +126,8 @@ Options:
   --help           this text (`kasan cc -- --help` asks the compiler instead)
 
 Environment:
-  KASAN_CC           compiler to run (default gcc; e.g. clang-19)
+  KASAN_CC           compiler to run (default gcc, g++ for C++ sources; e.g. clang-19,
+                     clang++-19 for C++)
   KASAN_LIB_DIR      directory holding libkasan.a (default: the kasan binary's directory)
   KASAN_INCLUDE_DIR  directory holding kasan.h (default: the repository's include/)
 ";
@@ -212,13 +214,58 @@ pub fn kind_from_name(argv: &[String]) -> Option<CompilerKind> {
     }
 }
 
-/// Reads `KASAN_CC` (default `gcc`) and works out its dialect.
-fn detect_compiler() -> Result<Compiler, String> {
+/// File-name endings gcc compiles as C++ (`.ii`: preprocessed C++).
+const CXX_SUFFIXES: &[&str] = &[".cc", ".cp", ".cxx", ".cpp", ".CPP", ".c++", ".C", ".ii"];
+
+/// Whether any input is C++: a file with a C++ ending, or a `-x c++...` language.
+///
+/// Object files say nothing, so linking C++ objects alone needs `KASAN_CC=g++`.
+pub fn has_cxx_input(user_args: &[OsString]) -> bool {
+    let mut args = user_args.iter();
+    while let Some(arg) = args.next() {
+        let text = arg.to_string_lossy();
+        if text == "-x" {
+            if args
+                .next()
+                .is_some_and(|l| l.to_string_lossy().starts_with("c++"))
+            {
+                return true;
+            }
+            continue;
+        }
+        if text.starts_with("-xc++") {
+            return true;
+        }
+        if text.starts_with('-') {
+            if OPTIONS_WITH_VALUE.contains(&text.as_ref()) {
+                args.next();
+            }
+            continue;
+        }
+        if CXX_SUFFIXES.iter().any(|s| text.ends_with(s)) {
+            return true;
+        }
+    }
+    false
+}
+
+/// The compiler when `KASAN_CC` names none: `g++` for C++ inputs, whose link needs
+/// libstdc++ (which `gcc` leaves out), else `gcc`.
+pub fn default_compiler(user_args: &[OsString]) -> &'static str {
+    if has_cxx_input(user_args) {
+        "g++"
+    } else {
+        "gcc"
+    }
+}
+
+/// Reads `KASAN_CC` (default [`default_compiler`]) and works out its dialect.
+fn detect_compiler(user_args: &[OsString]) -> Result<Compiler, String> {
     let spec = std::env::var("KASAN_CC").unwrap_or_default();
     // Split on whitespace as make's $(CC) is, so a launcher such as ccache works.
     let mut argv: Vec<String> = spec.split_whitespace().map(str::to_owned).collect();
     if argv.is_empty() {
-        argv.push("gcc".to_owned());
+        argv.push(default_compiler(user_args).to_owned());
     }
     let kind = match kind_from_name(&argv) {
         Some(kind) => kind,
@@ -547,7 +594,7 @@ fn run(args: &[OsString]) -> Result<i32, String> {
                 .into(),
         );
     }
-    let compiler = detect_compiler()?;
+    let compiler = detect_compiler(user_args)?;
     // Absolute paths, so `--print-flags` output works from any directory.
     let absolute = |p: PathBuf| std::path::absolute(&p).map(|a| tidy(&a)).unwrap_or(p);
     let include = utf8(&absolute(include_dir()), "include directory")?;
@@ -848,6 +895,32 @@ mod tests {
         ])));
         assert!(has_source_input(&os(&["-o", "prog", "main.c"])));
         assert!(has_source_input(&os(&["-xc", "a.o"])));
+    }
+
+    #[test]
+    fn cxx_inputs_pick_gxx() {
+        for user in [
+            &["-O1", "x.cpp", "-o", "x"][..],
+            &["a.c", "dir/b.cc"],
+            &["-c", "x.C"],
+            &["x.cxx"],
+            &["x.c++"],
+            &["-x", "c++", "prog"],
+            &["-xc++", "-"],
+        ] {
+            assert_eq!(default_compiler(&os(user)), "g++", "{user:?}");
+        }
+        for user in [
+            &["-O1", "x.c", "-o", "x"][..],
+            &["a.o", "-o", "prog.cpp.bin"],
+            // An option's value is no input file.
+            &["-o", "out.cpp", "x.c"],
+            &["-include", "pre.cc", "x.c"],
+            &["-x", "c", "prog"],
+            &["x.o", "-lstdc++"],
+        ] {
+            assert_eq!(default_compiler(&os(user)), "gcc", "{user:?}");
+        }
     }
 
     #[test]
