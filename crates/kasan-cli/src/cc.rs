@@ -6,7 +6,8 @@
 //!
 //! Our options come first; parsing stops at the first argument that is not one of them
 //! (or after `--`), and everything from there on goes to the compiler verbatim. The
-//! compiler is `gcc` unless `KASAN_CC` names another (`KASAN_CC=clang-19`).
+//! compiler is `gcc` (`g++` when an input is C++) unless `KASAN_CC` names another
+//! (`KASAN_CC=clang-19`).
 //!
 //! The flag lists are built by pure functions ([`parse_args`], [`flags`], [`command_line`])
 //! so the unit tests can pin them down without a compiler; only [`main`] touches the
@@ -44,6 +45,18 @@ pub const NATIVE_LIBS: &[&str] = &[
 
 /// The runtime archive's file name inside the library directory.
 pub const RUNTIME_ARCHIVE: &str = "libkasan.a";
+
+/// The runtime's whole exported ABI: compiler entry points, the kernel-style C API and the
+/// interposed C functions, one name per line, `#` starting a comment.
+const ABI_LIST: &str = include_str!("../../kasan-rt/src/abi.txt");
+
+/// The names in [`ABI_LIST`], in its order.
+pub fn abi_names() -> impl Iterator<Item = &'static str> {
+    ABI_LIST
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+}
 
 /// The instrumentation mode (`--mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,7 +126,8 @@ Options:
   --help           this text (`kasan cc -- --help` asks the compiler instead)
 
 Environment:
-  KASAN_CC           compiler to run (default gcc; e.g. clang-19)
+  KASAN_CC           compiler to run (default gcc, g++ for C++ sources; e.g. clang-19,
+                     clang++-19 for C++)
   KASAN_LIB_DIR      directory holding libkasan.a (default: the kasan binary's directory)
   KASAN_INCLUDE_DIR  directory holding kasan.h (default: the repository's include/)
 ";
@@ -200,13 +214,58 @@ pub fn kind_from_name(argv: &[String]) -> Option<CompilerKind> {
     }
 }
 
-/// Reads `KASAN_CC` (default `gcc`) and works out its dialect.
-fn detect_compiler() -> Result<Compiler, String> {
+/// File-name endings gcc compiles as C++ (`.ii`: preprocessed C++).
+const CXX_SUFFIXES: &[&str] = &[".cc", ".cp", ".cxx", ".cpp", ".CPP", ".c++", ".C", ".ii"];
+
+/// Whether any input is C++: a file with a C++ ending, or a `-x c++...` language.
+///
+/// Object files say nothing, so linking C++ objects alone needs `KASAN_CC=g++`.
+pub fn has_cxx_input(user_args: &[OsString]) -> bool {
+    let mut args = user_args.iter();
+    while let Some(arg) = args.next() {
+        let text = arg.to_string_lossy();
+        if text == "-x" {
+            if args
+                .next()
+                .is_some_and(|l| l.to_string_lossy().starts_with("c++"))
+            {
+                return true;
+            }
+            continue;
+        }
+        if text.starts_with("-xc++") {
+            return true;
+        }
+        if text.starts_with('-') {
+            if OPTIONS_WITH_VALUE.contains(&text.as_ref()) {
+                args.next();
+            }
+            continue;
+        }
+        if CXX_SUFFIXES.iter().any(|s| text.ends_with(s)) {
+            return true;
+        }
+    }
+    false
+}
+
+/// The compiler when `KASAN_CC` names none: `g++` for C++ inputs, whose link needs
+/// libstdc++ (which `gcc` leaves out), else `gcc`.
+pub fn default_compiler(user_args: &[OsString]) -> &'static str {
+    if has_cxx_input(user_args) {
+        "g++"
+    } else {
+        "gcc"
+    }
+}
+
+/// Reads `KASAN_CC` (default [`default_compiler`]) and works out its dialect.
+fn detect_compiler(user_args: &[OsString]) -> Result<Compiler, String> {
     let spec = std::env::var("KASAN_CC").unwrap_or_default();
     // Split on whitespace as make's $(CC) is, so a launcher such as ccache works.
     let mut argv: Vec<String> = spec.split_whitespace().map(str::to_owned).collect();
     if argv.is_empty() {
-        argv.push("gcc".to_owned());
+        argv.push(default_compiler(user_args).to_owned());
     }
     let kind = match kind_from_name(&argv) {
         Some(kind) => kind,
@@ -233,7 +292,8 @@ fn detect_compiler() -> Result<Compiler, String> {
 pub struct Flags {
     /// Instrumentation, `-I<include>`, `-D__KASAN__=1`.
     pub compile: Vec<String>,
-    /// The runtime archive, whole, and the system libraries it needs.
+    /// The runtime archive, whole, the system libraries it needs, and the runtime's ABI
+    /// exported from the program.
     pub link: Vec<String>,
 }
 
@@ -289,6 +349,11 @@ pub fn flags(kind: CompilerKind, checks: Checks, include_dir: &str, lib_dir: &st
         "-Wl,--no-whole-archive".to_owned(),
     ];
     link.extend(NATIVE_LIBS.iter().map(|l| (*l).to_owned()));
+    // An executable's dynamic symbol table holds only what the shared libraries named at
+    // link time use, so a library loaded later with dlopen would not find the runtime
+    // (`undefined symbol: __asan_unregister_globals`). Export the whole ABI. A static link
+    // has no dynamic symbol table and ignores these.
+    link.extend(abi_names().map(|name| format!("-Wl,--export-dynamic-symbol={name}")));
     Flags { compile, link }
 }
 
@@ -529,7 +594,7 @@ fn run(args: &[OsString]) -> Result<i32, String> {
                 .into(),
         );
     }
-    let compiler = detect_compiler()?;
+    let compiler = detect_compiler(user_args)?;
     // Absolute paths, so `--print-flags` output works from any directory.
     let absolute = |p: PathBuf| std::path::absolute(&p).map(|a| tidy(&a)).unwrap_or(p);
     let include = utf8(&absolute(include_dir()), "include directory")?;
@@ -696,7 +761,7 @@ mod tests {
         for kind in [CompilerKind::Gcc, CompilerKind::Clang] {
             let f = flags(kind, Checks::Inline, "/i", "/r/target/release");
             assert_eq!(
-                f.link,
+                f.link[..10],
                 [
                     "-Wl,--whole-archive",
                     "/r/target/release/libkasan.a",
@@ -710,8 +775,36 @@ mod tests {
                     "-lc",
                 ]
             );
+            // Then the whole ABI, exported for libraries loaded with dlopen.
+            let exports: Vec<String> = abi_names()
+                .map(|n| format!("-Wl,--export-dynamic-symbol={n}"))
+                .collect();
+            assert_eq!(f.link[10..], exports[..]);
             // PIE must work: we never force it off.
             assert!(!f.link.iter().chain(&f.compile).any(|x| x.contains("pie")));
+        }
+    }
+
+    #[test]
+    fn abi_list_parses_to_every_name() {
+        let names: Vec<&str> = abi_names().collect();
+        // Comments and blank lines dropped, no name twice.
+        assert!(names
+            .iter()
+            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')));
+        let unique: std::collections::BTreeSet<&str> = names.iter().copied().collect();
+        assert_eq!(unique.len(), names.len());
+        for name in [
+            "__asan_register_globals",
+            "__asan_unregister_globals",
+            "__asan_load1_noabort",
+            "kmalloc",
+            "mempool_destroy",
+            "malloc",
+            "_Znwm",
+            "vfork",
+        ] {
+            assert!(unique.contains(name), "{name}");
         }
     }
 
@@ -805,6 +898,32 @@ mod tests {
     }
 
     #[test]
+    fn cxx_inputs_pick_gxx() {
+        for user in [
+            &["-O1", "x.cpp", "-o", "x"][..],
+            &["a.c", "dir/b.cc"],
+            &["-c", "x.C"],
+            &["x.cxx"],
+            &["x.c++"],
+            &["-x", "c++", "prog"],
+            &["-xc++", "-"],
+        ] {
+            assert_eq!(default_compiler(&os(user)), "g++", "{user:?}");
+        }
+        for user in [
+            &["-O1", "x.c", "-o", "x"][..],
+            &["a.o", "-o", "prog.cpp.bin"],
+            // An option's value is no input file.
+            &["-o", "out.cpp", "x.c"],
+            &["-include", "pre.cc", "x.c"],
+            &["-x", "c", "prog"],
+            &["x.o", "-lstdc++"],
+        ] {
+            assert_eq!(default_compiler(&os(user)), "gcc", "{user:?}");
+        }
+    }
+
+    #[test]
     fn compiler_dialect_from_name() {
         let k = |words: &[&str]| {
             kind_from_name(&words.iter().map(|w| w.to_string()).collect::<Vec<_>>())
@@ -827,10 +946,15 @@ mod tests {
             "CFLAGS=-fsanitize=kernel-address -fasan-shadow-offset=0x7fff8000 --param=asan-globals=1"
         ));
         assert!(lines[0].ends_with(" '-I/my dir/include' -D__KASAN__=1"));
-        assert_eq!(
-            lines[1],
+        assert!(lines[1].starts_with(
             "LDFLAGS=-Wl,--whole-archive /l/libkasan.a -Wl,--no-whole-archive \
-             -lgcc_eh -lutil -lrt -lpthread -lm -ldl -lc"
+             -lgcc_eh -lutil -lrt -lpthread -lm -ldl -lc \
+             -Wl,--export-dynamic-symbol=__asan_after_dynamic_init "
+        ));
+        assert!(lines[1].ends_with(" -Wl,--export-dynamic-symbol=vfork"));
+        assert_eq!(
+            lines[1].matches(" -Wl,--export-dynamic-symbol=").count(),
+            abi_names().count()
         );
     }
 

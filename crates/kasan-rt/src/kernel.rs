@@ -8,7 +8,10 @@
 //! gets one error line. A call racing the cache's destruction is reported as the
 //! use-after-free it is. A `mempool_t *` is a kmalloc object holding the pool's
 //! reserve; elements in the reserve are poisoned (Linux's
-//! `kasan_mempool_poison_object`), so touching or freeing them again is reported.
+//! `kasan_mempool_poison_object`), so touching or freeing them again is reported. A
+//! pool handle is checked as a cache handle is: NULL (except to `mempool_destroy`) is a
+//! `null-ptr-deref`, a destroyed pool a `slab-use-after-free`, anything else one error
+//! line.
 #![allow(unsafe_code)]
 
 use core::ffi::{c_char, c_void, CStr};
@@ -347,20 +350,43 @@ struct Pool {
 /// All pools share one lock: their reserves are touched rarely.
 static POOLS: SpinLock<()> = SpinLock::new(());
 
-fn pool_of(pool: *mut c_void, fp: usize) -> Option<&'static mut Pool> {
+/// Validates a pool handle for the API function `what`, as [`cache_of`] does a cache:
+/// Linux reads `pool->...` first, so a NULL or destroyed pool is reported by the one-byte
+/// read check (`null-ptr-deref`, `slab-use-after-free`), and a readable pointer that is
+/// no pool gets one error line naming the caller. Inlined, as `fp` is the entry point's.
+#[inline(always)]
+fn pool_of(pool: *mut c_void, what: &str, fp: usize) -> Option<&'static mut Pool> {
     let p = pool as usize;
-    if p == 0 || !runtime::check(p, 1, false, fp) {
+    if !runtime::check(p, 1, false, fp) || p == 0 {
         return None;
     }
-    let size = HEAP.usable_size(p)?;
-    if size < core::mem::size_of::<Pool>() {
-        return None;
+    let live = HEAP
+        .usable_size(p)
+        .filter(|&size| size >= core::mem::size_of::<Pool>());
+    // SAFETY: a live heap object at least a header long; the magic and size checks
+    // below reject anything else.
+    let found = live.map(|size| (unsafe { &mut *(p as *mut Pool) }, size));
+    match found {
+        Some((pool, size))
+            if pool.magic == POOL_MAGIC
+                && core::mem::size_of::<Pool>() + pool.min_nr as usize * 8 <= size
+                && pool.curr_nr <= u64::from(pool.min_nr) =>
+        {
+            Some(pool)
+        }
+        // Freed between the check and the lookup (a destroy racing this call).
+        _ if HEAP.object(p).is_some_and(|o| o.freed && o.object == p) => {
+            report_destroyed(pool, fp);
+            None
+        }
+        _ => {
+            warn_with_caller(
+                format_args!("kasan: {what}: {p:#x} is not a pool made by mempool_create"),
+                fp,
+            );
+            None
+        }
     }
-    // SAFETY: a live heap object at least a header long; the magic check below
-    // rejects anything else.
-    let pool = unsafe { &mut *(p as *mut Pool) };
-    let fits = core::mem::size_of::<Pool>() + pool.min_nr as usize * 8 <= size;
-    (pool.magic == POOL_MAGIC && fits && pool.curr_nr <= pool.min_nr as u64).then_some(pool)
 }
 
 fn reserve(pool: &mut Pool) -> *mut usize {
@@ -458,7 +484,7 @@ pub extern "C" fn mempool_create_page_pool(min_nr: i32, order: i32) -> *mut c_vo
 pub extern "C" fn mempool_alloc(pool: *mut c_void, _gfp: u32) -> *mut c_void {
     let fp = frame_pointer();
     ensure_init();
-    let Some(pool) = pool_of(pool, fp) else {
+    let Some(pool) = pool_of(pool, "mempool_alloc", fp) else {
         return ptr::null_mut();
     };
     let e = pool_alloc_element(pool, fp);
@@ -474,7 +500,7 @@ pub extern "C" fn mempool_alloc(pool: *mut c_void, _gfp: u32) -> *mut c_void {
 pub extern "C" fn mempool_alloc_preallocated(pool: *mut c_void) -> *mut c_void {
     let fp = frame_pointer();
     ensure_init();
-    let Some(pool) = pool_of(pool, fp) else {
+    let Some(pool) = pool_of(pool, "mempool_alloc_preallocated", fp) else {
         return ptr::null_mut();
     };
     take_reserved(pool, fp)
@@ -506,7 +532,7 @@ pub extern "C" fn mempool_free(element: *mut c_void, pool: *mut c_void) {
     if element.is_null() {
         return;
     }
-    let Some(pool) = pool_of(pool, fp) else {
+    let Some(pool) = pool_of(pool, "mempool_free", fp) else {
         return;
     };
     let kind = element_kind(pool);
@@ -542,7 +568,7 @@ pub extern "C" fn mempool_destroy(pool_ptr: *mut c_void) {
     if pool_ptr.is_null() {
         return;
     }
-    let Some(pool) = pool_of(pool_ptr, fp) else {
+    let Some(pool) = pool_of(pool_ptr, "mempool_destroy", fp) else {
         return;
     };
     let t = enter(|| track(fp)).unwrap_or_default();
