@@ -412,6 +412,13 @@ impl Reporter {
         self.release();
     }
 
+    /// Whether some task is printing a report (for a process about to exit, which
+    /// waits for it rather than cut it off).
+    pub fn in_progress(&self) -> bool {
+        // Relaxed: a hint polled in a loop; nothing is read on its strength.
+        self.owner.load(Ordering::Relaxed) != 0
+    }
+
     /// Bugs reported so far (printed, or queued to be printed next).
     pub fn count(&self) -> usize {
         self.count.load(Ordering::Relaxed)

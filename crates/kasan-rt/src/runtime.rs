@@ -234,6 +234,15 @@ extern "C" fn after_fork_child() {
 }
 
 extern "C" fn at_exit() {
+    // Another thread may be printing a report while this one exits the process,
+    // which would cut it off unwritten: give it up to a second to finish.
+    for _ in 0..100 {
+        if !REPORTER.in_progress() {
+            break;
+        }
+        // SAFETY: usleep has no preconditions.
+        unsafe { libc::usleep(10_000) };
+    }
     own(at_exit_stats);
 }
 
