@@ -212,6 +212,59 @@ impl core::fmt::Write for Buf<'_> {
     }
 }
 
+/// Writes one of the runtime's own messages (`kasan: ...` lines: warnings, the
+/// fault lines, the statistics) to the report destination, in one write: as is in
+/// text mode; in JSON mode as one object, `{"mode":"generic","warning":"..."}`, so
+/// that every line on the stream stays a JSON object. `N` bounds the JSON form
+/// (on the caller's stack; a longer message is cut).
+pub fn write_message<const N: usize>(bytes: &[u8]) {
+    // Relaxed: see `set_json`.
+    if !JSON.load(Ordering::Relaxed) {
+        write(bytes);
+        return;
+    }
+    let text = bytes.strip_prefix(b"kasan: ").unwrap_or(bytes);
+    let text = text.strip_suffix(b"\n").unwrap_or(text);
+    let mut buf = [0u8; N];
+    let mut w = Buf {
+        buf: &mut buf,
+        len: 0,
+    };
+    // Room for the closing `"}` and the newline, whatever was cut.
+    let room = N.saturating_sub(3);
+    let _ = core::fmt::Write::write_str(&mut w, "{\"mode\":\"generic\",\"warning\":\"");
+    let chars = text.utf8_chunks().flat_map(|chunk| {
+        chunk
+            .valid()
+            .chars()
+            .chain(chunk.invalid().iter().map(|_| '?'))
+    });
+    for c in chars {
+        let mut one = [0u8; 8];
+        let esc: &str = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\t' => "\\t",
+            c if (c as u32) < 0x20 => {
+                let hex = b"0123456789abcdef";
+                one[..4].copy_from_slice(b"\\u00");
+                one[4] = hex[(c as usize) >> 4];
+                one[5] = hex[(c as usize) & 15];
+                core::str::from_utf8(&one[..6]).unwrap_or("?")
+            }
+            c => c.encode_utf8(&mut one),
+        };
+        if w.len + esc.len() > room {
+            break;
+        }
+        let _ = core::fmt::Write::write_str(&mut w, esc);
+    }
+    let _ = core::fmt::Write::write_str(&mut w, "\"}\n");
+    let len = w.len;
+    write(&buf[..len]);
+}
+
 /// Writes all of `bytes` to the report destination: the log if it takes them,
 /// standard error otherwise.
 pub fn write(bytes: &[u8]) {

@@ -48,7 +48,7 @@ pub(crate) fn warn_busy(what: &str) {
         return;
     }
     let mut buf = [0u8; 300];
-    kasan_hosted::output::write(runtime::format_into(
+    kasan_hosted::output::write_message::<1024>(runtime::format_into(
         &mut buf,
         format_args!(
             "kasan: {what} nested in this thread's own allocator call (a signal handler?) failed, as GFP_ATOMIC may ({n} so far)\n"

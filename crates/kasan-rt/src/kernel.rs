@@ -289,7 +289,7 @@ pub(crate) fn warn_with_caller(what: core::fmt::Arguments<'_>, fp: usize) {
     }
     let mut buf = [0u8; 600];
     let caller = core::str::from_utf8(&name_buf[..name_len]).unwrap_or("?");
-    output::write(format_into(
+    output::write_message::<2048>(format_into(
         &mut buf,
         format_args!("{what} when called from {caller}\n"),
     ));

@@ -247,28 +247,48 @@ extern "C" fn at_exit() {
 }
 
 fn at_exit_stats() {
-    if config().stats {
-        let d = DEPOT.stats();
-        let h = HEAP.stats();
-        let mut buf = [0u8; 400];
-        let msg = format_into(
-            &mut buf,
-            format_args!(
-                "kasan: stats: reports={} depot_stacks={} depot_bytes={} depot_evicted={} depot_failed={} quarantine_bytes={} heap_pages={} live_objects={} shadow_bytes={} report_stack_bytes={}\n",
-                REPORTER.count(),
-                d.stacks,
-                d.bytes,
-                d.evicted,
-                d.failed,
-                h.quarantine_bytes,
-                h.pages,
-                h.live_objects,
-                memory::shadow_resident_bytes().unwrap_or(0),
-                own::report_stack_used()
-            ),
-        );
-        output::write(msg);
+    if !config().stats {
+        return;
     }
+    let d = DEPOT.stats();
+    let h = HEAP.stats();
+    let values: [(&str, usize); 10] = [
+        ("reports", REPORTER.count()),
+        ("depot_stacks", d.stacks),
+        ("depot_bytes", d.bytes),
+        ("depot_evicted", d.evicted),
+        ("depot_failed", d.failed),
+        ("quarantine_bytes", h.quarantine_bytes),
+        ("heap_pages", h.pages),
+        ("live_objects", h.live_objects),
+        ("shadow_bytes", memory::shadow_resident_bytes().unwrap_or(0)),
+        ("report_stack_bytes", own::report_stack_used()),
+    ];
+    let json = config().format == kasan_core::config::Format::Json;
+    let mut buf = [0u8; 600];
+    let mut len = 0;
+    let mut put = |text: &[u8]| {
+        let n = text.len().min(buf.len() - len);
+        buf[len..len + n].copy_from_slice(&text[..n]);
+        len += n;
+    };
+    put(if json {
+        b"{\"mode\":\"generic\",\"stats\":{"
+    } else {
+        b"kasan: stats:"
+    });
+    for (i, (key, value)) in values.iter().enumerate() {
+        let mut item = [0u8; 64];
+        let item = if json {
+            let sep = if i == 0 { "" } else { "," };
+            format_into(&mut item, format_args!("{sep}\"{key}\":{value}"))
+        } else {
+            format_into(&mut item, format_args!(" {key}={value}"))
+        };
+        put(item);
+    }
+    put(if json { b"}}\n" } else { b"\n" });
+    output::write(&buf[..len]);
 }
 
 /// Linux sizes the quarantine at 1/32 of RAM; a process gets at most 128 MiB of it.

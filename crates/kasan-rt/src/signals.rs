@@ -311,7 +311,7 @@ fn print_fault_short(sig: c_int, info: *mut libc::siginfo_t, gregs: &[libc::greg
         gregs[libc::REG_RIP as usize] as usize,
         task::tid()
     );
-    output::write(&out.buf[..out.len]);
+    output::write_message::<768>(&out.buf[..out.len]);
 }
 
 /// A small fixed buffer; what does not fit is cut.
@@ -368,7 +368,7 @@ fn print_fault(sig: c_int, info: *mut libc::siginfo_t, gregs: &[libc::greg_t; 23
         len: 0,
     };
     fault.describe(&mut out, &frames[..n]);
-    output::write(&out.buf[..out.len]);
+    output::write_message::<16384>(&out.buf[..out.len]);
 }
 
 /// Walks the interrupted thread's frame pointers from `fp`, reading through the

@@ -1,0 +1,32 @@
+/*
+ * In JSON mode every line the runtime writes is a JSON object, its own messages
+ * too: a warning (kmem_cache_destroy of something that is no cache), the line of a
+ * fault that is no KASAN bug with its call trace, and the exit statistics.
+ */
+// ENV: KASAN_OPTIONS=kasan.report_format=json kasan.stats=on
+// JSON-LINES: all
+// REPORTS: 1
+// CHECK: {"mode":"generic","bug_type":"slab-out-of-bounds"
+// CHECK: {"mode":"generic","warning":"kmem_cache_destroy: 0x{*} is not a cache made by kmem_cache_create when called from main+0x
+// CHECK: {"mode":"generic","stats":{"reports":1,"depot_stacks":
+#include <stdlib.h>
+
+#include <kasan.h>
+
+#include "e2e.h"
+
+KT_NOINLINE char read_byte(const char *p, size_t i)
+{
+	return ((const volatile char *)p)[i];
+}
+
+int main(void)
+{
+	char *p = malloc(opaque_size(13));
+
+	read_byte(p, opaque_size(13));
+	kmem_cache_destroy(opaque_ptr(p));
+	kt_barrier();
+	free(p);
+	return 0;
+}
