@@ -1,11 +1,12 @@
 /*
  * In JSON mode every line the runtime writes is a JSON object, its own messages
- * too: a warning (kmem_cache_destroy of something that is no cache), the line of a
- * fault that is no KASAN bug with its call trace, and the exit statistics.
+ * too: an options error, a warning (kmem_cache_destroy of something that is no
+ * cache) and the exit statistics.
  */
-// ENV: KASAN_OPTIONS=kasan.report_format=json kasan.stats=on
+// ENV: KASAN_OPTIONS=kasan.report_format=json kasan.stats=on kasan.bogus=1
 // JSON-LINES: all
 // REPORTS: 1
+// CHECK: {"mode":"generic","warning":"KASAN_OPTIONS: unknown parameter 'kasan.bogus=1'
 // CHECK: {"mode":"generic","bug_type":"slab-out-of-bounds"
 // CHECK: {"mode":"generic","warning":"kmem_cache_destroy: 0x{*} is not a cache made by kmem_cache_create when called from main+0x
 // CHECK: {"mode":"generic","stats":{"reports":1,"depot_stacks":

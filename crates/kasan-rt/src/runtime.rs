@@ -327,6 +327,11 @@ fn read_options() -> Config {
             return config;
         }
     };
+    // A first, silent pass learns the report format, so that the errors of the
+    // second are JSON objects in JSON mode, like every other line then.
+    let mut probe = Config::default();
+    probe.apply_all(var.bytes(), var.len(), |_| {});
+    output::set_json(probe.format == kasan_core::config::Format::Json);
     config.apply_all(var.bytes(), var.len(), |e| {
         // ERROR_MAX bounds the message; should it ever be exceeded, the line is still
         // cut whole, ending in "...\n".
@@ -335,7 +340,8 @@ fn read_options() -> Config {
         if len == buf.len() && buf[len - 1] != b'\n' {
             buf[len - 4..].copy_from_slice(b"...\n");
         }
-        output::write_stderr(&buf[..len]);
+        // Before start-up no log is open: this goes to standard error.
+        output::write_message::<{ 2 * (48 + ERROR_MAX) + 64 }>(&buf[..len]);
     });
     config
 }
