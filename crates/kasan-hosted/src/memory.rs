@@ -17,7 +17,7 @@
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr;
 
-use kasan_core::shadow::{encoding, Shadow};
+use kasan_core::shadow::{encoding, round_down, round_up, Shadow, GRANULE_MASK};
 use kasan_core::sync::SpinLock;
 
 /// The shadow offset the compilers are told (`-fasan-shadow-offset=0x7fff8000`).
@@ -136,6 +136,64 @@ pub fn discard(addr: usize, len: usize) {
     // SAFETY: MADV_DONTNEED on pages of the heap arena that the heap has just freed;
     // nothing holds references into them.
     unsafe { libc::madvise(addr as *mut libc::c_void, len, libc::MADV_DONTNEED) };
+}
+
+const PAGE: usize = 4096;
+
+/// Sets the shadow of `[low, high)` to 0 (accessible). Whole pages of shadow are
+/// given back to the kernel (they read as zero afterwards), so clearing the shadow of
+/// an 8 MiB stack or a 1 GiB arena costs no resident memory and no writes; the
+/// partial pages at both ends are written. The ends are rounded inwards to granules,
+/// so nothing outside the range changes; the part outside the covered range is
+/// ignored.
+pub fn clear_shadow(low: usize, high: usize) {
+    let (low, high) = (
+        round_up(low).max(COVERED_START),
+        round_down(high).min(USER_END),
+    );
+    if low >= high {
+        return;
+    }
+    let (s_low, s_high) = (SHADOW.shadow_addr(low), SHADOW.shadow_addr(high));
+    let (p_low, p_high) = ((s_low + PAGE - 1) & !(PAGE - 1), s_high & !(PAGE - 1));
+    if p_low >= p_high {
+        SHADOW.poison(low, high - low, 0);
+        return;
+    }
+    SHADOW.poison(low, SHADOW.shadow_to_mem(p_low) - low, 0);
+    // SAFETY: `[p_low, p_high)` is whole pages of the shadow mapping (`map_shadow`)
+    // that describe only memory inside `[low, high)`; discarding them makes them read
+    // as zero, which is what the caller asks for.
+    unsafe {
+        libc::madvise(
+            p_low as *mut libc::c_void,
+            p_high - p_low,
+            libc::MADV_DONTNEED,
+        )
+    };
+    let rest = SHADOW.shadow_to_mem(p_high);
+    SHADOW.poison(rest, high - rest, 0);
+}
+
+/// Whether `[addr, addr + size)` is a range of user memory with shadow: it neither
+/// wraps nor reaches below [`COVERED_START`] or past [`USER_END`]. An empty range
+/// always is.
+pub fn is_user_range(addr: usize, size: usize) -> bool {
+    size == 0
+        || (addr >= COVERED_START && addr.checked_add(size).is_some_and(|end| end <= USER_END))
+}
+
+/// [`Shadow::unpoison_user`] for the hosted shadow, with the whole granules cleared
+/// by [`clear_shadow`] (large ranges cost page discards, not writes). The range must
+/// pass [`is_user_range`].
+pub fn unpoison_user(addr: usize, size: usize) {
+    if size == 0 {
+        return;
+    }
+    let end = addr + size;
+    clear_shadow(round_down(addr), round_down(end));
+    // The partial last granule, by the shared rule (its whole-granule part is empty).
+    SHADOW.unpoison_user(round_down(end), end & GRANULE_MASK);
 }
 
 /// Makes whole pages of the heap arena inaccessible or accessible again (vmalloc

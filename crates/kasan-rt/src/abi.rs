@@ -198,13 +198,11 @@ set_shadow! {
 /// `void __asan_poison_memory_region(void const volatile *addr, size_t size)`.
 #[unsafe(no_mangle)]
 pub extern "C" fn __asan_poison_memory_region(addr: usize, size: usize) {
-    ensure_init();
-    SHADOW.poison_user(addr, size);
+    crate::alloc_api::user_region("__asan_poison_memory_region", addr, size, true);
 }
 
 /// `void __asan_unpoison_memory_region(void const volatile *addr, size_t size)`.
 #[unsafe(no_mangle)]
 pub extern "C" fn __asan_unpoison_memory_region(addr: usize, size: usize) {
-    ensure_init();
-    SHADOW.unpoison_user(addr, size);
+    crate::alloc_api::user_region("__asan_unpoison_memory_region", addr, size, false);
 }

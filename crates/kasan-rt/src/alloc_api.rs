@@ -56,6 +56,28 @@ pub(crate) fn warn_busy(what: &str) {
     ));
 }
 
+/// Poisons (or unpoisons) `[addr, addr + size)` for a program that manages its own
+/// memory (`kasan_poison_range` and `__asan_poison_memory_region`, and their
+/// unpoison twins, named `what`). A range that wraps or leaves user memory (which
+/// the shadow covers) would have the runtime write, or clear, shadow for terabytes
+/// of address space: it is refused with one warning line and the program goes on.
+pub(crate) fn user_region(what: &str, addr: usize, size: usize, poison: bool) {
+    ensure_init();
+    if !kasan_hosted::memory::is_user_range(addr, size) {
+        let mut buf = [0u8; 200];
+        kasan_hosted::output::write(runtime::format_into(
+            &mut buf,
+            format_args!("kasan: {what}({addr:#x}, {size}): range outside user memory, ignored\n"),
+        ));
+        return;
+    }
+    if poison {
+        SHADOW.poison_user(addr, size);
+    } else {
+        kasan_hosted::memory::unpoison_user(addr, size);
+    }
+}
+
 /// Runs one of the heap's allocation calls for the caller of the entry point whose
 /// frame is `fp`, with its track (none when nested in the runtime).
 #[inline(always)]
@@ -474,15 +496,13 @@ pub extern "C" fn kasan_enable_current() {
 /// `void kasan_poison_range(const void *p, size_t size)`.
 #[unsafe(no_mangle)]
 pub extern "C" fn kasan_poison_range(p: *const c_void, size: usize) {
-    ensure_init();
-    SHADOW.poison_user(p as usize, size);
+    user_region("kasan_poison_range", p as usize, size, true);
 }
 
 /// `void kasan_unpoison_range(const void *p, size_t size)`.
 #[unsafe(no_mangle)]
 pub extern "C" fn kasan_unpoison_range(p: *const c_void, size: usize) {
-    ensure_init();
-    SHADOW.unpoison_user(p as usize, size);
+    user_region("kasan_unpoison_range", p as usize, size, false);
 }
 
 /// `int kasan_reports_count(void)`.

@@ -82,7 +82,7 @@ pub fn install_altstack() -> usize {
     };
     // The mapping may reuse addresses whose shadow holds old poison: the handlers
     // that run here are instrumented code.
-    crate::threads::clear_shadow(base + PAGE, base + PAGE + ALTSTACK_SIZE);
+    kasan_hosted::memory::clear_shadow(base + PAGE, base + PAGE + ALTSTACK_SIZE);
     let stack = libc::stack_t {
         ss_sp: (base + PAGE) as *mut c_void,
         ss_flags: 0,
@@ -122,7 +122,7 @@ pub fn release_altstack(base: usize) {
         } else if current.ss_sp as usize == base + PAGE {
             return;
         }
-        crate::threads::clear_shadow(base + PAGE, base + PAGE + ALTSTACK_SIZE);
+        kasan_hosted::memory::clear_shadow(base + PAGE, base + PAGE + ALTSTACK_SIZE);
         libc::munmap(base as *mut c_void, ALTSTACK_SIZE + PAGE);
     }
 }

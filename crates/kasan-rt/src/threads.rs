@@ -23,8 +23,7 @@
 use core::cell::Cell;
 use core::ffi::{c_int, c_void};
 
-use kasan_core::shadow::{round_down, round_up};
-use kasan_hosted::memory::SHADOW;
+use kasan_hosted::memory::clear_shadow;
 use kasan_hosted::task;
 
 use crate::runtime::{ensure_init, ready};
@@ -38,30 +37,6 @@ std::thread_local! {
     /// Clears the stack's shadow and frees the signal stack when a thread started by
     /// [`thread_start`] exits.
     static EXIT_GUARD: ExitGuard = const { ExitGuard(Cell::new(0)) };
-}
-
-/// Sets the shadow of `[low, high)` to 0 (accessible). Whole pages of shadow are
-/// given back to the kernel (they read as zero afterwards), so clearing the shadow of
-/// an 8 MiB stack costs no resident memory; the partial pages at both ends are
-/// written. The ends are rounded inwards to granules, so nothing outside the range
-/// changes.
-pub fn clear_shadow(low: usize, high: usize) {
-    let (low, high) = (round_up(low), round_down(high));
-    if low >= high || !SHADOW.has_metadata(low) || !SHADOW.has_metadata(high - 1) {
-        return;
-    }
-    let (s_low, s_high) = (SHADOW.shadow_addr(low), SHADOW.shadow_addr(high));
-    let (p_low, p_high) = ((s_low + PAGE - 1) & !(PAGE - 1), s_high & !(PAGE - 1));
-    if p_low >= p_high {
-        SHADOW.poison(low, high - low, 0);
-        return;
-    }
-    SHADOW.poison(low, SHADOW.shadow_to_mem(p_low) - low, 0);
-    // SAFETY: `[p_low, p_high)` is whole pages of the shadow mapping that describe
-    // only memory inside `[low, high)`; discarding them makes them read as zero.
-    unsafe { libc::madvise(p_low as *mut c_void, p_high - p_low, libc::MADV_DONTNEED) };
-    let rest = SHADOW.shadow_to_mem(p_high);
-    SHADOW.poison(rest, high - rest, 0);
 }
 
 /// The current thread's stack if already known, else `(0, 0)` (safe in a signal
