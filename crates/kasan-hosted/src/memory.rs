@@ -227,17 +227,92 @@ pub fn read_word(addr: usize) -> Option<usize> {
 
 const CLASSES: usize = 12; // 16 B .. 32 KiB
 const CHUNK: usize = 1 << 20;
+/// Address space the internal allocator reserves at start-up (lazily backed, never
+/// counted as commit: `MAP_NORESERVE`).
+const RESERVE: usize = 1 << 30;
 
 struct Classes {
     free: [usize; CLASSES],
     bump: usize,
     bump_end: usize,
+    /// The reservation, `[reserve_start, reserve_end)`; both 0 until made.
+    reserve_start: usize,
+    reserve_end: usize,
+    /// Its first address not yet carved.
+    reserve_next: usize,
+    /// Whether the reservation was tried (it is tried once).
+    reserve_tried: bool,
+    /// Freed big blocks carved from the reservation: a list linked through their
+    /// first word, their length in the second.
+    big_free: usize,
 }
 
-/// The runtime's own allocator: power-of-two classes carved from 1 MiB `mmap`
-/// chunks, with free lists; bigger blocks are mapped one by one. Used as the Rust
-/// global allocator of the library, so the symbolizer and other runtime data never
-/// come from the program's (interposed) `malloc`.
+impl Classes {
+    /// Maps the reservation if that was not tried yet.
+    fn reserve(&mut self) {
+        if self.reserve_tried {
+            return;
+        }
+        self.reserve_tried = true;
+        if let Some(p) = map_anonymous(RESERVE) {
+            (self.reserve_start, self.reserve_next, self.reserve_end) = (p, p, p + RESERVE);
+        }
+    }
+
+    /// Carves `len` bytes (a multiple of the page size) aligned to `align` (a power of
+    /// two, at least a page) from the reservation.
+    fn carve(&mut self, len: usize, align: usize) -> Option<usize> {
+        self.reserve();
+        let start = self.reserve_next.checked_next_multiple_of(align)?;
+        let end = start.checked_add(len)?;
+        if self.reserve_start == 0 || end > self.reserve_end {
+            return None;
+        }
+        self.reserve_next = end;
+        Some(start)
+    }
+
+    fn in_reserve(&self, p: usize) -> bool {
+        p >= self.reserve_start && p < self.reserve_end
+    }
+
+    /// A new chunk for the classes: from the reservation, else from the kernel.
+    fn chunk(&mut self) -> Option<usize> {
+        self.carve(CHUNK, 4096).or_else(|| map_anonymous(CHUNK))
+    }
+
+    /// A big block of `len` bytes (page multiple) when the kernel gave none: a freed
+    /// one from the reservation that fits (first fit, taken whole), else a new one.
+    fn big_from_reserve(&mut self, len: usize, align: usize) -> Option<usize> {
+        let mut link: *mut usize = &raw mut self.big_free;
+        // SAFETY: the list holds only freed big blocks of the reservation (mapped,
+        // ours, at least a page long); each holds its next link and its length.
+        unsafe {
+            while *link != 0 {
+                let block = *link;
+                let block_len = *((block + 8) as *const usize);
+                if block_len >= len && block % align == 0 {
+                    *link = *(block as *const usize);
+                    return Some(block);
+                }
+                link = block as *mut usize;
+            }
+        }
+        self.carve(len, align)
+    }
+}
+
+/// The runtime's own allocator: power-of-two classes carved from 1 MiB chunks, with
+/// free lists; bigger blocks are mapped one by one. Used as the Rust global allocator
+/// of the library, so the symbolizer and other runtime data never come from the
+/// program's (interposed) `malloc`.
+///
+/// The chunks come from 1 GiB of address space reserved at start-up
+/// ([`InternalAlloc::reserve`]), so a program that later limits its address space
+/// (`setrlimit(RLIMIT_AS)`) or exhausts it does not make the runtime's allocations
+/// fail (Rust would abort the process in the middle of a report). When the
+/// reservation is used up, chunks are mapped one by one; a big block the kernel
+/// refuses is carved from the reservation too.
 #[derive(Debug)]
 pub struct InternalAlloc {
     state: SpinLock<ClassesCell>,
@@ -266,8 +341,19 @@ impl InternalAlloc {
                 free: [0; CLASSES],
                 bump: 0,
                 bump_end: 0,
+                reserve_start: 0,
+                reserve_end: 0,
+                reserve_next: 0,
+                reserve_tried: false,
+                big_free: 0,
             })),
         }
+    }
+
+    /// Reserves the allocator's address space now (at start-up, before the program
+    /// can limit it); otherwise the first allocation does.
+    pub fn reserve(&self) {
+        self.state.lock().0.reserve();
     }
 
     /// Holds the allocator's lock until [`InternalAlloc::unlock_all`] (before `fork`,
@@ -304,10 +390,20 @@ unsafe impl GlobalAlloc for InternalAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let Some(c) = Self::class(&layout) else {
             let len = layout.size().next_multiple_of(4096);
-            return match map_anonymous(len) {
-                Some(p) if p % layout.align() == 0 => p as *mut u8,
-                _ => ptr::null_mut(),
-            };
+            match map_anonymous(len) {
+                Some(p) if p % layout.align() == 0 => return p as *mut u8,
+                Some(p) => {
+                    // SAFETY: the mapping just made, unused.
+                    unsafe { libc::munmap(p as *mut libc::c_void, len) };
+                }
+                None => {}
+            }
+            let align = layout.align().max(4096);
+            let mut s = self.state.lock();
+            return s
+                .0
+                .big_from_reserve(len, align)
+                .map_or(ptr::null_mut(), |p| p as *mut u8);
         };
         let size = 16usize << c;
         let mut s = self.state.lock();
@@ -320,7 +416,7 @@ unsafe impl GlobalAlloc for InternalAlloc {
         }
         let start = s.bump.next_multiple_of(size);
         if start + size > s.bump_end || s.bump == 0 {
-            let Some(chunk) = map_anonymous(CHUNK) else {
+            let Some(chunk) = s.chunk() else {
                 return ptr::null_mut();
             };
             s.bump = chunk + size;
@@ -333,8 +429,23 @@ unsafe impl GlobalAlloc for InternalAlloc {
 
     unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
         let Some(c) = Self::class(&layout) else {
-            // SAFETY: big blocks are whole mappings of this rounded length.
-            unsafe { libc::munmap(p.cast(), layout.size().next_multiple_of(4096)) };
+            let len = layout.size().next_multiple_of(4096);
+            let mut s = self.state.lock();
+            if s.0.in_reserve(p as usize) {
+                // SAFETY: a big block carved from the reservation, ours again, at
+                // least a page long: its pages go back to the kernel (they read as
+                // zero) and its first two words become the free-list link and length.
+                unsafe {
+                    libc::madvise(p.cast(), len, libc::MADV_DONTNEED);
+                    *(p as *mut usize) = s.0.big_free;
+                    *(p.add(8) as *mut usize) = len;
+                }
+                s.0.big_free = p as usize;
+                return;
+            }
+            drop(s);
+            // SAFETY: other big blocks are whole mappings of this rounded length.
+            unsafe { libc::munmap(p.cast(), len) };
             return;
         };
         let mut s = self.state.lock();

@@ -119,6 +119,8 @@ fn init() {
             return;
         }
     }
+    // The runtime's own memory, before the program can limit its address space.
+    crate::ALLOC.reserve();
     if let Err(e) = memory::map_shadow() {
         let mut buf = [0u8; 200];
         let msg = format_into(
