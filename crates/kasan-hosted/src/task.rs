@@ -12,6 +12,9 @@ std::thread_local! {
     static TID: Cell<u32> = const { Cell::new(0) };
     /// The top of this thread's stack; 0 until first asked.
     static STACK_TOP: Cell<usize> = const { Cell::new(0) };
+    /// The low end of this thread's stack mapping, once the runtime knows it
+    /// ([`set_stack_low`]); 0 until then.
+    static STACK_LOW: Cell<usize> = const { Cell::new(0) };
 }
 
 unsafe extern "C" {
@@ -117,11 +120,20 @@ pub fn forget_stack_top() {
     STACK_TOP.with(|t| t.set(0));
 }
 
+/// Records the low end of the current thread's stack: `[low, stack_top())` is one
+/// mapping (the main thread's stack, down by its limit; a thread's stack from
+/// glibc), so while the stack pointer is inside it, everything from the stack
+/// pointer up to the top is mapped and [`save_stack`] reads it directly.
+pub fn set_stack_low(low: usize) {
+    STACK_LOW.with(|l| l.set(low));
+}
+
 /// Saves return addresses by walking frame pointers from frame `fp` (which must be
 /// a frame of the current thread), skipping `skip` frames first.
 #[inline(never)]
 pub fn save_stack(fp: usize, skip: usize, out: &mut [usize]) -> usize {
-    let mut top = stack_top();
+    let thread_top = stack_top();
+    let mut top = thread_top;
     let sp = stack_pointer();
     if fp < sp {
         return 0;
@@ -135,9 +147,17 @@ pub fn save_stack(fp: usize, skip: usize, out: &mut [usize]) -> usize {
     // The chain may leave the mapping `fp` is in: from a signal stack or the
     // report stack to the interrupted stack, from a coroutine's stack to the
     // thread's, or to garbage where a function without frame pointers used `rbp`.
-    // So each page is first read through the kernel (which fails on unmapped
-    // memory), then directly: a few system calls per stack.
-    let mut pages = Pages::new(fp);
+    // When the stack pointer is on the thread's own stack, `[sp, stack top)` is
+    // mapped (the live part of that stack) and read directly: no system call in the
+    // common case, every allocation and free. Any other page is first read through
+    // the kernel (which fails on unmapped memory), then directly.
+    let low = STACK_LOW.with(Cell::get);
+    let live = if low != 0 && sp >= low && sp < thread_top {
+        (sp, thread_top)
+    } else {
+        (0, 0)
+    };
+    let mut pages = Pages::new(fp, live);
     let mut n = kasan_core::stack::walk_frames(fp, top, skip, out, |a| pages.read(a));
     if n < 2 && out.len() >= 2 {
         // The chain broke at once: the caller was built without frame pointers (its
@@ -160,20 +180,33 @@ pub fn save_stack(fp: usize, skip: usize, out: &mut [usize]) -> usize {
     n
 }
 
-/// Reads words of a stack, checking each page once through the kernel.
+/// Reads words of a stack: directly inside the live part of the thread's own stack,
+/// elsewhere checking each page once through the kernel.
 struct Pages {
     known: usize,
+    /// `[sp, top)` of the thread's own stack when `sp` is on it, else empty.
+    live: (usize, usize),
 }
 
 impl Pages {
     /// `fp`'s page is mapped: it holds a live frame.
-    fn new(fp: usize) -> Pages {
-        Pages { known: fp >> 12 }
+    fn new(fp: usize, live: (usize, usize)) -> Pages {
+        Pages {
+            known: fp >> 12,
+            live,
+        }
     }
 
     fn read(&mut self, a: usize) -> Option<usize> {
         if a & 7 != 0 {
             return None;
+        }
+        if a >= self.live.0 && a < self.live.1 {
+            // SAFETY: an aligned word between the stack pointer and the top of the
+            // thread's own stack mapping (`set_stack_low`): mapped, as the live part
+            // of the stack always is. `top` is page-aligned or the thread control
+            // block's start, so the word ends at or below it.
+            return Some(unsafe { *(a as *const usize) });
         }
         if a >> 12 != self.known {
             let word = crate::memory::read_word(a)?;
@@ -306,6 +339,19 @@ mod tests {
         let mut skipped = [0usize; 16];
         let m = save_stack(frame_pointer(), 1, &mut skipped);
         assert!(m >= 1);
+    }
+
+    #[test]
+    fn live_stack_walk_matches_the_checked_walk() {
+        let mut checked = [0usize; 16];
+        let n = outer(&mut checked);
+        // The live part of this thread's stack, from here up to its top, is mapped.
+        set_stack_low(stack_pointer() & !4095);
+        let mut live = [0usize; 16];
+        let m = outer(&mut live);
+        set_stack_low(0);
+        assert!(n >= 2, "walked {n} frames");
+        assert_eq!(checked[..n], live[..m]);
     }
 
     #[test]

@@ -73,6 +73,7 @@ pub fn stack_bounds() -> (usize, usize) {
     };
     let bounds = (low & !(PAGE - 1), high);
     STACK.with(|s| s.set(bounds));
+    task::set_stack_low(bounds.0);
     bounds
 }
 
