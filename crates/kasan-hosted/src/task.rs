@@ -341,17 +341,28 @@ mod tests {
         assert!(m >= 1);
     }
 
+    /// Walks from one call site, with or without the live-stack bounds set.
+    #[inline(never)]
+    fn walk(live: bool) -> ([usize; 16], usize) {
+        // The live part of this thread's stack, from here up to its top, is mapped.
+        set_stack_low(if live { stack_pointer() & !4095 } else { 0 });
+        let mut out = [0usize; 16];
+        let n = outer(&mut out);
+        set_stack_low(0);
+        (out, n)
+    }
+
     #[test]
     fn live_stack_walk_matches_the_checked_walk() {
-        let mut checked = [0usize; 16];
-        let n = outer(&mut checked);
-        // The live part of this thread's stack, from here up to its top, is mapped.
-        set_stack_low(stack_pointer() & !4095);
-        let mut live = [0usize; 16];
-        let m = outer(&mut live);
-        set_stack_low(0);
-        assert!(n >= 2, "walked {n} frames");
-        assert_eq!(checked[..n], live[..m]);
+        let (checked, n) = walk(false);
+        let (live, m) = walk(true);
+        assert!(n >= 4, "walked {n} frames");
+        assert_eq!(n, m);
+        // The same frames; only the return address into this function (the two
+        // call sites of `walk`) differs.
+        assert_eq!(checked[..3], live[..3]);
+        assert_ne!(checked[3], live[3]);
+        assert_eq!(checked[4..n], live[4..m]);
     }
 
     #[test]
