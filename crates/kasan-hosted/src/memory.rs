@@ -291,7 +291,7 @@ impl Classes {
             while *link != 0 {
                 let block = *link;
                 let block_len = *((block + 8) as *const usize);
-                if block_len >= len && block % align == 0 {
+                if block_len >= len && block.is_multiple_of(align) {
                     *link = *(block as *const usize);
                     return Some(block);
                 }
