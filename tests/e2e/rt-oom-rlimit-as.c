@@ -4,9 +4,8 @@
  * on. The first report used to abort with "memory allocation of 20 bytes failed"
  * (exit 134, no report), as the runtime's own allocator (used by the symbolizer)
  * mapped its memory on demand; it now carves it from address space reserved at
- * start-up. Frames may lack names (the symbolizer cannot map the binary's debug
- * information under the limit), so only the bug type, the access line, the object
- * lines and the shadow dump are asserted. The limit really holds: a 128 MiB
+ * start-up. The symbolizer cannot map the binary under the limit: it reads it into
+ * that memory instead, so the frames keep their names. The limit really holds: a 128 MiB
  * mmap fails.
  */
 #include <stdlib.h>
@@ -43,10 +42,15 @@ int main(void)
 		KT_MARK("128 MiB mmap failed under the limit");
 	// CHECK: {^}128 MiB mmap failed under the limit{$}
 	// CHECK-NEXT: ==================================================================
-	// CHECK-NEXT: BUG: KASAN: slab-out-of-bounds in {*}
+	// CHECK-NEXT: BUG: KASAN: slab-out-of-bounds in read_byte+0x
 	// CHECK-NEXT: {^}Read of size 1 at addr {p+20} by task {comm}/{pid}{$}
 	// CHECK: Call Trace:
+	// CHECK-NEXT:  <TASK>
+	// CHECK-NEXT: {^} read_byte+0x{*} {*}rt-oom-rlimit-as.c:
+	// CHECK-NEXT: {^} main+0x
 	// CHECK: {^}Allocated by task {pid}:{$}
+	// CHECK-NEXT: {^} alloc_buf+0x{*} {*}rt-oom-rlimit-as.c:
+	// CHECK-NEXT: {^} main+0x
 	// CHECK: The buggy address belongs to the object at {p}
 	// CHECK-NEXT:  which belongs to the cache kmalloc-32 of size 32
 	// CHECK-NEXT: The buggy address is located 0 bytes to the right of

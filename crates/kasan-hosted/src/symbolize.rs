@@ -3,7 +3,8 @@
 //!
 //! The loaded object that holds an address is found with `dl_iterate_phdr`;
 //! its ELF file (`/proc/self/exe` for the main program, which keeps working
-//! when the executable was deleted or replaced on disk) is mapped read-only,
+//! when the executable was deleted or replaced on disk) is mapped read-only
+//! (or, when the kernel refuses the mapping, read into the runtime's memory),
 //! its symbol table is turned into a sorted vector, and its DWARF line
 //! information is wrapped in an `addr2line::Context`. All of that happens
 //! once per object, on its first lookup, and is kept for the life of the
@@ -469,10 +470,15 @@ fn sort_symbols(mut ranked: Vec<(Sym, u8)>) -> Vec<Sym> {
     ranked.into_iter().map(|(sym, _)| sym).collect()
 }
 
-/// A read-only private mapping of a whole file.
+/// A read-only private mapping of a whole file, or, when the kernel refuses the
+/// mapping (a program that limited its address space with `RLIMIT_AS`), a copy of
+/// it read into the runtime's own memory, whose address space was reserved at
+/// start-up.
 struct Mapping {
     ptr: *mut c_void,
     len: usize,
+    /// Whether `ptr` is a leaked `Vec<u8>` of capacity `len` (the copy).
+    copied: bool,
 }
 
 impl Mapping {
@@ -494,8 +500,31 @@ impl Mapping {
                 0,
             )
         };
-        // The mapping keeps the file's inode alive; the descriptor can go.
-        (ptr != libc::MAP_FAILED).then_some(Mapping { ptr, len })
+        if ptr != libc::MAP_FAILED {
+            // The mapping keeps the file's inode alive; the descriptor can go.
+            return Some(Mapping {
+                ptr,
+                len,
+                copied: false,
+            });
+        }
+        Self::copy(file, len)
+    }
+
+    /// Reads the whole file into memory of the runtime's own (no abort when that
+    /// fails too: the object just gets no names).
+    fn copy(mut file: File, len: usize) -> Option<Mapping> {
+        use std::io::Read;
+        let mut data = Vec::new();
+        data.try_reserve_exact(len).ok()?;
+        data.resize(len, 0);
+        file.read_exact(&mut data).ok()?;
+        let mut data = std::mem::ManuallyDrop::new(data.into_boxed_slice());
+        Some(Mapping {
+            ptr: data.as_mut_ptr().cast(),
+            len,
+            copied: true,
+        })
     }
 
     fn data(&self) -> &[u8] {
@@ -523,6 +552,17 @@ impl Mapping {
 
 impl Drop for Mapping {
     fn drop(&mut self) {
+        if self.copied {
+            // SAFETY: `ptr`/`len` are the boxed slice `copy` leaked, given back
+            // once; no borrow of the bytes outlives `self` (see `data`).
+            drop(unsafe {
+                Box::from_raw(std::ptr::slice_from_raw_parts_mut(
+                    self.ptr.cast::<u8>(),
+                    self.len,
+                ))
+            });
+            return;
+        }
         // SAFETY: `ptr`/`len` are exactly what mmap returned, and no borrow of
         // the bytes outlives `self` (see `data`).
         unsafe {
