@@ -65,7 +65,7 @@ pub(crate) fn user_region(what: &str, addr: usize, size: usize, poison: bool) {
     ensure_init();
     if !kasan_hosted::memory::is_user_range(addr, size) {
         let mut buf = [0u8; 200];
-        kasan_hosted::output::write(runtime::format_into(
+        kasan_hosted::output::write_message::<1024>(runtime::format_into(
             &mut buf,
             format_args!("kasan: {what}({addr:#x}, {size}): range outside user memory, ignored\n"),
         ));
