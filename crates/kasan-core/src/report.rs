@@ -781,7 +781,18 @@ fn analyze(ctx: &Context<'_>, bug: &Bug<'_>) -> Analysis {
 /// preceded by one ` name file:line [inline]` line per function inlined there, as
 /// Linux's `decode_stacktrace.sh` shows them.
 fn write_frame(out: &mut Out<'_>, ctx: &Context<'_>, pc: usize, is_return: bool) {
-    ctx.platform.inlined(pc, is_return, &mut |s: &Symbol<'_>| {
+    write_trace_line(out, ctx.platform, pc, is_return);
+}
+
+/// One call-trace line as reports print it (see `write_frame`), for any writer: the
+/// platform's own messages with a call trace (a fault that is no KASAN bug) use it too.
+pub fn write_trace_line<W: Write + ?Sized>(
+    out: &mut W,
+    platform: &dyn Platform,
+    pc: usize,
+    is_return: bool,
+) {
+    platform.inlined(pc, is_return, &mut |s: &Symbol<'_>| {
         let _ = write!(out, " {}", s.name);
         if let (Some(file), Some(line)) = (s.file, s.line) {
             let _ = write!(out, " {file}:{line}");
@@ -789,14 +800,13 @@ fn write_frame(out: &mut Out<'_>, ctx: &Context<'_>, pc: usize, is_return: bool)
         let _ = out.write_str(" [inline]\n");
     });
     let mut found = false;
-    ctx.platform
-        .symbolize(pc, is_return, &mut |s: &Symbol<'_>| {
-            found = true;
-            let _ = write!(out, " {}+{:#x}/{:#x}", s.name, s.offset, s.size);
-            if let (Some(file), Some(line)) = (s.file, s.line) {
-                let _ = write!(out, " {file}:{line}");
-            }
-        });
+    platform.symbolize(pc, is_return, &mut |s: &Symbol<'_>| {
+        found = true;
+        let _ = write!(out, " {}+{:#x}/{:#x}", s.name, s.offset, s.size);
+        if let (Some(file), Some(line)) = (s.file, s.line) {
+            let _ = write!(out, " {file}:{line}");
+        }
+    });
     if !found {
         let _ = write!(out, " {pc:#x}");
     }

@@ -448,7 +448,7 @@ impl Fault {
         let _ = writeln!(out, ") by task {}/{}", task.comm(), task.pid);
         let _ = out.write_str("Call Trace:\n <TASK>\n");
         for (i, &pc) in frames.iter().enumerate() {
-            frame(out, pc, i > 0);
+            kasan_core::report::write_trace_line(out, &HostedPlatform, pc, i > 0);
         }
         let _ = out.write_str(" </TASK>\n");
     }
@@ -464,30 +464,6 @@ fn symbol(out: &mut Buf, pc: usize) {
     if !found {
         let _ = write!(out, "{pc:#x}");
     }
-}
-
-/// One call-trace line as the reports print them: the functions inlined at `pc`
-/// (` name file:line [inline]`), then ` func+0xoff/0xsize file:line`.
-fn frame(out: &mut Buf, pc: usize, is_return: bool) {
-    HostedPlatform.inlined(pc, is_return, &mut |s: &Symbol<'_>| {
-        let _ = write!(out, " {}", s.name);
-        if let (Some(file), Some(line)) = (s.file, s.line) {
-            let _ = write!(out, " {file}:{line}");
-        }
-        let _ = out.write_str(" [inline]\n");
-    });
-    let mut found = false;
-    HostedPlatform.symbolize(pc, is_return, &mut |s: &Symbol<'_>| {
-        found = true;
-        let _ = write!(out, " {}+{:#x}/{:#x}", s.name, s.offset, s.size);
-        if let (Some(file), Some(line)) = (s.file, s.line) {
-            let _ = write!(out, " {file}:{line}");
-        }
-    });
-    if !found {
-        let _ = write!(out, " {pc:#x}");
-    }
-    let _ = out.write_str("\n");
 }
 
 /// A fixed buffer on the signal stack; what does not fit is cut.
