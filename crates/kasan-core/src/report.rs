@@ -139,6 +139,62 @@ pub trait Describe {
     fn stack_bounds(&self) -> Option<(usize, usize)>;
 }
 
+/// The registers of an x86-64 fault, as Linux's `__show_regs` prints them; a host's
+/// fault handler fills them from the signal's machine context.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Registers {
+    /// The faulting instruction (`RIP`).
+    pub ip: usize,
+    /// `RSP`.
+    pub sp: usize,
+    /// `EFLAGS`.
+    pub flags: usize,
+    /// The exception's error code (0 for a general protection fault on a
+    /// non-canonical address).
+    pub error_code: usize,
+    /// The general registers in the order Linux prints them: [`REGISTER_NAMES`].
+    pub gp: [usize; 15],
+}
+
+/// The names of [`Registers::gp`], in Linux's order (three to a line).
+pub const REGISTER_NAMES: [&str; 15] = [
+    "RAX", "RBX", "RCX", "RDX", "RSI", "RDI", "RBP", "R08", "R09", "R10", "R11", "R12", "R13",
+    "R14", "R15",
+];
+
+/// A general protection fault that KASAN explains: inline code checked the shadow
+/// of an address that has none. On x86-64 Linux that shadow address is
+/// non-canonical, the check's own load faults, and the fault handler prints
+/// `Oops: general protection fault` followed by `kasan_non_canonical_hook`'s
+/// `KASAN: <type> in range [...]` line, then the registers and the call trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gpf {
+    /// The address the fault line names: the shadow address the check loaded.
+    pub shadow_addr: usize,
+    /// The first byte of the granule that shadow address stands for.
+    pub addr: usize,
+    /// The access the check was for (size, whether a write), when the runtime was
+    /// told (an inline check that called it); `None` when only the fault is known.
+    pub access: Option<(usize, bool)>,
+    /// The registers at the fault, when a fault handler saw them; `None` when the
+    /// check called the runtime instead of faulting (the trace's first address is
+    /// then the return address of that call).
+    pub regs: Option<Registers>,
+}
+
+impl Gpf {
+    const EMPTY: Gpf = Gpf {
+        shadow_addr: 0,
+        addr: 0,
+        access: None,
+        regs: None,
+    };
+}
+
+/// General protection faults printed so far in this process: Linux's `die_counter`
+/// (`[#N]` in the fault line), which counts for the whole kernel.
+static OOPS: AtomicU32 = AtomicU32::new(0);
+
 /// Bytes of text one report may take before it is written in more than one piece
 /// (whole lines each): enough for a trace, alloc, free and two aux stacks of 64
 /// frames with inlined frames and long file names.
@@ -233,8 +289,9 @@ enum What {
         size: usize,
         is_write: bool,
     },
-    /// A fault of inline code on the shadow of an address without shadow.
-    ShadowFault { shadow_addr: usize },
+    /// A general protection fault that KASAN explains (see [`Gpf`]); `oops` is its
+    /// number, Linux's `[#N]`.
+    ShadowFault { fault: Gpf, oops: u32 },
 }
 
 /// One report to print: what, who, its number, and the call trace.
@@ -267,7 +324,10 @@ struct Pending {
 
 impl Pending {
     const EMPTY: Pending = Pending {
-        what: What::ShadowFault { shadow_addr: 0 },
+        what: What::ShadowFault {
+            fault: Gpf::EMPTY,
+            oops: 0,
+        },
         who: Who {
             task: Task::EMPTY,
             cpu: 0,
@@ -477,14 +537,18 @@ impl Reporter {
         true
     }
 
-    /// Reports a fault of inline-instrumented code on an address without shadow: its
-    /// shadow load hit `shadow_addr`, which is not mapped (Linux's
-    /// `kasan_non_canonical_hook`, printed with the general protection fault it
-    /// explains). Always printed: the task dies next.
-    pub fn report_shadow_fault(&self, ctx: &Context<'_>, shadow_addr: usize, trace: &[usize]) {
+    /// Reports a general protection fault that KASAN explains: inline code checked
+    /// an address without shadow (Linux's `kasan_non_canonical_hook`, printed with
+    /// the fault). Always printed, whatever the once/multi-shot gate says, as Linux's
+    /// oops is: the task dies next.
+    pub fn report_shadow_fault(&self, ctx: &Context<'_>, fault: &Gpf, trace: &[usize]) {
         let who = Who::now(ctx);
         let id = owner_id(who.task.pid);
-        let what = What::ShadowFault { shadow_addr };
+        let what = What::ShadowFault {
+            fault: *fault,
+            // Relaxed: a counter, like Linux's `die_counter`.
+            oops: OOPS.fetch_add(1, Ordering::Relaxed) + 1,
+        };
         if self.held_by(id) {
             // The task faulted while it reports (in a handler that interrupted its
             // report) and dies when the handler returns, so this cannot wait for the
@@ -560,10 +624,10 @@ impl Reporter {
         let dropped = self.queue.dropped.swap(0, Ordering::Acquire);
         if dropped > 0 {
             let _ = match ctx.config.format {
-                Format::Json => writeln!(
-                    out,
-                    "{{\"mode\":\"generic\",\"warning\":\"nested reports dropped\",\"dropped\":{dropped},\"queue\":{QUEUE_LEN}}}"
-                ),
+                Format::Json => {
+                    json_dropped(out, dropped);
+                    Ok(())
+                }
                 Format::Text => writeln!(
                     out,
                     "kasan: {dropped} nested report{} dropped: raised while a report was printed, with {QUEUE_LEN} already waiting",
@@ -609,74 +673,191 @@ fn render(out: &mut Out<'_>, ctx: &Context<'_>, entry: &Entry<'_>) {
             };
             match ctx.config.format {
                 Format::Text => render_text(out, ctx, &bug, &entry.who, entry.index > 0),
-                Format::Json => render_json(out, ctx, &bug, &entry.who),
+                Format::Json => render_json(out, ctx, &bug, &entry.who, entry.index > 0),
             }
         }
         What::ShadowFault { .. } => render_shadow_fault(out, ctx, entry, true),
     }
 }
 
-/// The shadow-fault report; `symbols` off prints bare addresses (a report nested in
-/// another, which may be using the symbolizer).
+/// What `kasan_non_canonical_hook` calls a fault on the shadow of `addr`: its
+/// qualifier (`probably`, `maybe`, none) and the bug type.
+fn gpf_bug_type(ctx: &Context<'_>, addr: usize) -> (Option<&'static str>, &'static str) {
+    if addr < generic::PAGE_SIZE {
+        (None, "null-ptr-deref")
+    } else if addr < ctx.shadow.range().0 {
+        (Some("probably"), "user-memory-access")
+    } else {
+        (Some("maybe"), "wild-memory-access")
+    }
+}
+
+/// Linux's `show_opcodes`: the code bytes around the faulting instruction, 42
+/// before it and 21 after.
+const CODE_PROLOGUE: usize = 42;
+const CODE_EPILOGUE: usize = 21;
+const CODE_BYTES: usize = CODE_PROLOGUE + 1 + CODE_EPILOGUE;
+
+/// The code bytes `[ip - 42, ip + 22)`, read without faulting; `None` if any of
+/// them cannot be read.
+fn read_code(ctx: &Context<'_>, ip: usize) -> Option<[u8; CODE_BYTES]> {
+    let start = ip.checked_sub(CODE_PROLOGUE)?;
+    let mut bytes = [0u8; CODE_BYTES];
+    let mut i = 0;
+    while i < CODE_BYTES {
+        let at = start.checked_add(i)?;
+        let word_at = at & !(core::mem::size_of::<usize>() - 1);
+        let word = ctx.platform.read_word(word_at)?.to_le_bytes();
+        let skip = at - word_at;
+        let n = (word.len() - skip).min(CODE_BYTES - i);
+        bytes[i..i + n].copy_from_slice(&word[skip..skip + n]);
+        i += n;
+    }
+    Some(bytes)
+}
+
+/// `RIP: 0010:func+0x../0x.. file:line`, preceded by one `RIP: 0010:name file:line
+/// [inline]` line per function inlined there (as `decode_stacktrace.sh` expands
+/// it). `0010` is the kernel's code segment, which Linux prints for a fault in
+/// kernel code: the runtime plays the kernel, and syzkaller reads `0033` as a
+/// user-space frame.
+fn write_rip(out: &mut Out<'_>, ctx: &Context<'_>, ip: usize, is_return: bool, symbols: bool) {
+    if !symbols {
+        let _ = writeln!(out, "RIP: 0010:{ip:#x}");
+        return;
+    }
+    ctx.platform.inlined(ip, is_return, &mut |s: &Symbol<'_>| {
+        let _ = write!(out, "RIP: 0010:{}", s.name);
+        if let (Some(file), Some(line)) = (s.file, s.line) {
+            let _ = write!(out, " {file}:{line}");
+        }
+        let _ = out.write_str(" [inline]\n");
+    });
+    let mut found = false;
+    ctx.platform.symbolize(ip, is_return, &mut |s: &Symbol<'_>| {
+        found = true;
+        let _ = write!(out, "RIP: 0010:{}+{:#x}/{:#x}", s.name, s.offset, s.size);
+        if let (Some(file), Some(line)) = (s.file, s.line) {
+            let _ = write!(out, " {file}:{line}");
+        }
+    });
+    if !found {
+        let _ = write!(out, "RIP: 0010:{ip:#x}");
+    }
+    let _ = out.write_str("\n");
+}
+
+/// The `Code:` line and the registers (Linux's `show_ip` after the RIP line, and
+/// the short form of `__show_regs`: the segment, control and debug registers a
+/// process cannot see are left out). `0018` is the kernel's stack segment.
+fn write_regs(out: &mut Out<'_>, ctx: &Context<'_>, r: &Registers) {
+    match read_code(ctx, r.ip) {
+        Some(code) => {
+            let _ = out.write_str("Code:");
+            for (i, b) in code.iter().enumerate() {
+                let _ = if i == CODE_PROLOGUE {
+                    write!(out, " <{b:02x}>")
+                } else {
+                    write!(out, " {b:02x}")
+                };
+            }
+            let _ = out.write_str("\n");
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "Code: Unable to access opcode bytes at {:#x}.",
+                r.ip.wrapping_sub(CODE_PROLOGUE)
+            );
+        }
+    }
+    let _ = writeln!(out, "RSP: 0018:{:016x} EFLAGS: {:08x}", r.sp, r.flags);
+    for (row, names) in REGISTER_NAMES.chunks(3).enumerate() {
+        for (i, name) in names.iter().enumerate() {
+            let _ = write!(
+                out,
+                "{}{name}: {:016x}",
+                if i > 0 { " " } else { "" },
+                r.gp[row * 3 + i]
+            );
+        }
+        let _ = out.write_str("\n");
+    }
+}
+
+/// The CPU line of a fault report: the same as the KASAN report's.
+fn write_fault_cpu_line(out: &mut Out<'_>, entry: &Entry<'_>) {
+    let task = &entry.who.task;
+    let _ = writeln!(
+        out,
+        "CPU: {} PID: {} Comm: {} {} kasan-{}",
+        entry.who.cpu,
+        task.pid,
+        task.comm(),
+        if entry.index > 0 {
+            "Tainted: G    B"
+        } else {
+            "Not tainted"
+        },
+        env!("CARGO_PKG_VERSION")
+    );
+}
+
+/// The general-protection-fault report (text or JSON); `symbols` off prints bare
+/// addresses (a report nested in another, which may be using the symbolizer).
+///
+/// The layout is x86-64 Linux 6.x's (`Oops: general protection fault, probably
+/// for non-canonical address ...`, the `KASAN: ... in range` line, CPU, RIP,
+/// code and registers, the call trace of the callers, `Modules linked in:`, the
+/// end marker, and RIP, code and registers again). Without registers (an inline
+/// check that called the runtime, on the NULL page) the code and register lines
+/// are left out, and the RIP is the return address of that call.
 fn render_shadow_fault(out: &mut Out<'_>, ctx: &Context<'_>, entry: &Entry<'_>, symbols: bool) {
-    let What::ShadowFault { shadow_addr } = entry.what else {
+    let What::ShadowFault { fault, oops } = entry.what else {
         return;
     };
-    let trace = entry.trace;
-    let task = &entry.who.task;
-    let addr = ctx.shadow.shadow_to_mem(shadow_addr);
-    let bug_type = if addr < generic::PAGE_SIZE {
-        "null-ptr-deref"
-    } else if addr < ctx.shadow.range().0 {
-        "probably user-memory-access"
-    } else {
-        "maybe wild-memory-access"
-    };
-    let ip = trace.first().copied().unwrap_or(0);
     if ctx.config.format == Format::Json {
-        let _ = write!(
-            out,
-            "{{\"mode\":\"generic\",\"bug_type\":\"{}\",\"access\":\"unknown\",\"size\":{GRANULE_SIZE},\"addr\":\"{addr:#x}\",\"ip\":\"{ip:#x}\",\"task\":{{\"comm\":{},\"pid\":{}}},\"frames\":",
-            bug_type.trim_start_matches("maybe ").trim_start_matches("probably "),
-            Json(task.comm()),
-            task.pid
-        );
-        json_frames(out, ctx, trace, symbols);
-        let _ = out.write_str("}\n");
-    } else {
-        let _ = writeln!(
-            out,
-            "general protection fault, probably for non-canonical address {shadow_addr:#x}: 0000 [#1] SMP KASAN"
-        );
-        let _ = writeln!(
-            out,
-            "KASAN: {bug_type} in range [{addr:#018x}-{:#018x}]",
-            addr.wrapping_add(GRANULE_SIZE - 1)
-        );
-        let _ = writeln!(
-            out,
-            "CPU: {} PID: {} Comm: {} Not tainted kasan-{}",
-            entry.who.cpu,
-            task.pid,
-            task.comm(),
-            env!("CARGO_PKG_VERSION")
-        );
-        let _ = out.write_str("RIP: ");
-        if symbols {
-            write_symbol(out, ctx, ip, false);
-        } else {
-            let _ = write!(out, "{ip:#x}");
-        }
-        let _ = out.write_str("\nCall Trace:\n <TASK>\n");
-        for (i, &pc) in trace.iter().enumerate() {
-            if symbols {
-                write_frame(out, ctx, pc, i > 0);
-            } else {
-                let _ = writeln!(out, " {pc:#x}");
-            }
-        }
-        let _ = out.write_str(" </TASK>\n");
+        json_gpf(out, ctx, entry, &fault, oops, symbols);
+        return;
     }
+    let (qualifier, bug_type) = gpf_bug_type(ctx, fault.addr);
+    let trace = entry.trace;
+    let ip = trace.first().copied().unwrap_or(0);
+    let ip_is_return = fault.regs.is_none();
+    let _ = writeln!(
+        out,
+        "Oops: general protection fault, probably for non-canonical address {:#x}: {:04x} [#{oops}] SMP KASAN",
+        fault.shadow_addr,
+        fault.regs.map_or(0, |r| r.error_code & 0xffff)
+    );
+    let _ = out.write_str("KASAN: ");
+    if let Some(q) = qualifier {
+        let _ = write!(out, "{q} ");
+    }
+    let _ = writeln!(
+        out,
+        "{bug_type} in range [{:#018x}-{:#018x}]",
+        fault.addr,
+        fault.addr.wrapping_add(GRANULE_SIZE - 1)
+    );
+    write_fault_cpu_line(out, entry);
+    let summary = |out: &mut Out<'_>| {
+        write_rip(out, ctx, ip, ip_is_return, symbols);
+        if let Some(r) = &fault.regs {
+            write_regs(out, ctx, r);
+        }
+    };
+    summary(out);
+    let _ = out.write_str("Call Trace:\n <TASK>\n");
+    for &pc in trace.iter().skip(1) {
+        if symbols {
+            write_frame(out, ctx, pc, true);
+        } else {
+            let _ = writeln!(out, " {pc:#x}");
+        }
+    }
+    let _ = out.write_str(" </TASK>\nModules linked in:\n---[ end trace 0000000000000000 ]---\n");
+    summary(out);
 }
 
 /// A buffer in front of the console: a report is written with one call when it
@@ -1173,6 +1354,25 @@ fn render_text(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &Who, t
     let _ = writeln!(out, "{RULE}");
 }
 
+/// The version of the JSON lines' schema (`docs/report-json.md`), in every line.
+pub const JSON_VERSION: u32 = 1;
+
+/// The start of one JSON line of the given kind (`report`, `warning`, `panic`,
+/// `stats`): `{"version":1,"kind":"...","mode":"generic"`. The writer adds its own
+/// fields and the closing brace.
+#[derive(Debug, Clone, Copy)]
+pub struct JsonLine(pub &'static str);
+
+impl fmt::Display for JsonLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{{\"version\":{JSON_VERSION},\"kind\":\"{}\",\"mode\":\"generic\"",
+            self.0
+        )
+    }
+}
+
 /// A JSON string literal.
 struct Json<'a>(&'a str);
 
@@ -1201,50 +1401,368 @@ impl fmt::Display for Json<'_> {
     }
 }
 
-fn json_frames(out: &mut Out<'_>, ctx: &Context<'_>, frames: &[usize], symbols: bool) {
-    let _ = out.write_str("[");
-    for (i, &pc) in frames.iter().enumerate() {
-        let _ = write!(out, "{}{{\"ip\":\"{pc:#x}\"", if i > 0 { "," } else { "" });
-        if !symbols {
-            let _ = out.write_str("}");
-            continue;
-        }
-        ctx.platform.symbolize(pc, true, &mut |s: &Symbol<'_>| {
+/// `"name":<value or null>` for an optional string.
+fn json_opt_str(out: &mut Out<'_>, name: &str, value: Option<&str>) {
+    let _ = match value {
+        Some(v) => write!(out, ",\"{name}\":{}", Json(v)),
+        None => write!(out, ",\"{name}\":null"),
+    };
+}
+
+/// One frame: `ip`, the symbol (`function`, `offset`, `size`, `file`, `line`, each
+/// `null` when unknown) and the functions inlined there (`inlined`, innermost
+/// first, as the text report's `[inline]` lines).
+fn json_frame(out: &mut Out<'_>, ctx: &Context<'_>, pc: usize, is_return: bool, symbols: bool) {
+    let _ = write!(out, "{{\"ip\":\"{pc:#x}\"");
+    let mut found = false;
+    if symbols {
+        ctx.platform.symbolize(pc, is_return, &mut |s: &Symbol<'_>| {
+            if found {
+                return;
+            }
+            found = true;
             let _ = write!(
                 out,
-                ",\"function\":{},\"offset\":{},\"size\":{}",
+                ",\"function\":{},\"offset\":{}",
                 Json(s.name),
-                s.offset,
-                s.size
+                s.offset
             );
-            if let Some(file) = s.file {
-                let _ = write!(out, ",\"file\":{}", Json(file));
-            }
-            if let Some(line) = s.line {
-                let _ = write!(out, ",\"line\":{line}");
-            }
+            let _ = if s.size > 0 {
+                write!(out, ",\"size\":{}", s.size)
+            } else {
+                write!(out, ",\"size\":null")
+            };
+            json_opt_str(out, "file", s.file);
+            let _ = match s.line {
+                Some(line) => write!(out, ",\"line\":{line}"),
+                None => write!(out, ",\"line\":null"),
+            };
         });
-        let _ = out.write_str("}");
+    }
+    if !found {
+        let _ = out.write_str(
+            ",\"function\":null,\"offset\":null,\"size\":null,\"file\":null,\"line\":null",
+        );
+    }
+    let _ = out.write_str(",\"inlined\":[");
+    if symbols {
+        let mut first = true;
+        ctx.platform.inlined(pc, is_return, &mut |s: &Symbol<'_>| {
+            let _ = write!(
+                out,
+                "{}{{\"function\":{}",
+                if first { "" } else { "," },
+                Json(s.name)
+            );
+            first = false;
+            json_opt_str(out, "file", s.file);
+            let _ = match s.line {
+                Some(line) => write!(out, ",\"line\":{line}}}"),
+                None => write!(out, ",\"line\":null}}"),
+            };
+        });
+    }
+    let _ = out.write_str("]}");
+}
+
+/// A list of frames; the first is the exact faulting instruction unless
+/// `first_is_return` (every other one is a return address).
+fn json_frames(
+    out: &mut Out<'_>,
+    ctx: &Context<'_>,
+    frames: &[usize],
+    first_is_return: bool,
+    symbols: bool,
+) {
+    let _ = out.write_str("[");
+    for (i, &pc) in frames.iter().enumerate() {
+        if i > 0 {
+            let _ = out.write_str(",");
+        }
+        json_frame(out, ctx, pc, i > 0 || first_is_return, symbols);
     }
     let _ = out.write_str("]");
 }
 
+/// A saved stack's frames, or `null` where the text report says `(stack is not
+/// available)`.
+fn json_stack(out: &mut Out<'_>, ctx: &Context<'_>, handle: Handle) {
+    let frames = ctx.depot.fetch(handle);
+    if frames.is_empty() {
+        let _ = out.write_str("null");
+    } else {
+        json_frames(out, ctx, frames, true, true);
+    }
+}
+
+/// An alloc or free track: task id, CPU and time (with `kasan.extra_info`, else
+/// `null`), frames.
 fn json_track(out: &mut Out<'_>, ctx: &Context<'_>, track: Option<&Track>) {
     match track {
         None => {
             let _ = out.write_str("null");
         }
         Some(t) => {
-            let _ = write!(out, "{{\"task\":{},\"cpu\":{},\"frames\":", t.pid, t.cpu);
-            json_frames(out, ctx, ctx.depot.fetch(t.stack), true);
+            let _ = write!(out, "{{\"task\":{}", t.pid);
+            let _ = if ctx.config.extra_info {
+                write!(out, ",\"cpu\":{},\"time_ns\":{}", t.cpu, t.time_ns)
+            } else {
+                write!(out, ",\"cpu\":null,\"time_ns\":null")
+            };
+            let _ = out.write_str(",\"frames\":");
+            json_stack(out, ctx, t.stack);
             let _ = out.write_str("}");
         }
     }
 }
 
-fn render_json(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &Who) {
+/// The fields every report has about who hit it: `task`, `cpu`, `taint` (taint
+/// letters beyond `G`: `B` once a report has been printed, as Linux's
+/// `TAINT_BAD_PAGE`), `release`.
+fn json_who(out: &mut Out<'_>, who: &Who, tainted: bool) {
+    let _ = write!(
+        out,
+        ",\"task\":{{\"comm\":{},\"pid\":{}}},\"cpu\":{},\"taint\":\"{}\",\"release\":\"kasan-{}\"",
+        Json(who.task.comm()),
+        who.task.pid,
+        who.cpu,
+        if tainted { "B" } else { "" },
+        env!("CARGO_PKG_VERSION")
+    );
+}
+
+/// `"function":` the name of the function at `ip`, or `null`.
+fn json_function(out: &mut Out<'_>, ctx: &Context<'_>, ip: usize, is_return: bool, symbols: bool) {
+    let _ = out.write_str(",\"function\":");
+    let mut found = false;
+    if symbols {
+        ctx.platform.symbolize(ip, is_return, &mut |s: &Symbol<'_>| {
+            if !found {
+                found = true;
+                let _ = write!(out, "{}", Json(s.name));
+            }
+        });
+    }
+    if !found {
+        let _ = out.write_str("null");
+    }
+}
+
+/// The description fields that do not apply to a report without metadata.
+const JSON_NO_DESCRIPTION: &str = ",\"memory\":null,\"alloc_track\":null,\"free_track\":null,\"aux_stacks\":null,\"object\":null,\"page\":null,\"vmalloc\":null,\"stack\":null,\"variable\":null,\"shadow\":null";
+
+/// The heap object fields: `memory` (what the memory is), the tracks, the aux
+/// stacks, `object`, and `page` or `vmalloc` for page-backed and vmalloc memory.
+fn json_object(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, o: &ObjectInfo) {
+    let memory = match o.backing {
+        Backing::Slab => "slab",
+        Backing::Pages(_) => "pages",
+        Backing::Vmalloc { .. } => "vmalloc",
+    };
+    let _ = write!(out, ",\"memory\":\"{memory}\",\"alloc_track\":");
+    json_track(out, ctx, o.alloc.as_ref());
+    let _ = out.write_str(",\"free_track\":");
+    json_track(out, ctx, o.free.as_ref());
+    let _ = out.write_str(",\"aux_stacks\":[");
+    let mut first = true;
+    for &aux in o.aux.iter().filter(|h| h.is_some()) {
+        let _ = out.write_str(if first { "{\"frames\":" } else { ",{\"frames\":" });
+        first = false;
+        json_stack(out, ctx, aux);
+        let _ = out.write_str("}");
+    }
+    let size = region_size(ctx, o);
+    let (rel, dist) = relation(bug.addr, o.object, size);
+    let _ = out.write_str("],\"object\":{\"cache\":");
+    let _ = match o.backing {
+        // Only slab objects belong to a cache; pages and vmalloc areas have none.
+        Backing::Slab => write!(out, "{}", Json(o.cache.as_str())),
+        _ => out.write_str("null"),
+    };
+    let _ = write!(
+        out,
+        ",\"start\":\"{:#x}\",\"size\":{size},\"object_size\":{},\"state\":\"{}\",\"offset_relation\":\"{}\",\"distance\":{dist}}}",
+        o.object,
+        o.object_size,
+        if o.freed { "freed" } else { "allocated" },
+        match rel {
+            "to the left" => "left",
+            "to the right" => "right",
+            _ => "inside",
+        }
+    );
+    let _ = out.write_str(",\"page\":");
+    match o.backing {
+        Backing::Pages(order) => {
+            let _ = write!(
+                out,
+                "{{\"pfn\":{},\"order\":{order},\"refcount\":{},\"mapcount\":0,\"mapping\":\"0x0\",\"index\":0,\"flags\":null,\"page_type\":null,\"owner\":null}}",
+                o.object >> 12,
+                u32::from(!o.freed)
+            );
+        }
+        _ => {
+            let _ = out.write_str("null");
+        }
+    }
+    let _ = out.write_str(",\"vmalloc\":");
+    match o.backing {
+        Backing::Vmalloc { start, end } => {
+            let _ = write!(
+                out,
+                "{{\"start\":\"{start:#x}\",\"end\":\"{end:#x}\",\"caller\":"
+            );
+            match o
+                .alloc
+                .and_then(|t| ctx.depot.fetch(t.stack).first().copied())
+            {
+                Some(pc) => json_frame(out, ctx, pc, true, true),
+                None => {
+                    let _ = out.write_str("null");
+                }
+            }
+            let _ = out.write_str("}");
+        }
+        _ => {
+            let _ = out.write_str("null");
+        }
+    }
+    let _ = out.write_str(",\"stack\":null,\"variable\":null");
+}
+
+/// `"objects":` the objects of a compiler frame description (see
+/// `write_frame_objects`), or `null` if it cannot be read.
+fn json_frame_objects(out: &mut Out<'_>, descr: &str) {
+    fn number(rest: &mut &str) -> Option<usize> {
+        let s = rest.trim_start_matches(' ');
+        let end = s.find(' ').unwrap_or(s.len());
+        let n = s[..end].parse().ok()?;
+        *rest = &s[end..];
+        Some(n)
+    }
+    let mut rest = descr;
+    let Some(count) = number(&mut rest) else {
+        let _ = out.write_str(",\"objects\":null");
+        return;
+    };
+    let _ = out.write_str(",\"objects\":[");
+    for i in 0..count {
+        let (Some(off), Some(size), Some(len)) =
+            (number(&mut rest), number(&mut rest), number(&mut rest))
+        else {
+            break;
+        };
+        let body = rest.strip_prefix(' ').unwrap_or(rest);
+        let Some(name) = body.get(..len) else {
+            break;
+        };
+        rest = &body[len..];
+        let name = name.split(':').next().unwrap_or(name);
+        let _ = write!(
+            out,
+            "{}{{\"offset\":{off},\"size\":{size},\"name\":{}}}",
+            if i > 0 { "," } else { "" },
+            Json(name)
+        );
+    }
+    let _ = out.write_str("]");
+}
+
+/// The fields of an address that is no heap object: on the task's stack (`stack`:
+/// the frame and its objects) or a global (`variable`).
+fn json_not_heap(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &Who) {
+    let on_stack = who
+        .stack
+        .filter(|&(low, high)| (low..high).contains(&bug.addr));
+    let mut variable = false;
+    if on_stack.is_none() {
+        ctx.platform
+            .symbolize(bug.addr, false, &mut |_| variable = true);
+    }
+    let memory = match (on_stack, variable) {
+        (Some(_), _) => "\"stack\"",
+        (None, true) => "\"global\"",
+        (None, false) => "null",
+    };
+    let _ = write!(
+        out,
+        ",\"memory\":{memory},\"alloc_track\":null,\"free_track\":null,\"aux_stacks\":null,\"object\":null,\"page\":null,\"vmalloc\":null,\"stack\":"
+    );
+    match on_stack {
+        Some((low, _)) => {
+            let _ = write!(
+                out,
+                "{{\"task\":{{\"comm\":{},\"pid\":{}}}",
+                Json(who.task.comm()),
+                who.task.pid
+            );
+            match find_frame(ctx, bug.addr, low) {
+                Some(frame) => {
+                    let _ = write!(out, ",\"frame_offset\":{},\"frame\":", bug.addr - frame.base);
+                    json_frame(out, ctx, frame.pc, false, true);
+                    let mut buf = [0u8; 512];
+                    json_frame_objects(out, read_cstr(ctx, frame.descr, &mut buf));
+                }
+                None => {
+                    let _ = out.write_str(",\"frame_offset\":null,\"frame\":null,\"objects\":null");
+                }
+            }
+            let _ = out.write_str("}");
+        }
+        None => {
+            let _ = out.write_str("null");
+        }
+    }
+    let _ = out.write_str(",\"variable\":");
+    let mut found = false;
+    if variable {
+        ctx.platform.symbolize(bug.addr, false, &mut |s: &Symbol<'_>| {
+            if found {
+                return;
+            }
+            found = true;
+            let _ = write!(
+                out,
+                "{{\"name\":{},\"offset\":{},\"size\":",
+                Json(s.name),
+                s.offset
+            );
+            let _ = if s.size > 0 {
+                write!(out, "{}}}", s.size)
+            } else {
+                out.write_str("null}")
+            };
+        });
+    }
+    if !found {
+        let _ = out.write_str("null");
+    }
+}
+
+/// `"shadow":` the memory-state rows around `addr` (each byte a number, `null`
+/// where the shadow cannot be read).
+fn json_shadow(out: &mut Out<'_>, ctx: &Context<'_>, addr: usize) {
+    let _ = out.write_str(",\"shadow\":[");
+    for (i, (row, buggy, bytes)) in shadow_rows(ctx, addr).enumerate() {
+        let _ = write!(
+            out,
+            "{}{{\"addr\":\"{row:#x}\",\"buggy\":{buggy},\"bytes\":[",
+            if i > 0 { "," } else { "" },
+        );
+        for (j, b) in bytes.iter().enumerate() {
+            let _ = match b {
+                Some(b) => write!(out, "{}{b}", if j > 0 { "," } else { "" }),
+                None => write!(out, "{}null", if j > 0 { "," } else { "" }),
+            };
+        }
+        let _ = out.write_str("]}");
+    }
+    let _ = out.write_str("]");
+}
+
+/// A KASAN report as one JSON line (schema: `docs/report-json.schema.json`).
+fn render_json(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &Who, tainted: bool) {
     let a = analyze(ctx, bug);
-    let task = &who.task;
     let ip = bug.trace.first().copied().unwrap_or(0);
     let access = match bug.kind {
         Kind::Access if bug.is_write => "write",
@@ -1253,75 +1771,125 @@ fn render_json(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &Who) {
     };
     let _ = write!(
         out,
-        "{{\"mode\":\"generic\",\"bug_type\":{},\"access\":\"{access}\",\"size\":{},\"addr\":\"{:#x}\",\"ip\":\"{ip:#x}\",\"function\":",
+        "{},\"bug_type\":{},\"access\":\"{access}\",\"size\":{},\"addr\":\"{:#x}\",\"first_bad_addr\":",
+        JsonLine("report"),
         Json(a.bug_type),
         bug.size,
         bug.addr
     );
-    let mut found = false;
-    ctx.platform.symbolize(ip, true, &mut |s: &Symbol<'_>| {
-        found = true;
-        let _ = write!(out, "{}", Json(s.name));
-    });
-    if !found {
-        let _ = out.write_str("null");
+    let _ = if a.has_metadata {
+        write!(out, "\"{:#x}\"", a.first_bad)
+    } else {
+        out.write_str("null")
+    };
+    let _ = write!(out, ",\"ip\":\"{ip:#x}\"");
+    json_function(out, ctx, ip, true, true);
+    json_who(out, who, tainted);
+    let _ = out.write_str(",\"frames\":");
+    json_frames(out, ctx, bug.trace, true, true);
+    match (&a.object, a.has_metadata) {
+        (_, false) => {
+            let _ = out.write_str(JSON_NO_DESCRIPTION);
+        }
+        (Some(o), true) => json_object(out, ctx, bug, o),
+        (None, true) => json_not_heap(out, ctx, bug, who),
     }
+    if a.has_metadata {
+        json_shadow(out, ctx, a.first_bad);
+    }
+    let _ = out.write_str(",\"fault\":null}\n");
+}
+
+/// A general protection fault as one JSON line: the report's fields, `null` where
+/// a fault does not know them, and `fault` with what it does.
+fn json_gpf(
+    out: &mut Out<'_>,
+    ctx: &Context<'_>,
+    entry: &Entry<'_>,
+    fault: &Gpf,
+    oops: u32,
+    symbols: bool,
+) {
+    let (qualifier, bug_type) = gpf_bug_type(ctx, fault.addr);
+    let ip = entry.trace.first().copied().unwrap_or(0);
+    let ip_is_return = fault.regs.is_none();
+    let _ = write!(out, "{},\"bug_type\":\"{bug_type}\"", JsonLine("report"));
+    let _ = match fault.access {
+        Some((size, is_write)) => write!(
+            out,
+            ",\"access\":\"{}\",\"size\":{size}",
+            if is_write { "write" } else { "read" }
+        ),
+        None => out.write_str(",\"access\":null,\"size\":null"),
+    };
     let _ = write!(
         out,
-        ",\"task\":{{\"comm\":{},\"pid\":{}}},\"frames\":",
-        Json(task.comm()),
-        task.pid
+        ",\"addr\":\"{:#x}\",\"first_bad_addr\":null,\"ip\":\"{ip:#x}\"",
+        fault.addr
     );
-    json_frames(out, ctx, bug.trace, true);
-    let _ = out.write_str(",\"alloc_track\":");
-    json_track(out, ctx, a.object.as_ref().and_then(|o| o.alloc.as_ref()));
-    let _ = out.write_str(",\"free_track\":");
-    json_track(out, ctx, a.object.as_ref().and_then(|o| o.free.as_ref()));
-    let _ = out.write_str(",\"object\":");
-    match &a.object {
+    json_function(out, ctx, ip, ip_is_return, symbols);
+    json_who(out, &entry.who, entry.index > 0);
+    let _ = out.write_str(",\"frames\":");
+    json_frames(out, ctx, entry.trace, ip_is_return, symbols);
+    let _ = out.write_str(JSON_NO_DESCRIPTION);
+    let _ = write!(
+        out,
+        ",\"fault\":{{\"type\":\"general protection fault\",\"shadow_addr\":\"{:#x}\",\"qualifier\":",
+        fault.shadow_addr
+    );
+    let _ = match qualifier {
+        Some(q) => write!(out, "\"{q}\""),
+        None => out.write_str("null"),
+    };
+    let _ = write!(
+        out,
+        ",\"range\":[\"{:#x}\",\"{:#x}\"],\"error_code\":{},\"oops\":{oops},\"registers\":",
+        fault.addr,
+        fault.addr.wrapping_add(GRANULE_SIZE - 1),
+        fault.regs.map_or(0, |r| r.error_code & 0xffff)
+    );
+    match &fault.regs {
         None => {
-            let _ = out.write_str("null");
+            let _ = out.write_str("null,\"code\":null");
         }
-        Some(o) => {
-            let size = region_size(ctx, o);
-            let (rel, dist) = relation(bug.addr, o.object, size);
+        Some(r) => {
             let _ = write!(
                 out,
-                "{{\"cache\":{},\"start\":\"{:#x}\",\"size\":{size},\"object_size\":{},\"state\":\"{}\",\"offset_relation\":\"{}\",\"distance\":{dist}}}",
-                Json(o.cache.as_str()),
-                o.object,
-                o.object_size,
-                if o.freed { "freed" } else { "allocated" },
-                match rel {
-                    "to the left" => "left",
-                    "to the right" => "right",
-                    _ => "inside",
-                }
+                "{{\"RIP\":\"{:#x}\",\"RSP\":\"{:#x}\",\"EFLAGS\":\"{:#x}\"",
+                r.ip, r.sp, r.flags
             );
-        }
-    }
-    let _ = out.write_str(",\"shadow\":");
-    if a.has_metadata {
-        let _ = out.write_str("[");
-        for (i, (row, buggy, bytes)) in shadow_rows(ctx, a.first_bad).enumerate() {
-            let _ = write!(
-                out,
-                "{}{{\"addr\":\"{row:#x}\",\"buggy\":{buggy},\"bytes\":[",
-                if i > 0 { "," } else { "" },
-            );
-            for (j, b) in bytes.iter().enumerate() {
-                let _ = match b {
-                    Some(b) => write!(out, "{}{b}", if j > 0 { "," } else { "" }),
-                    None => write!(out, "{}null", if j > 0 { "," } else { "" }),
-                };
+            for (name, value) in REGISTER_NAMES.iter().zip(r.gp) {
+                let _ = write!(out, ",\"{name}\":\"{value:#x}\"");
             }
-            let _ = out.write_str("]}");
+            let _ = out.write_str("},\"code\":");
+            match read_code(ctx, r.ip) {
+                Some(code) => {
+                    let _ = write!(
+                        out,
+                        "{{\"start\":\"{:#x}\",\"ip_offset\":{CODE_PROLOGUE},\"bytes\":[",
+                        r.ip - CODE_PROLOGUE
+                    );
+                    for (i, b) in code.iter().enumerate() {
+                        let _ = write!(out, "{}{b}", if i > 0 { "," } else { "" });
+                    }
+                    let _ = out.write_str("]}");
+                }
+                None => {
+                    let _ = out.write_str("null");
+                }
+            }
         }
-        let _ = out.write_str("]");
-    } else {
-        let _ = out.write_str("null");
     }
-    let _ = out.write_str("}\n");
+    let _ = out.write_str("}}\n");
+}
+
+/// The warning line of bugs dropped from a full queue, in JSON mode.
+fn json_dropped(out: &mut Out<'_>, dropped: usize) {
+    let _ = writeln!(
+        out,
+        "{},\"warning\":\"nested reports dropped\",\"dropped\":{dropped},\"queue\":{QUEUE_LEN}}}",
+        JsonLine("warning")
+    );
 }
 
 #[cfg(test)]
@@ -1525,8 +2093,15 @@ Memory state around the buggy address:
         let (text, _) = run(&config, false, (123, 1, true));
         assert_eq!(text.lines().count(), 1);
         for field in [
-            "\"mode\":\"generic\"",
+            "{\"version\":1,\"kind\":\"report\",\"mode\":\"generic\",",
             "\"bug_type\":\"slab-out-of-bounds\"",
+            "\"first_bad_addr\":\"0x",
+            "\"memory\":\"slab\"",
+            "\"cpu\":1,\"taint\":\"\"",
+            "\"inlined\":[]",
+            "\"aux_stacks\":[]",
+            "\"page\":null,\"vmalloc\":null,\"stack\":null,\"variable\":null",
+            "\"fault\":null}",
             "\"access\":\"write\"",
             "\"size\":1",
             "\"function\":\"kmalloc_oob_right\"",
@@ -1542,8 +2117,9 @@ Memory state around the buggy address:
         }
     }
 
-    #[test]
-    fn shadow_fault_names_the_range() {
+    /// Reports a shadow fault of `addr` (with registers, as a fault handler
+    /// sees it, or without, as an inline check calls the runtime) in `format`.
+    fn gpf_run(addr: usize, regs: Option<Registers>, format: Format) -> String {
         let mem = FakeMemory::new(64);
         let shadow = mem.shadow();
         let depot = StackDepot::new();
@@ -1554,7 +2130,8 @@ Memory state around the buggy address:
             free: Handle::NONE,
         };
         let platform = FakePlatform::default();
-        let config = Config::default();
+        let mut config = Config::default();
+        config.format = format;
         let ctx = Context {
             config: &config,
             shadow: &shadow,
@@ -1562,14 +2139,115 @@ Memory state around the buggy address:
             describe: &heap,
             depot: &depot,
         };
-        let fault = shadow.shadow_addr(0xdead_0000_0000_0000);
-        Reporter::new().report_shadow_fault(&ctx, fault, &[0x1044]);
-        let text = platform.take();
-        assert!(text.contains(
-            "KASAN: maybe wild-memory-access in range [0xdead000000000000-0xdead000000000007]\n"
-        ));
-        assert!(text.starts_with("general protection fault, probably for non-canonical address 0x"));
-        assert!(text.contains("RIP: kmalloc_oob_right+0x44/0x100\n"));
+        let fault = Gpf {
+            shadow_addr: if addr < 4096 {
+                0xdffffc0000000000 + (addr >> 3)
+            } else {
+                shadow.shadow_addr(addr)
+            },
+            addr: addr & !7,
+            access: regs.is_none().then_some((8, false)),
+            regs,
+        };
+        Reporter::new().report_shadow_fault(&ctx, &fault, &[0x1044, 0x1188]);
+        platform.take()
+    }
+
+    #[test]
+    fn shadow_fault_is_linux_general_protection_fault() {
+        let regs = Registers {
+            ip: 0x1044,
+            sp: 0x7ffc_0000_1000,
+            flags: 0x10246,
+            error_code: 0,
+            gp: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+        };
+        let text = gpf_run(0xdead_0000_0000_0000, Some(regs), Format::Text);
+        let lines: std::vec::Vec<&str> = text.lines().collect();
+        assert!(
+            lines[0].starts_with("Oops: general protection fault, probably for non-canonical address 0x"),
+            "{text}"
+        );
+        assert!(lines[0].contains(": 0000 [#") && lines[0].ends_with("] SMP KASAN"));
+        assert_eq!(
+            lines[1],
+            "KASAN: maybe wild-memory-access in range [0xdead000000000000-0xdead000000000007]"
+        );
+        assert!(lines[2].starts_with("CPU: 1 PID: 7 Comm: kunit_try_catch "));
+        assert_eq!(lines[3], "RIP: 0010:kmalloc_oob_right+0x44/0x100 mm/kasan/kasan_test.c:110");
+        // The fake memory holds no code there.
+        assert_eq!(lines[4], "Code: Unable to access opcode bytes at 0x101a.");
+        assert_eq!(lines[5], "RSP: 0018:00007ffc00001000 EFLAGS: 00010246");
+        assert_eq!(
+            lines[6],
+            "RAX: 0000000000000001 RBX: 0000000000000002 RCX: 0000000000000003"
+        );
+        assert_eq!(
+            lines[10],
+            "R13: 000000000000000d R14: 000000000000000e R15: 000000000000000f"
+        );
+        // The call trace holds the callers; the faulting function is the RIP line.
+        assert_eq!(
+            &lines[11..15],
+            [
+                "Call Trace:",
+                " <TASK>",
+                " kunit_try_run_case+0x88/0x100 mm/kasan/kasan_test.c:177",
+                " </TASK>"
+            ]
+        );
+        assert_eq!(
+            &lines[15..18],
+            [
+                "Modules linked in:",
+                "---[ end trace 0000000000000000 ]---",
+                "RIP: 0010:kmalloc_oob_right+0x44/0x100 mm/kasan/kasan_test.c:110"
+            ]
+        );
+        assert_eq!(lines.len(), 25, "{text}");
+        assert_eq!(&lines[18..25], &lines[3..10]);
+    }
+
+    #[test]
+    fn null_page_fault_without_registers() {
+        let text = gpf_run(8, None, Format::Text);
+        let lines: std::vec::Vec<&str> = text.lines().collect();
+        assert!(
+            lines[0].starts_with("Oops: general protection fault, probably for non-canonical address 0xdffffc0000000001: 0000 [#"),
+            "{text}"
+        );
+        assert_eq!(
+            lines[1],
+            "KASAN: null-ptr-deref in range [0x0000000000000008-0x000000000000000f]"
+        );
+        assert!(lines[3].starts_with("RIP: 0010:kmalloc_oob_right+0x44/0x100"));
+        assert_eq!(lines[4], "Call Trace:");
+        assert!(!text.contains("Code:") && !text.contains("RSP:"));
+        assert_eq!(lines.last(), Some(&lines[3]));
+    }
+
+    #[test]
+    fn json_gpf_sets_what_it_does_not_know_to_null() {
+        let text = gpf_run(0xdead_0000_0000_0000, Some(Registers::default()), Format::Json);
+        assert_eq!(text.lines().count(), 1);
+        for field in [
+            "{\"version\":1,\"kind\":\"report\",\"mode\":\"generic\",\"bug_type\":\"wild-memory-access\"",
+            "\"access\":null,\"size\":null,",
+            "\"first_bad_addr\":null",
+            "\"alloc_track\":null",
+            "\"object\":null",
+            "\"shadow\":null",
+            "\"qualifier\":\"maybe\"",
+            "\"range\":[\"0xdead000000000000\",\"0xdead000000000007\"]",
+            "\"registers\":{\"RIP\":\"0x0\"",
+            "\"code\":null",
+        ] {
+            assert!(text.contains(field), "missing {field} in {text}");
+        }
+        let text = gpf_run(0, None, Format::Json);
+        assert!(text.contains("\"bug_type\":\"null-ptr-deref\",\"access\":\"read\",\"size\":8,"));
+        assert!(text.contains("\"qualifier\":null"));
+        assert!(text.contains("\"registers\":null,\"code\":null"));
     }
 
     #[test]
