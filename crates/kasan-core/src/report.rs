@@ -2205,7 +2205,7 @@ Memory state around the buggy address:
             ]
         );
         assert_eq!(lines.len(), 25, "{text}");
-        assert_eq!(&lines[18..25], &lines[3..10]);
+        assert_eq!(&lines[17..25], &lines[3..11]);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use kasan_core::shadow::{encoding, round_up, GRANULE_SHIFT};
 use kasan_hosted::memory::{SHADOW, SHADOW_OFFSET, USER_END};
 use kasan_hosted::task::{frame_pointer, stack_pointer, stack_top};
 
-use crate::runtime::{check, ensure_init, ready, report_access};
+use crate::runtime::{check, ensure_init, ready, report_access, report_gpf};
 
 macro_rules! sized_checks {
     ($($load:ident $store:ident $load_na:ident $store_na:ident $rload:ident $rstore:ident = $n:literal;)*) => {$(
@@ -30,10 +30,10 @@ macro_rules! sized_checks {
         pub extern "C" fn $store_na(addr: usize) { check(addr, $n, true, frame_pointer()); }
         /// `void (void *addr)`: the inline check failed on a load; report it.
         #[unsafe(no_mangle)]
-        pub extern "C" fn $rload(addr: usize) { report_access(addr, $n, false, frame_pointer()); }
+        pub extern "C" fn $rload(addr: usize) { report_inline(addr, $n, false, frame_pointer()); }
         /// `void (void *addr)`: the inline check failed on a store; report it.
         #[unsafe(no_mangle)]
-        pub extern "C" fn $rstore(addr: usize) { report_access(addr, $n, true, frame_pointer()); }
+        pub extern "C" fn $rstore(addr: usize) { report_inline(addr, $n, true, frame_pointer()); }
     )*};
 }
 
@@ -68,12 +68,39 @@ pub extern "C" fn __asan_storeN_noabort(addr: usize, size: usize) {
 /// `void (void *addr, ssize_t size)`: an inline check of an odd-sized load failed.
 #[unsafe(no_mangle)]
 pub extern "C" fn __asan_report_load_n_noabort(addr: usize, size: usize) {
-    report_access(addr, size, false, frame_pointer());
+    report_inline(addr, size, false, frame_pointer());
 }
 /// `void (void *addr, ssize_t size)`: an inline check of an odd-sized store failed.
 #[unsafe(no_mangle)]
 pub extern "C" fn __asan_report_store_n_noabort(addr: usize, size: usize) {
-    report_access(addr, size, true, frame_pointer());
+    report_inline(addr, size, true, frame_pointer());
+}
+
+/// x86-64 Linux's `KASAN_SHADOW_OFFSET`: where an inline-instrumented kernel looks
+/// for the shadow of the NULL page (a non-canonical address, so the check faults).
+const LINUX_SHADOW_OFFSET: usize = 0xdfff_fc00_0000_0000;
+
+/// A failed inline check, made by the caller of the entry point whose frame is
+/// `fp`. Only inline code calls the `__asan_report_*` entry points, and it calls
+/// them for an address without shadow only on the NULL page (whose shadow we
+/// poison; any other address without shadow faults in the check's own load,
+/// see `signals`). An inline-KASAN x86-64 kernel faults there instead, with a
+/// general protection fault on the shadow address `0xdffffc0000000000 + addr / 8`
+/// that `kasan_non_canonical_hook` explains as a `null-ptr-deref`: that is the
+/// report printed, and the task dies as it does there. Outline code's
+/// `__asan_load*`/`__asan_store*` report it as `BUG: KASAN: null-ptr-deref`, as
+/// an outline kernel's `kasan_check_range` does.
+#[cold]
+#[inline(never)]
+fn report_inline(addr: usize, size: usize, is_write: bool, fp: usize) {
+    if !SHADOW.has_metadata(addr) && addr < kasan_core::generic::PAGE_SIZE {
+        let shadow_addr = LINUX_SHADOW_OFFSET + (addr >> GRANULE_SHIFT);
+        if report_gpf(addr, size, is_write, shadow_addr, fp) {
+            crate::signals::die_after_fault_report();
+        }
+        return;
+    }
+    report_access(addr, size, is_write, fp);
 }
 
 /// `struct kasan_global` (ABI v5; 64 bytes on LP64). Layout dictated by the compiler.

@@ -566,6 +566,31 @@ pub fn report_access(addr: usize, size: usize, is_write: bool, fp: usize) -> boo
     report(Kind::Access, addr, size, is_write, fp)
 }
 
+/// A failed inline check of an address without shadow (the NULL page) by the
+/// caller of the entry point whose frame is `fp`, printed as the general
+/// protection fault Linux's inline code takes there (`shadow_addr`: the shadow
+/// address that fault names). Returns whether it was printed.
+#[cold]
+#[inline(never)]
+pub fn report_gpf(addr: usize, size: usize, is_write: bool, shadow_addr: usize, fp: usize) -> bool {
+    if !ready() || !config().enabled || suppressed() {
+        return false;
+    }
+    own(|| {
+        let mut frames = [0usize; 64];
+        let n = task::save_stack(fp, 0, &mut frames);
+        let fault = kasan_core::report::Gpf {
+            shadow_addr,
+            addr: addr & !(kasan_core::shadow::GRANULE_SIZE - 1),
+            access: Some((size, is_write)),
+            regs: None,
+        };
+        let _mask = AsyncSignalsBlocked::new();
+        entry(|| REPORTER.report_shadow_fault(&context(), &fault, &frames[..n]));
+    });
+    true
+}
+
 /// A bad free (`invalid-free` or `double-free`) by the caller of the entry point
 /// whose frame is `fp`.
 #[cold]

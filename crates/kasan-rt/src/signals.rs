@@ -31,6 +31,7 @@ use core::fmt::Write;
 use core::mem::MaybeUninit;
 
 use kasan_core::platform::{Platform, Symbol};
+use kasan_core::report::{Gpf, Registers};
 use kasan_hosted::memory::{self, SHADOW};
 use kasan_hosted::{output, task, HostedPlatform};
 
@@ -336,13 +337,76 @@ fn trace(gregs: &[libc::greg_t; 23], out: &mut [usize; 64]) -> usize {
     1 + walk(reg(libc::REG_RBP), reg(libc::REG_RSP), &mut out[1..])
 }
 
-/// An inline shadow load faulted on an address without shadow: Linux's report.
+/// The registers of the interrupted code, in the order Linux prints them.
+fn registers(gregs: &[libc::greg_t; 23]) -> Registers {
+    let reg = |r: libc::c_int| gregs[r as usize] as usize;
+    Registers {
+        ip: reg(libc::REG_RIP),
+        sp: reg(libc::REG_RSP),
+        flags: reg(libc::REG_EFL),
+        error_code: reg(libc::REG_ERR),
+        gp: [
+            reg(libc::REG_RAX),
+            reg(libc::REG_RBX),
+            reg(libc::REG_RCX),
+            reg(libc::REG_RDX),
+            reg(libc::REG_RSI),
+            reg(libc::REG_RDI),
+            reg(libc::REG_RBP),
+            reg(libc::REG_R8),
+            reg(libc::REG_R9),
+            reg(libc::REG_R10),
+            reg(libc::REG_R11),
+            reg(libc::REG_R12),
+            reg(libc::REG_R13),
+            reg(libc::REG_R14),
+            reg(libc::REG_R15),
+        ],
+    }
+}
+
+/// An inline shadow load faulted on an address without shadow: Linux's general
+/// protection fault report, with the registers of the fault.
 #[cold]
 #[inline(never)]
 fn report_shadow_fault(shadow_addr: usize, gregs: &[libc::greg_t; 23]) {
     let mut frames = [0usize; 64];
     let n = trace(gregs, &mut frames);
-    REPORTER.report_shadow_fault(&context(), shadow_addr, &frames[..n]);
+    let fault = Gpf {
+        shadow_addr,
+        addr: SHADOW.shadow_to_mem(shadow_addr),
+        access: None,
+        regs: Some(registers(gregs)),
+    };
+    REPORTER.report_shadow_fault(&context(), &fault, &frames[..n]);
+}
+
+/// After a general protection fault reported without a signal (an inline check
+/// of the NULL page, which calls the runtime where Linux's faults): the task dies
+/// there, as Linux's does, by SIGSEGV. A program that handles SIGSEGV itself
+/// (before us, or instead of us) is left to its handler: the access is then let
+/// fault for real and reaches it.
+pub fn die_after_fault_report() {
+    // SAFETY: sigaction with a null new action only reads the current one.
+    let current = unsafe {
+        let mut current: libc::sigaction = core::mem::zeroed();
+        libc::sigaction(libc::SIGSEGV, core::ptr::null(), &mut current);
+        current.sa_sigaction
+    };
+    let handler = if current == on_fault as *const () as usize {
+        old_action(libc::SIGSEGV).sa_sigaction
+    } else {
+        current
+    };
+    if handler != libc::SIG_DFL && handler != libc::SIG_IGN {
+        return;
+    }
+    // SAFETY: a zeroed siginfo is valid; we fill in what a general protection
+    // fault delivers (si_code SI_KERNEL, no address).
+    let mut info: libc::siginfo_t = unsafe { core::mem::zeroed() };
+    info.si_signo = libc::SIGSEGV;
+    info.si_code = SI_KERNEL;
+    die(libc::SIGSEGV, &mut info);
 }
 
 /// The one line and the call trace of a fault that is no KASAN bug.
