@@ -8,7 +8,7 @@
 // JSON-LINES: all
 // EXIT: SIGSEGV
 // REPORTS: 0
-// CHECK: {"mode":"generic","warning":"SEGV on unknown address 0000000001234000 (pc {*} write_word+0x{*}, write access) by task {comm}/{pid}\nCall Trace:\n <TASK>\n write_word+0x
+// CHECK: {^}{"version":1,"kind":"warning","mode":"generic","warning":"SEGV on unknown address 0000000001234000 (pc {*} write_word+0x{*}, write access) by task {comm}/{pid}\nCall Trace:\n <TASK>\n write_word+0x
 #include "e2e.h"
 
 KT_NOINLINE void write_word(long addr)

@@ -6,10 +6,10 @@
 // ENV: KASAN_OPTIONS=kasan.report_format=json kasan.stats=on kasan.bogus=1
 // JSON-LINES: all
 // REPORTS: 1
-// CHECK: {"mode":"generic","warning":"KASAN_OPTIONS: unknown parameter 'kasan.bogus=1'
-// CHECK: {"mode":"generic","bug_type":"slab-out-of-bounds"
-// CHECK: {"mode":"generic","warning":"kmem_cache_destroy: 0x{*} is not a cache made by kmem_cache_create when called from main+0x
-// CHECK: {"mode":"generic","stats":{"reports":1,"depot_stacks":
+// CHECK: {^}{"version":1,"kind":"warning","mode":"generic","warning":"KASAN_OPTIONS: unknown parameter 'kasan.bogus=1'
+// CHECK: {^}{"version":1,"kind":"report","mode":"generic","bug_type":"slab-out-of-bounds"
+// CHECK: {^}{"version":1,"kind":"warning","mode":"generic","warning":"kmem_cache_destroy: 0x{*} is not a cache made by kmem_cache_create when called from main+0x
+// CHECK: {^}{"version":1,"kind":"stats","mode":"generic","stats":{"reports":1,"depot_stacks":
 #include <stdlib.h>
 
 #include <kasan.h>

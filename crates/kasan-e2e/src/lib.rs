@@ -9,6 +9,7 @@
 //! - [`matcher`]: `{...}` placeholders, line matching and the evaluation of checks;
 //! - [`exec`]: running a process with a time limit;
 //! - [`json`]: checking that a line is one JSON object (`JSON-LINES`);
+//! - [`schema`]: validating every JSON line of the output against the schema;
 //! - [`suite`]: building, running and judging one file in one variant, and running
 //!   jobs in parallel.
 
@@ -17,5 +18,6 @@
 pub mod exec;
 pub mod json;
 pub mod matcher;
+pub mod schema;
 pub mod spec;
 pub mod suite;

@@ -362,6 +362,10 @@ fn build_run_check(
             }
         }
     }
+    problems.extend(crate::schema::check_output(&shown, "stderr", &out.stderr));
+    if let Some(log) = &result.log {
+        problems.extend(crate::schema::check_output(&shown, "log", log));
+    }
     problems.extend(evaluate(spec, variant, &checked, &vars, &shown));
     problems
 }

@@ -60,8 +60,7 @@ impl Platform for HostedPlatform {
         own::on_report_stack(f);
     }
     fn halt(&self, message: &str) -> ! {
-        output::write(b"Kernel panic - not syncing: ");
-        output::write(message.as_bytes());
+        output::write_panic(message);
         // SAFETY: abort has no preconditions.
         unsafe { libc::abort() }
     }

@@ -17,6 +17,7 @@
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 
 use kasan_core::config::PATH_MAX;
+use kasan_core::report::{JsonLine, JsonStr};
 use kasan_core::sync::SpinLock;
 
 /// The log's descriptor; -1 when reports go to standard error.
@@ -181,8 +182,9 @@ fn abandon(errno: i32, what: &str) {
         core::fmt::write(
             &mut w,
             format_args!(
-                "{{\"mode\":\"generic\",\"warning\":\"cannot {what} kasan.log_path; reports go to stderr\",\"path\":{},\"errno\":{errno}}}\n",
-                kasan_core::report::JsonStr(name)
+                "{},\"warning\":\"cannot {what} kasan.log_path; reports go to stderr\",\"path\":{},\"errno\":{errno}}}\n",
+                JsonLine("warning"),
+                JsonStr(name)
             ),
         )
     } else {
@@ -214,25 +216,35 @@ impl core::fmt::Write for Buf<'_> {
 
 /// Writes one of the runtime's own messages (`kasan: ...` lines: warnings, the
 /// fault lines, the statistics) to the report destination, in one write: as is in
-/// text mode; in JSON mode as one object, `{"mode":"generic","warning":"..."}`, so
-/// that every line on the stream stays a JSON object. `N` bounds the JSON form
-/// (on the caller's stack; a longer message is cut).
+/// text mode; in JSON mode as one object,
+/// `{"version":1,"kind":"warning","mode":"generic","warning":"..."}`, so that every
+/// line on the stream stays a JSON object. `N` bounds the JSON form (on the
+/// caller's stack; a longer message is cut).
 pub fn write_message<const N: usize>(bytes: &[u8]) {
     // Relaxed: see `set_json`.
     if !JSON.load(Ordering::Relaxed) {
         write(bytes);
         return;
     }
-    let text = bytes.strip_prefix(b"kasan: ").unwrap_or(bytes);
-    let text = text.strip_suffix(b"\n").unwrap_or(text);
     let mut buf = [0u8; N];
-    let mut w = Buf {
-        buf: &mut buf,
-        len: 0,
-    };
+    let len = json_line(&mut buf, "warning", "warning", bytes);
+    write(&buf[..len]);
+}
+
+/// Formats `text` (a `kasan: ...` message, its prefix and final newline dropped)
+/// into `buf` as one JSON line of `kind` with the text under `field`; returns its
+/// length. A text too long for `buf` is cut, the line still whole.
+fn json_line(buf: &mut [u8], kind: &'static str, field: &str, text: &[u8]) -> usize {
+    let text = text.strip_prefix(b"kasan: ").unwrap_or(text);
+    let text = text.strip_suffix(b"\n").unwrap_or(text);
+    let n = buf.len();
+    let mut w = Buf { buf, len: 0 };
     // Room for the closing `"}` and the newline, whatever was cut.
-    let room = N.saturating_sub(3);
-    let _ = core::fmt::Write::write_str(&mut w, "{\"mode\":\"generic\",\"warning\":\"");
+    let room = n.saturating_sub(3);
+    let _ = core::fmt::write(
+        &mut w,
+        format_args!("{},\"{field}\":\"", JsonLine(kind)),
+    );
     let chars = text.utf8_chunks().flat_map(|chunk| {
         chunk
             .valid()
@@ -261,8 +273,28 @@ pub fn write_message<const N: usize>(bytes: &[u8]) {
         let _ = core::fmt::Write::write_str(&mut w, esc);
     }
     let _ = core::fmt::Write::write_str(&mut w, "\"}\n");
-    let len = w.len;
-    write(&buf[..len]);
+    w.len
+}
+
+/// Writes the line a halt prints (`kasan.fault=panic`...): Linux's `Kernel panic -
+/// not syncing: <message>`, or in JSON mode one object,
+/// `{"version":1,"kind":"panic","mode":"generic","panic":"<message>"}`.
+pub fn write_panic(message: &str) {
+    // Relaxed: see `set_json`.
+    if JSON.load(Ordering::Relaxed) {
+        let mut buf = [0u8; 512];
+        let len = json_line(&mut buf, "panic", "panic", message.as_bytes());
+        write(&buf[..len]);
+    } else {
+        let mut buf = [0u8; 512];
+        let mut w = Buf {
+            buf: &mut buf,
+            len: 0,
+        };
+        let _ = core::fmt::write(&mut w, format_args!("Kernel panic - not syncing: {message}"));
+        let len = w.len;
+        write(&buf[..len]);
+    }
 }
 
 /// Writes all of `bytes` to the report destination: the log if it takes them,
@@ -278,9 +310,18 @@ pub fn write(bytes: &[u8]) {
     let _ = write_fd(2, bytes);
 }
 
-/// Writes all of `bytes` to standard error.
+/// Writes one of the runtime's own messages to standard error (start-up errors,
+/// the `kasan.log_path` that cannot be opened): as is, or in JSON mode as a
+/// warning object (see [`write_message`]; up to 1 KiB).
 pub fn write_stderr(bytes: &[u8]) {
-    let _ = write_fd(2, bytes);
+    // Relaxed: see `set_json`.
+    if JSON.load(Ordering::Relaxed) {
+        let mut buf = [0u8; 1024];
+        let len = json_line(&mut buf, "warning", "warning", bytes);
+        let _ = write_fd(2, &buf[..len]);
+    } else {
+        let _ = write_fd(2, bytes);
+    }
 }
 
 /// Writes all of `bytes` to `fd` with SIGPIPE blocked; a SIGPIPE our write raised

@@ -274,8 +274,12 @@ fn at_exit_stats() {
         buf[len..len + n].copy_from_slice(&text[..n]);
         len += n;
     };
+    let mut head = [0u8; 80];
     put(if json {
-        b"{\"mode\":\"generic\",\"stats\":{"
+        format_into(
+            &mut head,
+            format_args!("{},\"stats\":{{", kasan_core::report::JsonLine("stats")),
+        )
     } else {
         b"kasan: stats:"
     });
