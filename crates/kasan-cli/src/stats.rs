@@ -1,5 +1,7 @@
 //! `kasan stats`: what the `kasan: stats:` line printed at exit with
-//! `KASAN_OPTIONS=kasan.stats=on` means, key by key.
+//! `KASAN_OPTIONS=kasan.stats=on` means, key by key. In JSON mode
+//! (`kasan.report_format=json`) the same keys are the `stats` object of one
+//! `{"version":1,"kind":"stats",...}` line (`docs/report-json.md`).
 
 /// Every key of the stats line, with its meaning.
 pub const KEYS: &[(&str, &str)] = &[
@@ -19,10 +21,29 @@ pub const KEYS: &[(&str, &str)] = &[
 pub fn main() -> i32 {
     println!("KASAN_OPTIONS=kasan.stats=on prints one line at exit:");
     println!("  kasan: stats: key=value ...");
+    println!("(with kasan.report_format=json: {{\"version\":1,\"kind\":\"stats\",\"mode\":\"generic\",\"stats\":{{\"key\":value,...}}}})");
     println!();
     let width = KEYS.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (key, meaning) in KEYS {
         println!("  {key:width$}  {meaning}");
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KEYS;
+
+    /// The JSON schema's `stats` object has exactly these keys.
+    #[test]
+    fn schema_lists_every_key() {
+        let schema = include_str!("../../../docs/report-json.schema.json");
+        // The last `"stats": {` is the object inside the stats line's definition.
+        let stats = &schema[schema.rfind("\"stats\": {").expect("stats definition")..];
+        let required = &stats[stats.find("\"required\": [").expect("required")..];
+        let required = &required[..required.find(']').expect("end of list")];
+        let listed: Vec<&str> = required.split('"').skip(3).step_by(2).collect();
+        let keys: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+        assert_eq!(listed, keys);
+    }
 }

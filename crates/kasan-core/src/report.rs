@@ -734,13 +734,14 @@ fn write_rip(out: &mut Out<'_>, ctx: &Context<'_>, ip: usize, is_return: bool, s
         let _ = out.write_str(" [inline]\n");
     });
     let mut found = false;
-    ctx.platform.symbolize(ip, is_return, &mut |s: &Symbol<'_>| {
-        found = true;
-        let _ = write!(out, "RIP: 0010:{}+{:#x}/{:#x}", s.name, s.offset, s.size);
-        if let (Some(file), Some(line)) = (s.file, s.line) {
-            let _ = write!(out, " {file}:{line}");
-        }
-    });
+    ctx.platform
+        .symbolize(ip, is_return, &mut |s: &Symbol<'_>| {
+            found = true;
+            let _ = write!(out, "RIP: 0010:{}+{:#x}/{:#x}", s.name, s.offset, s.size);
+            if let (Some(file), Some(line)) = (s.file, s.line) {
+                let _ = write!(out, " {file}:{line}");
+            }
+        });
     if !found {
         let _ = write!(out, "RIP: 0010:{ip:#x}");
     }
@@ -1416,28 +1417,29 @@ fn json_frame(out: &mut Out<'_>, ctx: &Context<'_>, pc: usize, is_return: bool, 
     let _ = write!(out, "{{\"ip\":\"{pc:#x}\"");
     let mut found = false;
     if symbols {
-        ctx.platform.symbolize(pc, is_return, &mut |s: &Symbol<'_>| {
-            if found {
-                return;
-            }
-            found = true;
-            let _ = write!(
-                out,
-                ",\"function\":{},\"offset\":{}",
-                Json(s.name),
-                s.offset
-            );
-            let _ = if s.size > 0 {
-                write!(out, ",\"size\":{}", s.size)
-            } else {
-                write!(out, ",\"size\":null")
-            };
-            json_opt_str(out, "file", s.file);
-            let _ = match s.line {
-                Some(line) => write!(out, ",\"line\":{line}"),
-                None => write!(out, ",\"line\":null"),
-            };
-        });
+        ctx.platform
+            .symbolize(pc, is_return, &mut |s: &Symbol<'_>| {
+                if found {
+                    return;
+                }
+                found = true;
+                let _ = write!(
+                    out,
+                    ",\"function\":{},\"offset\":{}",
+                    Json(s.name),
+                    s.offset
+                );
+                let _ = if s.size > 0 {
+                    write!(out, ",\"size\":{}", s.size)
+                } else {
+                    write!(out, ",\"size\":null")
+                };
+                json_opt_str(out, "file", s.file);
+                let _ = match s.line {
+                    Some(line) => write!(out, ",\"line\":{line}"),
+                    None => write!(out, ",\"line\":null"),
+                };
+            });
     }
     if !found {
         let _ = out.write_str(
@@ -1536,12 +1538,13 @@ fn json_function(out: &mut Out<'_>, ctx: &Context<'_>, ip: usize, is_return: boo
     let _ = out.write_str(",\"function\":");
     let mut found = false;
     if symbols {
-        ctx.platform.symbolize(ip, is_return, &mut |s: &Symbol<'_>| {
-            if !found {
-                found = true;
-                let _ = write!(out, "{}", Json(s.name));
-            }
-        });
+        ctx.platform
+            .symbolize(ip, is_return, &mut |s: &Symbol<'_>| {
+                if !found {
+                    found = true;
+                    let _ = write!(out, "{}", Json(s.name));
+                }
+            });
     }
     if !found {
         let _ = out.write_str("null");
@@ -1566,7 +1569,11 @@ fn json_object(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, o: &ObjectIn
     let _ = out.write_str(",\"aux_stacks\":[");
     let mut first = true;
     for &aux in o.aux.iter().filter(|h| h.is_some()) {
-        let _ = out.write_str(if first { "{\"frames\":" } else { ",{\"frames\":" });
+        let _ = out.write_str(if first {
+            "{\"frames\":"
+        } else {
+            ",{\"frames\":"
+        });
         first = false;
         json_stack(out, ctx, aux);
         let _ = out.write_str("}");
@@ -1698,7 +1705,11 @@ fn json_not_heap(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &Who)
             );
             match find_frame(ctx, bug.addr, low) {
                 Some(frame) => {
-                    let _ = write!(out, ",\"frame_offset\":{},\"frame\":", bug.addr - frame.base);
+                    let _ = write!(
+                        out,
+                        ",\"frame_offset\":{},\"frame\":",
+                        bug.addr - frame.base
+                    );
                     json_frame(out, ctx, frame.pc, false, true);
                     let mut buf = [0u8; 512];
                     json_frame_objects(out, read_cstr(ctx, frame.descr, &mut buf));
@@ -1716,23 +1727,24 @@ fn json_not_heap(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &Who)
     let _ = out.write_str(",\"variable\":");
     let mut found = false;
     if variable {
-        ctx.platform.symbolize(bug.addr, false, &mut |s: &Symbol<'_>| {
-            if found {
-                return;
-            }
-            found = true;
-            let _ = write!(
-                out,
-                "{{\"name\":{},\"offset\":{},\"size\":",
-                Json(s.name),
-                s.offset
-            );
-            let _ = if s.size > 0 {
-                write!(out, "{}}}", s.size)
-            } else {
-                out.write_str("null}")
-            };
-        });
+        ctx.platform
+            .symbolize(bug.addr, false, &mut |s: &Symbol<'_>| {
+                if found {
+                    return;
+                }
+                found = true;
+                let _ = write!(
+                    out,
+                    "{{\"name\":{},\"offset\":{},\"size\":",
+                    Json(s.name),
+                    s.offset
+                );
+                let _ = if s.size > 0 {
+                    write!(out, "{}}}", s.size)
+                } else {
+                    out.write_str("null}")
+                };
+            });
     }
     if !found {
         let _ = out.write_str("null");
@@ -2165,7 +2177,9 @@ Memory state around the buggy address:
         let text = gpf_run(0xdead_0000_0000_0000, Some(regs), Format::Text);
         let lines: std::vec::Vec<&str> = text.lines().collect();
         assert!(
-            lines[0].starts_with("Oops: general protection fault, probably for non-canonical address 0x"),
+            lines[0].starts_with(
+                "Oops: general protection fault, probably for non-canonical address 0x"
+            ),
             "{text}"
         );
         assert!(lines[0].contains(": 0000 [#") && lines[0].ends_with("] SMP KASAN"));
@@ -2174,7 +2188,10 @@ Memory state around the buggy address:
             "KASAN: maybe wild-memory-access in range [0xdead000000000000-0xdead000000000007]"
         );
         assert!(lines[2].starts_with("CPU: 1 PID: 7 Comm: kunit_try_catch "));
-        assert_eq!(lines[3], "RIP: 0010:kmalloc_oob_right+0x44/0x100 mm/kasan/kasan_test.c:110");
+        assert_eq!(
+            lines[3],
+            "RIP: 0010:kmalloc_oob_right+0x44/0x100 mm/kasan/kasan_test.c:110"
+        );
         // The fake memory holds no code there.
         assert_eq!(lines[4], "Code: Unable to access opcode bytes at 0x101a.");
         assert_eq!(lines[5], "RSP: 0018:00007ffc00001000 EFLAGS: 00010246");
@@ -2228,7 +2245,11 @@ Memory state around the buggy address:
 
     #[test]
     fn json_gpf_sets_what_it_does_not_know_to_null() {
-        let text = gpf_run(0xdead_0000_0000_0000, Some(Registers::default()), Format::Json);
+        let text = gpf_run(
+            0xdead_0000_0000_0000,
+            Some(Registers::default()),
+            Format::Json,
+        );
         assert_eq!(text.lines().count(), 1);
         for field in [
             "{\"version\":1,\"kind\":\"report\",\"mode\":\"generic\",\"bug_type\":\"wild-memory-access\"",

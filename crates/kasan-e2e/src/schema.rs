@@ -76,7 +76,8 @@ mod tests {
         let invented_cache = REPORT.replace(r#""cache":"kmalloc-128""#, r#""cache":7"#);
         let extra = REPORT.replace(r#""fault":null"#, r#""fault":null,"x":1"#);
         let old_warning = r#"{"mode":"generic","warning":"x"}"#.to_string();
-        let bad_stats = r#"{"version":1,"kind":"stats","mode":"generic","stats":{"reports":1}}"#.to_string();
+        let bad_stats =
+            r#"{"version":1,"kind":"stats","mode":"generic","stats":{"reports":1}}"#.to_string();
         for bad in [
             missing_version,
             absent_instead_of_null,

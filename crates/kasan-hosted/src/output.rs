@@ -241,10 +241,7 @@ fn json_line(buf: &mut [u8], kind: &'static str, field: &str, text: &[u8]) -> us
     let mut w = Buf { buf, len: 0 };
     // Room for the closing `"}` and the newline, whatever was cut.
     let room = n.saturating_sub(3);
-    let _ = core::fmt::write(
-        &mut w,
-        format_args!("{},\"{field}\":\"", JsonLine(kind)),
-    );
+    let _ = core::fmt::write(&mut w, format_args!("{},\"{field}\":\"", JsonLine(kind)));
     let chars = text.utf8_chunks().flat_map(|chunk| {
         chunk
             .valid()
@@ -291,7 +288,10 @@ pub fn write_panic(message: &str) {
             buf: &mut buf,
             len: 0,
         };
-        let _ = core::fmt::write(&mut w, format_args!("Kernel panic - not syncing: {message}"));
+        let _ = core::fmt::write(
+            &mut w,
+            format_args!("Kernel panic - not syncing: {message}"),
+        );
         let len = w.len;
         write(&buf[..len]);
     }
