@@ -90,9 +90,10 @@ int main(void)
 	// CHECK(outline): BUG: KASAN: wild-memory-access in load+0x
 	// CHECK-NEXT(outline): {^}Read of size 8 at addr dead000000000000 by task {comm}/{pid}{$}
 	// CHECK(inline): {^}KASAN: maybe wild-memory-access in range [0xdead000000000000-0xdead000000000007]{$}
+	// CHECK(inline): {^}RIP: 0010:load+0x{*} {*}rt-signal-chained.c:
 	// CHECK: Call Trace:
 	// CHECK-NEXT:  <TASK>
-	// CHECK-NEXT: {^} load+0x{*} {*}rt-signal-chained.c:
+	// CHECK-NEXT(outline): {^} load+0x{*} {*}rt-signal-chained.c:
 	// CHECK-NEXT: {^} main+0x
 	// CHECK: {^}program handler: fault{$}
 	// CHECK-NOT: kasan: SEGV
