@@ -376,3 +376,29 @@ fn write_fd(fd: i32, bytes: &[u8]) -> Result<(), i32> {
         result
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::json_line;
+
+    fn line(n: usize, text: &[u8]) -> String {
+        let mut buf = vec![0u8; n];
+        let len = json_line(&mut buf, "warning", "warning", text);
+        String::from_utf8(buf[..len].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn messages_become_one_json_line() {
+        assert_eq!(
+            line(256, b"kasan: a \"b\"\\\tc\nd\x01\xff\n"),
+            "{\"version\":1,\"kind\":\"warning\",\"mode\":\"generic\",\"warning\":\"a \\\"b\\\"\\\\\\tc\\nd\\u0001?\"}\n"
+        );
+        // Cut to the buffer, still closed.
+        let cut = line(80, &[b'x'; 200]);
+        assert_eq!(cut.len(), 80);
+        assert!(cut.ends_with("xx\"}\n"), "{cut}");
+        // An escape is never cut in half.
+        let cut = line(79, &[b'"'; 200]);
+        assert!(cut.ends_with("\\\"\"}\n"), "{cut}");
+    }
+}
