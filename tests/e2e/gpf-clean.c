@@ -37,14 +37,16 @@ int main(void)
 	low = (low + 4095) & ~4095UL;
 	char *page = mmap((void *)low, 8192, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-	if (page != MAP_FAILED) {
-		for (long i = 0; i < 1024; i++)
-			set(opaque_ptr(page), i, i);
-		for (long i = 0; i < 1024; i++)
-			sum += get(opaque_ptr(page), i);
-		munmap(page, 8192);
+	if (page == MAP_FAILED) {
+		perror("mmap");
+		return 2;
 	}
+	for (long i = 0; i < 1024; i++)
+		set(opaque_ptr(page), i, i);
+	for (long i = 0; i < 1024; i++)
+		sum += get(opaque_ptr(page), i);
+	munmap(page, 8192);
 	if (opaque_ptr(NULL) != NULL)
 		sum += get(opaque_ptr(NULL), 1);
-	return page != MAP_FAILED && sum != 1023L * 1024 / 2;
+	return sum != 1023L * 1024 / 2;
 }
