@@ -142,9 +142,12 @@ fn inlined_in(object: &mut ObjectInfo, svma: u64, f: &mut dyn FnMut(&Symbol<'_>)
             .as_ref()
             .and_then(|n| n.demangle().ok().map(|d| d.into_owned()))
             .unwrap_or_else(|| "??".to_owned());
-        let (file, line) = frame
-            .location
-            .map_or((None, None), |l| (l.file.map(str::to_owned), l.line));
+        let (file, line) = frame.location.map_or((None, None), |l| {
+            (
+                l.file.map(|f| relative(f, &object.comp_dirs).to_owned()),
+                l.line,
+            )
+        });
         found.push((name, file, line));
     }
     found.pop();
@@ -260,6 +263,26 @@ struct ObjectInfo {
     /// every symbol up front would cost more than the whole parse.
     demangled: BTreeMap<usize, Box<str>>,
     dwarf: Option<addr2line::Context<Reader>>,
+    /// The compilation directories (`DW_AT_comp_dir`) of the object's units, longest
+    /// first: a source file under one is printed relative to it, as Linux's reports
+    /// print paths relative to the kernel tree (`mm/slub.c:4757`).
+    comp_dirs: Vec<Box<str>>,
+}
+
+/// `file` relative to the longest of `dirs` it lies under, else as it is.
+fn relative<'f>(file: &'f str, dirs: &[Box<str>]) -> &'f str {
+    for dir in dirs {
+        let dir = dir.trim_end_matches('/');
+        if dir.is_empty() {
+            continue;
+        }
+        if let Some(rest) = file.strip_prefix(dir).and_then(|r| r.strip_prefix('/')) {
+            if !rest.is_empty() {
+                return rest;
+            }
+        }
+    }
+    file
 }
 
 impl ObjectInfo {
@@ -316,10 +339,14 @@ impl ObjectInfo {
         }
         let symbols = sort_symbols(ranked);
 
-        let dwarf = if has_dwarf {
+        let loaded = if has_dwarf {
             load_dwarf(&file)
         } else {
             debug_file.as_ref().and_then(load_dwarf)
+        };
+        let (dwarf, comp_dirs) = match loaded {
+            Some((ctx, dirs)) => (Some(ctx), dirs),
+            None => (None, Vec::new()),
         };
 
         Some(ObjectInfo {
@@ -327,6 +354,7 @@ impl ObjectInfo {
             symbols,
             demangled: BTreeMap::new(),
             dwarf,
+            comp_dirs,
         })
     }
 
@@ -393,7 +421,10 @@ impl ObjectInfo {
             None => ctx.find_location(svma).ok().flatten(),
         };
         match location {
-            Some(location) => (location.file, location.line),
+            Some(location) => (
+                location.file.map(|f| relative(f, &self.comp_dirs)),
+                location.line,
+            ),
             None => (None, None),
         }
     }
@@ -610,7 +641,9 @@ fn find_debug_file(path: &Path, file: &object::File<'static>) -> Option<object::
     })
 }
 
-fn load_dwarf(file: &object::File<'static>) -> Option<addr2line::Context<Reader>> {
+/// The object's DWARF as a line/inline context, and its units' compilation
+/// directories (distinct, longest first).
+fn load_dwarf(file: &object::File<'static>) -> Option<(addr2line::Context<Reader>, Vec<Box<str>>)> {
     let endian = if file.is_little_endian() {
         gimli::RunTimeEndian::Little
     } else {
@@ -630,7 +663,25 @@ fn load_dwarf(file: &object::File<'static>) -> Option<addr2line::Context<Reader>
         Ok(gimli::EndianSlice::new(data, endian))
     };
     let dwarf = gimli::Dwarf::load(load).ok()?;
-    addr2line::Context::from_dwarf(dwarf).ok()
+    let mut dirs: Vec<Box<str>> = Vec::new();
+    let mut units = dwarf.units();
+    while let Ok(Some(header)) = units.next() {
+        let Ok(unit) = dwarf.unit(header) else {
+            continue;
+        };
+        if let Some(dir) = unit
+            .comp_dir
+            .and_then(|d| core::str::from_utf8(d.slice()).ok())
+        {
+            if !dirs.iter().any(|d| &**d == dir) {
+                dirs.push(dir.into());
+            }
+        }
+    }
+    dirs.sort_by_key(|d| core::cmp::Reverse(d.len()));
+    addr2line::Context::from_dwarf(dwarf)
+        .ok()
+        .map(|ctx| (ctx, dirs))
 }
 
 #[cfg(target_pointer_width = "64")]

@@ -459,6 +459,15 @@ pub(crate) fn context() -> Context<'static> {
 
 /// A track for an allocation or free made by the caller of the entry point whose
 /// frame is `fp`.
+///
+/// The stack starts with a pc inside the entry point itself (`malloc`, `kfree`,
+/// `kmem_cache_alloc`, `vmalloc`, `__get_free_pages`...), then the program's
+/// frames. Linux's tracks start with KASAN's own frames (`kasan_save_stack`,
+/// `kasan_save_track`, `__kasan_kmalloc`/`__kasan_slab_free`), then the allocator's
+/// entry (`__kmalloc_cache_noprof`, `kfree`, `kmem_cache_free`...), then its caller:
+/// the runtime's own frames, which correspond to KASAN's and the allocator's
+/// internals, stay out, and the API function the program called stands for
+/// Linux's allocator entry frame.
 #[inline(always)]
 pub fn track(fp: usize) -> Track {
     let c = config();
@@ -468,16 +477,20 @@ pub fn track(fp: usize) -> Track {
         // them may be written through; only the `n` frames the walk stored are read.
         let frames = unsafe { &mut *frames.as_mut_ptr() };
         let depth = (c.stack_depth as usize).min(frames.len());
-        let n = task::save_stack(fp, 0, &mut frames[..depth]);
+        let n = if depth == 0 {
+            0
+        } else {
+            frames[0] = task::entry_pc(fp, task::program_counter());
+            1 + task::save_stack(fp, 0, &mut frames[1..depth])
+        };
         DEPOT.save(&frames[..n], true, &Pools)
     } else {
         Handle::NONE
     };
-    let (cpu, time_ns) = if c.extra_info {
-        (task::cpu(), task::now_ns())
-    } else {
-        (0, 0)
-    };
+    // The time is kept always: page_owner's `ts`/`free_ts` print it; the CPU only
+    // for `kasan.extra_info`.
+    let time_ns = task::now_ns();
+    let cpu = if c.extra_info { task::cpu() } else { 0 };
     Track {
         pid: task::tid(),
         stack,

@@ -8,8 +8,16 @@
 //! ```text
 //!  run created      | SLAB_REDZONE ................................ |
 //!  kmalloc(13)      | 00 05 | SLAB_REDZONE (rest of object + redzone) |
-//!  kfree            | SLAB_FREE (object) | SLAB_REDZONE (redzone)     |
-//!  out of quarantine: unchanged until the slot is handed out again
+//!  kfree            | FA | SLAB_FREE (object) | SLAB_REDZONE (redzone) |
+//!  out of quarantine| SLAB_FREE (object) ...  (until handed out again)
+//! ```
+//!
+//! As Linux's generic mode, a freed slab object's first shadow byte is
+//! `SLAB_FREE_META` (0xFA, Linux's `KASAN_SLAB_FREETRACK`: `kasan_save_free_info`
+//! marks the free meta valid) while it waits in the quarantine or in a mempool, and
+//! `SLAB_FREE` again when the quarantine lets it go (`qlink_free`).
+//!
+//! ```text
 //! ```
 //!
 //! Page-backed objects: `| header page (redzone) | object | tail redzone |`, the
@@ -18,7 +26,7 @@
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use kasan_core::report::{Backing, Describe, Name, ObjectInfo, Track};
+use kasan_core::report::{Backing, Describe, Name, ObjectInfo, PageInfo, PageKind, Track};
 use kasan_core::shadow::{encoding, round_up, Shadow, GRANULE_SIZE};
 use kasan_core::stack::Handle;
 use kasan_core::sync::CachePadded;
@@ -384,12 +392,23 @@ impl<H: Host> Heap<H> {
         self.alloc_slab(cache.index, cache.generation, size, zero, track)
     }
 
-    /// `__get_free_pages`: `2^order` pages, page-aligned.
-    pub fn alloc_pages(&self, order: u32, zero: bool, track: &Track) -> Result<usize, AllocError> {
+    /// `__get_free_pages`: `2^order` pages, page-aligned; `gfp` (Linux's flags) is
+    /// kept for the report's page_owner lines.
+    pub fn alloc_pages(
+        &self,
+        order: u32,
+        gfp: u32,
+        zero: bool,
+        track: &Track,
+    ) -> Result<usize, AllocError> {
         if order > MAX_ORDER {
             return Err(AllocError::Invalid);
         }
-        self.alloc_page_backed(PAGES, PAGE_SIZE << order, PAGE_SIZE, zero, track)
+        let p = self.alloc_page_backed(PAGES, PAGE_SIZE << order, PAGE_SIZE, zero, track)?;
+        if let Some(run) = self.arena.run_of(p) {
+            run.header().gfp.store(gfp, Ordering::Relaxed);
+        }
+        Ok(p)
     }
 
     /// `vmalloc`: `size` bytes in whole pages followed by an inaccessible guard
@@ -705,6 +724,16 @@ impl<H: Host> Heap<H> {
         h.first
             .store((object - run.start()) as u32, Ordering::Relaxed);
         h.big_size.store(size, Ordering::Relaxed);
+        // What Linux's allocator would have been asked for: kmalloc_large adds
+        // __GFP_COMP to GFP_KERNEL; vmalloc's pages are GFP_KERNEL|__GFP_HIGHMEM.
+        h.gfp.store(
+            match kind {
+                LARGE => GFP_KERNEL | GFP_COMP,
+                VMALLOC => GFP_KERNEL | GFP_HIGHMEM,
+                _ => GFP_KERNEL,
+            } | if zero { GFP_ZERO } else { 0 },
+            Ordering::Relaxed,
+        );
         let redzone = Self::redzone_value(kind);
         self.shadow
             .poison(run.start(), object - run.start(), redzone);
@@ -848,6 +877,20 @@ impl<H: Host> Heap<H> {
         }
     }
 
+    /// Poisons a freed object; a slab object's first granule says its free track
+    /// is valid (`SLAB_FREE_META`), as Linux's `kasan_save_free_info` marks it.
+    fn poison_freed(&self, run: Run, addr: usize, cache: u32) {
+        self.shadow.poison(
+            addr,
+            round_up(self.object_size(run)),
+            Self::freed_value(cache),
+        );
+        if !is_page_backed(cache) {
+            self.shadow
+                .poison(addr, GRANULE_SIZE, encoding::SLAB_FREE_META);
+        }
+    }
+
     fn freed_value(cache: u32) -> u8 {
         match cache {
             VMALLOC => encoding::VMALLOC_INVALID,
@@ -877,11 +920,7 @@ impl<H: Host> Heap<H> {
             self.release(addr);
             return Ok(());
         }
-        self.shadow.poison(
-            addr,
-            round_up(self.object_size(run)),
-            Self::freed_value(cache),
-        );
+        self.poison_freed(run, addr, cache);
         let bytes = match cache {
             c if is_page_backed(c) => {
                 run.header().pages.load(Ordering::Relaxed) as usize * PAGE_SIZE
@@ -905,11 +944,7 @@ impl<H: Host> Heap<H> {
             return Err(FreeError::Double);
         }
         self.record_free(meta, track);
-        self.shadow.poison(
-            addr,
-            round_up(self.object_size(run)),
-            Self::freed_value(cache),
-        );
+        self.poison_freed(run, addr, cache);
         Ok(())
     }
 
@@ -968,6 +1003,10 @@ impl<H: Host> Heap<H> {
             run.meta(0).set_state(State::Free);
             self.free_run(run, Self::freed_value(cache));
             return;
+        }
+        // Out of the quarantine: the free-track mark goes (Linux's `qlink_free`).
+        if self.shadow.byte(addr) == Some(encoding::SLAB_FREE_META) {
+            self.shadow.poison(addr, GRANULE_SIZE, encoding::SLAB_FREE);
         }
         let Some(slot) = self.slot(cache) else {
             return;
@@ -1095,6 +1134,39 @@ impl<H: Host> Describe for Heap<H> {
             .max(1)
             .next_power_of_two()
             .trailing_zeros();
+        let run_end = run.start() + pages * PAGE_SIZE;
+        let page_kind = match cache {
+            LARGE => PageKind::LargeKmalloc,
+            PAGES => PageKind::Pages,
+            VMALLOC => PageKind::Vmalloc,
+            _ => PageKind::Slab,
+        };
+        let page = if is_page_backed(cache) {
+            // The object's own pages (after the run's header page), a vmalloc
+            // area's without its guard page.
+            let guard = usize::from(cache == VMALLOC);
+            PageInfo {
+                kind: page_kind,
+                start: object & !(PAGE_SIZE - 1),
+                pages: ((run_end - (object & !(PAGE_SIZE - 1))) / PAGE_SIZE).saturating_sub(guard),
+                compound: cache == LARGE,
+                objects: 0,
+                inuse: 0,
+                freelist: 0,
+                gfp: h.gfp.load(Ordering::Relaxed),
+            }
+        } else {
+            PageInfo {
+                kind: page_kind,
+                start: run.start(),
+                pages,
+                compound: pages > 1,
+                objects: h.nobj.load(Ordering::Relaxed),
+                inuse: h.in_use.load(Ordering::Relaxed),
+                freelist: h.free_head.load(Ordering::Relaxed),
+                gfp: 0,
+            }
+        };
         let (name, backing) = match cache {
             LARGE | PAGES => (Name::new("kmalloc-large"), Backing::Pages(order)),
             VMALLOC => (
@@ -1142,6 +1214,7 @@ impl<H: Host> Describe for Heap<H> {
                 Handle(meta.aux[0].load(Ordering::Relaxed)),
                 Handle(meta.aux[1].load(Ordering::Relaxed)),
             ],
+            page,
         })
     }
 
@@ -1158,6 +1231,15 @@ fn small_class_agrees_with_the_size_list() {
         assert_eq!(small_class(size), expect, "size {size}");
     }
 }
+
+/// Linux's `GFP_KERNEL`.
+pub const GFP_KERNEL: u32 = 0xcc0;
+/// Linux's `__GFP_COMP`.
+const GFP_COMP: u32 = 0x40000;
+/// Linux's `__GFP_HIGHMEM`.
+const GFP_HIGHMEM: u32 = 0x2;
+/// Linux's `__GFP_ZERO`.
+const GFP_ZERO: u32 = 0x100;
 
 /// Rounds `size` up to the granule (for callers checking redzone placement).
 pub const fn granule_round(size: usize) -> usize {

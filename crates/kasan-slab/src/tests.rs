@@ -114,7 +114,8 @@ fn free_poisons_and_tracks_then_double_and_invalid_frees_fail() {
     assert_eq!(h.free_k(mem.base() + 8, &track(4)), Err(FreeError::Invalid));
     assert_eq!(h.free_k(12345, &track(4)), Err(FreeError::Invalid));
     h.free_k(p, &track(4)).unwrap();
-    assert_eq!(s.byte(p), Some(SLAB_FREE));
+    assert_eq!(s.byte(p), Some(SLAB_FREE_META));
+    assert_eq!(s.byte(p + 8), Some(SLAB_FREE));
     assert_eq!(h.free_k(p, &track(5)), Err(FreeError::Double));
     let o = h.object(p + 3).unwrap();
     assert!(o.freed);
@@ -321,7 +322,9 @@ fn pages_and_vmalloc_are_their_own_allocators() {
     let mem = FakeMemory::new(32 << 20);
     let h = heap(&mem, 32 << 20);
     let s = mem.shadow();
-    let pg = h.alloc_pages(2, true, &track(1)).unwrap();
+    let pg = h
+        .alloc_pages(2, crate::heap::GFP_KERNEL, true, &track(1))
+        .unwrap();
     assert_eq!(pg % 4096, 0);
     assert!(s.check(pg, 4 * 4096));
     assert_eq!(
@@ -375,7 +378,7 @@ fn pooled_elements_are_poisoned_until_handed_out_again() {
     let s = mem.shadow();
     let p = h.alloc(100, 16, false, &track(1)).unwrap();
     h.pool_poison(p, FreeKind::Kmalloc, &track(2)).unwrap();
-    assert_eq!(s.byte(p), Some(SLAB_FREE));
+    assert_eq!(s.byte(p), Some(SLAB_FREE_META));
     assert_eq!(
         h.pool_poison(p, FreeKind::Kmalloc, &track(2)),
         Err(FreeError::Double)
