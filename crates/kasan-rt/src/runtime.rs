@@ -499,7 +499,10 @@ pub fn track(fp: usize) -> Track {
     }
 }
 
-/// Saves an aux stack for the object holding `addr` (`kasan_record_aux_stack`).
+/// Saves an aux stack for the object holding `addr` (`kasan_record_aux_stack`);
+/// inlined, so that the entry frame of the stack is `kasan_record_aux_stack` even
+/// when it would tail-call this.
+#[inline(always)]
 pub fn record_aux(addr: usize, fp: usize) {
     let t = track(fp);
     HEAP.record_aux(addr, t.stack);
