@@ -178,6 +178,7 @@ fn inlined_in(object: &mut ObjectInfo, svma: u64, f: &mut dyn FnMut(&Symbol<'_>)
     let Ok(mut frames) = ctx.find_frames(svma).skip_all_loads() else {
         return;
     };
+    let dir = comp_dir(ctx, svma);
     // Collect first: the last frame (the outermost) is left out.
     let mut found: Vec<(String, Option<String>, Option<u32>)> = Vec::new();
     while let Ok(Some(frame)) = frames.next() {
@@ -187,10 +188,7 @@ fn inlined_in(object: &mut ObjectInfo, svma: u64, f: &mut dyn FnMut(&Symbol<'_>)
             .and_then(|n| n.demangle().ok().map(|d| d.into_owned()))
             .unwrap_or_else(|| "??".to_owned());
         let (file, line) = frame.location.map_or((None, None), |l| {
-            (
-                l.file.map(|f| relative(f, &object.comp_dirs).to_owned()),
-                l.line,
-            )
+            (l.file.map(|f| relative(f, dir).to_owned()), l.line)
         });
         found.push((name, file, line));
     }
@@ -309,26 +307,26 @@ struct ObjectInfo {
     /// every symbol up front would cost more than the whole parse.
     demangled: BTreeMap<usize, Box<str>>,
     dwarf: Option<addr2line::Context<Reader>>,
-    /// The compilation directories (`DW_AT_comp_dir`) of the object's units, longest
-    /// first: a source file under one is printed relative to it, as Linux's reports
-    /// print paths relative to the kernel tree (`mm/slub.c:4757`).
-    comp_dirs: Vec<Box<str>>,
 }
 
-/// `file` relative to the longest of `dirs` it lies under, else as it is.
-fn relative<'f>(file: &'f str, dirs: &[Box<str>]) -> &'f str {
-    for dir in dirs {
-        let dir = dir.trim_end_matches('/');
-        if dir.is_empty() {
-            continue;
-        }
-        if let Some(rest) = file.strip_prefix(dir).and_then(|r| r.strip_prefix('/')) {
-            if !rest.is_empty() {
-                return rest;
-            }
-        }
+/// `file` relative to `dir` (the compilation directory, `DW_AT_comp_dir`, of the
+/// unit holding the address) when it lies under it, else as it is: Linux's
+/// reports print paths relative to the kernel tree (`mm/slub.c:4757`).
+fn relative<'f>(file: &'f str, dir: Option<&str>) -> &'f str {
+    let Some(dir) = dir.map(|d| d.trim_end_matches('/')).filter(|d| !d.is_empty()) else {
+        return file;
+    };
+    match file.strip_prefix(dir).and_then(|r| r.strip_prefix('/')) {
+        Some(rest) if !rest.is_empty() => rest,
+        _ => file,
     }
-    file
+}
+
+/// The compilation directory of the unit holding `svma`.
+fn comp_dir(ctx: &addr2line::Context<Reader>, svma: u64) -> Option<&'static str> {
+    let unit = ctx.find_dwarf_and_unit(svma).skip_all_loads()?;
+    let dir: &'static [u8] = unit.comp_dir?.slice();
+    core::str::from_utf8(dir).ok()
 }
 
 impl ObjectInfo {
@@ -385,14 +383,10 @@ impl ObjectInfo {
         }
         let symbols = sort_symbols(ranked);
 
-        let loaded = if has_dwarf {
+        let dwarf = if has_dwarf {
             load_dwarf(&file)
         } else {
             debug_file.as_ref().and_then(load_dwarf)
-        };
-        let (dwarf, comp_dirs) = match loaded {
-            Some((ctx, dirs)) => (Some(ctx), dirs),
-            None => (None, Vec::new()),
         };
 
         Some(ObjectInfo {
@@ -400,7 +394,6 @@ impl ObjectInfo {
             symbols,
             demangled: BTreeMap::new(),
             dwarf,
-            comp_dirs,
         })
     }
 
@@ -468,7 +461,7 @@ impl ObjectInfo {
         };
         match location {
             Some(location) => (
-                location.file.map(|f| relative(f, &self.comp_dirs)),
+                location.file.map(|f| relative(f, comp_dir(ctx, svma))),
                 location.line,
             ),
             None => (None, None),
@@ -688,9 +681,7 @@ fn find_debug_file(path: &Path, file: &object::File<'static>) -> Option<object::
     })
 }
 
-/// The object's DWARF as a line/inline context, and its units' compilation
-/// directories (distinct, longest first).
-fn load_dwarf(file: &object::File<'static>) -> Option<(addr2line::Context<Reader>, Vec<Box<str>>)> {
+fn load_dwarf(file: &object::File<'static>) -> Option<addr2line::Context<Reader>> {
     let endian = if file.is_little_endian() {
         gimli::RunTimeEndian::Little
     } else {
@@ -710,25 +701,7 @@ fn load_dwarf(file: &object::File<'static>) -> Option<(addr2line::Context<Reader
         Ok(gimli::EndianSlice::new(data, endian))
     };
     let dwarf = gimli::Dwarf::load(load).ok()?;
-    let mut dirs: Vec<Box<str>> = Vec::new();
-    let mut units = dwarf.units();
-    while let Ok(Some(header)) = units.next() {
-        let Ok(unit) = dwarf.unit(header) else {
-            continue;
-        };
-        if let Some(dir) = unit
-            .comp_dir
-            .and_then(|d| core::str::from_utf8(d.slice()).ok())
-        {
-            if !dirs.iter().any(|d| &**d == dir) {
-                dirs.push(dir.into());
-            }
-        }
-    }
-    dirs.sort_by_key(|d| core::cmp::Reverse(d.len()));
-    addr2line::Context::from_dwarf(dwarf)
-        .ok()
-        .map(|ctx| (ctx, dirs))
+    addr2line::Context::from_dwarf(dwarf).ok()
 }
 
 #[cfg(target_pointer_width = "64")]
