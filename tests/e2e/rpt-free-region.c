@@ -33,14 +33,14 @@ int main(void)
 	KT_ADDR("a", a);
 	KT_ADDR("b", b);
 	release(a);
-	// CHECK: BUG: KASAN: double-free in main+0x
+	// CHECK: BUG: KASAN: double-free in release+0x
 	// CHECK-NEXT: {^}Free of addr {a} by task {comm}/{pid}{$}
 	// CHECK: The buggy address belongs to the object at {a}
 	// CHECK-NEXT: {^} which belongs to the cache kmalloc-512 of size 512{$}
 	// CHECK-NEXT: {^}The buggy address is located 0 bytes inside of{$}
 	// CHECK-NEXT: {^} 512-byte region [{a}, {a+512}){$}
 	release(opaque_ptr(a));
-	// CHECK: BUG: KASAN: invalid-free in main+0x
+	// CHECK: BUG: KASAN: invalid-free in release+0x
 	// CHECK-NEXT: {^}Free of addr {b+8} by task {comm}/{pid}{$}
 	// CHECK: The buggy address belongs to the object at {b}
 	// CHECK-NEXT: {^} which belongs to the cache kmalloc-256 of size 256{$}

@@ -10,6 +10,7 @@
  */
 // ONLY: outline inline builds fault on the shadow of an address without one instead
 // EXIT: SIGSEGV
+// REPORTS: 1
 #include <stddef.h>
 
 #include "e2e.h"
