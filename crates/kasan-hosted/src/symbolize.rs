@@ -313,7 +313,10 @@ struct ObjectInfo {
 /// unit holding the address) when it lies under it, else as it is: Linux's
 /// reports print paths relative to the kernel tree (`mm/slub.c:4757`).
 fn relative<'f>(file: &'f str, dir: Option<&str>) -> &'f str {
-    let Some(dir) = dir.map(|d| d.trim_end_matches('/')).filter(|d| !d.is_empty()) else {
+    let Some(dir) = dir
+        .map(|d| d.trim_end_matches('/'))
+        .filter(|d| !d.is_empty())
+    else {
         return file;
     };
     match file.strip_prefix(dir).and_then(|r| r.strip_prefix('/')) {

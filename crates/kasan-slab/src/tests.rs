@@ -129,6 +129,49 @@ fn free_poisons_and_tracks_then_double_and_invalid_frees_fail() {
 }
 
 #[test]
+fn the_free_track_mark_goes_when_the_quarantine_lets_an_object_go() {
+    let mem = FakeMemory::new(16 << 20);
+    let h = heap(&mem, 16 << 20);
+    let s = mem.shadow();
+    // No quarantine: the object leaves at once (Linux's qlink_free writes
+    // KASAN_SLAB_FREE over KASAN_SLAB_FREETRACK).
+    h.set_quarantine_max(0);
+    let p = h.alloc(40, 16, false, &track(1)).unwrap();
+    h.free_k(p, &track(2)).unwrap();
+    assert_eq!(s.byte(p), Some(SLAB_FREE));
+    assert_eq!(s.byte(p + 32), Some(SLAB_FREE));
+    // Page-backed objects have no such mark.
+    let big = h.alloc(20000, 16, false, &track(1)).unwrap();
+    h.set_quarantine_max(1 << 20);
+    h.free_k(big, &track(2)).unwrap();
+    assert_eq!(s.byte(big), Some(PAGE_FREE));
+}
+
+#[test]
+fn object_info_describes_the_pages() {
+    let mem = FakeMemory::new(16 << 20);
+    let h = heap(&mem, 16 << 20);
+    let p = h.alloc(40, 16, false, &track(1)).unwrap();
+    let page = h.object(p).unwrap().page;
+    assert_eq!(page.kind, kasan_core::report::PageKind::Slab);
+    assert!(page.start <= p && p < page.start + page.pages * 4096);
+    assert_eq!(page.compound, page.pages > 1);
+    assert!(page.inuse >= 1 && page.objects >= page.inuse);
+    let g = h
+        .alloc_pages(1, crate::heap::GFP_KERNEL, false, &track(1))
+        .unwrap();
+    let page = h.object(g).unwrap().page;
+    assert_eq!(page.kind, kasan_core::report::PageKind::Pages);
+    assert_eq!((page.start, page.pages, page.compound), (g, 2, false));
+    assert_eq!(page.gfp, 0xcc0);
+    let big = h.alloc(10000, 16, false, &track(1)).unwrap();
+    let page = h.object(big).unwrap().page;
+    assert_eq!(page.kind, kasan_core::report::PageKind::LargeKmalloc);
+    assert!(page.compound);
+    assert_eq!(page.gfp, 0x40cc0);
+}
+
+#[test]
 fn large_objects_are_page_backed() {
     let mem = FakeMemory::new(16 << 20);
     let h = heap(&mem, 16 << 20);
