@@ -30,6 +30,9 @@ impl Host for HostPages {
     fn map(&self, bytes: usize) -> Option<usize> {
         memory::map_anonymous(bytes)
     }
+    fn now_ns(&self) -> u64 {
+        task::now_ns()
+    }
 }
 
 /// Names the calling thread for the runtime's locks (a signal handler that
@@ -487,10 +490,13 @@ pub fn track(fp: usize) -> Track {
     } else {
         Handle::NONE
     };
-    // The time is kept always: page_owner's `ts`/`free_ts` print it; the CPU only
-    // for `kasan.extra_info`.
-    let time_ns = task::now_ns();
-    let cpu = if c.extra_info { task::cpu() } else { 0 };
+    // Without `kasan.extra_info` the heap stamps page memory's tracks itself (for
+    // page_owner's `ts`), so slab allocations read no clock.
+    let (cpu, time_ns) = if c.extra_info {
+        (task::cpu(), task::now_ns())
+    } else {
+        (0, 0)
+    };
     Track {
         pid: task::tid(),
         stack,

@@ -50,6 +50,12 @@ pub trait Host: Sync {
     /// Maps `bytes` of zeroed memory, aligned to a page, that stays mapped for the
     /// heap's life (segments of the cache table); `None` if there is none.
     fn map(&self, bytes: usize) -> Option<usize>;
+    /// Nanoseconds since boot: stamped on page-backed allocations and frees whose
+    /// track has no time (reports print it as page_owner's `ts`/`free_ts`); 0 when
+    /// the host has no clock.
+    fn now_ns(&self) -> u64 {
+        0
+    }
 }
 
 /// Linux's `optimal_redzone`: the redzone kept after an object of `size` bytes.
@@ -567,8 +573,10 @@ impl<H: Host> Heap<H> {
             .store(size.min(u32::MAX as usize) as u32, Ordering::Relaxed);
         meta.alloc_pid.store(track.pid, Ordering::Relaxed);
         meta.alloc_stack.store(track.stack.0, Ordering::Relaxed);
-        meta.alloc_info
-            .store(pack_info(track.cpu, track.time_ns), Ordering::Relaxed);
+        meta.alloc_info.store(
+            pack_info(track.cpu, self.track_time(run, track)),
+            Ordering::Relaxed,
+        );
         meta.free_stack.store(0, Ordering::Relaxed);
         meta.free_pid.store(0, Ordering::Relaxed);
         meta.aux[0].store(0, Ordering::Relaxed);
@@ -860,11 +868,24 @@ impl<H: Host> Heap<H> {
         self.arena.copy(dst, src, len);
     }
 
-    fn record_free(&self, meta: &ObjMeta, track: &Track) {
+    fn record_free(&self, run: Run, meta: &ObjMeta, track: &Track) {
         meta.free_pid.store(track.pid, Ordering::Relaxed);
         meta.free_stack.store(track.stack.0, Ordering::Relaxed);
-        meta.free_info
-            .store(pack_info(track.cpu, track.time_ns), Ordering::Relaxed);
+        meta.free_info.store(
+            pack_info(track.cpu, self.track_time(run, track)),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// A track's time; for page memory (whose report prints page_owner's `ts`) the
+    /// host's clock when the track has none (`kasan.extra_info` off): slab
+    /// allocations do not pay for a clock read.
+    fn track_time(&self, run: Run, track: &Track) -> u64 {
+        if track.time_ns == 0 && is_page_backed(run.header().cache.load(Ordering::Relaxed)) {
+            self.host.now_ns()
+        } else {
+            track.time_ns
+        }
     }
 
     /// The shadow value of the redzone after a live object.
@@ -910,7 +931,7 @@ impl<H: Host> Heap<H> {
         if !meta.transition(State::Allocated, State::Quarantined) {
             return Err(FreeError::Double);
         }
-        self.record_free(meta, track);
+        self.record_free(run, meta, track);
         self.live.fetch_sub(1, Ordering::Relaxed);
         if let Some(slot) = self.slot(cache) {
             slot.live.fetch_sub(1, Ordering::Relaxed);
@@ -943,7 +964,7 @@ impl<H: Host> Heap<H> {
         if !meta.transition(State::Allocated, State::Pooled) {
             return Err(FreeError::Double);
         }
-        self.record_free(meta, track);
+        self.record_free(run, meta, track);
         self.poison_freed(run, addr, cache);
         Ok(())
     }
