@@ -39,8 +39,10 @@ int main(void)
 	// CHECK: BUG: KASAN: slab-use-after-free in read_data+0x
 	// CHECK: {^}Freed by task {pid}:{$}
 	// CHECK: {^}Last potentially related work creation:{$}
+	// CHECK-NEXT: {^} kasan_record_aux_stack+0x
 	// CHECK-NEXT: {^} queue_second+0x
 	// CHECK: {^}Second to last potentially related work creation:{$}
+	// CHECK-NEXT: {^} kasan_record_aux_stack+0x
 	// CHECK-NEXT: {^} queue_first+0x
 	// CHECK: The buggy address belongs to the object at {w}
 	read_data(opaque_ptr(w));

@@ -20,6 +20,7 @@ int main(void)
 	// CHECK: BUG: KASAN: slab-out-of-bounds in read_at+0x
 	// CHECK-NEXT: {^}Read of size 1 at addr {p+200} by task {comm}/{pid}{$}
 	// CHECK: {^}Allocated by task {pid}:{$}
+	// CHECK-NEXT: {^} kmem_cache_alloc+0x
 	// CHECK-NEXT: {^} main+0x
 	// CHECK: The buggy address belongs to the object at {p}
 	// CHECK-NEXT:  which belongs to the cache test_cache of size 200

@@ -2,7 +2,7 @@
  * A stack depot capped far below what the program needs: distinct stacks (recursion
  * of many depths, each allocating) fill it, later saves fail cleanly, the program goes
  * on, and a report whose stacks could not be saved (both are new: the call sites in
- * main differ) says so.
+ * main differ) leaves their blocks out, as Linux does with a failed depot save.
  */
 // ENV: KASAN_OPTIONS=kasan.stack_depot_size=300K,kasan.stats=on
 #include <stdlib.h>
@@ -56,10 +56,10 @@ int main(void)
 	KT_ADDR("p", p);
 	drop(p);
 	// CHECK: BUG: KASAN: slab-use-after-free in read_at+0x
-	// CHECK: {^}Allocated by task {pid}:{$}
-	// CHECK-NEXT: {^} (stack is not available){$}
-	// CHECK: {^}Freed by task {pid}:{$}
-	// CHECK-NEXT: {^} (stack is not available){$}
+	// As Linux's describe_object_stacks (mm/kasan/report.c): a track whose stack
+	// could not be saved (depot handle 0) is not printed at all.
+	// CHECK-NOT: Allocated by task
+	// CHECK: The buggy address belongs to the object at {p}
 	read_at(opaque_ptr(p), 0);
 	KT_MARK("still running");
 	// CHECK: still running

@@ -41,14 +41,16 @@ int main(void)
 	// CHECK-NEXT: {^} second_free+0x{*} {*}double-free.c:
 	// CHECK-NEXT: {^} main+0x
 	// CHECK: {^}Allocated by task {pid}:{$}
+	// CHECK-NEXT: {^} malloc+0x
 	// CHECK-NEXT: {^} alloc_buf+0x
 	// CHECK: {^}Freed by task {pid}:{$}
+	// CHECK-NEXT: {^} free+0x
 	// CHECK-NEXT: {^} first_free+0x
 	// CHECK: The buggy address belongs to the object at {p}
 	// CHECK-NEXT:  which belongs to the cache kmalloc-32 of size 32
 	// CHECK-NEXT: The buggy address is located 0 bytes inside of
-	// CHECK-NEXT:  freed 32-byte region [{p}, {p+32})
-	// CHECK: {^}>{row:p}: fb
+	// CHECK-NEXT: {^} 32-byte region [{p}, {p+32}){$}
+	// CHECK: {^}>{row:p}: {*}fa fb fb fb
 	// CHECK-NEXT: {caret:p}
 	// CHECK: {^}=================================================================={$}
 	second_free(opaque_ptr(p));

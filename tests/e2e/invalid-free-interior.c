@@ -33,12 +33,13 @@ int main(void)
 	// CHECK-NEXT: {^} release+0x{*} {*}invalid-free-interior.c:
 	// CHECK-NEXT: {^} main+0x
 	// CHECK: {^}Allocated by task {pid}:{$}
+	// CHECK-NEXT: {^} malloc+0x
 	// CHECK-NEXT: {^} alloc_buf+0x
 	// CHECK-NOT: Freed by task
 	// CHECK: The buggy address belongs to the object at {p}
 	// CHECK-NEXT:  which belongs to the cache kmalloc-32 of size 32
 	// CHECK-NEXT: The buggy address is located 1 bytes inside of
-	// CHECK-NEXT:  allocated 20-byte region [{p}, {p+20})
+	// CHECK-NEXT: {^} 20-byte region [{p}, {p+20}){$}
 	// CHECK: {^}>{row:p+1}: 
 	// CHECK-NEXT: {caret:p+1}
 	release(opaque_ptr(p + 1));

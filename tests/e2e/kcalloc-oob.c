@@ -22,6 +22,7 @@ int main(void)
 	// CHECK: BUG: KASAN: slab-out-of-bounds in read_u64+0x
 	// CHECK-NEXT: {^}Read of size 8 at addr {p+120} by task {comm}/{pid}{$}
 	// CHECK: {^}Allocated by task {pid}:{$}
+	// CHECK-NEXT: {^} kcalloc+0x
 	// CHECK-NEXT: {^} main+0x
 	// CHECK: The buggy address belongs to the object at {p}
 	// CHECK-NEXT:  which belongs to the cache kmalloc-128 of size 128

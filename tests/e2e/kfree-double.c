@@ -39,13 +39,15 @@ int main(void)
 	// CHECK-NEXT:  <TASK>
 	// CHECK-NEXT: {^} put_obj_again+0x
 	// CHECK: {^}Allocated by task {pid}:{$}
+	// CHECK-NEXT: {^} kmalloc+0x
 	// CHECK-NEXT: {^} alloc_obj+0x
 	// CHECK: {^}Freed by task {pid}:{$}
+	// CHECK-NEXT: {^} kfree+0x
 	// CHECK-NEXT: {^} put_obj+0x
 	// CHECK: The buggy address belongs to the object at {p}
 	// CHECK-NEXT:  which belongs to the cache kmalloc-64 of size 64
 	// CHECK-NEXT: The buggy address is located 0 bytes inside of
-	// CHECK-NEXT:  freed 64-byte region [{p}, {p+64})
+	// CHECK-NEXT: {^} 64-byte region [{p}, {p+64}){$}
 	put_obj_again(opaque_ptr(p));
 	return 0;
 }

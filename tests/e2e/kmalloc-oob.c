@@ -32,6 +32,7 @@ int main(void)
 	// CHECK-NEXT: {^} write_byte+0x
 	// CHECK-NEXT: {^} main+0x
 	// CHECK: {^}Allocated by task {pid}:{$}
+	// CHECK-NEXT: {^} kmalloc+0x
 	// CHECK-NEXT: {^} alloc_obj+0x
 	// CHECK: The buggy address belongs to the object at {p}
 	// CHECK-NEXT:  which belongs to the cache kmalloc-128 of size 128

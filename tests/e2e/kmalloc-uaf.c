@@ -27,6 +27,7 @@ int main(void)
 	// CHECK: BUG: KASAN: slab-use-after-free in write_u32+0x
 	// CHECK-NEXT: {^}Write of size 4 at addr {p+8} by task {comm}/{pid}{$}
 	// CHECK: {^}Freed by task {pid}:{$}
+	// CHECK-NEXT: {^} kfree+0x
 	// CHECK-NEXT: {^} put_obj+0x
 	// CHECK: The buggy address belongs to the object at {p}
 	// CHECK-NEXT:  which belongs to the cache kmalloc-32 of size 32

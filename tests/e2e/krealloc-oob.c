@@ -36,6 +36,7 @@ int main(void)
 	// CHECK: BUG: KASAN: slab-out-of-bounds in read_byte+0x
 	// CHECK-NEXT: {^}Read of size 1 at addr {q+200} by task {comm}/{pid}{$}
 	// CHECK: {^}Allocated by task {pid}:{$}
+	// CHECK-NEXT: {^} krealloc+0x
 	// CHECK-NEXT: {^} grow+0x
 	// CHECK: The buggy address belongs to the object at {q}
 	// CHECK-NEXT:  which belongs to the cache kmalloc-256 of size 256

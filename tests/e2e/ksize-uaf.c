@@ -28,6 +28,7 @@ int main(void)
 	// CHECK-NEXT:  <TASK>
 	// CHECK-NEXT: {^} size_of+0x
 	// CHECK: {^}Freed by task {pid}:{$}
+	// CHECK-NEXT: {^} kfree+0x
 	// CHECK-NEXT: {^} main+0x
 	// CHECK: The buggy address belongs to the object at {p}
 	// CHECK-NEXT:  which belongs to the cache kmalloc-128 of size 128

@@ -32,6 +32,7 @@ int main(void)
 	// CHECK: BUG: KASAN: slab-out-of-bounds in read_byte+0x
 	// CHECK-NEXT: {^}Read of size 1 at addr {p+100} by task {comm}/{pid}{$}
 	// CHECK: {^}Allocated by task {pid}:{$}
+	// CHECK-NEXT: {^} kzalloc+0x
 	// CHECK-NEXT: {^} alloc_zeroed+0x
 	// CHECK: The buggy address belongs to the object at {p}
 	// CHECK-NEXT:  which belongs to the cache kmalloc-128 of size 128

@@ -42,9 +42,11 @@ int main(void)
 	drop(p);
 	// CHECK: BUG: KASAN: slab-use-after-free in read_at+0x
 	// CHECK: {^}Allocated by task {pid}:{$}
+	// CHECK-NEXT: {^} malloc+0x
 	// CHECK-NEXT: {^} make+0x
 	// CHECK-NEXT: {^} main+0x
 	// CHECK: {^}Freed by task {pid}:{$}
+	// CHECK-NEXT: {^} free+0x
 	// CHECK-NEXT: {^} drop+0x
 	// CHECK-NEXT: {^} main+0x
 	// CHECK: freed 64-byte region [{p}, {p+64})

@@ -39,8 +39,10 @@ int main(void)
 	// CHECK-NEXT:  <TASK>
 	// CHECK-NEXT: {^} copy_it+0x
 	// CHECK: {^}Allocated by task {pid}:{$}
+	// CHECK-NEXT: {^} malloc+0x
 	// CHECK-NEXT: {^} alloc_filled+0x
 	// CHECK: {^}Freed by task {pid}:{$}
+	// CHECK-NEXT: {^} free+0x
 	// CHECK-NEXT: {^} release+0x
 	// CHECK: The buggy address belongs to the object at {src}
 	// CHECK-NEXT:  which belongs to the cache kmalloc-32 of size 32

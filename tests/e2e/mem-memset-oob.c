@@ -32,6 +32,7 @@ int main(void)
 	// CHECK-NEXT: {^} clear+0x
 	// CHECK-NEXT: {^} main+0x
 	// CHECK: {^}Allocated by task {pid}:{$}
+	// CHECK-NEXT: {^} malloc+0x
 	// CHECK-NEXT: {^} alloc_filled+0x
 	// CHECK: The buggy address belongs to the object at {p}
 	// CHECK-NEXT:  which belongs to the cache kmalloc-16 of size 16

@@ -42,6 +42,7 @@ int main(void)
 	// CHECK: BUG: KASAN: slab-use-after-free in call_memcpy+0x
 	// CHECK-NEXT: {^}Read of size 8 at addr {f1} by task {comm}/{pid}{$}
 	// CHECK: {^}Freed by task {pid}:{$}
+	// CHECK-NEXT: {^} free+0x
 	// CHECK-NEXT: {^} freed_string+0x
 	// CHECK: {^}=================================================================={$}
 	call_memcpy(ok, freed_string("f1"));

@@ -36,6 +36,7 @@ int main(void)
 	// CHECK: BUG: KASAN: slab-use-after-free in read_at+0x
 	// CHECK-NEXT: {^}Read of size 1 at addr {e} by task
 	// CHECK: {^}Freed by task {pid}:{$}
+	// CHECK-NEXT: {^} mempool_free+0x
 	// CHECK-NEXT: {^} give_back+0x
 	read_at(opaque_ptr(e), 0);
 	// CHECK: BUG: KASAN: double-free in give_back+0x

@@ -56,6 +56,7 @@ int main(void)
 	// CHECK: BUG: KASAN: slab-use-after-free in mus+0x
 	// CHECK-NEXT: {^}Read of size 1 at addr {m} by task {comm}/{pid}{$}
 	// CHECK: {^}Freed by task {pid}:{$}
+	// CHECK-NEXT: {^} free+0x
 	// CHECK-NEXT: {^} main+0x
 	// CHECK: The buggy address belongs to the object at {m}
 	// CHECK-NEXT:  which belongs to the cache kmalloc-64 of size 64

@@ -57,6 +57,7 @@ int main(void)
 	// CHECK: BUG: KASAN: slab-use-after-free in alloc_from+0x
 	// CHECK-NEXT: {^}Read of size 1 at addr {c} by task {comm}/{pid}{$}
 	// CHECK: {^}Freed by task {pid}:{$}
+	// CHECK-NEXT: {^} kmem_cache_destroy+0x
 	// CHECK-NEXT: {^} destroy+0x
 	// CHECK: The buggy address belongs to the object at {c}
 	// CHECK-NEXT:  which belongs to the cache kmalloc-16 of size 16

@@ -100,6 +100,7 @@ int main(void)
 	// CHECK: BUG: KASAN: slab-use-after-free in worker+0x
 	// CHECK-NEXT: {^}Read of size 1 at addr {*} by task {comm}/{*}{$}
 	// CHECK: {^}Freed by task {pid}:{$}
+	// CHECK-NEXT: {^} kmem_cache_destroy+0x
 	// CHECK-NEXT: {^} main+0x
 	// CHECK: which belongs to the cache kmalloc-16 of size 16
 	// END-FOR

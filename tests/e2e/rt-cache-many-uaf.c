@@ -36,8 +36,10 @@ int main(void)
 	// CHECK: BUG: KASAN: slab-use-after-free in read_at+0x
 	// CHECK-NEXT: {^}Read of size 1 at addr {p+5} by task {comm}/{pid}{$}
 	// CHECK: {^}Allocated by task {pid}:{$}
+	// CHECK-NEXT: {^} kmem_cache_alloc+0x
 	// CHECK-NEXT: {^} main+0x
 	// CHECK: {^}Freed by task {pid}:{$}
+	// CHECK-NEXT: {^} kmem_cache_free+0x
 	// CHECK-NEXT: {^} main+0x
 	// CHECK: The buggy address belongs to the object at {p}
 	// CHECK-NEXT:  which belongs to the cache many_1400 of size 96

@@ -49,6 +49,7 @@ int main(void)
 	// CHECK-NEXT: {^} read_byte+0x{*} {*}rt-oom-rlimit-as.c:
 	// CHECK-NEXT: {^} main+0x
 	// CHECK: {^}Allocated by task {pid}:{$}
+	// CHECK-NEXT: {^} malloc+0x
 	// CHECK-NEXT: {^} alloc_buf+0x{*} {*}rt-oom-rlimit-as.c:
 	// CHECK-NEXT: {^} main+0x
 	// CHECK: The buggy address belongs to the object at {p}

@@ -23,6 +23,7 @@ int main(void)
 	// CHECK-NEXT: {^}Write of size 1 at addr {p+16} by task bad?na?me/{pid}{$}
 	// CHECK-NEXT: {^}{$}
 	// CHECK-NEXT: {^}CPU: {*} PID: {pid} Comm: bad?na?me Not tainted kasan-{*}{$}
+	// CHECK-NEXT: {^}Hardware name: {*}
 	// CHECK-NEXT: {^}Call Trace:{$}
 	// CHECK-NOT: {^}na
 	write_byte(p, (long)opaque_size(16));

@@ -68,6 +68,7 @@ int main(void)
 	// CHECK: BUG: KASAN: slab-use-after-free in alloc_from+0x
 	// CHECK-NEXT: {^}Read of size 1 at addr {pool} by task {comm}/{pid}{$}
 	// CHECK: {^}Freed by task {pid}:{$}
+	// CHECK-NEXT: {^} mempool_destroy+0x
 	// CHECK-NEXT: {^} destroy+0x
 	// CHECK: The buggy address belongs to the object at {pool}
 	p = alloc_from(pool);

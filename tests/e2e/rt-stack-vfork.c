@@ -90,6 +90,7 @@ int main(void)
 	// CHECK-NEXT: {^} read_int+0x{*}/0x{*} {*}rt-stack-vfork.c:
 	// CHECK-NEXT: {^} main+0x
 	// CHECK: Allocated by task {pid}:
+	// CHECK-NEXT: {^} malloc+0x
 	// CHECK-NEXT: {^} alloc_ints+0x{*} {*}rt-stack-vfork.c:
 	// CHECK: The buggy address belongs to the object at {a}
 	// CHECK-NEXT:  which belongs to the cache kmalloc-64 of size 64

@@ -48,6 +48,7 @@ int main(void)
 	// CHECK-NEXT:  <TASK>
 	// CHECK-NEXT: {^} read_byte+0x
 	// CHECK: Allocated by task {pid}:
+	// CHECK-NEXT: {^} malloc+0x
 	// CHECK-NEXT: {^} alloc_first+0x
 	// CHECK: The buggy address belongs to the object at {a}
 	// CHECK-NEXT:  which belongs to the cache kmalloc-64 of size 64

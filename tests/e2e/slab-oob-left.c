@@ -36,6 +36,7 @@ int main(void)
 	// CHECK-NEXT: {^} read_byte+0x{*} {*}slab-oob-left.c:
 	// CHECK-NEXT: {^} main+0x
 	// CHECK: Allocated by task {pid}:
+	// CHECK-NEXT: {^} malloc+0x
 	// CHECK-NEXT: {^} alloc_buf+0x
 	// CHECK: The buggy address belongs to the object at {p}
 	// CHECK-NEXT:  which belongs to the cache kmalloc-256 of size 256

@@ -33,6 +33,7 @@ int main(void)
 	// CHECK-NEXT: {^} read_int+0x{*}/0x{*} {*}slab-oob-read.c:
 	// CHECK-NEXT: {^} main+0x
 	// CHECK: Allocated by task {pid}:
+	// CHECK-NEXT: {^} malloc+0x
 	// CHECK-NEXT: {^} alloc_ints+0x{*} {*}slab-oob-read.c:
 	// CHECK-NEXT: {^} main+0x
 	// CHECK-NOT: Freed by task

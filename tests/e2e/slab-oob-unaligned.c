@@ -42,6 +42,7 @@ int main(void)
 	// CHECK-NEXT:  <TASK>
 	// CHECK-NEXT: {^} load32+0x
 	// CHECK: Allocated by task {pid}:
+	// CHECK-NEXT: {^} malloc+0x
 	// CHECK-NEXT: {^} alloc_buf+0x
 	// CHECK: The buggy address belongs to the object at {p}
 	// CHECK-NEXT:  which belongs to the cache kmalloc-8 of size 8

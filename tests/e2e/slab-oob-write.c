@@ -30,6 +30,7 @@ int main(void)
 	char *s = dup_name(opaque_ptr("hello, kasan!"));
 
 	// CHECK: Allocated by task {pid}:
+	// CHECK-NEXT: {^} malloc+0x
 	// CHECK-NEXT: {^} dup_name+0x
 	// CHECK-NEXT: {^} main+0x
 	// CHECK-NOT: Freed by task
@@ -37,6 +38,20 @@ int main(void)
 	// CHECK-NEXT:  which belongs to the cache kmalloc-16 of size 16
 	// CHECK-NEXT: The buggy address is located 0 bytes to the right of
 	// CHECK-NEXT:  allocated 13-byte region [{p}, {p+13})
+	// CHECK-NEXT: {^}{$}
+	// The slab's page (a compound page of the runtime's slab size), as Linux 6.15's
+	// dump_page prints a slab (syzkaller pkg/report/testdata/linux/report/740:
+	// "page: refcount:0 ...", "head: order:3 mapcount:0 entire_mapcount:0
+	// nr_pages_mapped:0 pincount:0", "flags: ...(head|node=0|zone=1|...)",
+	// "page_type: f5(slab)", raw and head words).
+	// CHECK-NEXT: {^}The buggy address belongs to the physical page:{$}
+	// CHECK-NEXT: {^}page: refcount:0 mapcount:0 mapping:0000000000000000 index:0x0 pfn:0x{*}{$}
+	// CHECK-NEXT: {^}head: order:{*} mapcount:0 entire_mapcount:0 nr_pages_mapped:0 pincount:0{$}
+	// CHECK-NEXT: {^}flags: 0x17ff00000000040(head|node=0|zone=2|lastcpupid=0x7ff){$}
+	// CHECK-NEXT: {^}page_type: f5(slab){$}
+	// CHECK-NEXT: {^}raw: 017ff00000000040 0000000000000000 0000000000000000 0000000000000000{$}
+	// CHECK-NEXT: {^}raw: {*} 00000000f5000000 0000000000000000{$}
+	// CHECK: {^}page dumped because: kasan: bad access detected{$}
 	// CHECK-NEXT: {^}{$}
 	// CHECK-NEXT: Memory state around the buggy address:
 	// CHECK-NEXT: {^} {row:p-256}: fc

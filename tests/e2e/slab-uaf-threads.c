@@ -52,8 +52,10 @@ int main(void)
 	// CHECK-NEXT: {^} read_byte+0x
 	// CHECK-NEXT: {^} main+0x
 	// CHECK: {^}Allocated by task {alloc_tid}:{$}
+	// CHECK-NEXT: {^} malloc+0x
 	// CHECK-NEXT: {^} allocator+0x
 	// CHECK: {^}Freed by task {free_tid}:{$}
+	// CHECK-NEXT: {^} free+0x
 	// CHECK-NEXT: {^} freer+0x
 	// CHECK: The buggy address belongs to the object at {p}
 	// CHECK-NEXT:  which belongs to the cache kmalloc-128 of size 128

@@ -41,9 +41,11 @@ int main(void)
 	// CHECK-NEXT: {^} read_byte+0x{*} {*}slab-uaf.c:
 	// CHECK-NEXT: {^} main+0x
 	// CHECK: {^}Allocated by task {pid}:{$}
+	// CHECK-NEXT: {^} malloc+0x
 	// CHECK-NEXT: {^} alloc_buf+0x{*} {*}slab-uaf.c:
 	// CHECK-NEXT: {^} main+0x
 	// CHECK: {^}Freed by task {pid}:{$}
+	// CHECK-NEXT: {^} free+0x
 	// CHECK-NEXT: {^} release+0x{*} {*}slab-uaf.c:
 	// CHECK-NEXT: {^} main+0x
 	// CHECK: The buggy address belongs to the object at {p}

@@ -28,6 +28,7 @@ int main(void)
 	KT_ADDR("p", p);
 	// CHECK: BUG: KASAN: slab-out-of-bounds in read_at+0x
 	// CHECK: {^}Allocated by task {pid}:{$}
+	// CHECK-NEXT: {^} malloc+0x
 	// CHECK-NEXT: {^} make+0x
 	// CHECK-NEXT: {^} main+0x
 	read_at(opaque_ptr(p), opaque_size(10));

@@ -34,6 +34,7 @@ int main(void)
 	// CHECK-NEXT:  <TASK>
 	// CHECK-NEXT: {^} copy_str+0x
 	// CHECK: {^}Allocated by task {pid}:{$}
+	// CHECK-NEXT: {^} malloc+0x
 	// CHECK-NEXT: {^} alloc_filled+0x
 	// CHECK: The buggy address belongs to the object at {dst}
 	// CHECK-NEXT:  which belongs to the cache kmalloc-8 of size 8

@@ -93,6 +93,20 @@ pub trait Platform: Sync {
     fn read_word(&self, addr: usize) -> Option<usize>;
     /// Stops everything after printing `message` (`kasan.fault=panic`).
     fn halt(&self, message: &str) -> !;
+    /// The effective user id of the task (the `UID:` of the `CPU:` line).
+    fn uid(&self) -> u32 {
+        0
+    }
+    /// The process's id (its thread group id, `tgid`), 0 when unknown.
+    fn tgid(&self) -> u32 {
+        0
+    }
+    /// The machine, as Linux's `Hardware name:` line names it (DMI vendor, product,
+    /// board and BIOS); `None` when unknown (the line is then left out, as Linux
+    /// leaves it out without an architecture description).
+    fn hardware_name(&self) -> Option<&str> {
+        None
+    }
     /// Runs `f` on a stack kept for reports, so that a report needs little of the
     /// stack of the code that hit the bug (a coroutine's, a signal stack). Called
     /// with the report lock held and never re-entered (bugs raised during a report

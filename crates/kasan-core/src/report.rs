@@ -110,6 +110,43 @@ pub enum Backing {
     },
 }
 
+/// What the pages under a heap object are, as Linux's `struct page` says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageKind {
+    /// A slab (`page_type: f5(slab)`).
+    Slab,
+    /// A large kmalloc (`page_type: f8(large_kmalloc)`, Linux 6.15+).
+    LargeKmalloc,
+    /// Page-allocator pages (`__get_free_pages`): no page type.
+    Pages,
+    /// The pages of a vmalloc area: order 0 each, no page type.
+    Vmalloc,
+}
+
+/// The runtime's own metadata of the pages under a heap object, from which the
+/// report's `The buggy address belongs to the physical page:` section is made (a
+/// hosted pfn is the address's page number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageInfo {
+    /// What the pages are.
+    pub kind: PageKind,
+    /// The first page of the slab or allocation.
+    pub start: usize,
+    /// Pages in it (a vmalloc area's without its guard page).
+    pub pages: usize,
+    /// Whether the pages form one compound page (a slab, a large kmalloc; Linux's
+    /// `__GFP_COMP`) rather than separate order-0 pages.
+    pub compound: bool,
+    /// A slab's objects, objects in use, and free-list head (`counters`, `freelist`).
+    pub objects: u32,
+    /// See `objects`.
+    pub inuse: u32,
+    /// See `objects`.
+    pub freelist: usize,
+    /// The allocation's gfp flags (page allocator and large kmalloc), as Linux's.
+    pub gfp: u32,
+}
+
 /// A heap object an address belongs to.
 #[derive(Debug, Clone, Copy)]
 pub struct ObjectInfo {
@@ -129,6 +166,8 @@ pub struct ObjectInfo {
     pub free: Option<Track>,
     /// Aux stacks, newest first ("Last potentially related work creation").
     pub aux: [Handle; 2],
+    /// The pages under it.
+    pub page: PageInfo,
 }
 
 /// What a host's allocators know about an address.
@@ -1008,17 +1047,33 @@ fn write_symbol(out: &mut Out<'_>, ctx: &Context<'_>, pc: usize, is_return: bool
     }
 }
 
+/// A saved stack (a track's, an aux stack). Its first frame is the allocator API
+/// function the program called (see the runtime's `track`), printed alone: the
+/// runtime's internals inlined into it stay out, as Linux's tracks show
+/// `kmalloc`/`kfree` and not how they are built.
 fn write_stack(out: &mut Out<'_>, ctx: &Context<'_>, handle: Handle) {
     let frames = ctx.depot.fetch(handle);
     if frames.is_empty() {
-        let _ = out.write_str(" (stack is not available)\n");
+        // Linux's `print_track`: no leading space.
+        let _ = out.write_str("(stack is not available)\n");
     }
-    for &pc in frames {
-        write_frame(out, ctx, pc, true);
+    for (i, &pc) in frames.iter().enumerate() {
+        if i == 0 {
+            let _ = out.write_str(" ");
+            write_symbol_line(out, ctx, pc);
+        } else {
+            write_frame(out, ctx, pc, true);
+        }
     }
 }
 
+/// An `Allocated by task`/`Freed by task` block. As Linux's
+/// `describe_object_stacks`, only a track with a saved stack is printed: with
+/// `kasan.stacktrace=off` (no stacks saved) the blocks are left out.
 fn write_track(out: &mut Out<'_>, ctx: &Context<'_>, what: &str, track: &Track) {
+    if !track.stack.is_some() {
+        return;
+    }
     if ctx.config.extra_info {
         let _ = writeln!(
             out,
@@ -1141,75 +1196,338 @@ fn write_frame_objects(out: &mut Out<'_>, descr: &str) {
     let _ = out.write_str("\n");
 }
 
-fn write_description(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &Who, a: &Analysis) {
-    if let Some(o) = &a.object {
-        if let Some(t) = &o.alloc {
-            write_track(out, ctx, "Allocated", t);
+/// `%pS` of a return address with its source line, as syzbot's reports show the
+/// vmalloc caller, and a newline.
+fn write_symbol_line(out: &mut Out<'_>, ctx: &Context<'_>, pc: usize) {
+    let mut found = false;
+    ctx.platform.symbolize(pc, true, &mut |s: &Symbol<'_>| {
+        found = true;
+        let _ = write!(out, "{}+{:#x}/{:#x}", s.name, s.offset, s.size);
+        if let (Some(file), Some(line)) = (s.file, s.line) {
+            let _ = write!(out, " {file}:{line}");
         }
-        if let Some(t) = &o.free {
-            write_track(out, ctx, "Freed", t);
+    });
+    if !found {
+        let _ = write!(out, "{pc:#x}");
+    }
+    let _ = out.write_str("\n");
+}
+
+/// The slab object's tracks, aux stacks and place (Linux's `describe_object`).
+fn write_slab_object(
+    out: &mut Out<'_>,
+    ctx: &Context<'_>,
+    bug: &Bug<'_>,
+    bug_type: &str,
+    o: &ObjectInfo,
+) {
+    if let Some(t) = &o.alloc {
+        write_track(out, ctx, "Allocated", t);
+    }
+    if let Some(t) = &o.free {
+        write_track(out, ctx, "Freed", t);
+    }
+    if o.aux[0].is_some() {
+        let _ = out.write_str("Last potentially related work creation:\n");
+        write_stack(out, ctx, o.aux[0]);
+        let _ = out.write_str("\n");
+    }
+    if o.aux[1].is_some() {
+        let _ = out.write_str("Second to last potentially related work creation:\n");
+        write_stack(out, ctx, o.aux[1]);
+        let _ = out.write_str("\n");
+    }
+    let size = region_size(ctx, o);
+    let (rel, dist) = relation(bug.addr, o.object, size);
+    // Linux's `describe_object_addr` (generic mode): the state word only for these
+    // two bug types; a double-free, an invalid-free, an `out-of-bounds` race or an
+    // `unknown-crash` print the bare region.
+    let state = match bug_type {
+        "slab-out-of-bounds" => "allocated ",
+        "slab-use-after-free" => "freed ",
+        _ => "",
+    };
+    let _ = writeln!(
+        out,
+        "The buggy address belongs to the object at {}",
+        Px(o.object)
+    );
+    let _ = writeln!(
+        out,
+        " which belongs to the cache {} of size {}",
+        o.cache.as_str(),
+        o.object_size
+    );
+    let _ = writeln!(out, "The buggy address is located {dist} bytes {rel} of");
+    let _ = writeln!(
+        out,
+        " {state}{size}-byte region [{}, {})",
+        Px(o.object),
+        Px(o.object + size)
+    );
+    let _ = out.write_str("\n");
+}
+
+/// Linux x86-64's `page->flags` layout (syzbot's configuration): the
+/// `lastcpupid` field at bit 44 (11 bits, all ones: no last CPU), the zone at bit
+/// 55, the node at bit 58. Hosted memory is node 0, `ZONE_NORMAL` (2).
+const PAGE_FLAGS_FIELDS: u64 = (2 << 55) | (0x7ff << 44);
+/// `PG_head` (Linux 6.12+ numbering, where slabs are a page type, not a flag).
+const PG_HEAD: u64 = 1 << 6;
+/// Linux x86-64's `vmemmap` base: where the `struct page` of pfn 0 would be.
+const VMEMMAP_BASE: u64 = 0xffff_ea00_0000_0000;
+
+/// `%pGg`: the gfp flags by name, Linux's composite names first, then each
+/// remaining bit in bit order (`include/trace/events/mmflags.h`).
+fn write_gfp(out: &mut Out<'_>, gfp: u32) {
+    const COMPOSITE: [(u32, &str); 3] = [
+        (0xcc0, "GFP_KERNEL"),
+        (0x820, "GFP_ATOMIC"),
+        (0x800, "GFP_NOWAIT"),
+    ];
+    const BITS: [&str; 24] = [
+        "__GFP_DMA",
+        "__GFP_HIGHMEM",
+        "__GFP_DMA32",
+        "__GFP_MOVABLE",
+        "__GFP_RECLAIMABLE",
+        "__GFP_HIGH",
+        "__GFP_IO",
+        "__GFP_FS",
+        "__GFP_ZERO",
+        "__GFP_UNUSED",
+        "__GFP_DIRECT_RECLAIM",
+        "__GFP_KSWAPD_RECLAIM",
+        "__GFP_WRITE",
+        "__GFP_NOWARN",
+        "__GFP_RETRY_MAYFAIL",
+        "__GFP_NOFAIL",
+        "__GFP_NORETRY",
+        "__GFP_MEMALLOC",
+        "__GFP_COMP",
+        "__GFP_NOMEMALLOC",
+        "__GFP_HARDWALL",
+        "__GFP_THISNODE",
+        "__GFP_ACCOUNT",
+        "__GFP_ZEROTAGS",
+    ];
+    let mut rest = gfp;
+    let mut sep = "";
+    if let Some(&(mask, name)) = COMPOSITE.iter().find(|(m, _)| gfp & m == *m) {
+        let _ = out.write_str(name);
+        rest &= !mask;
+        sep = "|";
+    }
+    for (bit, name) in BITS.iter().enumerate() {
+        if rest & (1 << bit) != 0 {
+            let _ = write!(out, "{sep}{name}");
+            sep = "|";
+            rest &= !(1 << bit);
         }
-        if o.aux[0].is_some() {
-            let _ = out.write_str("Last potentially related work creation:\n");
-            write_stack(out, ctx, o.aux[0]);
-            let _ = out.write_str("\n");
+    }
+    if rest != 0 {
+        let _ = write!(out, "{sep}{rest:#x}");
+    }
+}
+
+/// The 64 bytes of a `struct page` as Linux's `raw:`/`head:` lines print them.
+fn write_raw(out: &mut Out<'_>, prefix: &str, words: &[u64; 8]) {
+    for half in words.chunks(4) {
+        let _ = out.write_str(prefix);
+        for (i, w) in half.iter().enumerate() {
+            let _ = write!(out, "{}{w:016x}", if i == 0 { "" } else { " " });
         }
-        if o.aux[1].is_some() {
-            let _ = out.write_str("Second to last potentially related work creation:\n");
-            write_stack(out, ctx, o.aux[1]);
-            let _ = out.write_str("\n");
-        }
-        let size = region_size(ctx, o);
-        let (rel, dist) = relation(bug.addr, o.object, size);
-        let state = if o.freed { "freed " } else { "allocated " };
-        if let Backing::Vmalloc { start, end } = o.backing {
-            // Linux describes a vmalloc address by its mapping alone.
-            let _ = out.write_str("The buggy address belongs to the virtual mapping at\n");
-            let _ = writeln!(out, " [{}, {}) created by:", Px(start), Px(end));
-            let _ = out.write_str(" ");
-            match o
-                .alloc
-                .and_then(|t| ctx.depot.fetch(t.stack).first().copied())
-            {
-                Some(pc) => write_symbol(out, ctx, pc, true),
-                None => {
-                    let _ = out.write_str("(unknown)");
-                }
-            }
-            let _ = out.write_str("\n\n");
-            return;
-        }
-        if let Backing::Slab = o.backing {
-            let _ = writeln!(
-                out,
-                "The buggy address belongs to the object at {}",
-                Px(o.object)
-            );
-            let _ = writeln!(
-                out,
-                " which belongs to the cache {} of size {}",
-                o.cache.as_str(),
-                o.object_size
-            );
-        }
-        let _ = writeln!(out, "The buggy address is located {dist} bytes {rel} of");
+        let _ = out.write_str("\n");
+    }
+}
+
+/// `The buggy address belongs to the physical page:` and Linux's `dump_page` of
+/// the page (6.15+ `__dump_folio`), made from the runtime's own page metadata; for
+/// page memory (large kmalloc, page allocator) then the page_owner lines, as
+/// syzbot's kernels (`page_owner=on`) print them, from the object's tracks. The
+/// runtime does not record who made a slab or a vmalloc area's pages, so their
+/// page_owner lines are left out (as on a kernel without page_owner).
+///
+/// The `raw:` words follow Linux's x86-64 `struct page`: flags, then (slab) the
+/// free list and `counters`, the page type (or mapcount) with the refcount, and 0
+/// for what the runtime has no counterpart of (lists, mapping, memcg).
+fn write_physical_page(
+    out: &mut Out<'_>,
+    ctx: &Context<'_>,
+    addr: usize,
+    o: &ObjectInfo,
+    who: &Who,
+) {
+    let p = &o.page;
+    // A freed large kmalloc is no compound page any more (freeing splits it: its
+    // pages are order 0 again); a slab is one while it exists.
+    let compound = p.compound && !(o.freed && p.kind != PageKind::Slab);
+    let order = if compound {
+        p.pages.max(1).next_power_of_two().trailing_zeros()
+    } else {
+        0
+    };
+    let large = order > 0;
+    // KASAN dumps the head page (`virt_to_head_page`): a compound page's first, or
+    // the page itself.
+    let pfn = if compound || p.kind == PageKind::Slab {
+        p.start >> 12
+    } else {
+        addr >> 12
+    };
+    let (page_type, type_name) = match p.kind {
+        PageKind::Slab => (Some(0xf5u32), "slab"),
+        PageKind::LargeKmalloc if !o.freed => (Some(0xf8), "large_kmalloc"),
+        _ => (None, ""),
+    };
+    // Slabs are frozen pages (refcount 0, Linux 6.15+); other pages hold one
+    // reference while allocated.
+    let refcount: u32 = match p.kind {
+        PageKind::Slab => 0,
+        _ => u32::from(!o.freed),
+    };
+    let flags = PAGE_FLAGS_FIELDS | if large { PG_HEAD } else { 0 };
+    let _ = out.write_str("The buggy address belongs to the physical page:\n");
+    let _ = writeln!(
+        out,
+        "page: refcount:{refcount} mapcount:0 mapping:0000000000000000 index:0x0 pfn:{pfn:#x}"
+    );
+    if large {
         let _ = writeln!(
             out,
-            " {state}{size}-byte region [{}, {})",
-            Px(o.object),
-            Px(o.object + size)
+            "head: order:{order} mapcount:0 entire_mapcount:0 nr_pages_mapped:0 pincount:0"
         );
-        let _ = out.write_str("\n");
-        if let Backing::Pages(order) = o.backing {
-            let _ = out.write_str("The buggy address belongs to the physical page:\n");
-            let _ = writeln!(
-                out,
-                "page: refcount:{} mapcount:0 mapping:0000000000000000 index:0x0 pfn:{:#x}",
-                u32::from(!o.freed),
-                o.object >> 12
-            );
-            let _ = writeln!(out, "head: order:{order}");
-            let _ = out.write_str("page dumped because: kasan: bad access detected\n\n");
+    }
+    let _ = write!(out, "flags: {flags:#x}(");
+    if large {
+        let _ = out.write_str("head|");
+    }
+    let _ = out.write_str("node=0|zone=2|lastcpupid=0x7ff)\n");
+    if let Some(t) = page_type {
+        let _ = writeln!(out, "page_type: {t:x}({type_name})");
+    }
+    // The page type or mapcount word: a type in the top byte, else mapcount - 1.
+    let type_word = page_type.map_or(0xffff_ffff, |t| t << 24);
+    let mut raw = [0u64; 8];
+    raw[0] = flags;
+    if p.kind == PageKind::Slab {
+        raw[4] = p.freelist as u64;
+        raw[5] = (u64::from(p.objects & 0x7fff) << 16) | u64::from(p.inuse & 0xffff);
+    }
+    raw[6] = (u64::from(refcount) << 32) | u64::from(type_word);
+    write_raw(out, "raw: ", &raw);
+    if large {
+        // The folio: its head page, then the first tail page (order in the flags'
+        // low byte, the compound head pointer with bit 0 set, mapcounts of -1, the
+        // page count).
+        write_raw(out, "head: ", &raw);
+        let tail = [
+            PAGE_FLAGS_FIELDS | u64::from(order),
+            (VMEMMAP_BASE + (pfn as u64) * 64) | 1,
+            0xffff_ffff,
+            0xffff_ffff,
+            u64::MAX,
+            0,
+            0xffff_ffff,
+            1u64 << order,
+        ];
+        write_raw(out, "head: ", &tail);
+    }
+    let _ = out.write_str("page dumped because: kasan: bad access detected\n");
+    if matches!(p.kind, PageKind::LargeKmalloc | PageKind::Pages) {
+        write_page_owner(out, ctx, o, who);
+    }
+    let _ = out.write_str("\n");
+}
+
+/// Linux's `__dump_page_owner` from the object's tracks.
+fn write_page_owner(out: &mut Out<'_>, ctx: &Context<'_>, o: &ObjectInfo, who: &Who) {
+    let _ = writeln!(
+        out,
+        "page_owner tracks the page as {}",
+        if o.freed { "freed" } else { "allocated" }
+    );
+    let alloc = o.alloc.unwrap_or_default();
+    // The allocation's order (a freed block's pages print as order 0 above).
+    let order = o.page.pages.max(1).next_power_of_two().trailing_zeros();
+    let tgid = ctx.platform.tgid();
+    let _ = write!(
+        out,
+        "page last allocated via order {order}, migratetype {}, gfp_mask {:#x}(",
+        if o.page.gfp & 0x8 != 0 {
+            "Movable"
+        } else if o.page.gfp & 0x10 != 0 {
+            "Reclaimable"
+        } else {
+            "Unmovable"
+        },
+        o.page.gfp
+    );
+    write_gfp(out, o.page.gfp);
+    // page_owner keeps the allocating task's comm; the runtime knows the current
+    // task's, which is it when the pid is the same.
+    let comm = if alloc.pid == who.task.pid {
+        who.task.comm()
+    } else {
+        "?"
+    };
+    let _ = writeln!(
+        out,
+        "), pid {}, tgid {tgid} ({comm}), ts {}, free_ts {}",
+        alloc.pid,
+        alloc.time_ns,
+        o.free.map_or(0, |t| t.time_ns)
+    );
+    if alloc.stack.is_some() {
+        write_stack(out, ctx, alloc.stack);
+    } else {
+        let _ = out.write_str("page_owner allocation stack trace missing\n");
+    }
+    match o.free {
+        Some(t) if t.stack.is_some() => {
+            let _ = writeln!(out, "page last free pid {} tgid {tgid} stack trace:", t.pid);
+            write_stack(out, ctx, t.stack);
+        }
+        _ => {
+            let _ = out.write_str("page_owner free stack trace missing\n");
+        }
+    }
+}
+
+fn write_description(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &Who, a: &Analysis) {
+    if let Some(o) = &a.object {
+        match o.backing {
+            Backing::Slab => {
+                write_slab_object(out, ctx, bug, a.bug_type, o);
+                write_physical_page(out, ctx, bug.addr, o, who);
+            }
+            // Linux describes page memory (a large kmalloc, the page allocator) by
+            // its page alone: no object, no region, the owner from page_owner.
+            Backing::Pages(_) => write_physical_page(out, ctx, bug.addr, o, who),
+            Backing::Vmalloc { start, end } => {
+                // Linux 6.14+ (`vmalloc_dump_obj`): one line, the caller of vmalloc
+                // (the frame after the entry frame of the allocation track); then the
+                // physical page, for an address in the area's pages (not its guard
+                // page, which has none).
+                let _ = write!(
+                    out,
+                    "The buggy address belongs to a {}-page vmalloc region starting at {:#x} allocated at ",
+                    o.page.pages, start
+                );
+                match o
+                    .alloc
+                    .and_then(|t| ctx.depot.fetch(t.stack).get(1).copied())
+                {
+                    Some(pc) => write_symbol_line(out, ctx, pc),
+                    None => {
+                        let _ = out.write_str("0x0\n");
+                    }
+                }
+                let _ = end;
+                if bug.addr >= start && bug.addr < start + o.page.pages * generic::PAGE_SIZE {
+                    write_physical_page(out, ctx, bug.addr, o, who);
+                }
+            }
         }
         return;
     }
@@ -1294,6 +1612,52 @@ fn write_memory_state(out: &mut Out<'_>, ctx: &Context<'_>, addr: usize) {
     }
 }
 
+/// Linux's taint flags (`kernel/panic.c` `taint_flags`, 6.15+: 20 of them, the
+/// last `J`, TAINT_FWCTL): `print_tainted` prints each one's letter or a space, so
+/// the field has a fixed width. A report taints the kernel with `B`
+/// (TAINT_BAD_PAGE, `end_report`); the first flag prints `G` when clear.
+const TAINT_FLAGS: usize = 20;
+/// Where `B` is among them.
+const TAINT_BAD_PAGE: usize = 5;
+
+/// The first lines of Linux's `dump_stack_print_info` (`lib/dump_stack.c`, 6.15+):
+/// `CPU: <cpu> UID: <euid> PID: <pid> Comm: <comm> <taint> <release> <version's
+/// first word> <preemption model> ` (the build id, not configured, leaves the
+/// trailing space), then `Hardware name: ...`. The runtime names itself as the
+/// release (`kasan-<version>`), `#1` as the build, and `PREEMPT(full)`: a process's
+/// threads are preempted anywhere.
+fn write_cpu_line(out: &mut Out<'_>, ctx: &Context<'_>, who: &Who, tainted: bool) {
+    let task = &who.task;
+    let _ = write!(
+        out,
+        "CPU: {} UID: {} PID: {} Comm: {} ",
+        who.cpu,
+        ctx.platform.uid(),
+        task.pid,
+        task.comm()
+    );
+    if tainted {
+        let _ = out.write_str("Tainted: ");
+        for i in 0..TAINT_FLAGS {
+            let _ = out.write_str(match i {
+                0 => "G",
+                TAINT_BAD_PAGE => "B",
+                _ => " ",
+            });
+        }
+    } else {
+        let _ = out.write_str("Not tainted");
+    }
+    let _ = writeln!(
+        out,
+        " kasan-{} #1 PREEMPT(full) ",
+        env!("CARGO_PKG_VERSION")
+    );
+    if let Some(hw) = ctx.platform.hardware_name() {
+        let _ = writeln!(out, "Hardware name: {hw}");
+    }
+}
+
 fn render_text(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &Who, tainted: bool) {
     let a = analyze(ctx, bug);
     let task = &who.task;
@@ -1330,25 +1694,17 @@ fn render_text(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &Who, t
         task.pid
     );
     let _ = out.write_str("\n");
-    let _ = writeln!(
-        out,
-        "CPU: {} PID: {} Comm: {} {} kasan-{}",
-        who.cpu,
-        task.pid,
-        task.comm(),
-        if tainted {
-            "Tainted: G    B"
-        } else {
-            "Not tainted"
-        },
-        env!("CARGO_PKG_VERSION")
-    );
+    write_cpu_line(out, ctx, who, tainted);
     let _ = out.write_str("Call Trace:\n <TASK>\n");
     for &pc in bug.trace {
         write_frame(out, ctx, pc, true);
     }
-    let _ = out.write_str(" </TASK>\n\n");
+    let _ = out.write_str(" </TASK>\n");
+    // Linux's `print_report`: an address with shadow gets `print_address_description`
+    // (whose `dump_stack_lvl` is followed by a blank line) and the memory state; one
+    // without gets only the stack dump, right before the closing rule.
     if a.has_metadata {
+        let _ = out.write_str("\n");
         write_description(out, ctx, bug, who, &a);
         write_memory_state(out, ctx, a.first_bad);
     }
@@ -1938,6 +2294,17 @@ mod tests {
                     ..Track::default()
                 }),
                 aux: [Handle::NONE; 2],
+                page: PageInfo {
+                    kind: PageKind::Slab,
+                    // As Linux's direct map would put the test memory.
+                    start: 0xffff_8880_0010_0000,
+                    pages: 1,
+                    compound: false,
+                    objects: 32,
+                    inuse: 1,
+                    freelist: 0,
+                    gfp: 0,
+                },
             })
         }
         fn stack_bounds(&self) -> Option<(usize, usize)> {
@@ -2016,7 +2383,7 @@ mod tests {
 BUG: KASAN: slab-out-of-bounds in kmalloc_oob_right+0x44/0x100
 Write of size 1 at addr ffff88800010047b by task kunit_try_catch/7
 
-CPU: 1 PID: 7 Comm: kunit_try_catch Not tainted kasan-0.1.0
+CPU: 1 UID: 0 PID: 7 Comm: kunit_try_catch Not tainted kasan-0.1.0 #1 PREEMPT(full) \n\
 Call Trace:
  <TASK>
  kmalloc_oob_right+0x44/0x100 mm/kasan/kasan_test.c:109
@@ -2031,6 +2398,14 @@ The buggy address belongs to the object at ffff888000100400
  which belongs to the cache kmalloc-128 of size 128
 The buggy address is located 0 bytes to the right of
  allocated 123-byte region [ffff888000100400, ffff88800010047b)
+
+The buggy address belongs to the physical page:
+page: refcount:0 mapcount:0 mapping:0000000000000000 index:0x0 pfn:0xffff888000100
+flags: 0x17ff00000000000(node=0|zone=2|lastcpupid=0x7ff)
+page_type: f5(slab)
+raw: 017ff00000000000 0000000000000000 0000000000000000 0000000000000000
+raw: 0000000000000000 0000000000200001 00000000f5000000 0000000000000000
+page dumped because: kasan: bad access detected
 
 Memory state around the buggy address:
  ffff888000100300: fc fc fc fc fc fc fc fc fc fc fc fc fc fc fc fc

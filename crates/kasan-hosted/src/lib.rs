@@ -56,6 +56,17 @@ impl Platform for HostedPlatform {
     fn read_word(&self, addr: usize) -> Option<usize> {
         memory::read_word(addr)
     }
+    fn uid(&self) -> u32 {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        unsafe { libc::geteuid() }
+    }
+    fn tgid(&self) -> u32 {
+        // SAFETY: getpid has no preconditions and cannot fail.
+        unsafe { libc::getpid() as u32 }
+    }
+    fn hardware_name(&self) -> Option<&str> {
+        task::hardware_name()
+    }
     fn on_report_stack(&self, f: &mut dyn FnMut()) {
         own::on_report_stack(f);
     }

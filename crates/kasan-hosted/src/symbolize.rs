@@ -25,6 +25,9 @@ use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
+use kasan_core::shadow::encoding;
+
+use crate::memory::SHADOW;
 use addr2line::gimli;
 use object::{Object, ObjectSection, ObjectSymbol, SymbolKind, SymbolSection};
 
@@ -63,8 +66,42 @@ pub struct Symbol<'a> {
 /// so it must not call `symbolize` itself.
 pub fn symbolize(addr: usize, is_return: bool, f: &mut dyn FnMut(&Symbol<'_>)) {
     with_object(addr, is_return, &mut |object, svma| {
-        describe(object, svma, is_return, f)
+        let bias = (addr as u64)
+            .wrapping_sub(u64::from(is_return))
+            .wrapping_sub(svma);
+        describe(object, svma, bias, is_return, f)
     });
+}
+
+/// A variable's size as Linux's `%pS` gives it: kallsyms has no sizes and counts a
+/// symbol up to the next one, which for an instrumented global lies past the
+/// redzone the compiler put after it. clang's symbol already covers that redzone;
+/// gcc's covers the variable alone, so it is extended over the global redzone
+/// that follows it in the shadow (`0xF9`, written by `__asan_register_globals`), up
+/// to the next symbol at most.
+fn variable_size(object: &ObjectInfo, index: usize, bias: u64) -> u64 {
+    let Some(sym) = object.symbols.get(index) else {
+        return 0;
+    };
+    if !sym.data || sym.size == 0 {
+        return sym.size;
+    }
+    let next = object
+        .symbols
+        .get(index + 1)
+        .map_or(sym.limit, |s| s.addr.min(sym.limit));
+    let start = sym.addr.saturating_add(sym.size).next_multiple_of(8);
+    let mut end = start;
+    while end < next
+        && SHADOW.byte(end.wrapping_add(bias) as usize) == Some(encoding::GLOBAL_REDZONE)
+    {
+        end += 8;
+    }
+    if end > start {
+        end - sym.addr
+    } else {
+        sym.size
+    }
 }
 
 /// Finds the object holding `addr` (at `addr - 1` for a return address) and runs
@@ -93,7 +130,13 @@ fn with_object(addr: usize, is_return: bool, f: &mut dyn FnMut(&mut ObjectInfo, 
     f(object, (probe as u64).wrapping_sub(loaded.bias as u64));
 }
 
-fn describe(object: &mut ObjectInfo, svma: u64, is_return: bool, f: &mut dyn FnMut(&Symbol<'_>)) {
+fn describe(
+    object: &mut ObjectInfo,
+    svma: u64,
+    bias: u64,
+    is_return: bool,
+    f: &mut dyn FnMut(&Symbol<'_>),
+) {
     let Some(index) = object.lookup(svma) else {
         return;
     };
@@ -106,10 +149,11 @@ fn describe(object: &mut ObjectInfo, svma: u64, is_return: bool, f: &mut dyn FnM
         .wrapping_sub(sym.addr)
         .wrapping_add(u64::from(is_return));
     let (file, line) = object.location(svma);
+    let size = variable_size(object, index, bias);
     f(&Symbol {
         name: object.name(index),
         offset: usize::try_from(offset).unwrap_or(usize::MAX),
-        size: usize::try_from(sym.size).unwrap_or(0),
+        size: usize::try_from(size).unwrap_or(0),
         file,
         line,
         module: object.module.as_deref(),
@@ -134,6 +178,7 @@ fn inlined_in(object: &mut ObjectInfo, svma: u64, f: &mut dyn FnMut(&Symbol<'_>)
     let Ok(mut frames) = ctx.find_frames(svma).skip_all_loads() else {
         return;
     };
+    let dir = comp_dir(ctx, svma);
     // Collect first: the last frame (the outermost) is left out.
     let mut found: Vec<(String, Option<String>, Option<u32>)> = Vec::new();
     while let Ok(Some(frame)) = frames.next() {
@@ -142,9 +187,9 @@ fn inlined_in(object: &mut ObjectInfo, svma: u64, f: &mut dyn FnMut(&Symbol<'_>)
             .as_ref()
             .and_then(|n| n.demangle().ok().map(|d| d.into_owned()))
             .unwrap_or_else(|| "??".to_owned());
-        let (file, line) = frame
-            .location
-            .map_or((None, None), |l| (l.file.map(str::to_owned), l.line));
+        let (file, line) = frame.location.map_or((None, None), |l| {
+            (l.file.map(|f| relative(f, dir).to_owned()), l.line)
+        });
         found.push((name, file, line));
     }
     found.pop();
@@ -240,6 +285,8 @@ struct Sym {
     /// so `.rodata` without symbols is not blamed on the last function.
     limit: u64,
     name: &'static str,
+    /// A variable (`STT_OBJECT`): sized with its redzone (see [`variable_size`]).
+    data: bool,
 }
 
 impl Sym {
@@ -260,6 +307,29 @@ struct ObjectInfo {
     /// every symbol up front would cost more than the whole parse.
     demangled: BTreeMap<usize, Box<str>>,
     dwarf: Option<addr2line::Context<Reader>>,
+}
+
+/// `file` relative to `dir` (the compilation directory, `DW_AT_comp_dir`, of the
+/// unit holding the address) when it lies under it, else as it is: Linux's
+/// reports print paths relative to the kernel tree (`mm/slub.c:4757`).
+fn relative<'f>(file: &'f str, dir: Option<&str>) -> &'f str {
+    let Some(dir) = dir
+        .map(|d| d.trim_end_matches('/'))
+        .filter(|d| !d.is_empty())
+    else {
+        return file;
+    };
+    match file.strip_prefix(dir).and_then(|r| r.strip_prefix('/')) {
+        Some(rest) if !rest.is_empty() => rest,
+        _ => file,
+    }
+}
+
+/// The compilation directory of the unit holding `svma`.
+fn comp_dir(ctx: &addr2line::Context<Reader>, svma: u64) -> Option<&'static str> {
+    let unit = ctx.find_dwarf_and_unit(svma).skip_all_loads()?;
+    let dir: &'static [u8] = unit.comp_dir?.slice();
+    core::str::from_utf8(dir).ok()
 }
 
 impl ObjectInfo {
@@ -393,7 +463,10 @@ impl ObjectInfo {
             None => ctx.find_location(svma).ok().flatten(),
         };
         match location {
-            Some(location) => (location.file, location.line),
+            Some(location) => (
+                location.file.map(|f| relative(f, comp_dir(ctx, svma))),
+                location.line,
+            ),
             None => (None, None),
         }
     }
@@ -455,6 +528,7 @@ fn collect_symbols<'file>(
                 size: symbol.size(),
                 limit,
                 name,
+                data: kind == SymbolKind::Data,
             },
             rank,
         ));

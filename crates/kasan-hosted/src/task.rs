@@ -76,6 +76,50 @@ pub fn frame_pointer() -> usize {
     fp
 }
 
+/// The address of the next instruction: a pc inside the function this is inlined
+/// into.
+#[inline(always)]
+pub fn program_counter() -> usize {
+    let pc: usize;
+    // SAFETY: computes an address; reads no memory.
+    unsafe {
+        core::arch::asm!("lea {}, [rip]", out(reg) pc, options(nomem, nostack, preserves_flags))
+    };
+    pc
+}
+
+/// A pc inside the function whose frame is `fp`, an entry point of the runtime that
+/// is a caller of the current function (or the current function itself): the
+/// return address saved by the frame that `fp`'s function called, found by walking
+/// the runtime's own frame chain from here (at most 32 frames, all of the current
+/// thread's stack, between the stack pointer and `fp`). When `fp` is the current
+/// frame, `here` (a pc of the caller's own) is that pc.
+#[inline(always)]
+pub fn entry_pc(fp: usize, here: usize) -> usize {
+    let mut x = frame_pointer();
+    if x == fp {
+        return here;
+    }
+    let sp = stack_pointer();
+    for _ in 0..32 {
+        if x < sp || x >= fp || x & 7 != 0 {
+            break;
+        }
+        // SAFETY: `x` is a frame of the runtime's own on the current thread's stack,
+        // in [sp, fp): live, mapped and 8-aligned (checked above); the runtime is
+        // built with frame pointers, so its frames hold (saved rbp, return address).
+        let (next, ret) = unsafe { (*(x as *const usize), *((x + 8) as *const usize)) };
+        if next == fp {
+            return ret;
+        }
+        if next <= x {
+            break;
+        }
+        x = next;
+    }
+    here
+}
+
 /// The current stack pointer.
 #[inline(always)]
 pub fn stack_pointer() -> usize {
@@ -301,6 +345,76 @@ fn scan_stack(from: usize, top: usize, out: &mut [usize], pages: &mut Pages) -> 
         at += 8;
     }
     n
+}
+
+/// The machine's description for the `Hardware name:` line, read once.
+static HARDWARE: std::sync::OnceLock<([u8; 256], usize)> = std::sync::OnceLock::new();
+
+/// Reads one DMI attribute (`/sys/class/dmi/id/<name>`, NUL-terminated path) into
+/// `out`, its trailing newline dropped; the bytes read.
+fn read_dmi(path: &core::ffi::CStr, out: &mut [u8]) -> usize {
+    // SAFETY: `path` is NUL-terminated; the descriptor is closed below.
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return 0;
+    }
+    // SAFETY: reads at most `out.len()` bytes into `out`.
+    let n = unsafe { libc::read(fd, out.as_mut_ptr().cast(), out.len()) };
+    // SAFETY: `fd` is ours.
+    unsafe { libc::close(fd) };
+    let mut n = n.max(0) as usize;
+    while n > 0 && (out[n - 1] == b'\n' || out[n - 1] == b' ') {
+        n -= 1;
+    }
+    n
+}
+
+/// Linux's `Hardware name:` text on x86 (`dmi_format_product` in
+/// drivers/firmware/dmi_scan.c): `<sys_vendor> <product_name>/<board_name>, BIOS
+/// <bios_version> <bios_date>`, from `/sys/class/dmi/id` (readable by every user).
+/// Without DMI (or with it unreadable) the line says so instead of inventing a
+/// machine. Read on first use with system calls only (no allocation), so a report
+/// may be the first user.
+pub fn hardware_name() -> Option<&'static str> {
+    let (buf, len) = HARDWARE.get_or_init(|| {
+        let mut buf = [0u8; 256];
+        let mut len = 0;
+        let parts: [(&core::ffi::CStr, &[u8]); 5] = [
+            (c"/sys/class/dmi/id/sys_vendor", b""),
+            (c"/sys/class/dmi/id/product_name", b" "),
+            (c"/sys/class/dmi/id/board_name", b"/"),
+            (c"/sys/class/dmi/id/bios_version", b", BIOS "),
+            (c"/sys/class/dmi/id/bios_date", b" "),
+        ];
+        let mut found = 0;
+        for (path, sep) in parts {
+            let mut field = [0u8; 80];
+            let n = read_dmi(path, &mut field);
+            if n == 0 && sep == b"/" {
+                continue;
+            }
+            found += usize::from(n > 0);
+            for &b in sep.iter().chain(&field[..n]) {
+                if len < buf.len() {
+                    // Linux's print_filtered: non-printable bytes are escaped; a `?`
+                    // keeps the line whole here.
+                    buf[len] = if b.is_ascii_graphic() || b == b' ' {
+                        b
+                    } else {
+                        b'?'
+                    };
+                    len += 1;
+                }
+            }
+        }
+        if found == 0 {
+            let text = b"Unknown (no DMI information readable)";
+            buf[..text.len()].copy_from_slice(text);
+            len = text.len();
+        }
+        (buf, len)
+    });
+    core::str::from_utf8(&buf[..*len]).ok()
 }
 
 #[cfg(test)]

@@ -430,7 +430,7 @@ pub extern "C" fn kfree_sensitive(p: *const c_void) {
 #[unsafe(no_mangle)]
 pub extern "C" fn __get_free_pages(flags: u32, order: u32) -> usize {
     alloc_with(frame_pointer(), |t| {
-        HEAP.alloc_pages(order, flags & GFP_ZERO != 0, t)
+        HEAP.alloc_pages(order, flags, flags & GFP_ZERO != 0, t)
     }) as usize
 }
 

@@ -407,7 +407,9 @@ fn pool_alloc_element(pool: &Pool, fp: usize) -> *mut c_void {
         PoolKind::Slab => alloc_with(fp, |t| {
             HEAP.cache_alloc(CacheId::from_bits(pool.arg), false, t)
         }),
-        PoolKind::Pages => alloc_with(fp, |t| HEAP.alloc_pages(pool.arg as u32, false, t)),
+        PoolKind::Pages => alloc_with(fp, |t| {
+            HEAP.alloc_pages(pool.arg as u32, kasan_slab::heap::GFP_KERNEL, false, t)
+        }),
     }
 }
 

@@ -30,6 +30,9 @@ impl Host for HostPages {
     fn map(&self, bytes: usize) -> Option<usize> {
         memory::map_anonymous(bytes)
     }
+    fn now_ns(&self) -> u64 {
+        task::now_ns()
+    }
 }
 
 /// Names the calling thread for the runtime's locks (a signal handler that
@@ -463,6 +466,15 @@ pub(crate) fn context() -> Context<'static> {
 
 /// A track for an allocation or free made by the caller of the entry point whose
 /// frame is `fp`.
+///
+/// The stack starts with a pc inside the entry point itself (`malloc`, `kfree`,
+/// `kmem_cache_alloc`, `vmalloc`, `__get_free_pages`...), then the program's
+/// frames. Linux's tracks start with KASAN's own frames (`kasan_save_stack`,
+/// `kasan_save_track`, `__kasan_kmalloc`/`__kasan_slab_free`), then the allocator's
+/// entry (`__kmalloc_cache_noprof`, `kfree`, `kmem_cache_free`...), then its caller:
+/// the runtime's own frames, which correspond to KASAN's and the allocator's
+/// internals, stay out, and the API function the program called stands for
+/// Linux's allocator entry frame.
 #[inline(always)]
 pub fn track(fp: usize) -> Track {
     let c = config();
@@ -472,11 +484,18 @@ pub fn track(fp: usize) -> Track {
         // them may be written through; only the `n` frames the walk stored are read.
         let frames = unsafe { &mut *frames.as_mut_ptr() };
         let depth = (c.stack_depth as usize).min(frames.len());
-        let n = task::save_stack(fp, 0, &mut frames[..depth]);
+        let n = if depth == 0 {
+            0
+        } else {
+            frames[0] = task::entry_pc(fp, task::program_counter());
+            1 + task::save_stack(fp, 0, &mut frames[1..depth])
+        };
         DEPOT.save(&frames[..n], true, &Pools)
     } else {
         Handle::NONE
     };
+    // Without `kasan.extra_info` the heap stamps page memory's tracks itself (for
+    // page_owner's `ts`), so slab allocations read no clock.
     let (cpu, time_ns) = if c.extra_info {
         (task::cpu(), task::now_ns())
     } else {
@@ -490,7 +509,10 @@ pub fn track(fp: usize) -> Track {
     }
 }
 
-/// Saves an aux stack for the object holding `addr` (`kasan_record_aux_stack`).
+/// Saves an aux stack for the object holding `addr` (`kasan_record_aux_stack`);
+/// inlined, so that the entry frame of the stack is `kasan_record_aux_stack` even
+/// when it would tail-call this.
+#[inline(always)]
 pub fn record_aux(addr: usize, fp: usize) {
     let t = track(fp);
     HEAP.record_aux(addr, t.stack);

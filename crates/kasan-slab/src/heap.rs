@@ -8,8 +8,16 @@
 //! ```text
 //!  run created      | SLAB_REDZONE ................................ |
 //!  kmalloc(13)      | 00 05 | SLAB_REDZONE (rest of object + redzone) |
-//!  kfree            | SLAB_FREE (object) | SLAB_REDZONE (redzone)     |
-//!  out of quarantine: unchanged until the slot is handed out again
+//!  kfree            | FA | SLAB_FREE (object) | SLAB_REDZONE (redzone) |
+//!  out of quarantine| SLAB_FREE (object) ...  (until handed out again)
+//! ```
+//!
+//! As Linux's generic mode, a freed slab object's first shadow byte is
+//! `SLAB_FREE_META` (0xFA, Linux's `KASAN_SLAB_FREETRACK`: `kasan_save_free_info`
+//! marks the free meta valid) while it waits in the quarantine or in a mempool, and
+//! `SLAB_FREE` again when the quarantine lets it go (`qlink_free`).
+//!
+//! ```text
 //! ```
 //!
 //! Page-backed objects: `| header page (redzone) | object | tail redzone |`, the
@@ -18,7 +26,7 @@
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use kasan_core::report::{Backing, Describe, Name, ObjectInfo, Track};
+use kasan_core::report::{Backing, Describe, Name, ObjectInfo, PageInfo, PageKind, Track};
 use kasan_core::shadow::{encoding, round_up, Shadow, GRANULE_SIZE};
 use kasan_core::stack::Handle;
 use kasan_core::sync::CachePadded;
@@ -42,6 +50,12 @@ pub trait Host: Sync {
     /// Maps `bytes` of zeroed memory, aligned to a page, that stays mapped for the
     /// heap's life (segments of the cache table); `None` if there is none.
     fn map(&self, bytes: usize) -> Option<usize>;
+    /// Nanoseconds since boot: stamped on page-backed allocations and frees whose
+    /// track has no time (reports print it as page_owner's `ts`/`free_ts`); 0 when
+    /// the host has no clock.
+    fn now_ns(&self) -> u64 {
+        0
+    }
 }
 
 /// Linux's `optimal_redzone`: the redzone kept after an object of `size` bytes.
@@ -384,12 +398,23 @@ impl<H: Host> Heap<H> {
         self.alloc_slab(cache.index, cache.generation, size, zero, track)
     }
 
-    /// `__get_free_pages`: `2^order` pages, page-aligned.
-    pub fn alloc_pages(&self, order: u32, zero: bool, track: &Track) -> Result<usize, AllocError> {
+    /// `__get_free_pages`: `2^order` pages, page-aligned; `gfp` (Linux's flags) is
+    /// kept for the report's page_owner lines.
+    pub fn alloc_pages(
+        &self,
+        order: u32,
+        gfp: u32,
+        zero: bool,
+        track: &Track,
+    ) -> Result<usize, AllocError> {
         if order > MAX_ORDER {
             return Err(AllocError::Invalid);
         }
-        self.alloc_page_backed(PAGES, PAGE_SIZE << order, PAGE_SIZE, zero, track)
+        let p = self.alloc_page_backed(PAGES, PAGE_SIZE << order, PAGE_SIZE, zero, track)?;
+        if let Some(run) = self.arena.run_of(p) {
+            run.header().gfp.store(gfp, Ordering::Relaxed);
+        }
+        Ok(p)
     }
 
     /// `vmalloc`: `size` bytes in whole pages followed by an inaccessible guard
@@ -548,8 +573,10 @@ impl<H: Host> Heap<H> {
             .store(size.min(u32::MAX as usize) as u32, Ordering::Relaxed);
         meta.alloc_pid.store(track.pid, Ordering::Relaxed);
         meta.alloc_stack.store(track.stack.0, Ordering::Relaxed);
-        meta.alloc_info
-            .store(pack_info(track.cpu, track.time_ns), Ordering::Relaxed);
+        meta.alloc_info.store(
+            pack_info(track.cpu, self.track_time(run, track)),
+            Ordering::Relaxed,
+        );
         meta.free_stack.store(0, Ordering::Relaxed);
         meta.free_pid.store(0, Ordering::Relaxed);
         meta.aux[0].store(0, Ordering::Relaxed);
@@ -705,6 +732,16 @@ impl<H: Host> Heap<H> {
         h.first
             .store((object - run.start()) as u32, Ordering::Relaxed);
         h.big_size.store(size, Ordering::Relaxed);
+        // What Linux's allocator would have been asked for: kmalloc_large adds
+        // __GFP_COMP to GFP_KERNEL; vmalloc's pages are GFP_KERNEL|__GFP_HIGHMEM.
+        h.gfp.store(
+            match kind {
+                LARGE => GFP_KERNEL | GFP_COMP,
+                VMALLOC => GFP_KERNEL | GFP_HIGHMEM,
+                _ => GFP_KERNEL,
+            } | if zero { GFP_ZERO } else { 0 },
+            Ordering::Relaxed,
+        );
         let redzone = Self::redzone_value(kind);
         self.shadow
             .poison(run.start(), object - run.start(), redzone);
@@ -831,11 +868,24 @@ impl<H: Host> Heap<H> {
         self.arena.copy(dst, src, len);
     }
 
-    fn record_free(&self, meta: &ObjMeta, track: &Track) {
+    fn record_free(&self, run: Run, meta: &ObjMeta, track: &Track) {
         meta.free_pid.store(track.pid, Ordering::Relaxed);
         meta.free_stack.store(track.stack.0, Ordering::Relaxed);
-        meta.free_info
-            .store(pack_info(track.cpu, track.time_ns), Ordering::Relaxed);
+        meta.free_info.store(
+            pack_info(track.cpu, self.track_time(run, track)),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// A track's time; for page memory (whose report prints page_owner's `ts`) the
+    /// host's clock when the track has none (`kasan.extra_info` off): slab
+    /// allocations do not pay for a clock read.
+    fn track_time(&self, run: Run, track: &Track) -> u64 {
+        if track.time_ns == 0 && is_page_backed(run.header().cache.load(Ordering::Relaxed)) {
+            self.host.now_ns()
+        } else {
+            track.time_ns
+        }
     }
 
     /// The shadow value of the redzone after a live object.
@@ -845,6 +895,20 @@ impl<H: Host> Heap<H> {
             PAGES => encoding::PAGE_FREE,
             LARGE => encoding::PAGE_REDZONE,
             _ => encoding::SLAB_REDZONE,
+        }
+    }
+
+    /// Poisons a freed object; a slab object's first granule says its free track
+    /// is valid (`SLAB_FREE_META`), as Linux's `kasan_save_free_info` marks it.
+    fn poison_freed(&self, run: Run, addr: usize, cache: u32) {
+        self.shadow.poison(
+            addr,
+            round_up(self.object_size(run)),
+            Self::freed_value(cache),
+        );
+        if !is_page_backed(cache) {
+            self.shadow
+                .poison(addr, GRANULE_SIZE, encoding::SLAB_FREE_META);
         }
     }
 
@@ -867,7 +931,7 @@ impl<H: Host> Heap<H> {
         if !meta.transition(State::Allocated, State::Quarantined) {
             return Err(FreeError::Double);
         }
-        self.record_free(meta, track);
+        self.record_free(run, meta, track);
         self.live.fetch_sub(1, Ordering::Relaxed);
         if let Some(slot) = self.slot(cache) {
             slot.live.fetch_sub(1, Ordering::Relaxed);
@@ -877,11 +941,7 @@ impl<H: Host> Heap<H> {
             self.release(addr);
             return Ok(());
         }
-        self.shadow.poison(
-            addr,
-            round_up(self.object_size(run)),
-            Self::freed_value(cache),
-        );
+        self.poison_freed(run, addr, cache);
         let bytes = match cache {
             c if is_page_backed(c) => {
                 run.header().pages.load(Ordering::Relaxed) as usize * PAGE_SIZE
@@ -904,12 +964,8 @@ impl<H: Host> Heap<H> {
         if !meta.transition(State::Allocated, State::Pooled) {
             return Err(FreeError::Double);
         }
-        self.record_free(meta, track);
-        self.shadow.poison(
-            addr,
-            round_up(self.object_size(run)),
-            Self::freed_value(cache),
-        );
+        self.record_free(run, meta, track);
+        self.poison_freed(run, addr, cache);
         Ok(())
     }
 
@@ -968,6 +1024,10 @@ impl<H: Host> Heap<H> {
             run.meta(0).set_state(State::Free);
             self.free_run(run, Self::freed_value(cache));
             return;
+        }
+        // Out of the quarantine: the free-track mark goes (Linux's `qlink_free`).
+        if self.shadow.byte(addr) == Some(encoding::SLAB_FREE_META) {
+            self.shadow.poison(addr, GRANULE_SIZE, encoding::SLAB_FREE);
         }
         let Some(slot) = self.slot(cache) else {
             return;
@@ -1095,6 +1155,39 @@ impl<H: Host> Describe for Heap<H> {
             .max(1)
             .next_power_of_two()
             .trailing_zeros();
+        let run_end = run.start() + pages * PAGE_SIZE;
+        let page_kind = match cache {
+            LARGE => PageKind::LargeKmalloc,
+            PAGES => PageKind::Pages,
+            VMALLOC => PageKind::Vmalloc,
+            _ => PageKind::Slab,
+        };
+        let page = if is_page_backed(cache) {
+            // The object's own pages (after the run's header page), a vmalloc
+            // area's without its guard page.
+            let guard = usize::from(cache == VMALLOC);
+            PageInfo {
+                kind: page_kind,
+                start: object & !(PAGE_SIZE - 1),
+                pages: ((run_end - (object & !(PAGE_SIZE - 1))) / PAGE_SIZE).saturating_sub(guard),
+                compound: cache == LARGE,
+                objects: 0,
+                inuse: 0,
+                freelist: 0,
+                gfp: h.gfp.load(Ordering::Relaxed),
+            }
+        } else {
+            PageInfo {
+                kind: page_kind,
+                start: run.start(),
+                pages,
+                compound: pages > 1,
+                objects: h.nobj.load(Ordering::Relaxed),
+                inuse: h.in_use.load(Ordering::Relaxed),
+                freelist: h.free_head.load(Ordering::Relaxed),
+                gfp: 0,
+            }
+        };
         let (name, backing) = match cache {
             LARGE | PAGES => (Name::new("kmalloc-large"), Backing::Pages(order)),
             VMALLOC => (
@@ -1142,6 +1235,7 @@ impl<H: Host> Describe for Heap<H> {
                 Handle(meta.aux[0].load(Ordering::Relaxed)),
                 Handle(meta.aux[1].load(Ordering::Relaxed)),
             ],
+            page,
         })
     }
 
@@ -1158,6 +1252,15 @@ fn small_class_agrees_with_the_size_list() {
         assert_eq!(small_class(size), expect, "size {size}");
     }
 }
+
+/// Linux's `GFP_KERNEL`.
+pub const GFP_KERNEL: u32 = 0xcc0;
+/// Linux's `__GFP_COMP`.
+const GFP_COMP: u32 = 0x40000;
+/// Linux's `__GFP_HIGHMEM`.
+const GFP_HIGHMEM: u32 = 0x2;
+/// Linux's `__GFP_ZERO`.
+const GFP_ZERO: u32 = 0x100;
 
 /// Rounds `size` up to the granule (for callers checking redzone placement).
 pub const fn granule_round(size: usize) -> usize {

@@ -112,7 +112,8 @@ pub struct RunHeader {
     pub slot: AtomicU32,
     /// Objects currently allocated or quarantined (under the cache lock).
     pub in_use: AtomicU32,
-    _pad: u32,
+    /// The gfp flags of a page-backed allocation, as Linux's (for page_owner).
+    pub gfp: AtomicU32,
     /// Free list head: an object address, 0 for none (under the cache lock).
     pub free_head: AtomicUsize,
     /// Next run in the cache's partial list (under the cache lock).

@@ -114,7 +114,8 @@ fn free_poisons_and_tracks_then_double_and_invalid_frees_fail() {
     assert_eq!(h.free_k(mem.base() + 8, &track(4)), Err(FreeError::Invalid));
     assert_eq!(h.free_k(12345, &track(4)), Err(FreeError::Invalid));
     h.free_k(p, &track(4)).unwrap();
-    assert_eq!(s.byte(p), Some(SLAB_FREE));
+    assert_eq!(s.byte(p), Some(SLAB_FREE_META));
+    assert_eq!(s.byte(p + 8), Some(SLAB_FREE));
     assert_eq!(h.free_k(p, &track(5)), Err(FreeError::Double));
     let o = h.object(p + 3).unwrap();
     assert!(o.freed);
@@ -125,6 +126,49 @@ fn free_poisons_and_tracks_then_double_and_invalid_frees_fail() {
     for _ in 0..100 {
         assert_ne!(h.alloc(40, 16, false, &track(6)).unwrap(), p);
     }
+}
+
+#[test]
+fn the_free_track_mark_goes_when_the_quarantine_lets_an_object_go() {
+    let mem = FakeMemory::new(16 << 20);
+    let h = heap(&mem, 16 << 20);
+    let s = mem.shadow();
+    // No quarantine: the object leaves at once (Linux's qlink_free writes
+    // KASAN_SLAB_FREE over KASAN_SLAB_FREETRACK).
+    h.set_quarantine_max(0);
+    let p = h.alloc(40, 16, false, &track(1)).unwrap();
+    h.free_k(p, &track(2)).unwrap();
+    assert_eq!(s.byte(p), Some(SLAB_FREE));
+    assert_eq!(s.byte(p + 32), Some(SLAB_FREE));
+    // Page-backed objects have no such mark.
+    let big = h.alloc(20000, 16, false, &track(1)).unwrap();
+    h.set_quarantine_max(1 << 20);
+    h.free_k(big, &track(2)).unwrap();
+    assert_eq!(s.byte(big), Some(PAGE_FREE));
+}
+
+#[test]
+fn object_info_describes_the_pages() {
+    let mem = FakeMemory::new(16 << 20);
+    let h = heap(&mem, 16 << 20);
+    let p = h.alloc(40, 16, false, &track(1)).unwrap();
+    let page = h.object(p).unwrap().page;
+    assert_eq!(page.kind, kasan_core::report::PageKind::Slab);
+    assert!(page.start <= p && p < page.start + page.pages * 4096);
+    assert_eq!(page.compound, page.pages > 1);
+    assert!(page.inuse >= 1 && page.objects >= page.inuse);
+    let g = h
+        .alloc_pages(1, crate::heap::GFP_KERNEL, false, &track(1))
+        .unwrap();
+    let page = h.object(g).unwrap().page;
+    assert_eq!(page.kind, kasan_core::report::PageKind::Pages);
+    assert_eq!((page.start, page.pages, page.compound), (g, 2, false));
+    assert_eq!(page.gfp, 0xcc0);
+    let big = h.alloc(10000, 16, false, &track(1)).unwrap();
+    let page = h.object(big).unwrap().page;
+    assert_eq!(page.kind, kasan_core::report::PageKind::LargeKmalloc);
+    assert!(page.compound);
+    assert_eq!(page.gfp, 0x40cc0);
 }
 
 #[test]
@@ -321,7 +365,9 @@ fn pages_and_vmalloc_are_their_own_allocators() {
     let mem = FakeMemory::new(32 << 20);
     let h = heap(&mem, 32 << 20);
     let s = mem.shadow();
-    let pg = h.alloc_pages(2, true, &track(1)).unwrap();
+    let pg = h
+        .alloc_pages(2, crate::heap::GFP_KERNEL, true, &track(1))
+        .unwrap();
     assert_eq!(pg % 4096, 0);
     assert!(s.check(pg, 4 * 4096));
     assert_eq!(
@@ -375,7 +421,7 @@ fn pooled_elements_are_poisoned_until_handed_out_again() {
     let s = mem.shadow();
     let p = h.alloc(100, 16, false, &track(1)).unwrap();
     h.pool_poison(p, FreeKind::Kmalloc, &track(2)).unwrap();
-    assert_eq!(s.byte(p), Some(SLAB_FREE));
+    assert_eq!(s.byte(p), Some(SLAB_FREE_META));
     assert_eq!(
         h.pool_poison(p, FreeKind::Kmalloc, &track(2)),
         Err(FreeError::Double)
