@@ -86,7 +86,9 @@ impl Site {
 }
 
 /// The [`Site`] of the exported function this is written in (not of a helper: the
-/// instruction pointer is read right here, in the function's own code).
+/// instruction pointer is read right here, in the function's own code; its line is
+/// the function's, not this macro's).
+#[collapse_debuginfo(yes)]
 macro_rules! here {
     () => {{
         let pc: usize;
@@ -596,7 +598,8 @@ pub(crate) unsafe fn fill_checked(site: Site, dst: *mut u8, len: usize, byte: u8
 
 /// `memcmp`'s work for the function of `site`, as Linux's: a word (8 bytes) of each
 /// at a time while 8 remain, then bytes; each access is checked before it is made
-/// (`a`'s before `b`'s). After a report, 0: equal as far as compared.
+/// (`a`'s before `b`'s), the shadow of a 64-byte step of both at once when all is
+/// well. After a report, 0: equal as far as compared.
 ///
 /// # Safety
 ///
@@ -604,43 +607,47 @@ pub(crate) unsafe fn fill_checked(site: Site, dst: *mut u8, len: usize, byte: u8
 unsafe fn compare_memory(site: Site, a: *const u8, b: *const u8, n: usize) -> c_int {
     let (pa, pb) = (a as usize, b as usize);
     let mut checked = ready();
-    let mut ok = |addr: usize, size: usize| -> Option<bool> {
-        if !checked || SHADOW.check(addr, size) {
-            return Some(true);
-        }
-        if site.read(addr, size) {
-            return None;
-        }
-        checked = false;
-        Some(true)
-    };
+    // Bytes from `i` on known good in both.
+    let mut good = 0usize;
     let mut i = 0;
-    while n - i >= 8 {
-        if ok(pa + i, 8).is_none() || ok(pb + i, 8).is_none() {
-            return 0;
-        }
-        // SAFETY: both words checked (or promised).
-        let (x, y) = unsafe {
-            (
-                a.add(i).cast::<u64>().read_unaligned(),
-                b.add(i).cast::<u64>().read_unaligned(),
-            )
-        };
-        if x != y {
-            break;
-        }
-        i += 8;
-    }
     while i < n {
-        if ok(pa + i, 1).is_none() || ok(pb + i, 1).is_none() {
-            return 0;
+        let size = if n - i >= 8 { 8 } else { 1 };
+        if checked && good < size {
+            let want = step_len(pa, i, n - i).max(size).min(n - i);
+            good = accessible(pa + i, want).min(accessible(pb + i, want));
+            if good < size {
+                let base = if SHADOW.check(pa + i, size) { pb } else { pa };
+                if site.read(base + i, size) {
+                    return 0;
+                }
+                checked = false;
+            }
         }
-        // SAFETY: both bytes checked (or promised).
-        let (x, y) = unsafe { (at(a, i), at(b, i)) };
-        if x != y {
-            return c_int::from(x) - c_int::from(y);
+        // SAFETY: both checked (or promised).
+        unsafe {
+            if size == 8 {
+                let x = a.add(i).cast::<u64>().read_unaligned();
+                let y = b.add(i).cast::<u64>().read_unaligned();
+                if x == y {
+                    i += 8;
+                    good = good.saturating_sub(8);
+                    continue;
+                }
+                // The word differs: its bytes decide, as in Linux's byte loop.
+                for j in i..i + 8 {
+                    let (x, y) = (at(a, j), at(b, j));
+                    if x != y {
+                        return c_int::from(x) - c_int::from(y);
+                    }
+                }
+            }
+            let (x, y) = (at(a, i), at(b, i));
+            if x != y {
+                return c_int::from(x) - c_int::from(y);
+            }
         }
         i += 1;
+        good = good.saturating_sub(1);
     }
     0
 }
