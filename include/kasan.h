@@ -11,8 +11,9 @@
 #define KASAN_H
 
 #include <stddef.h>
-#include <string.h>
-#include <sys/types.h>
+#ifdef __cplusplus
+#include <features.h> /* for __GLIBC__ below; g++ defines _GNU_SOURCE, so nothing is fixed early */
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -87,7 +88,7 @@ void   vfree(const void *p);
 /*
  * Linux's kernel string API and user copies, checked as Linux's instrumented
  * implementations are (the README's checked-function table says what each checks).
- * strsep comes from <string.h>. In a hosted process "user memory" is ordinary memory:
+ * strsep comes from <string.h> (_DEFAULT_SOURCE). In a hosted process "user memory" is ordinary memory:
  * the copies check the kernel side against the shadow, as Linux does, and reach the
  * user side through the kernel, so an unmapped user address makes them come short
  * (the bytes not copied are returned) instead of crashing.
@@ -95,10 +96,12 @@ void   vfree(const void *p);
 #ifndef __user
 #define __user
 #endif
-ssize_t strscpy(char *dst, const char *src, size_t count);     /* length, or -E2BIG (-7) */
-#if !(defined(__GLIBC__) && defined(__USE_MISC) && \
+long   strscpy(char *dst, const char *src, size_t count);     /* ssize_t: length, or -E2BIG (-7) */
+/* glibc 2.38 declares these too: a compatible redeclaration in C; C++ would see a
+ * different exception specification. */
+#if !defined(__cplusplus) || !(defined(__GLIBC__) && \
       (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 38)))
-size_t strlcpy(char *dst, const char *src, size_t size);       /* glibc 2.38 declares these */
+size_t strlcpy(char *dst, const char *src, size_t size);
 size_t strlcat(char *dst, const char *src, size_t count);
 #endif
 char  *kstrdup(const char *s, gfp_t gfp);
