@@ -25,6 +25,8 @@
 
 CALL(ssize_t, read, (int fd, char *b), read(fd, b, opaque_size(11)))
 CALL(ssize_t, pread, (int fd, char *b), pread(fd, b, opaque_size(11), 0))
+CALL(ssize_t, pread64, (int fd, char *b), pread64(fd, b, opaque_size(11), 0))
+CALL(ssize_t, pwrite64, (int fd, const char *b), pwrite64(fd, b, opaque_size(11), 0))
 CALL(ssize_t, recv, (int fd, char *b), recv(fd, b, opaque_size(11), MSG_DONTWAIT))
 CALL(ssize_t, recvfrom, (int fd, char *b), recvfrom(fd, b, opaque_size(11), MSG_DONTWAIT, NULL, NULL))
 CALL(ssize_t, write, (int fd, const char *b), write(fd, b, opaque_size(11)))
@@ -68,6 +70,9 @@ int main(void)
 	// CHECK: BUG: KASAN: slab-out-of-bounds in call_pread+0x
 	// CHECK-NEXT: {^}Write of size 11 at addr {b} by task {comm}/{pid}{$}
 	call_pread(fileno(f), b);
+	// CHECK: BUG: KASAN: slab-out-of-bounds in call_pread64+0x
+	// CHECK-NEXT: {^}Write of size 11 at addr {b} by task {comm}/{pid}{$}
+	call_pread64(fileno(f), b);
 	// CHECK: BUG: KASAN: slab-out-of-bounds in call_recv+0x
 	// CHECK-NEXT: {^}Write of size 11 at addr {b} by task {comm}/{pid}{$}
 	call_recv(sv[0], b);
@@ -84,6 +89,9 @@ int main(void)
 	// CHECK: BUG: KASAN: slab-out-of-bounds in call_pwrite+0x
 	// CHECK-NEXT: {^}Read of size 11 at addr {b} by task {comm}/{pid}{$}
 	call_pwrite(fileno(f), b);
+	// CHECK: BUG: KASAN: slab-out-of-bounds in call_pwrite64+0x
+	// CHECK-NEXT: {^}Read of size 11 at addr {b} by task {comm}/{pid}{$}
+	call_pwrite64(fileno(f), b);
 	// CHECK: BUG: KASAN: slab-out-of-bounds in call_send+0x
 	// CHECK-NEXT: {^}Read of size 11 at addr {b} by task {comm}/{pid}{$}
 	call_send(sv[1], b);

@@ -39,6 +39,39 @@ KT_NOINLINE int call_vprintf(const char *fmt, ...)
 	return r;
 }
 
+KT_NOINLINE int call_vfprintf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int r = vfprintf(stdout, fmt, ap);
+	va_end(ap);
+	kt_barrier();
+	return r;
+}
+
+KT_NOINLINE int call_vdprintf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int r = vdprintf(1, fmt, ap);
+	va_end(ap);
+	kt_barrier();
+	return r;
+}
+
+KT_NOINLINE int call_vasprintf(char **p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int r = vasprintf(p, fmt, ap);
+	va_end(ap);
+	kt_barrier();
+	return r;
+}
+
 KT_NOINLINE int call_vsnprintf(char *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -112,6 +145,12 @@ int main(void)
 	// CHECK: BUG: KASAN: slab-use-after-free in call_vprintf+0x
 	// CHECK-NEXT: {^}Read of size 1 at addr {freed} by task {comm}/{pid}{$}
 	call_vprintf("%d %f %s\n", 3, 4.5, freed);
+	// CHECK: BUG: KASAN: slab-use-after-free in call_vfprintf+0x
+	// CHECK-NEXT: {^}Read of size 1 at addr {freed} by task {comm}/{pid}{$}
+	call_vfprintf("%s\n", freed);
+	// CHECK: BUG: KASAN: slab-use-after-free in call_vdprintf+0x
+	// CHECK-NEXT: {^}Read of size 1 at addr {freed} by task {comm}/{pid}{$}
+	call_vdprintf("%s\n", freed);
 	// CHECK: BUG: KASAN: slab-out-of-bounds in call_sprintf+0x
 	// CHECK-NEXT: {^}Write of size 11 at addr {b} by task {comm}/{pid}{$}
 	// CHECK: Call Trace:
@@ -132,6 +171,9 @@ int main(void)
 	// CHECK: BUG: KASAN: slab-use-after-free in call_asprintf+0x
 	// CHECK-NEXT: {^}Write of size 8 at addr {pp} by task {comm}/{pid}{$}
 	call_asprintf(pp);
+	// CHECK: BUG: KASAN: slab-use-after-free in call_vasprintf+0x
+	// CHECK-NEXT: {^}Write of size 8 at addr {pp} by task {comm}/{pid}{$}
+	call_vasprintf(pp, "%d", 2);
 	KT_MARK("done");
 	// CHECK: {^}done{$}
 	return 0;

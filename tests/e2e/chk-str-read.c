@@ -11,7 +11,8 @@
  * slab-out-of-bounds in memcmp+0x16f/0x1c0 lib/string.c:757" / "Read of size 8",
  * Linux 6.0.0-rc2); with 9 bytes its byte loop reads the bad byte. strstr is built on
  * strlen, as Linux's is: the report is in strlen, strstr below it (as kstrdup below
- * strlen in syzbot's "strlen+0x58/0x70" / "kstrdup+0x20/0x80", CVE-2024-56650). Each
+ * strlen in syzbot's "strlen+0x58/0x70" / "kstrdup+0x20/0x80", CVE-2024-56650), and so
+ * are strdup and strndup (libc's, built here as Linux's kstrdup/kstrndup). Each
  * function then carries on and returns as if the string ended at the bad byte.
  * The clean twin is chk-clean.c.
  */
@@ -50,6 +51,8 @@ CALL(void *, memchr, (const char *s), memchr(s, 'y', opaque_size(9)))
 CALL(int, memcmp_word, (const char *a, const char *b), memcmp(a, b, opaque_size(16)))
 CALL(int, memcmp_byte, (const char *a, const char *b), memcmp(a, b, opaque_size(9)))
 CALL(int, bcmp, (const char *a, const char *b), bcmp(a, b, opaque_size(9)))
+CALL(char *, strdup, (const char *s), strdup(s))
+CALL(char *, strndup, (const char *s), strndup(s, opaque_size(20)))
 
 int main(void)
 {
@@ -183,6 +186,25 @@ int main(void)
 	// CHECK-NEXT: {^} bcmp+0x
 	// CHECK-NEXT: {^} call_bcmp+0x
 	call_bcmp(p, q);
+	// CHECK: BUG: KASAN: slab-out-of-bounds in strlen+0x
+	// CHECK-NEXT: {^}Read of size 1 at addr {p+8} by task {comm}/{pid}{$}
+	// CHECK: Call Trace:
+	// CHECK-NEXT:  <TASK>
+	// CHECK-NEXT: {^} strlen+0x
+	// CHECK-NEXT: {^} strdup+0x
+	// CHECK-NEXT: {^} call_strdup+0x
+	// CHECK: {^}strdup copied the 8 good bytes{$}
+	char *dup = call_strdup(p);
+	if (dup && memcmp(dup, "xxxxxxxx", 9) == 0)
+		KT_MARK("strdup copied the 8 good bytes");
+	// CHECK: BUG: KASAN: slab-out-of-bounds in strnlen+0x
+	// CHECK-NEXT: {^}Read of size 1 at addr {p+8} by task {comm}/{pid}{$}
+	// CHECK: Call Trace:
+	// CHECK-NEXT:  <TASK>
+	// CHECK-NEXT: {^} strnlen+0x
+	// CHECK-NEXT: {^} strndup+0x
+	// CHECK-NEXT: {^} call_strndup+0x
+	call_strndup(p);
 	KT_MARK("done");
 	// CHECK: {^}done{$}
 	free(p);

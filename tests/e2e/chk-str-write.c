@@ -33,7 +33,7 @@ CALL(char *, stpcpy, (char *d, const char *s), stpcpy(d, s))
 CALL(char *, strncpy, (char *d, const char *s), strncpy(d, s, opaque_size(8)))
 CALL(char *, strcat, (char *d, const char *s), strcat(d, s))
 CALL(char *, strncat, (char *d, const char *s), strncat(d, s, opaque_size(3)))
-CALL(void *, memccpy, (char *d, const char *s), memccpy(d, s, 'q', opaque_size(8)))
+CALL(void *, memccpy, (char *d, const char *s, size_t n), memccpy(d, s, 'q', n))
 
 int main(void)
 {
@@ -107,7 +107,7 @@ int main(void)
 	// CHECK-NEXT:  <TASK>
 	// CHECK-NEXT: {^} memccpy+0x
 	// CHECK-NEXT: {^} call_memccpy+0x
-	call_memccpy(d[5], src);
+	call_memccpy(d[5], src, opaque_size(8));
 
 	/* The source side: an unterminated 8-byte string. */
 	// CHECK: BUG: KASAN: slab-out-of-bounds in strcpy+0x
@@ -126,6 +126,28 @@ int main(void)
 	// CHECK-NEXT: {^} strncpy+0x
 	// CHECK-NEXT: {^} call_strncpy+0x
 	call_strncpy(big, opaque_ptr(un + 1));
+	// CHECK: BUG: KASAN: slab-out-of-bounds in stpcpy+0x
+	// CHECK-NEXT: {^}Read of size 1 at addr {un+8} by task {comm}/{pid}{$}
+	// CHECK: Call Trace:
+	// CHECK-NEXT:  <TASK>
+	// CHECK-NEXT: {^} stpcpy+0x
+	// CHECK-NEXT: {^} call_stpcpy+0x
+	call_stpcpy(big, un);
+	// CHECK: BUG: KASAN: slab-out-of-bounds in strncat+0x
+	// CHECK-NEXT: {^}Read of size 1 at addr {un+8} by task {comm}/{pid}{$}
+	// CHECK: Call Trace:
+	// CHECK-NEXT:  <TASK>
+	// CHECK-NEXT: {^} strncat+0x
+	// CHECK-NEXT: {^} call_strncat+0x
+	big[0] = 0;
+	call_strncat(big, opaque_ptr(un + 6));
+	// CHECK: BUG: KASAN: slab-out-of-bounds in memccpy+0x
+	// CHECK-NEXT: {^}Read of size 1 at addr {un+8} by task {comm}/{pid}{$}
+	// CHECK: Call Trace:
+	// CHECK-NEXT:  <TASK>
+	// CHECK-NEXT: {^} memccpy+0x
+	// CHECK-NEXT: {^} call_memccpy+0x
+	call_memccpy(big, un, opaque_size(16));
 	// CHECK: BUG: KASAN: slab-out-of-bounds in strcat+0x
 	// CHECK-NEXT: {^}Read of size 1 at addr {un+8} by task {comm}/{pid}{$}
 	// CHECK: Call Trace:

@@ -4,7 +4,7 @@
  * the byte at a+10, reported in memcmp itself (syzbot: "BUG: KASAN:
  * slab-out-of-bounds in memcmp+0xa6/0xb0 lib/string.c:904" / "Read of size 1",
  * Linux 5.3.0-rc5, usb_reset_and_verify_device; the word loop's "Read of size 8" is
- * in chk-mem.c).
+ * in chk-str-read.c).
  */
 #include <stdlib.h>
 #include <string.h>
