@@ -697,18 +697,56 @@ pub unsafe extern "C" fn memchr(s: *const c_void, c: c_int, n: usize) -> *mut c_
 }
 
 /// The length of the string at `s` (at most `max`), read for the function of
-/// `site`; after a report, the bytes before the bad one.
+/// `site`; after a report, the bytes before the bad one. The bytes of each step the
+/// shadow allows are read a word at a time (words wholly inside that part only); the
+/// checks are [`scan`]'s.
 ///
 /// # Safety
 ///
 /// As [`scan`]: terminated or `max` readable bytes.
 #[inline(always)]
 pub(crate) unsafe fn length(site: Site, s: *const u8, max: usize) -> usize {
-    // SAFETY: forwarded from the caller.
-    match unsafe { scan_bytes(site, s, max, |_, b| b == 0) } {
-        Scan::Stopped(i) | Scan::Bad(i) => i,
-        Scan::Exhausted => max,
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let base = s as usize;
+    let mut checked = ready();
+    let mut i = 0;
+    while i < max {
+        let end = if checked {
+            let ok = accessible(base.wrapping_add(i), step_len(base, i, max - i));
+            if ok == 0 {
+                if site.read(base.wrapping_add(i), 1) {
+                    return i;
+                }
+                checked = false;
+                max
+            } else {
+                i + ok
+            }
+        } else {
+            max
+        };
+        while i < end {
+            // Unchecked, a word never crosses into the next page: byte `i` is the
+            // string's, so its page is mapped.
+            let p = base.wrapping_add(i);
+            if end - i >= 8 && (checked || p & 4095 <= 4096 - 8) {
+                // SAFETY: the 8 bytes lie inside the part the shadow allowed, or (checks
+                // off) in the page of byte `i`, which the caller promises readable.
+                let w = unsafe { s.add(i).cast::<u64>().read_unaligned() };
+                if w.wrapping_sub(LOW) & !w & HIGH == 0 {
+                    i += 8;
+                    continue;
+                }
+            }
+            // SAFETY: as above, one byte.
+            if unsafe { at(s, i) } == 0 {
+                return i;
+            }
+            i += 1;
+        }
     }
+    max
 }
 
 /// `size_t strlen(const char *s)`.
