@@ -11,6 +11,9 @@
 #define KASAN_H
 
 #include <stddef.h>
+#ifdef __cplusplus
+#include <features.h> /* for __GLIBC__ below; g++ defines _GNU_SOURCE, so nothing is fixed early */
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -81,6 +84,34 @@ void   free_pages(unsigned long addr, unsigned int order);
 void  *vmalloc(unsigned long size);
 void  *vzalloc(unsigned long size);
 void   vfree(const void *p);
+
+/*
+ * Linux's kernel string API and user copies, checked as Linux's instrumented
+ * implementations are (the README's checked-function table says what each checks).
+ * strsep comes from <string.h> (_DEFAULT_SOURCE). In a hosted process "user memory" is ordinary memory:
+ * the copies check the kernel side against the shadow, as Linux does, and reach the
+ * user side through the kernel, so an unmapped user address makes them come short
+ * (the bytes not copied are returned) instead of crashing.
+ */
+#ifndef __user
+#define __user
+#endif
+long   strscpy(char *dst, const char *src, size_t count);     /* ssize_t: length, or -E2BIG (-7) */
+/* glibc 2.38 declares these too: a compatible redeclaration in C; C++ would see a
+ * different exception specification. */
+#if !defined(__cplusplus) || !(defined(__GLIBC__) && \
+      (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 38)))
+size_t strlcpy(char *dst, const char *src, size_t size);
+size_t strlcat(char *dst, const char *src, size_t count);
+#endif
+char  *kstrdup(const char *s, gfp_t gfp);
+char  *kstrndup(const char *s, size_t max, gfp_t gfp);
+void  *kmemdup(const void *src, size_t len, gfp_t gfp);
+void  *memscan(void *addr, int c, size_t size);                /* addr + size if c is absent */
+char  *strnchr(const char *s, size_t count, int c);
+unsigned long copy_to_user(void __user *to, const void *from, unsigned long n);   /* bytes not copied */
+unsigned long copy_from_user(void *to, const void __user *from, unsigned long n); /* bytes not copied */
+long   strncpy_from_user(char *dst, const char __user *src, long count);          /* length, count or -EFAULT */
 
 /* Runtime controls. */
 void   kasan_disable_current(void);                   /* nestable: no reports from this thread */

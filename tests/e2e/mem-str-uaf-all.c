@@ -1,9 +1,12 @@
 /*
  * Each checked memory and string function given a freed object (kasan_multi_shot: one
- * report per call, in order). The header names the caller, the access kind is the
- * freed argument's (read for sources and scanned strings, write for destinations).
- * Where a function stops scanning depends on what the freed memory now holds (the
- * runtime may keep metadata there, as Linux does), so those sizes are not checked.
+ * report per call, in order). The mem* intrinsics check their ranges at entry, as
+ * Linux's mm/kasan/shadow.c ones do: the header names the caller and the whole range.
+ * The others are instrumented C in Linux (lib/string.c): the header names the
+ * function itself, at its first bad access, which for a freed object is its first
+ * byte (a word for memcmp, which compares 8 bytes at a time: syzbot's "BUG: KASAN:
+ * slab-out-of-bounds in memcmp+0x16f/0x1c0 lib/string.c:757" / "Read of size 8",
+ * Linux 6.0.0-rc2, __fscache_acquire_volume).
  */
 // ENV: KASAN_OPTIONS=kasan_multi_shot
 #include <stdlib.h>
@@ -52,20 +55,40 @@ int main(void)
 	// CHECK: BUG: KASAN: slab-use-after-free in call_memmove+0x
 	// CHECK-NEXT: {^}Write of size 8 at addr {f3} by task {comm}/{pid}{$}
 	call_memmove(freed_string("f3"), ok);
-	// CHECK: BUG: KASAN: slab-use-after-free in call_strlen+0x
-	// CHECK-NEXT: {^}Read of size {*} at addr {f4} by task {comm}/{pid}{$}
+	// CHECK: BUG: KASAN: slab-use-after-free in strlen+0x
+	// CHECK-NEXT: {^}Read of size 1 at addr {f4} by task {comm}/{pid}{$}
+	// CHECK: Call Trace:
+	// CHECK-NEXT:  <TASK>
+	// CHECK-NEXT: {^} strlen+0x
+	// CHECK-NEXT: {^} call_strlen+0x
 	call_strlen(freed_string("f4"));
-	// CHECK: BUG: KASAN: slab-use-after-free in call_strcpy+0x
-	// CHECK-NEXT: {^}Read of size {*} at addr {f5} by task {comm}/{pid}{$}
+	// CHECK: BUG: KASAN: slab-use-after-free in strcpy+0x
+	// CHECK-NEXT: {^}Read of size 1 at addr {f5} by task {comm}/{pid}{$}
+	// CHECK: Call Trace:
+	// CHECK-NEXT:  <TASK>
+	// CHECK-NEXT: {^} strcpy+0x
+	// CHECK-NEXT: {^} call_strcpy+0x
 	call_strcpy(ok, freed_string("f5"));
-	// CHECK: BUG: KASAN: slab-use-after-free in call_strcmp+0x
-	// CHECK-NEXT: {^}Read of size {*} at addr {f6} by task {comm}/{pid}{$}
+	// CHECK: BUG: KASAN: slab-use-after-free in strcmp+0x
+	// CHECK-NEXT: {^}Read of size 1 at addr {f6} by task {comm}/{pid}{$}
+	// CHECK: Call Trace:
+	// CHECK-NEXT:  <TASK>
+	// CHECK-NEXT: {^} strcmp+0x
+	// CHECK-NEXT: {^} call_strcmp+0x
 	call_strcmp(freed_string("f6"), ok);
-	// CHECK: BUG: KASAN: slab-use-after-free in call_memcmp+0x
+	// CHECK: BUG: KASAN: slab-use-after-free in memcmp+0x
 	// CHECK-NEXT: {^}Read of size 8 at addr {f7} by task {comm}/{pid}{$}
+	// CHECK: Call Trace:
+	// CHECK-NEXT:  <TASK>
+	// CHECK-NEXT: {^} memcmp+0x
+	// CHECK-NEXT: {^} call_memcmp+0x
 	call_memcmp(freed_string("f7"), ok);
-	// CHECK: BUG: KASAN: slab-use-after-free in call_memchr+0x
-	// CHECK-NEXT: {^}Read of size {*} at addr {f8} by task {comm}/{pid}{$}
+	// CHECK: BUG: KASAN: slab-use-after-free in memchr+0x
+	// CHECK-NEXT: {^}Read of size 1 at addr {f8} by task {comm}/{pid}{$}
+	// CHECK: Call Trace:
+	// CHECK-NEXT:  <TASK>
+	// CHECK-NEXT: {^} memchr+0x
+	// CHECK-NEXT: {^} call_memchr+0x
 	call_memchr(freed_string("f8"));
 	KT_MARK("done");
 	// CHECK: {^}done{$}

@@ -14,7 +14,11 @@
 
 pub mod abi;
 pub mod alloc_api;
+pub mod checked;
 pub mod kernel;
+pub mod kstring;
+pub mod libc_io;
+pub mod printf;
 pub mod runtime;
 pub mod signals;
 pub mod strings;

@@ -520,8 +520,10 @@ pub fn record_aux(addr: usize, fp: usize) {
 
 /// A report: the call trace is taken here, on the stack of the code that hit the
 /// bug (half a KiB); the rest runs on the report stack (`Platform::on_report_stack`).
-/// Everything it does is the runtime's own (`own`).
-fn report(kind: Kind, addr: usize, size: usize, is_write: bool, fp: usize) -> bool {
+/// Everything it does is the runtime's own (`own`). A non-zero `pc` is an address
+/// inside the checked function that found the bug (`strlen`), put on top of the
+/// trace as Linux's own frame of an instrumented function would be.
+fn report(kind: Kind, addr: usize, size: usize, is_write: bool, fp: usize, pc: usize) -> bool {
     if !ready() || !config().enabled || (kind == Kind::Access && suppressed()) {
         return false;
     }
@@ -530,7 +532,9 @@ fn report(kind: Kind, addr: usize, size: usize, is_write: bool, fp: usize) -> bo
         // SAFETY: every bit pattern is a valid usize, so an uninitialised array of
         // them may be written through; only the `n` frames the walk stored are read.
         let frames = unsafe { &mut *frames.as_mut_ptr() };
-        let n = task::save_stack(fp, 0, frames);
+        let first = usize::from(pc != 0);
+        frames[0] = pc;
+        let n = first + task::save_stack(fp, 0, &mut frames[first..]);
         let bug = Bug {
             kind,
             addr,
@@ -589,7 +593,20 @@ impl Drop for AsyncSignalsBlocked {
 #[cold]
 #[inline(never)]
 pub fn report_access(addr: usize, size: usize, is_write: bool, fp: usize) -> bool {
-    report(Kind::Access, addr, size, is_write, fp)
+    report(Kind::Access, addr, size, is_write, fp, 0)
+}
+
+/// A bad access found by a checked function (`strlen`, `strscpy`, ...) whose code is
+/// at `pc` and whose frame is `fp`: the report's first frame is that function, as in
+/// Linux, where these are instrumented code. An access the runtime made itself
+/// (inside `own`) passes. Returns whether a report was printed.
+#[cold]
+#[inline(never)]
+pub fn report_access_in(pc: usize, addr: usize, size: usize, is_write: bool, fp: usize) -> bool {
+    if own::is_own(fp) {
+        return false;
+    }
+    report(Kind::Access, addr, size, is_write, fp, pc)
 }
 
 /// A failed inline check of an address without shadow (the NULL page) by the
@@ -627,7 +644,7 @@ pub fn report_free(addr: usize, double: bool, fp: usize) {
     } else {
         Kind::InvalidFree
     };
-    report(kind, addr, 0, true, fp);
+    report(kind, addr, 0, true, fp, 0);
 }
 
 /// Checks an access of `size` bytes at `addr` made by the caller of the entry

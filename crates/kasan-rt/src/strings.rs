@@ -1,22 +1,39 @@
 //! Checked memory and string functions. The program's calls to `memcpy`, `strlen`,
 //! ... land here (the library defines the C names, so the linker binds them before
-//! libc's); clang's `__asan_mem*` calls too. Each checks the bytes it will touch,
-//! then does the work: copies and fills with the string instructions (`rep movsb`,
-//! `rep stosb`, fast on every x86-64 with ERMS), the string scans here. Nothing
-//! calls libc's versions: in a static program those may call back into these.
+//! libc's); clang's `__asan_mem*` calls too. Nothing calls libc's versions: in a
+//! static program those may call back into these. [`crate::checked`] lists what
+//! each function checks.
 //!
-//! A scan (`strlen`, `memchr`, `strcmp`, ...) cannot know its length before it has
-//! read the bytes, so it checks as it reads: the shadow of each 64-byte step first
-//! (one load when all is well), then the bytes. It never reads a byte the shadow
-//! calls inaccessible: at the first one it reports the read up to and including
-//! that byte and stops, so `memchr(p, c, SIZE_MAX)` ends at `p`'s redzone and
-//! `strlen(NULL)` is a `null-ptr-deref` report rather than a `SIGSEGV`.
+//! Two kinds of check, as in Linux:
 //!
-//! As in Linux, when a check of a copy or fill reports a bug, the operation is
-//! skipped and NULL returned, so the bad write never lands.
+//! - **The `mem*` intrinsics** (`memcpy`, `memmove`, `memset` and their `__asan_`
+//!   forms) check their whole ranges at entry, as Linux's `mm/kasan/shadow.c` ones
+//!   do (`kasan_check_range`): the report names their caller and the range's start
+//!   and size. When the check reports, the operation is skipped and NULL returned,
+//!   so the bad write never lands (Linux's behaviour, kept).
+//! - **Everything else** is, in Linux, ordinary instrumented C (`lib/string.c`):
+//!   each byte is checked as it is read or written, so the report names the
+//!   function itself (`in strlen+0x../0x..`, its own frame on top of the trace),
+//!   with `Read of size 1` (or `Write of size 1`) at the first bad byte. `memcmp`
+//!   compares a word at a time first, as Linux's does with efficient unaligned
+//!   access, so its reports there are of size 8. Functions Linux builds on others
+//!   call ours (`strstr` calls `strlen` and `memcmp`, `strdup` calls `strlen` and
+//!   `memcpy`), so their reports show the same frames.
 //!
-//! This crate is `no_builtins`: the loops below are never turned into calls to the
-//! very functions they implement.
+//! After a report a function carries on as the C function would, returning what it
+//! returns (`strcpy` its destination, never NULL), but it never touches the bad byte
+//! or any after it: a scan ends there as at a terminator (`strlen` returns the
+//! length up to it), a copy stops there (and ends its destination with a NUL where
+//! that byte is good). So `memchr(p, c, SIZE_MAX)` ends at `p`'s redzone and
+//! `strlen(NULL)` is a `null-ptr-deref` report rather than a `SIGSEGV`. Only one
+//! report is made per call. When the report is suppressed (`kasan_disable_current`,
+//! once-only after the first bug, `kasan=off`) the function goes on unchecked, as
+//! the plain C function would.
+//!
+//! Copies and fills use the string instructions (`rep movsb`, `rep stosb`, fast on
+//! every x86-64 with ERMS). Scans check the shadow of each 64-byte step first (one
+//! load when all is well), then read its bytes. This crate is `no_builtins`: the
+//! loops below are never turned into calls to the very functions they implement.
 #![allow(unsafe_code)]
 
 use core::ffi::{c_char, c_int, c_void};
@@ -25,7 +42,67 @@ use kasan_core::shadow::round_down;
 use kasan_hosted::memory::SHADOW;
 use kasan_hosted::task::frame_pointer;
 
-use crate::runtime::{check, ready, report_access};
+use crate::runtime::{check, ready, report_access_in};
+
+/// Where a checked function reports from: its frame (`fp`, whose return address is
+/// its caller) and, for a function Linux implements as instrumented C, an address
+/// inside it (`pc`), shown as the report's first frame. `pc == 0`: the report names
+/// the caller, as for Linux's range checks.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Site {
+    /// An address inside the checked function, or 0.
+    pub(crate) pc: usize,
+    /// The checked function's frame.
+    pub(crate) fp: usize,
+}
+
+impl Site {
+    /// A site whose reports name the caller of the function whose frame is `fp`.
+    pub(crate) fn caller(fp: usize) -> Site {
+        Site { pc: 0, fp }
+    }
+
+    /// Reports a bad read of `size` bytes at `addr`; whether it was reported.
+    pub(crate) fn read(self, addr: usize, size: usize) -> bool {
+        report_access_in(self.pc, addr, size, false, self.fp)
+    }
+
+    /// Reports a bad write of `size` bytes at `addr`; whether it was reported.
+    pub(crate) fn write(self, addr: usize, size: usize) -> bool {
+        report_access_in(self.pc, addr, size, true, self.fp)
+    }
+
+    /// Checks a read of `[addr, addr + size)` as one access; false if it was bad and
+    /// reported.
+    pub(crate) fn check_read(self, addr: usize, size: usize) -> bool {
+        !ready() || SHADOW.check(addr, size) || !self.read(addr, size)
+    }
+
+    /// Checks a write of `[addr, addr + size)` as one access; false if it was bad
+    /// and reported.
+    pub(crate) fn check_write(self, addr: usize, size: usize) -> bool {
+        !ready() || SHADOW.check(addr, size) || !self.write(addr, size)
+    }
+}
+
+/// The [`Site`] of the exported function this is written in (not of a helper: the
+/// instruction pointer is read right here, in the function's own code; its line is
+/// the function's, not this macro's).
+#[collapse_debuginfo(yes)]
+macro_rules! here {
+    () => {{
+        let pc: usize;
+        // SAFETY: reads the instruction pointer into a register; touches no memory.
+        unsafe {
+            core::arch::asm!("lea {}, [rip]", out(reg) pc, options(nomem, nostack, preserves_flags))
+        };
+        $crate::strings::Site {
+            pc,
+            fp: kasan_hosted::task::frame_pointer(),
+        }
+    }};
+}
+pub(crate) use here;
 
 /// Copies `len` bytes forwards.
 ///
@@ -121,15 +198,6 @@ fn do_memcpy(dst: *mut c_void, src: *const c_void, len: usize, fp: usize) -> *mu
     dst
 }
 
-fn do_memmove(dst: *mut c_void, src: *const c_void, len: usize, fp: usize) -> *mut c_void {
-    if !check_copy(dst as usize, src as usize, len, fp) {
-        return core::ptr::null_mut();
-    }
-    // SAFETY: as in `do_memcpy`.
-    unsafe { move_bytes(dst.cast(), src.cast(), len) };
-    dst
-}
-
 fn do_memset(dst: *mut c_void, c: c_int, len: usize, fp: usize) -> *mut c_void {
     if !check(dst as usize, len, true, fp) {
         return core::ptr::null_mut();
@@ -139,32 +207,37 @@ fn do_memset(dst: *mut c_void, c: c_int, len: usize, fp: usize) -> *mut c_void {
     dst
 }
 
-/// `void *memcpy(void *dst, const void *src, size_t len)`.
+/// `void *memcpy(void *dst, const void *src, size_t len)`: both ranges checked at
+/// entry; NULL (nothing copied) after a report.
 ///
 /// # Safety
 ///
 /// As C's `memcpy`.
 #[unsafe(no_mangle)]
+#[inline(never)]
 pub unsafe extern "C" fn memcpy(dst: *mut c_void, src: *const c_void, len: usize) -> *mut c_void {
     do_memcpy(dst, src, len, frame_pointer())
 }
 
-/// `void *memmove(void *dst, const void *src, size_t len)`.
+/// `void *memmove(void *dst, const void *src, size_t len)`: as `memcpy`.
 ///
 /// # Safety
 ///
 /// As C's `memmove`.
 #[unsafe(no_mangle)]
+#[inline(never)]
 pub unsafe extern "C" fn memmove(dst: *mut c_void, src: *const c_void, len: usize) -> *mut c_void {
-    do_memmove(dst, src, len, frame_pointer())
+    do_memcpy(dst, src, len, frame_pointer())
 }
 
-/// `void *memset(void *dst, int c, size_t len)`.
+/// `void *memset(void *dst, int c, size_t len)`: the range checked at entry; NULL
+/// (nothing written) after a report.
 ///
 /// # Safety
 ///
 /// As C's `memset`.
 #[unsafe(no_mangle)]
+#[inline(never)]
 pub unsafe extern "C" fn memset(dst: *mut c_void, c: c_int, len: usize) -> *mut c_void {
     do_memset(dst, c, len, frame_pointer())
 }
@@ -194,7 +267,7 @@ pub unsafe extern "C" fn __asan_memmove(
     src: *const c_void,
     len: usize,
 ) -> *mut c_void {
-    do_memmove(dst, src, len, frame_pointer())
+    do_memcpy(dst, src, len, frame_pointer())
 }
 
 /// clang's prefixed `memset`.
@@ -218,9 +291,21 @@ unsafe fn at(p: *const u8, i: usize) -> u8 {
     unsafe { *p.wrapping_add(i) }
 }
 
-/// How many bytes from `addr` on, at most `want` (>= 1), the shadow says may be read:
-/// `want` when all of them, fewer when a bad granule (or one without shadow) comes
-/// first, 0 when `addr` itself is bad. One shadow check for the common case.
+/// Writes byte `i` of `p`.
+///
+/// # Safety
+///
+/// `p + i` must be writable.
+#[inline(always)]
+unsafe fn put(p: *mut u8, i: usize, b: u8) {
+    // SAFETY: forwarded to the caller.
+    unsafe { *p.wrapping_add(i) = b }
+}
+
+/// How many bytes from `addr` on, at most `want` (>= 1), the shadow says may be
+/// accessed: `want` when all of them, fewer when a bad granule (or one without
+/// shadow) comes first, 0 when `addr` itself is bad. One shadow check for the common
+/// case.
 #[inline]
 fn accessible(addr: usize, want: usize) -> usize {
     if SHADOW.check(addr, want) {
@@ -241,17 +326,6 @@ fn accessible(addr: usize, want: usize) -> usize {
     p.min(end) - addr
 }
 
-/// Where a scan ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Scan {
-    /// `stop` chose byte `i`.
-    Stopped(usize),
-    /// All `max` bytes were read without a stop.
-    Exhausted,
-    /// Byte `i` is not accessible; the bug was reported and the byte not read.
-    Reported(usize),
-}
-
 /// The granules a scan takes in one step: 64 bytes, whose 8 shadow bytes are one
 /// load when aligned.
 const STEP: usize = 64;
@@ -263,12 +337,40 @@ fn step_len(base: usize, i: usize, left: usize) -> usize {
     (STEP - (p & (STEP - 1))).min(left)
 }
 
+/// How many of the `n` bytes from `base` on may be accessed before the first bad
+/// one (all `n` when the runtime has not started).
+pub(crate) fn prefix(base: usize, n: usize) -> usize {
+    if !ready() {
+        return n;
+    }
+    let mut i = 0;
+    while i < n {
+        let want = step_len(base, i, n - i);
+        let ok = accessible(base.wrapping_add(i), want);
+        i += ok;
+        if ok < want {
+            break;
+        }
+    }
+    i
+}
+
+/// Where a scan ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scan {
+    /// `stop` chose byte `i`.
+    Stopped(usize),
+    /// All `max` bytes were read without a stop.
+    Exhausted,
+    /// Byte `i` is not accessible; the bug was reported and the byte not read.
+    Bad(usize),
+}
+
 /// Reads the bytes of `s` in order, up to `max` of them, until `stop(i, byte)` says
 /// so, checking the shadow of each step before reading it: a scan never reads a byte
 /// the shadow calls inaccessible (a redzone, freed memory, the NULL page, an address
-/// without shadow). At the first such byte `i` it reports a read of `[s, s + i + 1)`,
-/// the bytes the scan would have read, and stops. If the report is suppressed
-/// (`kasan_disable_current`, once-only, `kasan=off`), the scan goes on unchecked, as
+/// without shadow). At the first such byte `i` it calls `bad(i)`, which reports; if
+/// it did, the scan ends there, else (a suppressed report) it goes on unchecked, as
 /// the plain C function would.
 ///
 /// # Safety
@@ -276,10 +378,10 @@ fn step_len(base: usize, i: usize, left: usize) -> usize {
 /// The bytes `stop` lets the scan reach must be readable when the shadow does not
 /// say otherwise (what C promises for these functions).
 #[inline(always)]
-unsafe fn scan(
+pub(crate) unsafe fn scan(
     s: *const u8,
     max: usize,
-    fp: usize,
+    mut bad: impl FnMut(usize) -> bool,
     mut stop: impl FnMut(usize, u8) -> bool,
 ) -> Scan {
     let base = s as usize;
@@ -289,8 +391,8 @@ unsafe fn scan(
         let end = if checked {
             let ok = accessible(base.wrapping_add(i), step_len(base, i, max - i));
             if ok == 0 {
-                if report_access(base, i + 1, false, fp) {
-                    return Scan::Reported(i);
+                if bad(i) {
+                    return Scan::Bad(i);
                 }
                 checked = false;
                 max
@@ -312,18 +414,36 @@ unsafe fn scan(
     Scan::Exhausted
 }
 
-/// [`scan`] of two strings side by side (`strcmp`): byte `i` of each is checked
-/// before either is read; a bad byte in `a` is reported before one in `b`.
+/// [`scan`] of a string read byte by byte by the function of `site`: a bad byte is
+/// a `Read of size 1` there.
+///
+/// # Safety
+///
+/// As [`scan`].
+#[inline(always)]
+pub(crate) unsafe fn scan_bytes(
+    site: Site,
+    s: *const u8,
+    max: usize,
+    stop: impl FnMut(usize, u8) -> bool,
+) -> Scan {
+    let base = s as usize;
+    // SAFETY: forwarded from the caller.
+    unsafe { scan(s, max, |i| site.read(base.wrapping_add(i), 1), stop) }
+}
+
+/// [`scan`] of two strings side by side (`strcmp`): byte `i` of `a` is read before
+/// byte `i` of `b`, each checked first, as Linux's loop reads them.
 ///
 /// # Safety
 ///
 /// As [`scan`], for both.
 #[inline(always)]
 unsafe fn scan2(
+    site: Site,
     a: *const u8,
     b: *const u8,
     max: usize,
-    fp: usize,
     mut stop: impl FnMut(usize, u8, u8) -> bool,
 ) -> Scan {
     let (base_a, base_b) = (a as usize, b as usize);
@@ -335,10 +455,13 @@ unsafe fn scan2(
             let ok_a = accessible(base_a.wrapping_add(i), step_len(base_a, i, left));
             let ok_b = accessible(base_b.wrapping_add(i), step_len(base_b, i, left));
             if ok_a == 0 || ok_b == 0 {
-                let ra = ok_a == 0 && report_access(base_a, i + 1, false, fp);
-                let rb = ok_b == 0 && report_access(base_b, i + 1, false, fp);
-                if ra || rb {
-                    return Scan::Reported(i);
+                let reported = if ok_a == 0 {
+                    site.read(base_a.wrapping_add(i), 1)
+                } else {
+                    site.read(base_b.wrapping_add(i), 1)
+                };
+                if reported {
+                    return Scan::Bad(i);
                 }
                 checked = false;
                 max
@@ -360,123 +483,283 @@ unsafe fn scan2(
     Scan::Exhausted
 }
 
-/// The bytes of two ranges that may be compared after a check of them reported:
-/// the shorter accessible prefix.
-fn comparable(a: usize, b: usize, n: usize) -> usize {
-    let prefix = |base: usize| {
-        let mut i = 0;
-        while i < n {
-            let want = step_len(base, i, n - i);
-            let ok = accessible(base.wrapping_add(i), want);
-            i += ok;
-            if ok < want {
-                break;
-            }
-        }
-        i
-    };
-    prefix(a).min(prefix(b))
+/// Where a copy ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Copy {
+    /// Byte `i` was the stop byte; bytes `0..=i` were copied.
+    Hit(usize),
+    /// All `max` bytes were copied without a stop byte.
+    Full,
+    /// Bytes `0..at` were copied; reading byte `at` of the source (`src`) or writing
+    /// byte `at` of the destination was bad and reported.
+    Bad {
+        /// The index of the bad byte.
+        at: usize,
+        /// Whether it was the source's.
+        src: bool,
+    },
 }
 
-/// `memcmp`'s loop over the first `n` bytes.
+/// Copies bytes from `src` to `dst` one at a time, as Linux's loops do (byte `i` read,
+/// then written), up to `max` of them or through the first `stop` byte, checking
+/// each byte before it is touched: at the first bad one, a `Read`/`Write of size 1`
+/// report and the copy ends (nothing more is touched).
 ///
 /// # Safety
 ///
-/// `n` bytes readable at each.
-unsafe fn compare_bytes(a: *const u8, b: *const u8, n: usize) -> c_int {
-    for i in 0..n {
-        // SAFETY: forwarded from the caller.
-        let (x, y) = unsafe { (at(a, i), at(b, i)) };
-        if x != y {
-            return c_int::from(x) - c_int::from(y);
+/// What C promises for the function: the bytes the copy reaches are readable at
+/// `src` and writable at `dst` when the shadow does not say otherwise.
+pub(crate) unsafe fn copy_until(
+    site: Site,
+    dst: *mut u8,
+    src: *const u8,
+    max: usize,
+    stop: u8,
+) -> Copy {
+    let (d, s) = (dst as usize, src as usize);
+    let mut checked = ready();
+    let mut i = 0;
+    while i < max {
+        let end = if checked {
+            let want = step_len(s, i, max - i).min(step_len(d, i, max - i));
+            let a = accessible(s.wrapping_add(i), want);
+            let b = if a == 0 {
+                0
+            } else {
+                accessible(d.wrapping_add(i), a)
+            };
+            if b == 0 {
+                let reported = if a == 0 {
+                    site.read(s.wrapping_add(i), 1)
+                } else {
+                    site.write(d.wrapping_add(i), 1)
+                };
+                if reported {
+                    return Copy::Bad { at: i, src: a == 0 };
+                }
+                checked = false;
+                max
+            } else {
+                i + b
+            }
+        } else {
+            max
+        };
+        while i < end {
+            // SAFETY: the shadow allowed both bytes (or the report was suppressed and
+            // the caller's promise stands alone).
+            let c = unsafe { at(src, i) };
+            // SAFETY: as above.
+            unsafe { put(dst, i, c) };
+            if c == stop {
+                return Copy::Hit(i);
+            }
+            i += 1;
         }
+    }
+    Copy::Full
+}
+
+/// Writes `byte` at `p` for the function of `site` (one checked byte store). With
+/// `quiet` (a report was already made in this call) a bad byte is left alone
+/// without another report. Whether the byte was written.
+///
+/// # Safety
+///
+/// `p` writable when the shadow does not say otherwise.
+pub(crate) unsafe fn store(site: Site, p: *mut u8, byte: u8, quiet: bool) -> bool {
+    let a = p as usize;
+    if ready() && !SHADOW.check(a, 1) && (quiet || site.write(a, 1)) {
+        return false;
+    }
+    // SAFETY: accessible, or the report was suppressed (the caller's promise).
+    unsafe { put(p, 0, byte) };
+    true
+}
+
+/// Fills `len` bytes at `dst` with `byte` for the function of `site`, byte by byte
+/// as far as they are good: the first bad one is reported (unless `quiet`) and the
+/// fill ends there.
+///
+/// # Safety
+///
+/// As [`store`], for each byte.
+pub(crate) unsafe fn fill_checked(site: Site, dst: *mut u8, len: usize, byte: u8, quiet: bool) {
+    let k = prefix(dst as usize, len);
+    let n = if k < len && !quiet && !site.write(dst as usize + k, 1) {
+        len
+    } else {
+        k
+    };
+    // SAFETY: the first `n` bytes are good (or a suppressed report leaves them to the
+    // caller's promise).
+    unsafe { fill(dst, byte, n) };
+}
+
+/// `memcmp`'s work for the function of `site`, as Linux's: a word (8 bytes) of each
+/// at a time while 8 remain, then bytes; each access is checked before it is made
+/// (`a`'s before `b`'s), the shadow of a 64-byte step of both at once when all is
+/// well. After a report, 0: equal as far as compared.
+///
+/// # Safety
+///
+/// `n` bytes readable at each when the shadow does not say otherwise.
+unsafe fn compare_memory(site: Site, a: *const u8, b: *const u8, n: usize) -> c_int {
+    let (pa, pb) = (a as usize, b as usize);
+    let mut checked = ready();
+    // Bytes from `i` on known good in both.
+    let mut good = 0usize;
+    let mut i = 0;
+    while i < n {
+        let size = if n - i >= 8 { 8 } else { 1 };
+        if checked && good < size {
+            let want = step_len(pa, i, n - i).max(size).min(n - i);
+            good = accessible(pa + i, want).min(accessible(pb + i, want));
+            if good < size {
+                let base = if SHADOW.check(pa + i, size) { pb } else { pa };
+                if site.read(base + i, size) {
+                    return 0;
+                }
+                checked = false;
+            }
+        }
+        // SAFETY: both checked (or promised).
+        unsafe {
+            if size == 8 {
+                let x = a.add(i).cast::<u64>().read_unaligned();
+                let y = b.add(i).cast::<u64>().read_unaligned();
+                if x == y {
+                    i += 8;
+                    good = good.saturating_sub(8);
+                    continue;
+                }
+                // The word differs: its bytes decide, as in Linux's byte loop.
+                for j in i..i + 8 {
+                    let (x, y) = (at(a, j), at(b, j));
+                    if x != y {
+                        return c_int::from(x) - c_int::from(y);
+                    }
+                }
+            }
+            let (x, y) = (at(a, i), at(b, i));
+            if x != y {
+                return c_int::from(x) - c_int::from(y);
+            }
+        }
+        i += 1;
+        good = good.saturating_sub(1);
     }
     0
 }
 
-/// Checks both whole ranges, as the kernel's instrumented `memcmp` does, and returns
-/// how many bytes may then be read: all `n`, or after a report only the accessible
-/// prefix of both.
-fn check_compare(a: usize, b: usize, n: usize, fp: usize) -> usize {
-    let ok_a = check(a, n, false, fp);
-    let ok_b = check(b, n, false, fp);
-    if ok_a && ok_b {
-        n
-    } else {
-        comparable(a, b, n)
-    }
-}
-
-/// `int memcmp(const void *a, const void *b, size_t n)`: both whole ranges are
-/// checked, as the kernel's instrumented `memcmp` reads them.
+/// `int memcmp(const void *a, const void *b, size_t n)`: Linux's word-then-byte
+/// loop, checked as it reads.
 ///
 /// # Safety
 ///
 /// As C's `memcmp`.
 #[unsafe(no_mangle)]
+#[inline(never)]
 pub unsafe extern "C" fn memcmp(a: *const c_void, b: *const c_void, n: usize) -> c_int {
-    let n = check_compare(a as usize, b as usize, n, frame_pointer());
-    // SAFETY: `n` bytes of each are readable (promised, and checked when live).
-    unsafe { compare_bytes(a.cast(), b.cast(), n) }
+    let site = here!();
+    // SAFETY: the caller promises `n` readable bytes at each.
+    unsafe { compare_memory(site, a.cast(), b.cast(), n) }
 }
 
-/// `int bcmp(const void *a, const void *b, size_t n)`: `memcmp` for equality, which
-/// compilers emit for `memcmp(..) == 0`.
+/// `int bcmp(const void *a, const void *b, size_t n)`: Linux's calls `memcmp`.
 ///
 /// # Safety
 ///
 /// As C's `bcmp`.
 #[unsafe(no_mangle)]
+#[inline(never)]
 pub unsafe extern "C" fn bcmp(a: *const c_void, b: *const c_void, n: usize) -> c_int {
-    let n = check_compare(a as usize, b as usize, n, frame_pointer());
-    // SAFETY: as in `memcmp`.
-    c_int::from(unsafe { compare_bytes(a.cast(), b.cast(), n) } != 0)
+    // SAFETY: forwarded.
+    c_int::from(unsafe { memcmp(a, b, n) } != 0)
 }
 
-/// `void *memchr(const void *s, int c, size_t n)`: the bytes scanned are checked as
-/// they are scanned, so `memchr(p, c, SIZE_MAX)` stops at the end of `p`'s object.
+/// `void *memchr(const void *s, int c, size_t n)`: byte by byte, so
+/// `memchr(p, c, SIZE_MAX)` stops at the end of `p`'s object.
 ///
 /// # Safety
 ///
 /// As C's `memchr`.
 #[unsafe(no_mangle)]
+#[inline(never)]
 pub unsafe extern "C" fn memchr(s: *const c_void, c: c_int, n: usize) -> *mut c_void {
+    let site = here!();
     let p = s as *const u8;
     // SAFETY: the caller promises `n` readable bytes (or a `c` before the end).
-    match unsafe { scan(p, n, frame_pointer(), |_, b| b == c as u8) } {
+    match unsafe { scan_bytes(site, p, n, |_, b| b == c as u8) } {
         Scan::Stopped(i) => p.wrapping_add(i) as *mut c_void,
         _ => core::ptr::null_mut(),
     }
 }
 
-/// The length of the string at `s` (at most `max`), scanned with [`scan`]; `Err`
-/// with the bytes read before the bad one when a bad byte was reported.
+/// The length of the string at `s` (at most `max`), read for the function of
+/// `site`; after a report, the bytes before the bad one. The bytes of each step the
+/// shadow allows are read a word at a time (words wholly inside that part only); the
+/// checks are [`scan`]'s.
 ///
 /// # Safety
 ///
 /// As [`scan`]: terminated or `max` readable bytes.
 #[inline(always)]
-unsafe fn length(s: *const u8, max: usize, fp: usize) -> Result<usize, usize> {
-    // SAFETY: forwarded from the caller.
-    match unsafe { scan(s, max, fp, |_, b| b == 0) } {
-        Scan::Stopped(i) => Ok(i),
-        Scan::Exhausted => Ok(max),
-        Scan::Reported(i) => Err(i),
+pub(crate) unsafe fn length(site: Site, s: *const u8, max: usize) -> usize {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let base = s as usize;
+    let mut checked = ready();
+    let mut i = 0;
+    while i < max {
+        let end = if checked {
+            let ok = accessible(base.wrapping_add(i), step_len(base, i, max - i));
+            if ok == 0 {
+                if site.read(base.wrapping_add(i), 1) {
+                    return i;
+                }
+                checked = false;
+                max
+            } else {
+                i + ok
+            }
+        } else {
+            max
+        };
+        while i < end {
+            // Unchecked, a word never crosses into the next page: byte `i` is the
+            // string's, so its page is mapped.
+            let p = base.wrapping_add(i);
+            if end - i >= 8 && (checked || p & 4095 <= 4096 - 8) {
+                // SAFETY: the 8 bytes lie inside the part the shadow allowed, or (checks
+                // off) in the page of byte `i`, which the caller promises readable.
+                let w = unsafe { s.add(i).cast::<u64>().read_unaligned() };
+                if w.wrapping_sub(LOW) & !w & HIGH == 0 {
+                    i += 8;
+                    continue;
+                }
+            }
+            // SAFETY: as above, one byte.
+            if unsafe { at(s, i) } == 0 {
+                return i;
+            }
+            i += 1;
+        }
     }
+    max
 }
 
-/// `size_t strlen(const char *s)`: the string and its terminator are checked; after
-/// a report, the length up to the bad byte.
+/// `size_t strlen(const char *s)`.
 ///
 /// # Safety
 ///
 /// As C's `strlen`.
 #[unsafe(no_mangle)]
+#[inline(never)]
 pub unsafe extern "C" fn strlen(s: *const c_char) -> usize {
+    let site = here!();
     // SAFETY: the caller promises a terminated string.
-    match unsafe { length(s.cast(), usize::MAX, frame_pointer()) } {
-        Ok(n) | Err(n) => n,
-    }
+    unsafe { length(site, s.cast(), usize::MAX) }
 }
 
 /// `size_t strnlen(const char *s, size_t max)`.
@@ -485,75 +768,262 @@ pub unsafe extern "C" fn strlen(s: *const c_char) -> usize {
 ///
 /// As C's `strnlen`.
 #[unsafe(no_mangle)]
+#[inline(never)]
 pub unsafe extern "C" fn strnlen(s: *const c_char, max: usize) -> usize {
+    let site = here!();
     // SAFETY: the caller promises the string is terminated or `max` bytes readable.
-    match unsafe { length(s.cast(), max, frame_pointer()) } {
-        Ok(n) | Err(n) => n,
+    unsafe { length(site, s.cast(), max) }
+}
+
+/// Copies the string at `src` with its NUL to `dst` for the function of `site`;
+/// returns the index of the NUL written (the length), or where the copy stopped
+/// after a report. A bad source byte ends the string: a NUL is written in its place
+/// when that byte of `dst` is good.
+///
+/// # Safety
+///
+/// As C's `strcpy`.
+unsafe fn copy_string(site: Site, dst: *mut u8, src: *const u8) -> usize {
+    // SAFETY: forwarded from the caller.
+    match unsafe { copy_until(site, dst, src, usize::MAX, 0) } {
+        Copy::Hit(i) => i,
+        Copy::Full => usize::MAX,
+        Copy::Bad { at, src } => {
+            if src {
+                // SAFETY: checked by `store`.
+                unsafe { store(site, dst.wrapping_add(at), 0, true) };
+            }
+            at
+        }
     }
 }
 
-/// `char *strcpy(char *dst, const char *src)`: the source is checked as it is
-/// scanned, the destination before the copy; NULL (nothing copied) after a report.
+/// `char *strcpy(char *dst, const char *src)`: byte `i` of the source read, then
+/// written, as Linux's loop does.
 ///
 /// # Safety
 ///
 /// As C's `strcpy`.
 #[unsafe(no_mangle)]
+#[inline(never)]
 pub unsafe extern "C" fn strcpy(dst: *mut c_char, src: *const c_char) -> *mut c_char {
-    let fp = frame_pointer();
-    // SAFETY: the caller promises a terminated source.
-    let Ok(n) = (unsafe { length(src.cast(), usize::MAX, fp) }) else {
-        return core::ptr::null_mut();
-    };
-    if !check(dst as usize, n + 1, true, fp) {
-        return core::ptr::null_mut();
-    }
-    // SAFETY: checked (or checks are off) and promised by the caller; C forbids
-    // overlap, memmove tolerates it anyway.
-    unsafe { move_bytes(dst.cast(), src.cast(), n + 1) };
+    let site = here!();
+    // SAFETY: the caller promises a terminated source and room for it.
+    unsafe { copy_string(site, dst.cast(), src.cast()) };
     dst
 }
 
-/// `char *strncpy(char *dst, const char *src, size_t n)`: copies up to `n` bytes
-/// and pads with NULs to `n`.
+/// `char *stpcpy(char *dst, const char *src)`: as `strcpy`, returning the end.
+///
+/// # Safety
+///
+/// As C's `stpcpy`.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe extern "C" fn stpcpy(dst: *mut c_char, src: *const c_char) -> *mut c_char {
+    let site = here!();
+    // SAFETY: as in `strcpy`.
+    let n = unsafe { copy_string(site, dst.cast(), src.cast()) };
+    dst.wrapping_add(n)
+}
+
+/// `char *strncpy(char *dst, const char *src, size_t n)`: Linux's loop, `n` bytes
+/// written (the source's, then NULs), the source read up to its NUL.
 ///
 /// # Safety
 ///
 /// As C's `strncpy`.
 #[unsafe(no_mangle)]
+#[inline(never)]
 pub unsafe extern "C" fn strncpy(dst: *mut c_char, src: *const c_char, n: usize) -> *mut c_char {
-    let fp = frame_pointer();
-    // SAFETY: the caller promises the source is terminated or `n` bytes readable.
-    let Ok(len) = (unsafe { length(src.cast(), n, fp) }) else {
-        return core::ptr::null_mut();
-    };
-    if !check(dst as usize, n, true, fp) {
-        return core::ptr::null_mut();
-    }
-    // SAFETY: `len <= n` bytes are readable at `src`, `n` writable at `dst`.
+    let site = here!();
+    let d: *mut u8 = dst.cast();
+    // SAFETY: the caller promises the source is terminated or `n` bytes readable,
+    // and `n` writable bytes.
     unsafe {
-        move_bytes(dst.cast(), src.cast(), len);
-        fill(dst.add(len).cast(), 0, n - len);
+        match copy_until(site, d, src.cast(), n, 0) {
+            Copy::Hit(i) => fill_checked(site, d.add(i + 1), n - i - 1, 0, false),
+            Copy::Full | Copy::Bad { src: false, .. } => {}
+            Copy::Bad { at, src: true } => fill_checked(site, d.add(at), n - at, 0, true),
+        }
     }
     dst
 }
 
-/// Compares up to `n` bytes of two strings, checked as they are read; 0 after a
-/// report (the strings are equal as far as they could be read).
+/// The end of the string at `dst` (its NUL), read for the function of `site`, or
+/// `None` after a report.
+///
+/// # Safety
+///
+/// A terminated string.
+unsafe fn end_of(site: Site, dst: *const u8) -> Option<usize> {
+    // SAFETY: forwarded from the caller.
+    match unsafe { scan_bytes(site, dst, usize::MAX, |_, b| b == 0) } {
+        Scan::Stopped(i) => Some(i),
+        Scan::Exhausted | Scan::Bad(_) => None,
+    }
+}
+
+/// `char *strcat(char *dst, const char *src)`: the destination's string read to
+/// its end, then the source copied there, byte by byte.
+///
+/// # Safety
+///
+/// As C's `strcat`.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe extern "C" fn strcat(dst: *mut c_char, src: *const c_char) -> *mut c_char {
+    let site = here!();
+    let d: *mut u8 = dst.cast();
+    // SAFETY: the caller promises two terminated strings and room for both.
+    unsafe {
+        if let Some(e) = end_of(site, d) {
+            copy_string(site, d.add(e), src.cast());
+        }
+    }
+    dst
+}
+
+/// `char *strncat(char *dst, const char *src, size_t n)`: at most `n` bytes of the
+/// source appended, then a NUL.
+///
+/// # Safety
+///
+/// As C's `strncat`.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe extern "C" fn strncat(dst: *mut c_char, src: *const c_char, n: usize) -> *mut c_char {
+    let site = here!();
+    let d: *mut u8 = dst.cast();
+    if n == 0 {
+        return dst;
+    }
+    // SAFETY: the caller promises a terminated destination with room, and a source
+    // terminated or `n` bytes long.
+    unsafe {
+        if let Some(e) = end_of(site, d) {
+            let d = d.add(e);
+            match copy_until(site, d, src.cast(), n, 0) {
+                Copy::Hit(_) | Copy::Bad { src: false, .. } => {}
+                Copy::Full => {
+                    store(site, d.add(n), 0, false);
+                }
+                Copy::Bad { at, src: true } => {
+                    store(site, d.add(at), 0, true);
+                }
+            }
+        }
+    }
+    dst
+}
+
+/// `void *memccpy(void *dst, const void *src, int c, size_t n)`: byte by byte
+/// through the first `c`; a pointer past it, or NULL.
+///
+/// # Safety
+///
+/// As C's `memccpy`.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe extern "C" fn memccpy(
+    dst: *mut c_void,
+    src: *const c_void,
+    c: c_int,
+    n: usize,
+) -> *mut c_void {
+    let site = here!();
+    // SAFETY: the caller promises `n` bytes (or through a `c`) at both.
+    match unsafe { copy_until(site, dst.cast(), src.cast(), n, c as u8) } {
+        Copy::Hit(i) => dst.cast::<u8>().wrapping_add(i + 1).cast(),
+        _ => core::ptr::null_mut(),
+    }
+}
+
+/// The libc allocator's entry, called through a pointer the optimiser cannot see
+/// through, so it stays a call of its own and its allocation stack starts in the
+/// function that calls it (`strdup`), as Linux's `kstrdup` shows.
+fn malloc_entry() -> extern "C" fn(usize) -> *mut c_void {
+    core::hint::black_box(crate::alloc_api::malloc as extern "C" fn(usize) -> *mut c_void)
+}
+
+/// A new string of the first `len` bytes at `s` from `alloc`, as Linux's
+/// `kstrndup`: the bytes copied with `memcpy`, then a NUL.
+///
+/// # Safety
+///
+/// `len` readable bytes at `s`.
+#[inline(always)]
+pub(crate) unsafe fn dup_bytes(
+    s: *const u8,
+    len: usize,
+    alloc: impl FnOnce(usize) -> *mut c_void,
+) -> *mut c_char {
+    let Some(size) = len.checked_add(1) else {
+        return core::ptr::null_mut();
+    };
+    let p: *mut u8 = alloc(size).cast();
+    if p.is_null() || p as usize <= 16 {
+        return p.cast();
+    }
+    // SAFETY: `p` holds `len + 1` bytes; `s` has `len` readable ones.
+    unsafe {
+        memcpy(p.cast(), s.cast(), len);
+        put(p, len, 0);
+    }
+    p.cast()
+}
+
+/// `char *strdup(const char *s)`: `strlen`, then `malloc` and `memcpy`, as Linux's
+/// `kstrdup`, so a bad source is reported in `strlen`.
+///
+/// # Safety
+///
+/// As C's `strdup`.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe extern "C" fn strdup(s: *const c_char) -> *mut c_char {
+    // SAFETY: the caller promises a terminated string.
+    unsafe {
+        let len = strlen(s);
+        dup_bytes(s.cast(), len, |n| malloc_entry()(n))
+    }
+}
+
+/// `char *strndup(const char *s, size_t n)`: `strnlen`, then as `strdup`.
+///
+/// # Safety
+///
+/// As C's `strndup`.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe extern "C" fn strndup(s: *const c_char, n: usize) -> *mut c_char {
+    // SAFETY: the caller promises a string terminated or `n` bytes long.
+    unsafe {
+        let len = strnlen(s, n);
+        dup_bytes(s.cast(), len, |n| malloc_entry()(n))
+    }
+}
+
+/// Compares up to `n` bytes of two strings (folding case when `fold`), checked as
+/// they are read; 0 after a report (equal as far as they could be read).
 ///
 /// # Safety
 ///
 /// Both must be terminated or have `n` readable bytes.
-unsafe fn compare(a: *const u8, b: *const u8, n: usize, fp: usize) -> c_int {
+unsafe fn compare(site: Site, a: *const u8, b: *const u8, n: usize, fold: bool) -> c_int {
     let mut result = 0;
+    let lower = |c: u8| if fold { c.to_ascii_lowercase() } else { c };
     // SAFETY: forwarded from the caller.
-    unsafe {
-        scan2(a, b, n, fp, |_, x, y| {
-            result = c_int::from(x) - c_int::from(y);
-            x != y || x == 0
+    let end = unsafe {
+        scan2(site, a, b, n, |_, x, y| {
+            result = c_int::from(lower(x)) - c_int::from(lower(y));
+            result != 0 || x == 0
         })
     };
-    result
+    match end {
+        Scan::Bad(_) => 0,
+        _ => result,
+    }
 }
 
 /// `int strcmp(const char *a, const char *b)`.
@@ -562,9 +1032,11 @@ unsafe fn compare(a: *const u8, b: *const u8, n: usize, fp: usize) -> c_int {
 ///
 /// As C's `strcmp`.
 #[unsafe(no_mangle)]
+#[inline(never)]
 pub unsafe extern "C" fn strcmp(a: *const c_char, b: *const c_char) -> c_int {
+    let site = here!();
     // SAFETY: the caller promises two terminated strings.
-    unsafe { compare(a.cast(), b.cast(), usize::MAX, frame_pointer()) }
+    unsafe { compare(site, a.cast(), b.cast(), usize::MAX, false) }
 }
 
 /// `int strncmp(const char *a, const char *b, size_t n)`.
@@ -573,9 +1045,58 @@ pub unsafe extern "C" fn strcmp(a: *const c_char, b: *const c_char) -> c_int {
 ///
 /// As C's `strncmp`.
 #[unsafe(no_mangle)]
+#[inline(never)]
 pub unsafe extern "C" fn strncmp(a: *const c_char, b: *const c_char, n: usize) -> c_int {
+    let site = here!();
     // SAFETY: the caller promises terminated strings or `n` readable bytes.
-    unsafe { compare(a.cast(), b.cast(), n, frame_pointer()) }
+    unsafe { compare(site, a.cast(), b.cast(), n, false) }
+}
+
+/// `int strcasecmp(const char *a, const char *b)` (ASCII case folding, as Linux's).
+///
+/// # Safety
+///
+/// As C's `strcasecmp`.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe extern "C" fn strcasecmp(a: *const c_char, b: *const c_char) -> c_int {
+    let site = here!();
+    // SAFETY: the caller promises two terminated strings.
+    unsafe { compare(site, a.cast(), b.cast(), usize::MAX, true) }
+}
+
+/// `int strncasecmp(const char *a, const char *b, size_t n)`.
+///
+/// # Safety
+///
+/// As C's `strncasecmp`.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe extern "C" fn strncasecmp(a: *const c_char, b: *const c_char, n: usize) -> c_int {
+    let site = here!();
+    // SAFETY: the caller promises terminated strings or `n` readable bytes.
+    unsafe { compare(site, a.cast(), b.cast(), n, true) }
+}
+
+/// The first `c` in the string at `s` (at most `max` bytes; `c == 0` finds the NUL),
+/// read for the function of `site`.
+///
+/// # Safety
+///
+/// Terminated, or `max` readable bytes.
+pub(crate) unsafe fn find_byte(site: Site, s: *const u8, max: usize, c: u8) -> *mut c_char {
+    let mut found = false;
+    // SAFETY: forwarded from the caller.
+    let end = unsafe {
+        scan_bytes(site, s, max, |_, b| {
+            found = b == c;
+            found || b == 0
+        })
+    };
+    match end {
+        Scan::Stopped(i) if found => s.wrapping_add(i) as *mut c_char,
+        _ => core::ptr::null_mut(),
+    }
 }
 
 /// `char *strchr(const char *s, int c)`.
@@ -584,35 +1105,28 @@ pub unsafe extern "C" fn strncmp(a: *const c_char, b: *const c_char, n: usize) -
 ///
 /// As C's `strchr`.
 #[unsafe(no_mangle)]
+#[inline(never)]
 pub unsafe extern "C" fn strchr(s: *const c_char, c: c_int) -> *mut c_char {
-    let p = s as *const u8;
-    let mut found = false;
+    let site = here!();
     // SAFETY: the caller promises a terminated string.
-    let end = unsafe {
-        scan(p, usize::MAX, frame_pointer(), |_, b| {
-            found = b == c as u8;
-            found || b == 0
-        })
-    };
-    match end {
-        Scan::Stopped(i) if found => p.wrapping_add(i) as *mut c_char,
-        _ => core::ptr::null_mut(),
-    }
+    unsafe { find_byte(site, s.cast(), usize::MAX, c as u8) }
 }
 
-/// `char *strrchr(const char *s, int c)`: the string is scanned (and checked) once,
-/// remembering the last match.
+/// `char *strrchr(const char *s, int c)`: the string read once, the last match
+/// remembered.
 ///
 /// # Safety
 ///
 /// As C's `strrchr`.
 #[unsafe(no_mangle)]
+#[inline(never)]
 pub unsafe extern "C" fn strrchr(s: *const c_char, c: c_int) -> *mut c_char {
+    let site = here!();
     let p = s as *const u8;
     let mut last = None;
     // SAFETY: the caller promises a terminated string.
     let end = unsafe {
-        scan(p, usize::MAX, frame_pointer(), |i, b| {
+        scan_bytes(site, p, usize::MAX, |i, b| {
             if b == c as u8 {
                 last = Some(i);
             }
@@ -622,6 +1136,123 @@ pub unsafe extern "C" fn strrchr(s: *const c_char, c: c_int) -> *mut c_char {
     match (end, last) {
         (Scan::Stopped(_), Some(i)) => p.wrapping_add(i) as *mut c_char,
         _ => core::ptr::null_mut(),
+    }
+}
+
+/// `char *strstr(const char *haystack, const char *needle)`: Linux's, `strlen` of
+/// both, then `memcmp` at each position.
+///
+/// # Safety
+///
+/// As C's `strstr`.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe extern "C" fn strstr(haystack: *const c_char, needle: *const c_char) -> *mut c_char {
+    // SAFETY: the caller promises two terminated strings.
+    unsafe {
+        let l2 = strlen(needle);
+        if l2 == 0 {
+            return haystack.cast_mut();
+        }
+        let mut l1 = strlen(haystack);
+        let mut h = haystack;
+        while l1 >= l2 {
+            l1 -= 1;
+            if memcmp(h.cast(), needle.cast(), l2) == 0 {
+                return h.cast_mut();
+            }
+            h = h.add(1);
+        }
+    }
+    core::ptr::null_mut()
+}
+
+/// The bytes of the string `set` as a 256-bit table, read (and checked) whole for
+/// the function of `site`; after a report, its bytes before the bad one.
+///
+/// # Safety
+///
+/// A terminated string.
+unsafe fn byte_set(site: Site, set: *const u8) -> [u64; 4] {
+    let mut table = [0u64; 4];
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        scan_bytes(site, set, usize::MAX, |_, b| {
+            table[usize::from(b >> 6)] |= 1 << (b & 63);
+            b == 0
+        })
+    };
+    table[0] &= !1;
+    table
+}
+
+/// Whether `b` is in `table`.
+fn in_set(table: &[u64; 4], b: u8) -> bool {
+    table[usize::from(b >> 6)] & (1 << (b & 63)) != 0
+}
+
+/// The length of the leading part of `s` whose bytes are (`inside`) or are not in
+/// `set`: the set read first, then `s` byte by byte.
+///
+/// # Safety
+///
+/// Two terminated strings.
+unsafe fn span(site: Site, s: *const u8, set: *const u8, inside: bool) -> usize {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        let table = byte_set(site, set);
+        match scan_bytes(site, s, usize::MAX, |_, b| {
+            b == 0 || in_set(&table, b) != inside
+        }) {
+            Scan::Stopped(i) | Scan::Bad(i) => i,
+            Scan::Exhausted => usize::MAX,
+        }
+    }
+}
+
+/// `size_t strspn(const char *s, const char *accept)`.
+///
+/// # Safety
+///
+/// As C's `strspn`.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe extern "C" fn strspn(s: *const c_char, accept: *const c_char) -> usize {
+    let site = here!();
+    // SAFETY: the caller promises two terminated strings.
+    unsafe { span(site, s.cast(), accept.cast(), true) }
+}
+
+/// `size_t strcspn(const char *s, const char *reject)`.
+///
+/// # Safety
+///
+/// As C's `strcspn`.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe extern "C" fn strcspn(s: *const c_char, reject: *const c_char) -> usize {
+    let site = here!();
+    // SAFETY: the caller promises two terminated strings.
+    unsafe { span(site, s.cast(), reject.cast(), false) }
+}
+
+/// `char *strpbrk(const char *s, const char *accept)`.
+///
+/// # Safety
+///
+/// As C's `strpbrk`.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe extern "C" fn strpbrk(s: *const c_char, accept: *const c_char) -> *mut c_char {
+    let site = here!();
+    let p = s as *const u8;
+    // SAFETY: the caller promises two terminated strings.
+    unsafe {
+        let table = byte_set(site, accept.cast());
+        match scan_bytes(site, p, usize::MAX, |_, b| b == 0 || in_set(&table, b)) {
+            Scan::Stopped(i) if at(p, i) != 0 => p.add(i) as *mut c_char,
+            _ => core::ptr::null_mut(),
+        }
     }
 }
 
