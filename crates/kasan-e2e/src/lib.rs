@@ -9,6 +9,7 @@
 //! - [`matcher`]: `{...}` placeholders, line matching and the evaluation of checks;
 //! - [`exec`]: running a process with a time limit;
 //! - [`json`]: checking that a line is one JSON object (`JSON-LINES`);
+//! - [`syz`]: syzkaller's title and corruption rules, which every report must pass;
 //! - [`suite`]: building, running and judging one file in one variant, and running
 //!   jobs in parallel.
 
@@ -19,3 +20,4 @@ pub mod json;
 pub mod matcher;
 pub mod spec;
 pub mod suite;
+pub mod syz;

@@ -363,6 +363,7 @@ fn build_run_check(
         }
     }
     problems.extend(evaluate(spec, variant, &checked, &vars, &shown));
+    problems.extend(crate::syz::check_reports(&checked, &shown));
     problems
 }
 
