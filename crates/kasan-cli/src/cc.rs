@@ -122,7 +122,8 @@ Options:
   --mode=sw-tags   software tag-based KASAN (not built yet)
   --inline         open-coded shadow checks (default; faster)
   --outline        a runtime call per access (smaller code)
-  --print-flags    print the CFLAGS= and LDFLAGS= lines to use in other build systems
+  --print-flags    print KASAN_CFLAGS='...' and KASAN_LDFLAGS='...' shell assignments,
+                   for eval \"$(kasan cc --print-flags)\" in other build systems
   --help           this text (`kasan cc -- --help` asks the compiler instead)
 
 Environment:
@@ -510,7 +511,19 @@ pub fn shell_quote(word: &str) -> String {
     }
 }
 
-/// The two `--print-flags` lines, each flag shell-quoted.
+/// The `--print-flags` output: two POSIX shell assignments that
+/// `eval "$(kasan cc --print-flags)"` accepts as they are,
+///
+/// ```text
+/// KASAN_CFLAGS='-fsanitize=kernel-address ... -D__KASAN__=1'
+/// KASAN_LDFLAGS='-Wl,--whole-archive /.../libkasan.a ...'
+/// ```
+///
+/// Each value is the flags, each one shell-quoted where it needs it (a path with a
+/// space), joined by spaces, and the whole value quoted once more for the assignment:
+/// after the `eval`, `$KASAN_CFLAGS` holds a command-line fragment that a shell reads
+/// again word by word, as `make CFLAGS="$KASAN_CFLAGS"` and `eval cc $KASAN_CFLAGS`
+/// do.
 pub fn print_flags_text(flags: &Flags) -> String {
     let join = |list: &[String]| {
         list.iter()
@@ -518,10 +531,11 @@ pub fn print_flags_text(flags: &Flags) -> String {
             .collect::<Vec<_>>()
             .join(" ")
     };
+    let assign = |list: &[String]| format!("'{}'", join(list).replace('\'', r"'\''"));
     format!(
-        "CFLAGS={}\nLDFLAGS={}\n",
-        join(&flags.compile),
-        join(&flags.link)
+        "KASAN_CFLAGS={}\nKASAN_LDFLAGS={}\n",
+        assign(&flags.compile),
+        assign(&flags.link)
     )
 }
 
@@ -937,21 +951,23 @@ mod tests {
     }
 
     #[test]
-    fn print_flags_lines_are_shell_quoted() {
+    fn print_flags_lines_are_shell_assignments() {
         let f = flags(CompilerKind::Gcc, Checks::Inline, "/my dir/include", "/l");
         let text = print_flags_text(&f);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2);
         assert!(lines[0].starts_with(
-            "CFLAGS=-fsanitize=kernel-address -fasan-shadow-offset=0x7fff8000 --param=asan-globals=1"
+            "KASAN_CFLAGS='-fsanitize=kernel-address -fasan-shadow-offset=0x7fff8000 --param=asan-globals=1"
         ));
-        assert!(lines[0].ends_with(" '-I/my dir/include' -D__KASAN__=1"));
+        // The path with a space is quoted inside the value, whose own quotes close
+        // and reopen around it.
+        assert!(lines[0].ends_with(r" '\''-I/my dir/include'\'' -D__KASAN__=1'"));
         assert!(lines[1].starts_with(
-            "LDFLAGS=-Wl,--whole-archive /l/libkasan.a -Wl,--no-whole-archive \
+            "KASAN_LDFLAGS='-Wl,--whole-archive /l/libkasan.a -Wl,--no-whole-archive \
              -lgcc_eh -lutil -lrt -lpthread -lm -ldl -lc \
              -Wl,--export-dynamic-symbol=__asan_after_dynamic_init "
         ));
-        assert!(lines[1].ends_with(" -Wl,--export-dynamic-symbol=vfork"));
+        assert!(lines[1].ends_with(" -Wl,--export-dynamic-symbol=vfork'"));
         assert_eq!(
             lines[1].matches(" -Wl,--export-dynamic-symbol=").count(),
             abi_names().count()
