@@ -45,6 +45,9 @@ pub const NATIVE_LIBS: &[&str] = &[
 
 /// The runtime archive's file name inside the library directory.
 pub const RUNTIME_ARCHIVE: &str = "libkasan.a";
+/// [`RUNTIME_ARCHIVE`] without debug information, which programs are linked with (see
+/// `shipped_archive`).
+pub const STRIPPED_ARCHIVE: &str = "libkasan-nodebug.a";
 
 /// The runtime's whole exported ABI: compiler entry points, the kernel-style C API and the
 /// interposed C functions, one name per line, `#` starting a comment.
@@ -539,6 +542,39 @@ pub fn print_flags_text(flags: &Flags) -> String {
     )
 }
 
+/// The runtime archive without debug information, made next to `archive` on first
+/// use: `libkasan.a` carries the DWARF of the Rust standard library (its prebuilt code
+/// comes with line tables, which LTO keeps), some 2 MB that a program would otherwise
+/// grow by, for frames the reports never show. `objcopy --strip-debug` writes it, once
+/// per build of the runtime (again when `libkasan.a` is newer), under a temporary name
+/// renamed into place, so concurrent `kasan cc` runs never see half a file. Where that
+/// cannot be done (a read-only directory, no `objcopy`), `archive` itself is used: the
+/// program is bigger, and works the same.
+fn shipped_archive(archive: &Path) -> PathBuf {
+    let stripped = archive.with_file_name(STRIPPED_ARCHIVE);
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if let (Some(built), Some(made)) = (modified(archive), modified(&stripped)) {
+        if made >= built {
+            return stripped;
+        }
+    }
+    let tmp = archive.with_file_name(format!(".{STRIPPED_ARCHIVE}.{}", std::process::id()));
+    let ok = Command::new("objcopy")
+        .arg("--strip-debug")
+        .arg(archive)
+        .arg(&tmp)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+        && std::fs::rename(&tmp, &stripped).is_ok();
+    let _ = std::fs::remove_file(&tmp);
+    if ok {
+        stripped
+    } else {
+        archive.to_path_buf()
+    }
+}
+
 /// The directory holding `kasan.h`: `KASAN_INCLUDE_DIR`, else this repository's
 /// `include/`, fixed at build time (the binary is used from its build tree).
 fn include_dir() -> PathBuf {
@@ -613,7 +649,7 @@ fn run(args: &[OsString]) -> Result<i32, String> {
     let absolute = |p: PathBuf| std::path::absolute(&p).map(|a| tidy(&a)).unwrap_or(p);
     let include = utf8(&absolute(include_dir()), "include directory")?;
     let lib = absolute(lib_dir()?);
-    let flags = flags(
+    let mut flags = flags(
         compiler.kind,
         options.checks,
         &include,
@@ -628,6 +664,12 @@ fn run(args: &[OsString]) -> Result<i32, String> {
                  repository root first (or set KASAN_LIB_DIR to the directory holding it)",
                 archive.display()
             ));
+        }
+        let shipped = utf8(&shipped_archive(&archive), "library")?;
+        for flag in flags.link.iter_mut() {
+            if Path::new(flag.as_str()) == archive {
+                *flag = shipped.clone();
+            }
         }
     }
     if options.print_flags {
