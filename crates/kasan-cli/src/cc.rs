@@ -45,6 +45,9 @@ pub const NATIVE_LIBS: &[&str] = &[
 
 /// The runtime archive's file name inside the library directory.
 pub const RUNTIME_ARCHIVE: &str = "libkasan.a";
+/// [`RUNTIME_ARCHIVE`] without debug information, which programs are linked with (see
+/// `shipped_archive`).
+pub const STRIPPED_ARCHIVE: &str = "libkasan-nodebug.a";
 
 /// The runtime's whole exported ABI: compiler entry points, the kernel-style C API and the
 /// interposed C functions, one name per line, `#` starting a comment.
@@ -122,7 +125,8 @@ Options:
   --mode=sw-tags   software tag-based KASAN (not built yet)
   --inline         open-coded shadow checks (default; faster)
   --outline        a runtime call per access (smaller code)
-  --print-flags    print the CFLAGS= and LDFLAGS= lines to use in other build systems
+  --print-flags    print KASAN_CFLAGS='...' and KASAN_LDFLAGS='...' shell assignments,
+                   for eval \"$(kasan cc --print-flags)\" in other build systems
   --help           this text (`kasan cc -- --help` asks the compiler instead)
 
 Environment:
@@ -510,7 +514,19 @@ pub fn shell_quote(word: &str) -> String {
     }
 }
 
-/// The two `--print-flags` lines, each flag shell-quoted.
+/// The `--print-flags` output: two POSIX shell assignments that
+/// `eval "$(kasan cc --print-flags)"` accepts as they are,
+///
+/// ```text
+/// KASAN_CFLAGS='-fsanitize=kernel-address ... -D__KASAN__=1'
+/// KASAN_LDFLAGS='-Wl,--whole-archive /.../libkasan.a ...'
+/// ```
+///
+/// Each value is the flags, each one shell-quoted where it needs it (a path with a
+/// space), joined by spaces, and the whole value quoted once more for the assignment:
+/// after the `eval`, `$KASAN_CFLAGS` holds a command-line fragment that a shell reads
+/// again word by word, as `make CFLAGS="$KASAN_CFLAGS"` and `eval cc $KASAN_CFLAGS`
+/// do.
 pub fn print_flags_text(flags: &Flags) -> String {
     let join = |list: &[String]| {
         list.iter()
@@ -518,11 +534,45 @@ pub fn print_flags_text(flags: &Flags) -> String {
             .collect::<Vec<_>>()
             .join(" ")
     };
+    let assign = |list: &[String]| format!("'{}'", join(list).replace('\'', r"'\''"));
     format!(
-        "CFLAGS={}\nLDFLAGS={}\n",
-        join(&flags.compile),
-        join(&flags.link)
+        "KASAN_CFLAGS={}\nKASAN_LDFLAGS={}\n",
+        assign(&flags.compile),
+        assign(&flags.link)
     )
+}
+
+/// The runtime archive without debug information, made next to `archive` on first
+/// use: `libkasan.a` carries the DWARF of the Rust standard library (its prebuilt code
+/// comes with line tables, which LTO keeps), some 2 MB that a program would otherwise
+/// grow by, for frames the reports never show. `objcopy --strip-debug` writes it, once
+/// per build of the runtime (again when `libkasan.a` is newer), under a temporary name
+/// renamed into place, so concurrent `kasan cc` runs never see half a file. Where that
+/// cannot be done (a read-only directory, no `objcopy`), `archive` itself is used: the
+/// program is bigger, and works the same.
+fn shipped_archive(archive: &Path) -> PathBuf {
+    let stripped = archive.with_file_name(STRIPPED_ARCHIVE);
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if let (Some(built), Some(made)) = (modified(archive), modified(&stripped)) {
+        if made >= built {
+            return stripped;
+        }
+    }
+    let tmp = archive.with_file_name(format!(".{STRIPPED_ARCHIVE}.{}", std::process::id()));
+    let ok = Command::new("objcopy")
+        .arg("--strip-debug")
+        .arg(archive)
+        .arg(&tmp)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+        && std::fs::rename(&tmp, &stripped).is_ok();
+    let _ = std::fs::remove_file(&tmp);
+    if ok {
+        stripped
+    } else {
+        archive.to_path_buf()
+    }
 }
 
 /// The directory holding `kasan.h`: `KASAN_INCLUDE_DIR`, else this repository's
@@ -599,7 +649,7 @@ fn run(args: &[OsString]) -> Result<i32, String> {
     let absolute = |p: PathBuf| std::path::absolute(&p).map(|a| tidy(&a)).unwrap_or(p);
     let include = utf8(&absolute(include_dir()), "include directory")?;
     let lib = absolute(lib_dir()?);
-    let flags = flags(
+    let mut flags = flags(
         compiler.kind,
         options.checks,
         &include,
@@ -614,6 +664,12 @@ fn run(args: &[OsString]) -> Result<i32, String> {
                  repository root first (or set KASAN_LIB_DIR to the directory holding it)",
                 archive.display()
             ));
+        }
+        let shipped = utf8(&shipped_archive(&archive), "library")?;
+        for flag in flags.link.iter_mut() {
+            if Path::new(flag.as_str()) == archive {
+                *flag = shipped.clone();
+            }
         }
     }
     if options.print_flags {
@@ -937,21 +993,23 @@ mod tests {
     }
 
     #[test]
-    fn print_flags_lines_are_shell_quoted() {
+    fn print_flags_lines_are_shell_assignments() {
         let f = flags(CompilerKind::Gcc, Checks::Inline, "/my dir/include", "/l");
         let text = print_flags_text(&f);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2);
         assert!(lines[0].starts_with(
-            "CFLAGS=-fsanitize=kernel-address -fasan-shadow-offset=0x7fff8000 --param=asan-globals=1"
+            "KASAN_CFLAGS='-fsanitize=kernel-address -fasan-shadow-offset=0x7fff8000 --param=asan-globals=1"
         ));
-        assert!(lines[0].ends_with(" '-I/my dir/include' -D__KASAN__=1"));
+        // The path with a space is quoted inside the value, whose own quotes close
+        // and reopen around it.
+        assert!(lines[0].ends_with(r" '\''-I/my dir/include'\'' -D__KASAN__=1'"));
         assert!(lines[1].starts_with(
-            "LDFLAGS=-Wl,--whole-archive /l/libkasan.a -Wl,--no-whole-archive \
+            "KASAN_LDFLAGS='-Wl,--whole-archive /l/libkasan.a -Wl,--no-whole-archive \
              -lgcc_eh -lutil -lrt -lpthread -lm -ldl -lc \
              -Wl,--export-dynamic-symbol=__asan_after_dynamic_init "
         ));
-        assert!(lines[1].ends_with(" -Wl,--export-dynamic-symbol=vfork"));
+        assert!(lines[1].ends_with(" -Wl,--export-dynamic-symbol=vfork'"));
         assert_eq!(
             lines[1].matches(" -Wl,--export-dynamic-symbol=").count(),
             abi_names().count()

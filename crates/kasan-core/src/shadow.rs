@@ -195,26 +195,55 @@ impl Shadow {
     }
 
     /// Poisons `[addr, addr + size)` for a program that manages its own memory
-    /// (`kasan_poison_range`, `__asan_poison_memory_region`). A granule can only lose
-    /// a suffix: a region that starts inside a granule keeps that granule's first
-    /// bytes valid; a region that ends inside a granule leaves that granule alone
-    /// (its valid bytes would not be a prefix), as ASan does.
+    /// (`kasan_poison_range`, `__asan_poison_memory_region`), by ASan's rule: a granule
+    /// can only lose a suffix. A region that starts inside a granule keeps that
+    /// granule's first bytes valid. A region that ends inside a granule poisons that
+    /// granule's part only when every byte from the region's end on is unaddressable
+    /// already (the granule's valid prefix ends inside the region): then the whole
+    /// granule, or from the region's start, becomes bad; otherwise the granule is left
+    /// alone, as its valid bytes would not be a prefix. So a 2-byte array followed by
+    /// its redzone, or bytes 8 to 9 of a 10-byte object, can be poisoned.
     pub fn poison_user(&self, addr: usize, size: usize) {
         let end = addr.saturating_add(size);
-        let mut p = addr;
-        if p & GRANULE_MASK != 0 && p < end {
-            let granule = round_down(p);
-            if end >= granule + GRANULE_SIZE && self.has_metadata(granule) {
-                let keep = (p - granule) as i8;
-                let old = self.load(granule);
-                if old == 0 || old > keep {
-                    self.write_bytes_at(granule, &[keep as u8]);
+        if size == 0 {
+            return;
+        }
+        let (first, first_off) = (round_down(addr), addr & GRANULE_MASK);
+        let (last, last_off) = (round_down(end), end & GRANULE_MASK);
+        if first == last {
+            // Inside one granule: only a valid prefix that ends in the region can be cut.
+            if self.has_metadata(first) {
+                let valid = self.load(first);
+                if valid > 0 && valid as usize <= last_off {
+                    let new = if first_off > 0 {
+                        (valid as u8).min(first_off as u8)
+                    } else {
+                        encoding::USER_POISON
+                    };
+                    self.write_bytes_at(first, &[new]);
                 }
             }
-            p = granule + GRANULE_SIZE;
+            return;
         }
-        if p < round_down(end) {
-            self.poison(p, round_down(end) - p, encoding::USER_POISON);
+        let mut p = addr;
+        if first_off != 0 {
+            if self.has_metadata(first) {
+                let keep = first_off as i8;
+                let old = self.load(first);
+                if old == 0 || old > keep {
+                    self.write_bytes_at(first, &[keep as u8]);
+                }
+            }
+            p = first + GRANULE_SIZE;
+        }
+        if p < last {
+            self.poison(p, last - p, encoding::USER_POISON);
+        }
+        if last_off != 0 && self.has_metadata(last) {
+            let valid = self.load(last);
+            if valid > 0 && valid as usize <= last_off {
+                self.write_bytes_at(last, &[encoding::USER_POISON]);
+            }
         }
     }
 
@@ -473,6 +502,56 @@ mod tests {
         assert!(s.check(b + 8, 11) && !s.check(b + 19, 1));
         s.poison_user(b + 64, 3);
         assert!(s.check(b + 64, 8));
+    }
+
+    #[test]
+    fn user_poisoning_takes_a_partial_last_granule_whose_rest_is_bad() {
+        let m = FakeMemory::new(4096);
+        let s = m.shadow();
+        let b = m.base();
+        // A 2-byte array followed by a redzone: poisoning the whole array takes effect.
+        s.poison(b, 16, STACK_RIGHT);
+        s.unpoison(b, 2);
+        s.poison_user(b, 2);
+        assert_eq!(s.byte(b), Some(USER_POISON));
+        assert!(!s.check(b, 1));
+        s.unpoison_user(b, 2);
+        assert_eq!(s.byte(b), Some(2));
+        // Poisoning only its second byte keeps the first.
+        s.poison_user(b + 1, 1);
+        assert_eq!(s.byte(b), Some(1));
+        assert!(s.check(b, 1) && !s.check(b + 1, 1));
+        // Poisoning a first byte alone cannot leave a valid suffix: ignored.
+        s.unpoison_user(b, 2);
+        s.poison_user(b, 1);
+        assert_eq!(s.byte(b), Some(2));
+        // A region ending before the valid prefix ends is ignored too.
+        s.poison(b + 64, 16, SLAB_REDZONE);
+        s.unpoison(b + 64, 6);
+        s.poison_user(b + 66, 2);
+        assert_eq!(s.byte(b + 64), Some(6));
+        // Bytes 8 to 9 of a 10-byte object: the second granule becomes bad.
+        s.poison(b + 128, 32, SLAB_REDZONE);
+        s.unpoison(b + 128, 10);
+        s.poison_user(b + 136, 2);
+        assert_eq!(s.byte(b + 136), Some(USER_POISON));
+        assert!(s.check(b + 128, 8) && !s.check(b + 136, 1));
+        // A region across granules whose end granule's rest is bad: poisoned to its end.
+        s.unpoison_user(b + 128, 10);
+        s.poison_user(b + 132, 6);
+        assert_eq!(s.byte(b + 128), Some(4));
+        assert_eq!(s.byte(b + 136), Some(USER_POISON));
+        // The same across granules where the end granule stays valid past the region.
+        s.unpoison(b + 128, 16);
+        s.poison_user(b + 132, 6);
+        assert_eq!(s.byte(b + 128), Some(4));
+        assert_eq!(s.byte(b + 136), Some(0));
+        // An already poisoned granule keeps its value.
+        s.poison(b + 192, 16, SLAB_FREE);
+        s.poison_user(b + 192, 3);
+        s.poison_user(b + 196, 8);
+        assert_eq!(s.byte(b + 192), Some(SLAB_FREE));
+        assert_eq!(s.byte(b + 200), Some(SLAB_FREE));
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! - [`exec`]: running a process with a time limit;
 //! - [`json`]: checking that a line is one JSON object (`JSON-LINES`);
 //! - [`schema`]: validating every JSON line of the output against the schema;
+//! - [`syz`]: syzkaller's title and corruption rules, which every report must pass;
 //! - [`suite`]: building, running and judging one file in one variant, and running
 //!   jobs in parallel.
 
@@ -21,3 +22,4 @@ pub mod matcher;
 pub mod schema;
 pub mod spec;
 pub mod suite;
+pub mod syz;

@@ -367,6 +367,7 @@ fn build_run_check(
         problems.extend(crate::schema::check_output(&shown, "log", log));
     }
     problems.extend(evaluate(spec, variant, &checked, &vars, &shown));
+    problems.extend(crate::syz::check_reports(&checked, &shown));
     problems
 }
 

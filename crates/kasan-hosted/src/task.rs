@@ -70,8 +70,11 @@ pub fn now_ns() -> u64 {
 pub fn frame_pointer() -> usize {
     let fp: usize;
     // SAFETY: reads a register; the runtime is built with frame pointers forced on.
+    // The clobber of r12 (callee-saved) makes the caller save it, so the read cannot be
+    // placed before the caller's prologue sets up its frame (LLVM's shrink-wrapping
+    // moved it there under LTO, and the trace then began one frame too high).
     unsafe {
-        core::arch::asm!("mov {}, rbp", out(reg) fp, options(nomem, nostack, preserves_flags))
+        core::arch::asm!("mov {}, rbp", out(reg) fp, out("r12") _, options(nomem, nostack, preserves_flags))
     };
     fp
 }
