@@ -128,7 +128,7 @@ fn assert_one_report(out: &Output, title: &str, access: &str, top: &str, line: u
     let trace = lines.iter().position(|l| *l == " <TASK>").unwrap();
     assert!(
         lines[trace + 1].starts_with(&format!(" {top}+"))
-            && lines[trace + 1].ends_with(&format!("/lib.c:{line}")),
+            && lines[trace + 1].ends_with(&format!(" lib.c:{line}")),
         "{stderr}"
     );
     assert!(lines[trace + 2].starts_with(" main+"), "{stderr}");

@@ -44,6 +44,17 @@ pub struct MapError {
     pub errno: i32,
 }
 
+/// Set once `map_shadow` has mapped the shadow (Release; pairs with the Acquire
+/// load in [`shadow_mapped`]).
+static SHADOW_MAPPED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Whether the shadow is mapped: code that may run in a process without the
+/// runtime started (the symbolizer in unit tests, tools) reads shadow only then.
+pub fn shadow_mapped() -> bool {
+    // Acquire: pairs with the Release store at the end of `map_shadow`.
+    SHADOW_MAPPED.load(core::sync::atomic::Ordering::Acquire)
+}
+
 /// Reserves the shadow range and poisons the shadow of the never-mappable low
 /// addresses, so that inline checks of them call the runtime (and get
 /// `null-ptr-deref` or `user-memory-access`).
@@ -84,6 +95,8 @@ pub fn map_shadow() -> Result<(), MapError> {
             COVERED_START >> 3,
         )
     };
+    // Release: pairs with the Acquire load in `shadow_mapped`.
+    SHADOW_MAPPED.store(true, core::sync::atomic::Ordering::Release);
     Ok(())
 }
 

@@ -83,7 +83,7 @@ fn variable_size(object: &ObjectInfo, index: usize, bias: u64) -> u64 {
     let Some(sym) = object.symbols.get(index) else {
         return 0;
     };
-    if !sym.data || sym.size == 0 {
+    if !sym.data || sym.size == 0 || !crate::memory::shadow_mapped() {
         return sym.size;
     }
     let next = object

@@ -513,6 +513,7 @@ pub extern "C" fn kasan_reports_count() -> i32 {
 
 /// C++ `operator new` that cannot fail: the runtime cannot throw `std::bad_alloc`,
 /// so running out of memory is a clear message and an abort.
+#[inline(always)]
 fn new_or_abort(size: usize, align: usize, fp: usize) -> *mut c_void {
     let p = alloc(size, align, false, fp);
     if p.is_null() {
