@@ -61,6 +61,7 @@ int main(void)
 	// CHECK-NEXT: {^} call_strcpy+0x
 	// CHECK-NEXT: {^} main+0x
 	// CHECK: {^}Allocated by task {pid}:{$}
+	// CHECK-NEXT: {^} malloc+0x
 	// CHECK-NEXT: {^} alloc_string+0x
 	// CHECK: The buggy address belongs to the object at {d0}
 	// CHECK-NEXT:  which belongs to the cache kmalloc-8 of size 8

@@ -63,6 +63,7 @@ int main(void)
 	// CHECK(inline): {^}Oops: general protection fault, probably for non-canonical address 0xdffffc0000000002: 0000 [#1] SMP KASAN{$}
 	// CHECK-NEXT(inline): {^}KASAN: null-ptr-deref in range [0x0000000000000010-0x0000000000000017]{$}
 	// CHECK-NEXT(inline): {^}CPU: {*} PID: {pid} Comm: {comm} Tainted: G    B 
+	// CHECK-NEXT(inline): {^}Hardware name: 
 	// CHECK-NEXT(inline): {^}RIP: 0010:store_int+0x
 	// CHECK(outline): BUG: KASAN: null-ptr-deref in store_int+0x
 	// CHECK-NEXT(outline): {^}Write of size 4 at addr 0000000000000010 by task {comm}/{pid}{$}

@@ -50,6 +50,7 @@ int main(void)
 	// CHECK(inline): {^}Oops: general protection fault, probably for non-canonical address 0xdffffc0000000001: 0000 [#1] SMP KASAN{$}
 	// CHECK-NEXT(inline): {^}KASAN: null-ptr-deref in range [0x0000000000000008-0x000000000000000f]{$}
 	// CHECK-NEXT(inline): {^}CPU: {*} PID: {pid} Comm: {comm} Not tainted 
+	// CHECK-NEXT(inline): {^}Hardware name: 
 	// CHECK-NEXT(inline): {^}RIP: 0010:get_value+0x{*}/0x{*} {*}null-ptr-deref.c:
 	// CHECK-NEXT(inline): {^}Call Trace:{$}
 	// CHECK-NEXT(inline): {^} <TASK>{$}

@@ -49,6 +49,7 @@ int main(void)
 	// CHECK(inline): {^}Oops: general protection fault, probably for non-canonical address 0x1bd5a0007fff8000: 0000 [#1] SMP KASAN{$}
 	// CHECK-NEXT(inline): {^}KASAN: maybe wild-memory-access in range [0xdead000000000000-0xdead000000000007]{$}
 	// CHECK-NEXT(inline): {^}CPU: {*} PID: {pid} Comm: {comm} Not tainted 
+	// CHECK-NEXT(inline): {^}Hardware name: 
 	// CHECK-NEXT(inline): {^}RIP: 0010:load+0x{*}/0x{*} {*}wild-access.c:
 	// CHECK-NEXT(inline): {^}Code: {*} <{*}> {*}{$}
 	// CHECK-NEXT(inline): {^}RSP: 0018:00007ff{*} EFLAGS: 00{*}{$}

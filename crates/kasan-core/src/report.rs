@@ -825,24 +825,6 @@ fn write_regs(out: &mut Out<'_>, ctx: &Context<'_>, r: &Registers) {
     }
 }
 
-/// The CPU line of a fault report: the same as the KASAN report's.
-fn write_fault_cpu_line(out: &mut Out<'_>, entry: &Entry<'_>) {
-    let task = &entry.who.task;
-    let _ = writeln!(
-        out,
-        "CPU: {} PID: {} Comm: {} {} kasan-{}",
-        entry.who.cpu,
-        task.pid,
-        task.comm(),
-        if entry.index > 0 {
-            "Tainted: G    B"
-        } else {
-            "Not tainted"
-        },
-        env!("CARGO_PKG_VERSION")
-    );
-}
-
 /// The general-protection-fault report (text or JSON); `symbols` off prints bare
 /// addresses (a report nested in another, which may be using the symbolizer).
 ///
@@ -880,7 +862,7 @@ fn render_shadow_fault(out: &mut Out<'_>, ctx: &Context<'_>, entry: &Entry<'_>, 
         fault.addr,
         fault.addr.wrapping_add(GRANULE_SIZE - 1)
     );
-    write_fault_cpu_line(out, entry);
+    write_cpu_line(out, ctx, &entry.who, entry.index > 0);
     let summary = |out: &mut Out<'_>| {
         write_rip(out, ctx, ip, ip_is_return, symbols);
         if let Some(r) = &fault.regs {
@@ -1103,6 +1085,13 @@ fn relation(addr: usize, object: usize, size: usize) -> (&'static str, usize) {
 
 /// The region size a report shows: the valid bytes read from shadow, or for a freed
 /// object (whose shadow says nothing) the cache's object size.
+/// The caller of vmalloc that Linux's `vmalloc_dump_obj` names: the frame after the
+/// entry frame of the area's allocation track.
+fn vmalloc_caller(ctx: &Context<'_>, o: &ObjectInfo) -> Option<usize> {
+    o.alloc
+        .and_then(|t| ctx.depot.fetch(t.stack).get(1).copied())
+}
+
 fn region_size(ctx: &Context<'_>, o: &ObjectInfo) -> usize {
     match ctx.shadow.valid_size(o.object, o.object_size) {
         0 => o.object_size,
@@ -1514,10 +1503,7 @@ fn write_description(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &
                     "The buggy address belongs to a {}-page vmalloc region starting at {:#x} allocated at ",
                     o.page.pages, start
                 );
-                match o
-                    .alloc
-                    .and_then(|t| ctx.depot.fetch(t.stack).get(1).copied())
-                {
+                match vmalloc_caller(ctx, o) {
                     Some(pc) => write_symbol_line(out, ctx, pc),
                     None => {
                         let _ = out.write_str("0x0\n");
@@ -1975,10 +1961,7 @@ fn json_object(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, o: &ObjectIn
                 out,
                 "{{\"start\":\"{start:#x}\",\"end\":\"{end:#x}\",\"caller\":"
             );
-            match o
-                .alloc
-                .and_then(|t| ctx.depot.fetch(t.stack).first().copied())
-            {
+            match vmalloc_caller(ctx, o) {
                 Some(pc) => json_frame(out, ctx, pc, true, true),
                 None => {
                     let _ = out.write_str("null");
