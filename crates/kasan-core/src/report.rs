@@ -2545,7 +2545,11 @@ Memory state around the buggy address:
             lines[1],
             "KASAN: maybe wild-memory-access in range [0xdead000000000000-0xdead000000000007]"
         );
-        assert!(lines[2].starts_with("CPU: 1 PID: 7 Comm: kunit_try_catch "));
+        assert!(
+            lines[2].starts_with("CPU: 1 UID: 0 PID: 7 Comm: kunit_try_catch ")
+                && lines[2].ends_with(" #1 PREEMPT(full) "),
+            "{text}"
+        );
         assert_eq!(
             lines[3],
             "RIP: 0010:kmalloc_oob_right+0x44/0x100 mm/kasan/kasan_test.c:110"
