@@ -1,0 +1,16 @@
+// ORIGIN: compiler-rt/test/asan/TestCases/alloca_overflow_right.cpp
+// VLA of 10 chars aligned(32), write at index 33. ASan: dynamic-stack-buffer-overflow;
+// Linux KASAN: alloca-out-of-bounds (KASAN_ALLOCA_LEFT/RIGHT redzones).
+// EXPECT: alloca-out-of-bounds Write
+// EXPECT-SIZE: 1
+#include <assert.h>
+#include <stdint.h>
+__attribute__((noinline)) void foo(int index, int len) {
+  volatile char str[len] __attribute__((aligned(32)));
+  assert(!((uintptr_t)str & (32 - 1)));
+  str[index] = '1'; // BOOM
+}
+int main(int argc, char **argv) {
+  foo(33, 10);
+  return 0;
+}

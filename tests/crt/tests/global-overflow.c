@@ -1,0 +1,17 @@
+// ORIGIN: compiler-rt/test/asan/TestCases/global-overflow.cpp
+// EXPECT: global-out-of-bounds Read
+// EXPECT-SIZE: 1
+// EXPECT-TEXT: global-overflow.c:14
+// EXPECT-TEXT: YYY
+#include <string.h>
+int main(int argc, char **argv) {
+  static char XXX[10];
+  static char YYY[10];
+  static char ZZZ[10];
+  memset(XXX, 0, 10);
+  memset(YYY, 0, 10);
+  memset(ZZZ, 0, 10);
+  int res = ((volatile char *)YYY)[argc * 10];  // BOOOM
+  res += XXX[argc] + ZZZ[argc];
+  return res;
+}

@@ -1,0 +1,1 @@
+char buffer3[1] = {0};

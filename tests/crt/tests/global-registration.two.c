@@ -1,0 +1,1 @@
+char buffer2[1] = {0};

@@ -1,0 +1,23 @@
+// ORIGIN: compiler-rt/test/asan/TestCases/small_memcpy_test.cpp (run with 16 32)
+// memcpy(A1, A2, 64) after __asan_poison_memory_region(A1 + from, to - from).
+// ARGS: 16 32
+// EXPECT: use-after-poison Write
+#include <assert.h>
+#include <kasan.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+int main(int argc, char **argv) {
+  assert(argc == 3);
+  size_t poison_from = atoi(argv[1]);
+  size_t poison_to = atoi(argv[2]);
+  assert(poison_from <= poison_to);
+  char A1[64], A2[64];
+  memset(A2, 1, sizeof A2);
+  fprintf(stderr, "%zd %zd\n", poison_from, poison_to - poison_from);
+  __asan_poison_memory_region(&A1[0] + poison_from, poison_to - poison_from);
+  memcpy(A1, A2, sizeof(A1));
+  __asan_unpoison_memory_region(A1, sizeof A1);
+  __asm__ volatile("" ::"r"(A1) : "memory");
+  return 0;
+}

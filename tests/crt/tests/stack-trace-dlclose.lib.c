@@ -1,0 +1,2 @@
+#include <stdlib.h>
+void *foo(void) { return malloc(1); }

@@ -1,0 +1,20 @@
+// ORIGIN: compiler-rt/test/asan/TestCases/strcmp_strict.c
+// strcmp of two equal unterminated 100-byte heap buffers: reads s1[100]
+// EXPECT: slab-out-of-bounds Read
+#define _GNU_SOURCE
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+static char *unterminated(size_t n, char fill) {  // heap buffer of n bytes, no NUL
+  char *s = (char *)malloc(n);
+  memset(s, fill, n);
+  return s;
+}
+int main(int argc, char **argv) {
+  char *volatile sink;
+  (void)sink;
+  char *s1 = unterminated(100, 'o'), *s2 = unterminated(100, 'o'); sink = (char *)(long)strcmp(s1, s2);
+  return 0;
+}

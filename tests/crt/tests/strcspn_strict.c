@@ -1,0 +1,20 @@
+// ORIGIN: compiler-rt/test/asan/TestCases/strcspn_strict.c
+// strcspn(s, "x") on an unterminated buffer of 'o's
+// EXPECT: slab-out-of-bounds Read
+#define _GNU_SOURCE
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+static char *unterminated(size_t n, char fill) {  // heap buffer of n bytes, no NUL
+  char *s = (char *)malloc(n);
+  memset(s, fill, n);
+  return s;
+}
+int main(int argc, char **argv) {
+  char *volatile sink;
+  (void)sink;
+  sink = (char *)strcspn(unterminated(100, 'o'), "x");
+  return 0;
+}

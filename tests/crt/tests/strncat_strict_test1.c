@@ -1,0 +1,20 @@
+// ORIGIN: compiler-rt/test/asan/TestCases/strncat_strict.c
+// strncat(to + 100, from, 2)
+// EXPECT: slab-out-of-bounds -
+#define _GNU_SOURCE
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+static char *unterminated(size_t n, char fill) {  // heap buffer of n bytes, no NUL
+  char *s = (char *)malloc(n);
+  memset(s, fill, n);
+  return s;
+}
+int main(int argc, char **argv) {
+  char *volatile sink;
+  (void)sink;
+  char *to = (char *)malloc(100); char *from = unterminated(20, 'z'); from[19] = 0; sink = strncat(to + 100, from, 2);
+  return 0;
+}
