@@ -1146,11 +1146,24 @@ fn read_cstr<'b>(ctx: &Context<'_>, addr: usize, buf: &'b mut [u8]) -> &'b str {
     core::str::from_utf8(&buf[..n]).unwrap_or("")
 }
 
-/// Prints "This frame has N objects" from a compiler frame description:
-/// `"<count> <offset> <size> <name length> <name[:line]> ..."`. The name is taken by
-/// its length, so an unnamed object (length 0, as clang gives a constant `alloca`)
-/// is listed too.
-fn write_frame_objects(out: &mut Out<'_>, descr: &str) {
+/// A compiler frame description, `"<count> <offset> <size> <name length>
+/// <name[:line]> ..."`, read lazily: `count` as the compiler wrote it, then the
+/// objects (offset, size, name without `:line`) until the text ends or is malformed.
+/// The name is taken by its length, so an unnamed object (length 0, as clang gives a
+/// constant `alloca`) is listed too.
+struct FrameObjects<'d> {
+    rest: &'d str,
+    left: usize,
+}
+
+impl<'d> FrameObjects<'d> {
+    /// The object count and the objects, or `None` if even the count is unreadable.
+    fn parse(descr: &'d str) -> Option<(usize, Self)> {
+        let mut rest = descr;
+        let count = Self::number(&mut rest)?;
+        Some((count, FrameObjects { rest, left: count }))
+    }
+
     fn number(rest: &mut &str) -> Option<usize> {
         let s = rest.trim_start_matches(' ');
         let end = s.find(' ').unwrap_or(s.len());
@@ -1158,8 +1171,31 @@ fn write_frame_objects(out: &mut Out<'_>, descr: &str) {
         *rest = &s[end..];
         Some(n)
     }
-    let mut rest = descr;
-    let Some(count) = number(&mut rest) else {
+}
+
+impl<'d> Iterator for FrameObjects<'d> {
+    type Item = (usize, usize, &'d str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        let off = Self::number(&mut self.rest)?;
+        let size = Self::number(&mut self.rest)?;
+        let len = Self::number(&mut self.rest)?;
+        // One space, then exactly `len` bytes of name (`name` or `name:line`).
+        let body = self.rest.strip_prefix(' ').unwrap_or(self.rest);
+        let name = body.get(..len)?;
+        self.rest = &body[len..];
+        self.left -= 1;
+        Some((off, size, name.split(':').next().unwrap_or(name)))
+    }
+}
+
+/// Prints "This frame has N objects" and the objects of a compiler frame
+/// description (see [`FrameObjects`]).
+fn write_frame_objects(out: &mut Out<'_>, descr: &str) {
+    let Some((count, objects)) = FrameObjects::parse(descr) else {
         return;
     };
     let _ = writeln!(
@@ -1167,19 +1203,7 @@ fn write_frame_objects(out: &mut Out<'_>, descr: &str) {
         "This frame has {count} {}:",
         if count == 1 { "object" } else { "objects" }
     );
-    for _ in 0..count {
-        let (Some(off), Some(size), Some(len)) =
-            (number(&mut rest), number(&mut rest), number(&mut rest))
-        else {
-            break;
-        };
-        // One space, then exactly `len` bytes of name (`name` or `name:line`).
-        let body = rest.strip_prefix(' ').unwrap_or(rest);
-        let Some(name) = body.get(..len) else {
-            break;
-        };
-        rest = &body[len..];
-        let name = name.split(':').next().unwrap_or(name);
+    for (off, size, name) in objects {
         let _ = writeln!(out, " [{off}, {}) '{name}'", off + size);
     }
     let _ = out.write_str("\n");
@@ -1977,33 +2001,14 @@ fn json_object(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, o: &ObjectIn
 }
 
 /// `"objects":` the objects of a compiler frame description (see
-/// `write_frame_objects`), or `null` if it cannot be read.
+/// [`FrameObjects`]), or `null` if it cannot be read.
 fn json_frame_objects(out: &mut Out<'_>, descr: &str) {
-    fn number(rest: &mut &str) -> Option<usize> {
-        let s = rest.trim_start_matches(' ');
-        let end = s.find(' ').unwrap_or(s.len());
-        let n = s[..end].parse().ok()?;
-        *rest = &s[end..];
-        Some(n)
-    }
-    let mut rest = descr;
-    let Some(count) = number(&mut rest) else {
+    let Some((_, objects)) = FrameObjects::parse(descr) else {
         let _ = out.write_str(",\"objects\":null");
         return;
     };
     let _ = out.write_str(",\"objects\":[");
-    for i in 0..count {
-        let (Some(off), Some(size), Some(len)) =
-            (number(&mut rest), number(&mut rest), number(&mut rest))
-        else {
-            break;
-        };
-        let body = rest.strip_prefix(' ').unwrap_or(rest);
-        let Some(name) = body.get(..len) else {
-            break;
-        };
-        rest = &body[len..];
-        let name = name.split(':').next().unwrap_or(name);
+    for (i, (off, size, name)) in objects.enumerate() {
         let _ = write!(
             out,
             "{}{{\"offset\":{off},\"size\":{size},\"name\":{}}}",
