@@ -8,31 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const LIBRARY: &str = r#"#include <stdlib.h>
-
-int lib_global[4];
-
-__attribute__((noinline)) int lib_heap_read(int n, int i)
-{
-	char *p = malloc(n);
-	int r;
-
-	p[n - 1] = 7;
-	r = ((volatile char *)p)[i];
-	free(p);
-	return r;
-}
-
-__attribute__((noinline)) int lib_global_read(int i)
-{
-	return ((volatile int *)lib_global)[i];
-}
-"#;
-
-/// The line of `r = ((volatile char *)p)[i];` and of `malloc` in [`LIBRARY`].
-const HEAP_READ_LINE: u32 = 11;
-const MALLOC_LINE: u32 = 7;
-const GLOBAL_READ_LINE: u32 = 18;
+mod common;
+use common::*;
 
 const PROGRAM: &str = r#"#include <dlfcn.h>
 #include <stdio.h>

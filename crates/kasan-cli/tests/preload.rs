@@ -10,30 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const LIBRARY: &str = r#"#include <stdlib.h>
-
-int lib_global[4];
-
-__attribute__((noinline)) int lib_heap_read(int n, int i)
-{
-	char *p = malloc(n);
-	int r;
-
-	p[n - 1] = 7;
-	r = ((volatile char *)p)[i];
-	free(p);
-	return r;
-}
-
-__attribute__((noinline)) int lib_global_read(int i)
-{
-	return ((volatile int *)lib_global)[i];
-}
-"#;
-
-/// The lines of the heap read and of the global read in [`LIBRARY`].
-const HEAP_READ_LINE: u32 = 11;
-const GLOBAL_READ_LINE: u32 = 18;
+mod common;
+use common::*;
 
 /// The program: calls the library through `dlopen` (argv[1] the library, argv[2]
 /// `heap` or `global`, argv[3] the index) or, built with `-DLINKED`, as a library it
