@@ -1,6 +1,7 @@
 //! KASAN's portable core: everything that is policy, for every mode, with no OS below it.
 //!
-//! The core owns the shadow encoding and checks ([`shadow`]), bug classification
+//! The core owns the modes as types ([`mode`]), the shadow encoding and checks
+//! ([`shadow`]), bug classification
 //! ([`generic`]), the stack depot ([`stack`]), the report text and JSON ([`report`]), and
 //! the configuration table ([`config`]). It never allocates and never calls instrumented
 //! code; what it needs from its host is the [`platform::Platform`] contract.
@@ -9,6 +10,7 @@
 
 pub mod config;
 pub mod generic;
+pub mod mode;
 pub mod platform;
 pub mod report;
 pub mod shadow;
