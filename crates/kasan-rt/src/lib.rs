@@ -18,6 +18,7 @@ pub mod checked;
 pub mod kernel;
 pub mod kstring;
 pub mod libc_io;
+pub mod libc_str;
 pub mod printf;
 pub mod runtime;
 pub mod signals;
