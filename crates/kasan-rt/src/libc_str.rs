@@ -273,7 +273,7 @@ unsafe fn number_extent(site: Site, s: *const u8, base: c_int) -> Option<usize> 
                     }
                     Part::Prefix | Part::Digits => {
                         let b10 = if base == 0 { 10 } else { base };
-                        return !digit(b).is_some_and(|d| d < b10);
+                        return digit(b).is_none_or(|d| d >= b10);
                     }
                 }
             }
