@@ -24,6 +24,7 @@ pub mod runtime;
 pub mod signals;
 pub mod strings;
 pub mod threads;
+pub mod unwind;
 
 use kasan_hosted::memory::InternalAlloc;
 
