@@ -504,6 +504,9 @@ pub fn command_line(compiler: &Compiler, flags: &Flags, user_args: &[OsString]) 
         // static link must pull it out of libc.a.
         if static_link {
             argv.push(STATIC_PTHREAD_CREATE.into());
+            // libgcc_eh's unwinder replaces the runtime's weak _Unwind_RaiseException
+            // in a static link: wrap it instead (kasan-rt's unwind.rs).
+            argv.push(STATIC_WRAP_UNWIND.into());
         }
     }
     argv
@@ -512,6 +515,9 @@ pub fn command_line(compiler: &Compiler, flags: &Flags, user_args: &[OsString]) 
 /// How many of [`Flags::link`] name the runtime archive (`--whole-archive`, the
 /// archive, `--no-whole-archive`): those go before the user's files.
 const ARCHIVE_FLAGS: usize = 3;
+
+/// What a `-static` link adds so throws clear the frames they leave: see `command_line`.
+const STATIC_WRAP_UNWIND: &str = "-Wl,--wrap=_Unwind_RaiseException";
 
 /// What a `-static` link adds: see `command_line`.
 const STATIC_PTHREAD_CREATE: &str = "-Wl,-u,__pthread_create_2_1";
@@ -883,7 +889,10 @@ mod tests {
     fn static_links_pull_in_glibcs_pthread_create() {
         let f = flags(CompilerKind::Gcc, Checks::Inline, "/i", "/l");
         let s = command_line(&gcc(), &f, &os(&["-static", "x.c", "-o", "x"]));
-        assert_eq!(s.last().unwrap(), STATIC_PTHREAD_CREATE);
+        assert_eq!(
+            &s[s.len() - 2..],
+            [STATIC_PTHREAD_CREATE, STATIC_WRAP_UNWIND]
+        );
         let d = command_line(&gcc(), &f, &os(&["x.c", "-o", "x"]));
         assert!(!d.iter().any(|a| a == STATIC_PTHREAD_CREATE));
     }
@@ -914,14 +923,24 @@ mod tests {
         let archive_at = 1 + f.compile.len();
         assert_eq!(
             &s[archive_at..archive_at + 3],
-            ["-Wl,--whole-archive", "/l/libkasan.a", "-Wl,--no-whole-archive"]
+            [
+                "-Wl,--whole-archive",
+                "/l/libkasan.a",
+                "-Wl,--no-whole-archive"
+            ]
         );
         let user_at = archive_at + 3;
         assert_eq!(&s[user_at..user_at + 5], ["-O2", "-g", "x.c", "-o", "x"]);
         // The rest of the link flags, with the shared unwinder in a dynamic link.
         let rest: Vec<String> = f.link[3..]
             .iter()
-            .map(|l| if l == "-lgcc_eh" { "-lgcc_s".to_owned() } else { l.clone() })
+            .map(|l| {
+                if l == "-lgcc_eh" {
+                    "-lgcc_s".to_owned()
+                } else {
+                    l.clone()
+                }
+            })
             .collect();
         assert_eq!(&s[user_at + 5..], rest.as_slice());
         for stat in ["-static", "-static-pie", "-static-libgcc"] {

@@ -19,9 +19,11 @@
 //!
 //! The interposer is a weak `_Unwind_RaiseException`: in a dynamic program the
 //! executable's definition comes first, so libstdc++'s `__cxa_throw` (and Rust's panic)
-//! reach it, and it calls libgcc's through `dlsym(RTLD_NEXT)`. In a static link libgcc's
-//! strong definition replaces it (kasan cc makes sure libgcc_eh's unwinder is linked),
-//! so exceptions work there and only the clean-up is missing.
+//! reach it, and it calls libgcc's through `dlsym(RTLD_NEXT)`. A static link holds
+//! libgcc_eh's strong definition, which replaces the weak one; there `kasan cc` links
+//! with `--wrap=_Unwind_RaiseException`, so every call of it in the program (libstdc++'s
+//! included) reaches [`__wrap__Unwind_RaiseException`], which calls the real one as
+//! `__real__Unwind_RaiseException` (a weak reference: 0 in a link without the wrap).
 #![allow(unsafe_code)]
 
 use core::ffi::c_void;
@@ -124,6 +126,45 @@ pub unsafe extern "C" fn kasan_unwind_raise_exception(exc: *mut c_void) -> i32 {
     // SAFETY: `real` is libgcc's function of this signature.
     unsafe { core::mem::transmute::<usize, Raise>(real)(exc) }
 }
+
+/// The `--wrap` form for static links (see the module text).
+///
+/// # Safety
+///
+/// As libgcc's `_Unwind_RaiseException`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn __wrap__Unwind_RaiseException(exc: *mut c_void) -> i32 {
+    no_return();
+    let real = kasan_real_unwind_raise_exception();
+    if real == 0 {
+        warn(format_args!(
+            "_Unwind_RaiseException: no unwinder below the runtime's; the exception cannot be raised"
+        ));
+        return URC_FATAL_PHASE1_ERROR;
+    }
+    // SAFETY: `real` is libgcc's function of this signature (the linker's `__real_`).
+    unsafe { core::mem::transmute::<usize, Raise>(real)(exc) }
+}
+
+unsafe extern "C" {
+    /// The address of `__real__Unwind_RaiseException`, or 0 (the asm below).
+    safe fn kasan_real_unwind_raise_exception() -> usize;
+}
+
+// A weak undefined reference read through the GOT: 0 when nothing defines it.
+core::arch::global_asm!(
+    ".weak __real__Unwind_RaiseException",
+    ".pushsection .text.kasan_real_unwind_raise_exception, \"ax\", @progbits",
+    ".globl kasan_real_unwind_raise_exception",
+    ".hidden kasan_real_unwind_raise_exception",
+    ".type kasan_real_unwind_raise_exception, @function",
+    "kasan_real_unwind_raise_exception:",
+    "movq __real__Unwind_RaiseException@GOTPCREL(%rip), %rax",
+    "ret",
+    ".size kasan_real_unwind_raise_exception, . - kasan_real_unwind_raise_exception",
+    ".popsection",
+    options(att_syntax),
+);
 
 // The weak definition: a strong one (libgcc_eh in a static link) takes its place.
 core::arch::global_asm!(
