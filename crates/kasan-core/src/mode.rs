@@ -105,6 +105,9 @@ pub trait Mode: Sync {
     /// Alloc/free event for the stack ring (tag modes; generic: no-op). Takes ownership
     /// of `track.stack` (a GET reference in tag modes).
     fn record(&self, tagged: usize, object_size: usize, is_free: bool, track: &Track, cpu: usize);
+    /// A freed slab object at `object` leaves the quarantine (generic: its free-track
+    /// mark goes, Linux's `qlink_free`); modes without a quarantine never see it.
+    fn quarantine_release(&self, _object: usize) {}
 }
 
 /// The report's view of a mode (object safe; cold path).
