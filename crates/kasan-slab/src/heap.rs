@@ -671,10 +671,11 @@ impl<H: Host, M: Mode> Heap<H, M> {
             .store(size.min(u32::MAX as usize) as u32, Ordering::Relaxed);
         if M::OBJECT_TRACKS || page_backed {
             meta.alloc_pid.store(track.pid, Ordering::Relaxed);
-            // Relaxed: the metadata is ordered by the locks (as every field here).
-            let old = meta.alloc_stack.swap(track.stack.0, Ordering::Relaxed);
-            if !M::OBJECT_TRACKS {
+            if M::OBJECT_TRACKS {
+                meta.alloc_stack.store(track.stack.0, Ordering::Relaxed);
+            } else {
                 // A pooled page-backed element handed out again: its old track goes.
+                let old = meta.alloc_stack.swap(track.stack.0, Ordering::Relaxed);
                 self.host.put_stack(Handle(old));
             }
             meta.alloc_info.store(
@@ -686,33 +687,22 @@ impl<H: Host, M: Mode> Heap<H, M> {
         meta.free_pid.store(0, Ordering::Relaxed);
         meta.aux[0].store(0, Ordering::Relaxed);
         meta.aux[1].store(0, Ordering::Relaxed);
-        meta.set_state(State::Allocated);
-        let tagged = match tagging {
+        let (tagged, tag) = match tagging {
             Tagging::Keep(tagged) => {
                 self.mode
                     .resize(tagged, size, object_size, block_kind(cache));
-                tagged
+                (tagged, self.mode.tag_of(tagged))
             }
             Tagging::New(_) if page_backed => {
-                let (tagged, tag) = self.mode.unpoison_block(
-                    object,
-                    object_size,
-                    size,
-                    NO_TAG,
-                    block_kind(cache),
-                    cpu,
-                );
-                meta.set_tag(tag);
-                tagged
+                self.mode
+                    .unpoison_block(object, object_size, size, NO_TAG, block_kind(cache), cpu)
             }
             Tagging::New(policy) => {
-                let (tagged, tag) =
-                    self.mode
-                        .slab_alloc(object, object_size, size, policy, meta.tag(), cpu);
-                meta.set_tag(tag);
-                tagged
+                self.mode
+                    .slab_alloc(object, object_size, size, policy, meta.tag(), cpu)
             }
         };
+        meta.set_state_tag(State::Allocated, tag);
         if zero && size > 0 {
             self.arena.zero(object, size);
         }

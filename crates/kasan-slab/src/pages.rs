@@ -125,6 +125,16 @@ impl ObjMeta {
             });
     }
 
+    /// Sets the slot's state and tag at once (the freed mark stays).
+    pub fn set_state_tag(&self, state: State, tag: u8) {
+        // Relaxed: as in `transition`.
+        let _ = self
+            .state
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |w| {
+                Some((w & FREED_ONCE) | state as u32 | (u32::from(tag) << TAG_SHIFT))
+            });
+    }
+
     /// Marks the slot as freed at least once.
     pub fn mark_freed(&self) {
         // Relaxed: as in `transition`.
