@@ -139,8 +139,9 @@ pub trait ReportMode: Sync {
     fn region_size(&self, object: usize, object_size: usize) -> usize;
     /// Whether the region line carries `allocated `/`freed ` (generic only).
     fn region_state_word(&self) -> bool;
-    /// One 16-byte row of the shadow dump: `row` is the shadow address of its first byte
-    /// in the mode's own terms; None where no shadow is mapped.
+    /// One row of the shadow dump, 16 shadow bytes: `row` is the (untagged) memory
+    /// address of the row's first granule (rows cover `16 * granule()` bytes); None
+    /// where no shadow is mapped.
     fn read_row(&self, row: usize, out: &mut [Option<u8>; 16]);
     /// Tag modes: the alloc/free tracks and the newest kind for the object at `object`
     /// seen through `tagged` (the stack ring's scan); generic: None.

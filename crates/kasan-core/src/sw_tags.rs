@@ -33,7 +33,7 @@
 #![allow(unsafe_code)]
 
 use core::ptr;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use crate::mode::{BlockKind, FreeCheck, Mode, ReportMode, Ring, RingFind, TagPolicy};
 use crate::report::{Backing, ObjectInfo, Track};
@@ -137,6 +137,76 @@ impl TagCarrier for AliasCarrier {
     }
 }
 
+/// [`AliasCarrier`] whose region base is set at start-up ([`LateAliasCarrier::set_base`]),
+/// for a region mapped at run time; before that no address carries a tag.
+#[derive(Debug)]
+pub struct LateAliasCarrier {
+    base: AtomicUsize,
+    /// log2 of an alias's size.
+    pub shift: u32,
+    /// The match-all tag, also the mask of the alias index.
+    pub kernel: u8,
+}
+
+impl LateAliasCarrier {
+    /// A carrier with no region yet.
+    pub const fn new(shift: u32, kernel: u8) -> LateAliasCarrier {
+        LateAliasCarrier {
+            base: AtomicUsize::new(0),
+            shift,
+            kernel,
+        }
+    }
+
+    /// Sets the region's base (aligned to `(kernel + 1) << shift`; start-up, before
+    /// any tagged pointer exists; the caller publishes it as for
+    /// [`TagShadow::set_range`]).
+    pub fn set_base(&self, base: usize) {
+        // Relaxed: published by the caller.
+        self.base.store(base, Ordering::Relaxed);
+    }
+
+    /// The carrier as a plain value.
+    #[inline(always)]
+    pub fn get(&self) -> AliasCarrier {
+        AliasCarrier {
+            // Relaxed: set once at start-up and published by the runtime.
+            base: self.base.load(Ordering::Relaxed),
+            shift: self.shift,
+            kernel: self.kernel,
+        }
+    }
+}
+
+impl TagCarrier for LateAliasCarrier {
+    #[inline(always)]
+    fn tag(&self, addr: usize) -> u8 {
+        let c = self.get();
+        if c.base == 0 {
+            return self.kernel;
+        }
+        c.tag(addr)
+    }
+
+    #[inline(always)]
+    fn untag(&self, addr: usize) -> usize {
+        let c = self.get();
+        if c.base == 0 {
+            return addr;
+        }
+        c.untag(addr)
+    }
+
+    #[inline(always)]
+    fn with_tag(&self, addr: usize, tag: u8) -> usize {
+        let c = self.get();
+        if c.base == 0 {
+            return addr;
+        }
+        c.with_tag(addr, tag)
+    }
+}
+
 /// Tags in `width` bits from bit `shift` (LAM_U57: 57/4, TBI: 56/8). `native` is
 /// what those bits hold in a pointer that carries no tag (0 in user space, all ones in
 /// an arm64 kernel); such a pointer reads as the match-all tag (all ones), and the bits
@@ -183,12 +253,14 @@ impl TagCarrier for TopBitsCarrier {
 }
 
 /// The tag shadow: one byte per 16-byte granule of `[start, end)` (untagged
-/// addresses), holding the granule's tag.
-#[derive(Debug, Clone, Copy)]
+/// addresses), holding the granule's tag. Its place may be set once at start-up
+/// ([`TagShadow::set_range`]) when it is only known then (a mapping made at run
+/// time); until then nothing is covered.
+#[derive(Debug)]
 pub struct TagShadow<C: TagCarrier> {
-    offset: usize,
-    start: usize,
-    end: usize,
+    offset: AtomicUsize,
+    start: AtomicUsize,
+    end: AtomicUsize,
     carrier: C,
     scheme: TagScheme,
 }
@@ -210,12 +282,41 @@ impl<C: TagCarrier> TagShadow<C> {
         scheme: TagScheme,
     ) -> Self {
         TagShadow {
-            offset,
-            start,
-            end,
+            offset: AtomicUsize::new(offset),
+            start: AtomicUsize::new(start),
+            end: AtomicUsize::new(end),
             carrier,
             scheme,
         }
+    }
+
+    /// Moves the shadow to `offset`, covering `[start, end)` (start-up, before any
+    /// tagged pointer exists).
+    ///
+    /// # Safety
+    ///
+    /// As [`TagShadow::new`] for the new values; no other thread may use the shadow
+    /// while it is set (the caller publishes the change, e.g. with the Release store
+    /// that marks the runtime ready).
+    pub unsafe fn set_range(&self, offset: usize, start: usize, end: usize) {
+        // Relaxed: published by the caller (see Safety); `end` last, so a racing
+        // reader sees at worst an empty range.
+        self.end.store(start, Ordering::Relaxed);
+        self.offset.store(offset, Ordering::Relaxed);
+        self.start.store(start, Ordering::Relaxed);
+        self.end.store(end, Ordering::Relaxed);
+    }
+
+    #[inline(always)]
+    fn start(&self) -> usize {
+        // Relaxed: set once at start-up and published by the runtime (`set_range`).
+        self.start.load(Ordering::Relaxed)
+    }
+
+    #[inline(always)]
+    fn end(&self) -> usize {
+        // Relaxed: as in `start`.
+        self.end.load(Ordering::Relaxed)
     }
 
     /// The carrier.
@@ -230,13 +331,14 @@ impl<C: TagCarrier> TagShadow<C> {
 
     /// The covered (untagged) range.
     pub fn range(&self) -> (usize, usize) {
-        (self.start, self.end)
+        (self.start(), self.end())
     }
 
     /// Whether the untagged `addr` has a tag byte.
     #[inline(always)]
     fn covered(&self, addr: usize) -> bool {
-        addr.wrapping_sub(self.start) < self.end - self.start
+        let start = self.start();
+        addr.wrapping_sub(start) < self.end().wrapping_sub(start)
     }
 
     /// Whether `addr` (tagged or not) has shadow (Linux's `addr_has_metadata`).
@@ -247,7 +349,8 @@ impl<C: TagCarrier> TagShadow<C> {
     /// The shadow byte's address of untagged `addr`.
     #[inline(always)]
     pub fn shadow_addr(&self, addr: usize) -> usize {
-        (addr >> TAG_GRANULE_SHIFT).wrapping_add(self.offset)
+        // Relaxed: as in `start`.
+        (addr >> TAG_GRANULE_SHIFT).wrapping_add(self.offset.load(Ordering::Relaxed))
     }
 
     #[inline(always)]
@@ -264,8 +367,8 @@ impl<C: TagCarrier> TagShadow<C> {
     /// `kasan_unpoison`.
     pub fn poison(&self, object: usize, size: usize, tag: u8) {
         let object = self.carrier.untag(object);
-        let begin = (object & !(TAG_GRANULE - 1)).max(round_up_tag(self.start));
-        let end = round_up_tag(object.saturating_add(size)).min(self.end & !(TAG_GRANULE - 1));
+        let begin = (object & !(TAG_GRANULE - 1)).max(round_up_tag(self.start()));
+        let end = round_up_tag(object.saturating_add(size)).min(self.end() & !(TAG_GRANULE - 1));
         if begin >= end {
             return;
         }
@@ -766,6 +869,30 @@ mod tests {
             assert_eq!(c.untag(outside), outside);
             assert_eq!(c.with_tag(outside, 3), outside);
         }
+    }
+
+    #[test]
+    fn late_carrier_and_shadow_are_set_at_start_up() {
+        let c = LateAliasCarrier::new(40, 0xF);
+        let p = (2usize << 44) + 0x4000;
+        assert_eq!((c.tag(p), c.untag(p), c.with_tag(p, 3)), (0xF, p, p));
+        c.set_base(2 << 44);
+        assert_eq!(c.tag(c.with_tag(p, 3)), 3);
+        assert_eq!(c.untag(c.with_tag(p, 3)), p);
+        let m = FakeTagMemory::new(1 << 16);
+        let real = m.shadow(FAKE_CARRIER, X86_64);
+        let (offset, (start, end)) = (real.shadow_addr(0).wrapping_sub(0), real.range());
+        // SAFETY: nothing is covered yet, so no shadow byte is promised.
+        let late = unsafe { TagShadow::new(0, 0, 0, FAKE_CARRIER, X86_64) };
+        let q = FAKE_CARRIER.with_tag(start + 32, 5);
+        assert!(!late.has_metadata(q));
+        assert!(!late.check(q, 1));
+        // SAFETY: the same geometry as `real`, whose memory outlives `late`.
+        unsafe { late.set_range(offset, start, end) };
+        late.poison(start, 1 << 16, X86_64.invalid);
+        late.unpoison(q, 16);
+        assert!(late.check(q, 16) && !late.check(q + 16, 1));
+        assert_eq!(real.tag_at(start + 32), Some(5));
     }
 
     #[test]

@@ -1161,3 +1161,74 @@ mod tags {
         assert_eq!(n, 230, "tracks handed to the heap");
     }
 }
+
+/// The runtime's shape: a tag-mode heap as a `static`, its region and shadow set at
+/// start-up (kasan-rt's `TAGS_HEAP`).
+mod late_static {
+    use kasan_core::mode::{Mode, Ring, RingFind};
+    use kasan_core::report::Track;
+    use kasan_core::sw_tags::{LateAliasCarrier, SwTags, TagCarrier, TagShadow, X86_64};
+
+    use crate::{FreeKind, Heap, Host};
+
+    struct Quiet;
+    impl Host for Quiet {
+        fn discard(&self, _addr: usize, _len: usize) {}
+        fn protect(&self, _addr: usize, _len: usize, _accessible: bool) {}
+        fn cpu(&self) -> usize {
+            0
+        }
+        fn map(&self, _bytes: usize) -> Option<usize> {
+            None
+        }
+    }
+
+    struct NoRing;
+    impl Ring for NoRing {
+        fn record(&self, _: usize, _: u32, _: bool, _: &Track, _: usize) {}
+        fn find(&self, _: usize, _: u32) -> RingFind {
+            RingFind::default()
+        }
+    }
+
+    static RING: NoRing = NoRing;
+    static TAGS_HEAP: Heap<Quiet, SwTags<LateAliasCarrier>> = Heap::with_mode(
+        Quiet,
+        SwTags::new(
+            // SAFETY: an empty range promises no shadow byte.
+            unsafe { TagShadow::new(0, 0, 0, LateAliasCarrier::new(20, 0xF), X86_64) },
+            &RING,
+        ),
+    );
+
+    #[test]
+    fn a_const_built_tag_heap_works_once_its_region_is_set() {
+        kasan_core::sync::set_context_source(super::thread_id);
+        // A fake region of 16 aliases of 1 MiB (only alias 0 is used: the heap never
+        // dereferences a tagged pointer), aligned to the whole region.
+        let size = 1 << 20;
+        let layout = std::alloc::Layout::from_size_align(16 << 20, 16 << 20).unwrap();
+        // SAFETY: a non-zero size; leaked, as the static heap outlives the test.
+        let mem = unsafe { std::alloc::alloc_zeroed(layout) } as usize;
+        let shadow = vec![0u8; (size >> 4) + 1].leak().as_ptr() as usize;
+        let mode = TAGS_HEAP.mode();
+        mode.shadow.carrier().set_base(mem);
+        // SAFETY: one shadow byte per granule of `[mem, mem + size)`, leaked.
+        unsafe {
+            mode.shadow
+                .set_range(shadow.wrapping_sub(mem >> 4), mem, mem + size)
+        };
+        // SAFETY: the memory is page-aligned, zeroed, covered and never freed.
+        unsafe { TAGS_HEAP.init(mem, size) };
+        let p = TAGS_HEAP.alloc(24, 16, false, &Track::default()).unwrap();
+        let c = mode.shadow.carrier();
+        assert!(c.tag(p) <= X86_64.max);
+        assert_eq!(c.untag(p) & !((1 << 20) - 1), mem);
+        assert_eq!(p - c.untag(p), usize::from(c.tag(p) ^ 0xF) << 20);
+        assert!(mode.check(p, 24) && !mode.check(p + 32, 1));
+        TAGS_HEAP
+            .free(p, FreeKind::Kmalloc, &Track::default())
+            .unwrap();
+        assert!(!mode.check(p, 1));
+    }
+}
