@@ -46,17 +46,23 @@
 //! the entry is published (eviction; off only for the benchmark's comparison).
 //!
 //! **Reading.** Each entry is a seqlock whose version word is `seq`: `s1 = seq`
-//! (Acquire) must be odd and — because the scan only accepts the position it expects —
-//! equal to `(i << 1) | 1` for the position `i` it is visiting; then the fields are
-//! read, an Acquire fence, and `s2 = seq` must still equal `s1`. A value written by a
-//! later writer is written after that writer's even store and Release fence, so a
-//! reader that saw it sees `seq` changed at `s2`. Positions of one slot differ by `N`,
-//! so `seq` does not repeat within 2³¹ records of that slot: no ABA. (`ptr` is data to
-//! the reader, read between the two `seq` loads; an entry whose `ptr` is BUSY or
-//! another pointer is simply not ours.) Each scan snapshots every counter first and
-//! visits only positions below it, so entries written during the scan are ignored and
-//! a report describes the ring as it was when the scan began.
+//! (Acquire) must be odd (published); then `ptr` and the fields are read, an Acquire
+//! fence, and `s2 = seq` must still equal `s1`. A value written by a later writer is
+//! written after that writer's even store and Release fence, so a reader that saw it
+//! sees `seq` changed at `s2`. Positions of one slot differ by `N`, so `seq` does not
+//! repeat within 2³¹ records of that slot: no ABA. (`ptr` is data to the reader; an
+//! entry whose `ptr` is BUSY or another pointer is simply not ours.)
 //!
+//! **Scanning.** A scan walks each ring over its `N` slots, from the slot of the newest
+//! position taken when the walk begins back to the oldest, and takes the entry in a
+//! slot if it was published at that position *or an older one of the same slot*: a
+//! position whose writer has not claimed its slot yet (or gave it up as busy) still
+//! holds the older entry. Entries of positions taken after the walk began are ignored.
+//! Matching entries go into a fixed buffer of the newest [`MERGE_CAPACITY`], ordered
+//! by their own position (global) or by `(time, free, ring, position)` (per-CPU), and
+//! Linux's loop runs over that buffer newest first — so an old entry met in a newer
+//! slot is still placed by its own position, and no scan ever waits for a writer.
+
 //! ## Why the per-CPU order is right
 //!
 //! *The clock.* Entries are ordered across rings by a timestamp that the writer takes
@@ -420,6 +426,8 @@ impl StackRing {
         };
         let r = match v.design {
             RingDesign::Global => 0,
+            // No division on the hot path: a CPU number is below the CPU count.
+            RingDesign::PerCpu if cpu < v.headers.len() => cpu,
             RingDesign::PerCpu => cpu % v.headers.len(),
         };
         let (header, ring) = v.ring(r);
