@@ -7,7 +7,8 @@
 //!
 //! 1. CPU ns per record (thread CPU time, so time spent descheduled on this shared
 //!    machine does not count; cache-line contention does) and records per second of
-//!    wall time, with 1, 2 and 4 threads, global against per-CPU, `kasan.stack_ring_size=32768`: (a) the
+//!    wall time, with 1, 2 and 4 threads (thread `t` pinned to CPU `t % CPUs`), global
+//!    against per-CPU, `kasan.stack_ring_size=32768`: (a) the
 //!    ring alone (a persistent handle, no eviction); (b) what a tag-mode free or alloc
 //!    pays in all: `save(GET)` of an already stored stack, the record, and the put of
 //!    the overwritten entry's handle. Per-CPU rows include `sched_getcpu`; the clock is
@@ -73,6 +74,17 @@ fn thread_ns() -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
+/// Pins the calling thread to `cpu` (so two threads on two CPUs really contend).
+fn pin(cpu: usize) {
+    // SAFETY: a zeroed cpu_set_t is an empty set; CPU_SET and sched_setaffinity get a
+    // valid set of the size passed.
+    unsafe {
+        let mut set: libc::cpu_set_t = core::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, core::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
 fn cpu() -> usize {
     // SAFETY: sched_getcpu has no preconditions.
     let c = unsafe { libc::sched_getcpu() };
@@ -126,6 +138,7 @@ fn record_cost(design: RingDesign, threads: usize, n: usize, evict: bool) -> (f6
             .map(|t| {
                 let (ring, depot, mine, start) = (&*ring, &*depot, &per_thread[t], &start);
                 s.spawn(move || {
+                    pin(t % cpus());
                     start.wait();
                     let time = thread_ns();
                     for i in 0..n {

@@ -1299,6 +1299,54 @@ mod tests {
         assert_eq!(depot.stats().in_use, 1);
     }
 
+    /// A clock that scans for `tagged` while the record that reads it is half written.
+    struct Peek<'a> {
+        ring: &'a StackRing,
+        tagged: usize,
+        seen: std::sync::Mutex<Option<RingFind>>,
+    }
+    impl Clock for Peek<'_> {
+        fn now(&self) -> u64 {
+            *self.seen.lock().unwrap() = Some(self.ring.find(self.tagged, 64));
+            9
+        }
+    }
+
+    #[test]
+    fn an_entry_being_written_is_skipped() {
+        let depot = StackDepot::new();
+        let x = tp(3, 3);
+        // One slot: the alloc's entry is being overwritten by the free when the scan
+        // runs, so it sees neither the old event nor a half-written one.
+        let r = ring(RingDesign::Global, 1, 1, true);
+        r.record(x, 64, false, &track(1, Handle::NONE), 0, &Fixed(1), &depot);
+        let peek = Peek {
+            ring: &r,
+            tagged: x,
+            seen: std::sync::Mutex::new(None),
+        };
+        r.record(x, 64, true, &track(2, Handle::NONE), 0, &peek, &depot);
+        assert_eq!(*peek.seen.lock().unwrap(), Some(RingFind::default()));
+        assert_eq!(pids(&r.find(x, 64)), (None, Some(2), Some(true)));
+        assert_eq!(r.stats().torn, 0);
+        // The twin: with room for both, the scan mid-write finds the complete alloc.
+        for design in BOTH {
+            let r = ring(design, 1024, 1, true);
+            r.record(x, 64, false, &track(1, Handle::NONE), 0, &Fixed(1), &depot);
+            let peek = Peek {
+                ring: &r,
+                tagged: x,
+                seen: std::sync::Mutex::new(None),
+            };
+            r.record(x, 64, true, &track(2, Handle::NONE), 0, &peek, &depot);
+            assert_eq!(
+                pids(&peek.seen.lock().unwrap().unwrap()),
+                (Some(1), None, Some(false))
+            );
+            assert_eq!(pids(&r.find(x, 64)), (Some(1), Some(2), Some(true)));
+        }
+    }
+
     #[test]
     fn concurrent_writers_lose_nothing_and_put_each_handle_once() {
         const THREADS: usize = 4;
