@@ -113,7 +113,7 @@ pub const BUSY: usize = 1;
 pub const MIN_PERCPU_ENTRIES: usize = 1024;
 /// The largest ring (entries per ring) [`StackRing::init`] accepts.
 pub const MAX_ENTRIES: usize = 1 << 28;
-/// Matching entries a per-CPU scan keeps (the newest ones).
+/// Matching entries a scan keeps (the newest ones) before running Linux's loop.
 pub const MERGE_CAPACITY: usize = 64;
 /// The `size_free` bit of a free.
 const FREE_BIT: u32 = 1 << 31;
