@@ -39,6 +39,24 @@ static long maxrss_kb(void)
 	return ru.ru_maxrss;
 }
 
+/* Proportional set size now (/proc/self/smaps_rollup), in KiB: a page mapped at several
+ * addresses (sw-tags maps its heap once per tag value) counts once, where ru_maxrss
+ * counts it at each. -1 if unreadable. */
+static long pss_kb(void)
+{
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+	char line[256];
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "Pss: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
 static uint64_t rng;
 static uint64_t next(void)
 {
@@ -90,18 +108,20 @@ int main(int argc, char **argv)
 	size_t live = fill(obj, n, seed, lo, hi);
 	double t1 = now_ms();
 	long rss1 = maxrss_kb();
+	long pss1 = pss_kb();
 
 	for (long i = 0; i < n; i++)
 		free(obj[i]);
 	size_t again = fill(obj, n, seed, lo, hi);
 	double t2 = now_ms();
 	long rss2 = maxrss_kb();
+	long pss2 = pss_kb();
 
 	/* read a byte of every object back, so nothing is elided */
 	unsigned long sum = 0;
 	for (long i = 0; i < n; i++)
 		sum += (unsigned char)obj[i][0];
-	printf("live_bytes=%zu rss0_kb=%ld rss1_kb=%ld rss2_kb=%ld ms1=%.1f ms2=%.1f sum=%lu\n", live,
-	       rss0, rss1, rss2, t1 - t0, t2 - t1, sum + (again != live));
+	printf("live_bytes=%zu rss0_kb=%ld rss1_kb=%ld rss2_kb=%ld ms1=%.1f ms2=%.1f pss1_kb=%ld pss2_kb=%ld sum=%lu\n",
+	       live, rss0, rss1, rss2, t1 - t0, t2 - t1, pss1, pss2, sum + (again != live));
 	return 0;
 }
