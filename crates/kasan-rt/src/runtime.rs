@@ -453,11 +453,67 @@ impl Describe for HostedDescribe {
     }
 }
 
+/// Generic mode's report view of the runtime's shadow.
+// Phase-1 stand-in until kasan-core's `Generic` (package A) lands.
+struct GenericReport;
+
+impl kasan_core::mode::ReportMode for GenericReport {
+    fn name(&self) -> &'static str {
+        "generic"
+    }
+    fn granule(&self) -> usize {
+        kasan_core::shadow::GRANULE_SIZE
+    }
+    fn has_metadata(&self, addr: usize) -> bool {
+        SHADOW.has_metadata(addr)
+    }
+    fn untag(&self, addr: usize) -> usize {
+        addr
+    }
+    fn first_bad_addr(&self, addr: usize, size: usize) -> usize {
+        SHADOW.first_bad_addr(addr, size)
+    }
+    fn tags(&self, _addr: usize, _first_bad: usize) -> Option<(u8, u8)> {
+        None
+    }
+    fn bug_type(
+        &self,
+        addr: usize,
+        size: usize,
+        first_bad: usize,
+        _object: Option<&ObjectInfo>,
+        _ring: Option<&kasan_core::mode::RingFind>,
+    ) -> &'static str {
+        kasan_core::generic::bug_type(&SHADOW, addr, size, first_bad)
+    }
+    fn region_size(&self, object: usize, object_size: usize) -> usize {
+        match SHADOW.valid_size(object, object_size) {
+            0 => object_size,
+            n => n,
+        }
+    }
+    fn region_state_word(&self) -> bool {
+        true
+    }
+    fn read_row(&self, row: usize, out: &mut [Option<u8>; 16]) {
+        SHADOW.read_row(row, out);
+    }
+    fn ring_find(
+        &self,
+        _tagged: usize,
+        _object: usize,
+        _object_size: usize,
+    ) -> Option<kasan_core::mode::RingFind> {
+        None
+    }
+}
+
 /// What a report needs, for this runtime.
 pub(crate) fn context() -> Context<'static> {
     Context {
         config: config(),
-        shadow: &SHADOW,
+        mode: &GenericReport,
+        generic: Some(&SHADOW),
         platform: &HostedPlatform,
         describe: &HostedDescribe,
         depot: &DEPOT,
