@@ -505,6 +505,27 @@ pub extern "C" fn kasan_unpoison_range(p: *const c_void, size: usize) {
     user_region("kasan_unpoison_range", p as usize, size, false);
 }
 
+/// `void *kasan_reset_tag(const void *p)`: the match-all pointer to the same memory
+/// (Linux: the native tag); generic mode: `p`.
+#[unsafe(no_mangle)]
+pub extern "C" fn kasan_reset_tag(p: *const c_void) -> *mut c_void {
+    runtime::reset_tag(p as usize) as *mut c_void
+}
+
+/// `void *kasan_set_tag(const void *p, unsigned char tag)`: `p` carrying `tag` (for a
+/// heap address; others are returned as they are); generic mode: `p`.
+#[unsafe(no_mangle)]
+pub extern "C" fn kasan_set_tag(p: *const c_void, tag: u8) -> *mut c_void {
+    runtime::set_tag(p as usize, tag) as *mut c_void
+}
+
+/// `unsigned char kasan_get_tag(const void *p)`: the pointer's tag (the match-all tag
+/// for a pointer that carries none); generic mode: 0xFF.
+#[unsafe(no_mangle)]
+pub extern "C" fn kasan_get_tag(p: *const c_void) -> u8 {
+    runtime::get_tag(p as usize)
+}
+
 /// `int kasan_reports_count(void)`.
 #[unsafe(no_mangle)]
 pub extern "C" fn kasan_reports_count() -> i32 {

@@ -61,6 +61,64 @@ pub static DEPOT: StackDepot = StackDepot::new();
 /// The report gate.
 pub static REPORTER: Reporter = Reporter::new();
 
+/// Which KASAN mode this process runs, chosen once at start-up (see [`mode`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMode {
+    /// Shadow bytes, redzones, quarantine: `-fsanitize=kernel-address` programs.
+    Generic,
+    /// Software tag-based: `kasan cc --mode=sw-tags` programs.
+    SwTags,
+}
+
+const MODE_GENERIC: u8 = 0;
+const MODE_SW_TAGS: u8 = 1;
+/// The mode, written once by `init` before `STATE` becomes `READY`.
+static MODE: AtomicU8 = AtomicU8::new(MODE_GENERIC);
+
+// Mode selection without a constructor or an environment variable: `kasan cc
+// --mode=sw-tags` links with `-Wl,--defsym=__kasan_sw_tags=__hwasan_load1_noabort`, so
+// the weak reference below resolves to a non-zero address; in every other link
+// (generic programs, the shared library) it stays undefined and reads 0. The probe
+// reads it through the GOT, which works for PIE, non-PIE, static and static-pie links
+// (docs/design/sw-tags/modeprobe.txt).
+core::arch::global_asm!(
+    ".pushsection .text.__kasan_mode_probe,\"ax\",@progbits",
+    ".weak __kasan_sw_tags",
+    ".globl __kasan_mode_probe",
+    ".hidden __kasan_mode_probe",
+    ".type __kasan_mode_probe,@function",
+    ".p2align 4",
+    "__kasan_mode_probe:",
+    "movq __kasan_sw_tags@GOTPCREL(%rip), %rax",
+    "ret",
+    ".size __kasan_mode_probe, .-__kasan_mode_probe",
+    ".popsection",
+    options(att_syntax)
+);
+
+unsafe extern "C" {
+    /// The address `__kasan_sw_tags` resolved to, 0 when it is undefined.
+    fn __kasan_mode_probe() -> usize;
+}
+
+/// Whether the program was linked for sw-tags mode (`__kasan_sw_tags` defined).
+fn linked_for_sw_tags() -> bool {
+    // SAFETY: the probe only loads a GOT entry into %rax; no memory of ours is touched.
+    unsafe { __kasan_mode_probe() != 0 }
+}
+
+/// The process's mode (generic before start-up).
+#[inline(always)]
+pub fn mode() -> RunMode {
+    // Relaxed: written once in `init` before the Release store of READY; callers that
+    // act on it have seen READY (Acquire) first, or run before start-up, where
+    // generic is right.
+    match MODE.load(Ordering::Relaxed) {
+        MODE_SW_TAGS => RunMode::SwTags,
+        _ => RunMode::Generic,
+    }
+}
+
 const UNINIT: u8 = 0;
 const STARTING: u8 = 1;
 const READY: u8 = 2;
@@ -121,6 +179,21 @@ fn init() {
             // start-up itself): do not wait on ourselves.
             return;
         }
+    }
+    // The mode first: it decides what is mapped.
+    if linked_for_sw_tags() {
+        // Relaxed: published by the Release store of READY (see `mode`).
+        MODE.store(MODE_SW_TAGS, Ordering::Relaxed);
+    }
+    kasan_core::report::set_json_mode(match mode() {
+        RunMode::Generic => "generic",
+        RunMode::SwTags => "sw-tags",
+    });
+    if mode() == RunMode::SwTags {
+        // Phase 1 of issue 9: the tag-mode heap is wired in once it lands.
+        output::write_stderr(b"kasan: --mode=sw-tags: this runtime has no tag-mode heap yet\n");
+        // SAFETY: _exit has no preconditions.
+        unsafe { libc::_exit(1) };
     }
     // The runtime's own memory, before the program can limit its address space.
     crate::ALLOC.reserve();
@@ -712,6 +785,100 @@ pub fn check(addr: usize, size: usize, is_write: bool, fp: usize) -> bool {
     }
     !check_failed(addr, size, is_write, fp)
 }
+
+/// Checks an access of `size` bytes at the tagged `addr` (a `__hwasan_*` callback)
+/// made by the caller of the entry point whose frame is `fp`; returns false if it was
+/// bad and reported. In a generic process the call passes (see [`hwasan_in_generic`]).
+#[inline(always)]
+pub fn check_tagged(addr: usize, size: usize, is_write: bool, fp: usize) -> bool {
+    if !ready() {
+        return true;
+    }
+    match mode() {
+        RunMode::SwTags => tags_check(addr, size) || !check_failed(addr, size, is_write, fp),
+        RunMode::Generic => {
+            hwasan_in_generic();
+            true
+        }
+    }
+}
+
+/// A `__hwasan_*` callback in a generic-mode process: code built with `--mode=sw-tags`
+/// (a `dlopen`'d library) in a program built without it. Its pointers carry no tags
+/// and generic memory has no tag shadow, so its accesses are not checked; one line
+/// says so, once.
+#[cold]
+#[inline(never)]
+fn hwasan_in_generic() {
+    static SAID: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+    // Relaxed: only one caller must win the swap; nothing else hangs on the flag.
+    if SAID.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    own(|| {
+        output::write_message::<512>(
+            b"kasan: code built with --mode=sw-tags runs in a generic-mode program: its accesses are not checked (build the program with kasan cc --mode=sw-tags)\n",
+        )
+    });
+}
+
+/// `__hwasan_tag_memory(addr, tag, size)`: Linux's `kasan_poison(addr, size, tag)` on
+/// heap granules (sw-tags only; a generic process ignores it).
+pub fn tag_memory(addr: usize, tag: u8, size: usize) {
+    if !ready() {
+        return;
+    }
+    match mode() {
+        RunMode::SwTags => tags_poison(addr, size, tag),
+        RunMode::Generic => hwasan_in_generic(),
+    }
+}
+
+/// `kasan_reset_tag`: the match-all pointer to the memory of `addr`.
+pub fn reset_tag(addr: usize) -> usize {
+    ensure_init();
+    match mode() {
+        RunMode::SwTags => tags_untag(addr),
+        RunMode::Generic => addr,
+    }
+}
+
+/// `kasan_set_tag`: `addr` carrying `tag`.
+pub fn set_tag(addr: usize, tag: u8) -> usize {
+    ensure_init();
+    match mode() {
+        RunMode::SwTags => tags_with_tag(addr, tag),
+        RunMode::Generic => addr,
+    }
+}
+
+/// `kasan_get_tag`: the tag of `addr` (generic: 0xFF, Linux's `KASAN_TAG_KERNEL` of
+/// an untagged pointer).
+pub fn get_tag(addr: usize) -> u8 {
+    ensure_init();
+    match mode() {
+        RunMode::SwTags => tags_tag_of(addr),
+        RunMode::Generic => 0xFF,
+    }
+}
+
+fn tags_untag(addr: usize) -> usize {
+    addr
+}
+fn tags_with_tag(addr: usize, _tag: u8) -> usize {
+    addr
+}
+fn tags_tag_of(_addr: usize) -> u8 {
+    0xF
+}
+
+/// The tag check (unreachable until the tag-mode heap is wired: `init` refuses sw-tags).
+fn tags_check(_addr: usize, _size: usize) -> bool {
+    true
+}
+
+/// The tag write of `__hwasan_tag_memory` (see `tags_check`).
+fn tags_poison(_addr: usize, _size: usize, _tag: u8) {}
 
 /// A check that failed: an access the runtime made itself (its Rust code calling
 /// the checked `memcpy`/`memset`/`memmove`, inside `own`) passes; any other is

@@ -188,7 +188,13 @@ fn check_copy(dst: usize, src: usize, len: usize, fp: usize) -> bool {
     check(src, len, false, fp) && check(dst, len, true, fp)
 }
 
-fn do_memcpy(dst: *mut c_void, src: *const c_void, len: usize, fp: usize) -> *mut c_void {
+/// `memcpy`/`memmove` for the caller of the entry point whose frame is `fp`.
+pub(crate) fn do_memcpy(
+    dst: *mut c_void,
+    src: *const c_void,
+    len: usize,
+    fp: usize,
+) -> *mut c_void {
     if !check_copy(dst as usize, src as usize, len, fp) {
         return core::ptr::null_mut();
     }
@@ -198,7 +204,8 @@ fn do_memcpy(dst: *mut c_void, src: *const c_void, len: usize, fp: usize) -> *mu
     dst
 }
 
-fn do_memset(dst: *mut c_void, c: c_int, len: usize, fp: usize) -> *mut c_void {
+/// `memset` for the caller of the entry point whose frame is `fp`.
+pub(crate) fn do_memset(dst: *mut c_void, c: c_int, len: usize, fp: usize) -> *mut c_void {
     if !check(dst as usize, len, true, fp) {
         return core::ptr::null_mut();
     }
