@@ -6,6 +6,7 @@
 // RUN: -fno-builtin -Werror=implicit-function-declaration
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,11 +185,54 @@ static void formats(void)
 	free(un);
 }
 
+/* Tokenising, searching and number parsing on exact-fit heap strings. */
+static void parsing(void)
+{
+	static const char *nums[] = { "0", "  -42", "+7x", "0x1fz", "0755", "99999999999999999999", "z" };
+	static const long want[] = { 0, -42, 7, 0x1f, 0755, LONG_MAX, 0 };
+	static const int ends[] = { 1, 5, 2, 4, 4, 20, 0 };
+
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		char *b, *end;
+		char *s = exact(nums[i], strlen(nums[i]), i % 8, &b);
+
+		errno = 0;
+		EXPECT(strtol(s, &end, 0) == want[i] && end == s + ends[i]);
+		EXPECT((errno == ERANGE) == (want[i] == LONG_MAX));
+		EXPECT(strtoll(s, &end, 0) == want[i] && end == s + ends[i]);
+		EXPECT(strtoul(s, NULL, 0) == (unsigned long)want[i] || want[i] == LONG_MAX);
+		EXPECT(strtoull(s, NULL, 0) == (unsigned long long)want[i] || want[i] == LONG_MAX);
+		if (i != 3 && i != 4 && i != 5)
+			EXPECT(atoi(s) == (int)want[i] && atol(s) == want[i] && atoll(s) == want[i]);
+		free(b);
+	}
+	EXPECT(strtol("z1", NULL, 36) == 35 * 36 + 1 && strtoul("-1", NULL, 10) == ULONG_MAX);
+	EXPECT(strtol("0x", NULL, 16) == 0 && strtol("12", NULL, 1) == 0 && errno == EINVAL);
+
+	char *b1, *b2, *save;
+	char *s = exact(" a,b ,,c ", 9, 3, &b1);
+	char *t = exact("x;y", 3, 0, &b2);
+	const char *words[] = { "a", "b", "c" };
+	int n = 0;
+
+	for (char *w = strtok(s, " ,"); w != NULL; w = strtok(NULL, " ,"))
+		EXPECT(n < 3 && strcmp(w, words[n++]) == 0);
+	EXPECT(n == 3);
+	EXPECT(strcmp(strtok_r(t, ";", &save), "x") == 0 && strcmp(strtok_r(NULL, ";", &save), "y") == 0);
+	EXPECT(strtok_r(NULL, ";", &save) == NULL && strtok(NULL, " ") == NULL);
+	memcpy(t, "QuI", 3);
+	EXPECT(strcasestr(t, "ui") == t + 1 && strcasestr(t, "") == t && strcasestr(t, "qx") == NULL);
+	EXPECT(memmem(t, 3, "I", 1) == t + 2 && memmem(t, 3, "", 0) == t && memmem(t, 3, "QuIc", 4) == NULL);
+	free(b1);
+	free(b2);
+}
+
 int main(void)
 {
 	strings();
 	usercopy();
 	io();
 	formats();
+	parsing();
 	return failures != 0;
 }

@@ -33,6 +33,7 @@ const INLINE_THRESHOLD: u32 = 100_000;
 /// `rustc --print native-static-libs` prints for a staticlib on x86_64-unknown-linux-gnu,
 /// except that the unwinder comes from the static `libgcc_eh` rather than `libgcc_s`, so
 /// `-static` programs link too (the runtime never unwinds: it is built `panic=abort`).
+/// `kasan cc` itself puts `libgcc_s` back for a dynamic link (see `command_line`).
 pub const NATIVE_LIBS: &[&str] = &[
     "-lgcc_eh",
     "-lutil",
@@ -553,8 +554,13 @@ pub fn has_source_input(user_args: &[OsString]) -> bool {
 /// then the link flags when linking. Pure: no I/O.
 ///
 /// Our compile flags go first so a later user flag overrides them (gcc and clang take
-/// the last `--param`, `-f`/`-fno-` or `-mllvm` value); the runtime goes last so the
-/// system libraries it needs follow it.
+/// the last `--param`, `-f`/`-fno-` or `-mllvm` value). The runtime archive goes before
+/// the user's files, so its `.preinit_array` entry runs before any of the program's own
+/// (the linker lays those out in command-line order, and an instrumented preinit
+/// function needs the shadow); the system libraries it needs go last. A dynamic link
+/// takes the unwinder from `libgcc_s` rather than `libgcc_eh`, so the executable holds
+/// no unwinder of its own and the runtime's `_Unwind_RaiseException` is the one
+/// libstdc++ reaches ([`NATIVE_LIBS`]).
 pub fn command_line(compiler: &Compiler, flags: &Flags, user_args: &[OsString]) -> Vec<OsString> {
     let linking = links(user_args);
     let mut argv: Vec<OsString> = compiler.argv.iter().map(OsString::from).collect();
@@ -568,26 +574,41 @@ pub fn command_line(compiler: &Compiler, flags: &Flags, user_args: &[OsString]) 
         }
         argv.push(flag.into());
     }
+    let (archive, rest) = flags.link.split_at(ARCHIVE_FLAGS.min(flags.link.len()));
+    if linking {
+        argv.extend(archive.iter().map(OsString::from));
+    }
     argv.extend(user_args.iter().cloned());
     if linking {
-        // A user's `-x c` applies to every later file, our archive included: reset it.
-        if user_args
-            .iter()
-            .any(|a| a.to_str().is_some_and(|a| a.starts_with("-x")))
-        {
-            argv.push("-x".into());
-            argv.push("none".into());
+        let is = |name: &str| user_args.iter().any(|a| a == name);
+        let static_link = is("-static") || is("-static-pie");
+        let static_libgcc = static_link || is("-static-libgcc");
+        for flag in rest {
+            if flag == "-lgcc_eh" && !static_libgcc {
+                argv.push("-lgcc_s".into());
+            } else {
+                argv.push(flag.into());
+            }
         }
-        argv.extend(flags.link.iter().map(OsString::from));
         // The runtime interposes pthread_create and calls glibc's through a weak
         // reference to __pthread_create_2_1, which a dynamic libc does not export; a
         // static link must pull it out of libc.a.
-        if user_args.iter().any(|a| a == "-static") {
+        if static_link {
             argv.push(STATIC_PTHREAD_CREATE.into());
+            // libgcc_eh's unwinder replaces the runtime's weak _Unwind_RaiseException
+            // in a static link: wrap it instead (kasan-rt's unwind.rs).
+            argv.push(STATIC_WRAP_UNWIND.into());
         }
     }
     argv
 }
+
+/// How many of [`Flags::link`] name the runtime archive (`--whole-archive`, the
+/// archive, `--no-whole-archive`): those go before the user's files.
+const ARCHIVE_FLAGS: usize = 3;
+
+/// What a `-static` link adds so throws clear the frames they leave: see `command_line`.
+const STATIC_WRAP_UNWIND: &str = "-Wl,--wrap=_Unwind_RaiseException";
 
 /// What a `-static` link adds: see `command_line`.
 const STATIC_PTHREAD_CREATE: &str = "-Wl,-u,__pthread_create_2_1";
@@ -1013,7 +1034,10 @@ mod tests {
     fn static_links_pull_in_glibcs_pthread_create() {
         let f = flags(CompilerKind::Gcc, Checks::Inline, "/i", "/l");
         let s = command_line(&gcc(), &f, &os(&["-static", "x.c", "-o", "x"]));
-        assert_eq!(s.last().unwrap(), STATIC_PTHREAD_CREATE);
+        assert_eq!(
+            &s[s.len() - 2..],
+            [STATIC_PTHREAD_CREATE, STATIC_WRAP_UNWIND]
+        );
         let d = command_line(&gcc(), &f, &os(&["x.c", "-o", "x"]));
         assert!(!d.iter().any(|a| a == STATIC_PTHREAD_CREATE));
     }
@@ -1041,20 +1065,44 @@ mod tests {
         let s = strings(&argv);
         assert_eq!(s[0], "gcc");
         assert_eq!(&s[1..1 + f.compile.len()], f.compile.as_slice());
-        let user_at = 1 + f.compile.len();
+        let archive_at = 1 + f.compile.len();
+        assert_eq!(
+            &s[archive_at..archive_at + 3],
+            [
+                "-Wl,--whole-archive",
+                "/l/libkasan.a",
+                "-Wl,--no-whole-archive"
+            ]
+        );
+        let user_at = archive_at + 3;
         assert_eq!(&s[user_at..user_at + 5], ["-O2", "-g", "x.c", "-o", "x"]);
-        assert_eq!(&s[user_at + 5..], f.link.as_slice());
+        // The rest of the link flags, with the shared unwinder in a dynamic link.
+        let rest: Vec<String> = f.link[3..]
+            .iter()
+            .map(|l| {
+                if l == "-lgcc_eh" {
+                    "-lgcc_s".to_owned()
+                } else {
+                    l.clone()
+                }
+            })
+            .collect();
+        assert_eq!(&s[user_at + 5..], rest.as_slice());
+        for stat in ["-static", "-static-pie", "-static-libgcc"] {
+            let argv = command_line(&gcc(), &f, &os(&[stat, "x.c"]));
+            let s = strings(&argv);
+            assert!(s.contains(&"-lgcc_eh") && !s.contains(&"-lgcc_s"), "{stat}");
+        }
     }
 
     #[test]
-    fn language_override_is_reset_before_the_archive() {
+    fn archive_comes_before_a_language_override() {
         let f = flags(CompilerKind::Gcc, Checks::Inline, "/i", "/l");
         let argv = command_line(&gcc(), &f, &os(&["-x", "c", "prog", "-o", "p"]));
         let s = strings(&argv);
-        let at = s.iter().position(|a| *a == "/l/libkasan.a").unwrap();
-        assert_eq!(&s[at - 3..at], ["-x", "none", "-Wl,--whole-archive"]);
-        let argv = command_line(&gcc(), &f, &os(&["x.c"]));
-        assert!(!strings(&argv).contains(&"none"));
+        let archive = s.iter().position(|a| *a == "/l/libkasan.a").unwrap();
+        let x = s.iter().position(|a| *a == "-x").unwrap();
+        assert!(archive < x, "{s:?}");
     }
 
     #[test]
@@ -1154,7 +1202,7 @@ mod tests {
              -lgcc_eh -lutil -lrt -lpthread -lm -ldl -lc \
              -Wl,--export-dynamic-symbol=__asan_after_dynamic_init "
         ));
-        assert!(lines[1].ends_with(" -Wl,--export-dynamic-symbol=vfork'"));
+        assert!(lines[1].ends_with(" -Wl,--export-dynamic-symbol=_Unwind_RaiseException'"));
         assert_eq!(
             lines[1].matches(" -Wl,--export-dynamic-symbol=").count(),
             abi_names().count()

@@ -10,7 +10,7 @@ use core::ffi::c_void;
 
 use kasan_core::shadow::{encoding, round_up, GRANULE_SHIFT};
 use kasan_hosted::memory::{SHADOW, SHADOW_OFFSET, USER_END};
-use kasan_hosted::task::{frame_pointer, stack_pointer, stack_top};
+use kasan_hosted::task::frame_pointer;
 
 use crate::runtime::{check, ensure_init, ready, report_access, report_gpf};
 
@@ -166,17 +166,10 @@ pub extern "C" fn __asan_after_dynamic_init() {}
 
 /// `void (void)`: called before a call that does not return (`longjmp`, `exit`,
 /// a throw). Frames between here and wherever control lands keep their redzones, so
-/// the current thread's stack above here is unpoisoned, as ASan does.
+/// the stack above here is unpoisoned, as ASan does ([`crate::unwind`] says which).
 #[unsafe(no_mangle)]
 pub extern "C" fn __asan_handle_no_return() {
-    if !ready() {
-        return;
-    }
-    let low = stack_pointer() & !4095;
-    let top = stack_top();
-    if top > low && top - low < (256 << 20) {
-        SHADOW.poison(low, top - low, 0);
-    }
+    crate::unwind::no_return();
 }
 
 /// `void (void *addr, ssize_t size)`: poison the redzones around a dynamic alloca

@@ -19,11 +19,13 @@ pub mod checked;
 pub mod kernel;
 pub mod kstring;
 pub mod libc_io;
+pub mod libc_str;
 pub mod printf;
 pub mod runtime;
 pub mod signals;
 pub mod strings;
 pub mod threads;
+pub mod unwind;
 
 use kasan_hosted::memory::InternalAlloc;
 

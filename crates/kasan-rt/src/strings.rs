@@ -1180,7 +1180,7 @@ pub unsafe extern "C" fn strstr(haystack: *const c_char, needle: *const c_char) 
 /// # Safety
 ///
 /// A terminated string.
-unsafe fn byte_set(site: Site, set: *const u8) -> [u64; 4] {
+pub(crate) unsafe fn byte_set(site: Site, set: *const u8) -> [u64; 4] {
     let mut table = [0u64; 4];
     // SAFETY: forwarded from the caller.
     unsafe {
@@ -1194,7 +1194,7 @@ unsafe fn byte_set(site: Site, set: *const u8) -> [u64; 4] {
 }
 
 /// Whether `b` is in `table`.
-fn in_set(table: &[u64; 4], b: u8) -> bool {
+pub(crate) fn in_set(table: &[u64; 4], b: u8) -> bool {
     table[usize::from(b >> 6)] & (1 << (b & 63)) != 0
 }
 

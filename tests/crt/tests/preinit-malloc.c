@@ -4,9 +4,9 @@
 // EXPECT-IN: early
 #include <stdlib.h>
 static void early(void) {
-  char *volatile p = malloc(8);
+  volatile char *volatile p = malloc(8);
   p[8] = 1;
-  free(p);
+  free((void *)p);
 }
 __attribute__((section(".preinit_array"), used)) void (*early_p)(void) = &early;
 int main() { return 0; }

@@ -1,6 +1,7 @@
 // ORIGIN: compiler-rt/test/asan/TestCases/small_memcpy_test.cpp (run with 32 48)
 // memcpy(A1, A2, 64) after __asan_poison_memory_region(A1 + from, to - from).
 // ARGS: 32 48
+// XFAIL: gcc,outline -- gcc expands a constant-size memcpy between stack arrays into unchecked moves it proves in bounds, so a region poisoned by hand inside the array is not seen (gcc -fsanitize=address + libasan is silent too; clang checks it)
 // EXPECT: use-after-poison Write
 #include <assert.h>
 #include <kasan.h>
