@@ -105,6 +105,9 @@ pub trait Mode: Sync {
     /// Alloc/free event for the stack ring (tag modes; generic: no-op). Takes ownership
     /// of `track.stack` (a GET reference in tag modes).
     fn record(&self, tagged: usize, object_size: usize, is_free: bool, track: &Track, cpu: usize);
+    /// A freed slab object at `object` leaves the quarantine (generic: its free-track
+    /// mark goes, Linux's `qlink_free`); modes without a quarantine never see it.
+    fn quarantine_release(&self, _object: usize) {}
 }
 
 /// The report's view of a mode (object safe; cold path).
@@ -136,8 +139,9 @@ pub trait ReportMode: Sync {
     fn region_size(&self, object: usize, object_size: usize) -> usize;
     /// Whether the region line carries `allocated `/`freed ` (generic only).
     fn region_state_word(&self) -> bool;
-    /// One 16-byte row of the shadow dump: `row` is the shadow address of its first byte
-    /// in the mode's own terms; None where no shadow is mapped.
+    /// One row of the shadow dump, 16 shadow bytes: `row` is the (untagged) memory
+    /// address of the row's first granule (rows cover `16 * granule()` bytes); None
+    /// where no shadow is mapped.
     fn read_row(&self, row: usize, out: &mut [Option<u8>; 16]);
     /// Tag modes: the alloc/free tracks and the newest kind for the object at `object`
     /// seen through `tagged` (the stack ring's scan); generic: None.

@@ -29,6 +29,7 @@ use core::ffi::c_void;
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU8, AtomicUsize, Ordering};
 
+use kasan_core::mode::TagPolicy;
 use kasan_core::report::Name;
 use kasan_core::sync::SpinLock;
 
@@ -72,13 +73,15 @@ pub struct CacheConfig {
 
 impl CacheConfig {
     /// Lays out a cache of `object_size`-byte objects aligned to `align` (0: the
-    /// minimum), with KASAN's redzone after each; `None` for impossible shapes.
+    /// minimum), with KASAN's redzone after each when `redzones` (generic mode; tag
+    /// modes have none); `None` for impossible shapes.
     pub fn new(
         name: &str,
         object_size: usize,
         align: usize,
         flags: u32,
         ctor: Option<Ctor>,
+        redzones: bool,
     ) -> Option<CacheConfig> {
         if object_size == 0 || object_size > (32 << 20) {
             return None;
@@ -90,7 +93,12 @@ impl CacheConfig {
         if !align.is_power_of_two() || align > PAGE_SIZE {
             return None;
         }
-        let slot = (object_size + optimal_redzone(object_size)).next_multiple_of(align);
+        let redzone = if redzones {
+            optimal_redzone(object_size)
+        } else {
+            0
+        };
+        let slot = (object_size + redzone).next_multiple_of(align);
         // At least 16 objects and 16 KiB a run, so runs amortise their header.
         let objects_pages = (slot * 16).max(16 << 10).div_ceil(PAGE_SIZE);
         let nobj = objects_pages * PAGE_SIZE / slot;
@@ -120,6 +128,17 @@ impl CacheConfig {
     /// Whether freed objects stay valid (no poison, no quarantine).
     pub fn typesafe_by_rcu(&self) -> bool {
         self.flags & SLAB_TYPESAFE_BY_RCU != 0
+    }
+
+    /// How the cache's objects get their tag (Linux's `assign_tag`): a cache with a
+    /// constructor or `SLAB_TYPESAFE_BY_RCU` keeps each slot's tag from slab creation,
+    /// so pointers kept across a free stay valid.
+    pub fn tag_policy(&self) -> TagPolicy {
+        if self.ctor.is_some() || self.typesafe_by_rcu() {
+            TagPolicy::KeptFromSlabInit
+        } else {
+            TagPolicy::FreshEachAlloc
+        }
     }
 }
 

@@ -1,7 +1,9 @@
-//! Generic-mode allocators over the page arena, all with KASAN's hooks: slab caches
-//! (Linux's kmalloc size classes and caches programs create), page-backed large
-//! kmalloc objects, page-allocator blocks, vmalloc areas with guard pages, mempool
-//! support, per-object alloc/free tracks, and the quarantine.
+//! Allocators over the page arena, all with KASAN's hooks: slab caches (Linux's
+//! kmalloc size classes and caches programs create), page-backed large kmalloc
+//! objects, page-allocator blocks, vmalloc areas with guard pages, mempool support,
+//! alloc/free tracks, and the quarantine. The heap is generic over the [`Mode`]: what
+//! differs (redzones, quarantine, where tracks go, tags) is behind its constants and
+//! hooks, never a run-time flag.
 //!
 //! Shadow life of a slab slot (generic mode):
 //!
@@ -17,17 +19,35 @@
 //! marks the free meta valid) while it waits in the quarantine or in a mempool, and
 //! `SLAB_FREE` again when the quarantine lets it go (`qlink_free`).
 //!
-//! ```text
-//! ```
-//!
 //! Page-backed objects: `| header page (redzone) | object | tail redzone |`, the
 //! tail being `PAGE_REDZONE` (large kmalloc) or `VMALLOC_INVALID` plus an
 //! inaccessible guard page (vmalloc). Freed: `PAGE_FREE` (vmalloc: `VMALLOC_INVALID`).
+//!
+//! Tag modes (Linux's sw-tags rules): slots sit back to back without redzones, a
+//! pointer carries the slot's tag and memory the same tag per 16-byte granule, every
+//! bad byte is the invalid tag; no quarantine; slab alloc/free events go to the stack
+//! ring, page-backed blocks keep their allocation track in their metadata:
+//!
+//! ```text
+//!  run created        | ee ee ee ee ...                 (invalid)
+//!  kmalloc(20), tag 3 | 03 03 | ee ee (rest of kmalloc-64)
+//!  kfree              | ee ee ee ee                     (slot free at once)
+//!  kmalloc(40) again  | 09 09 09 | ee  (a new tag, never 3 again at once)
+//! ```
+//!
+//! A free checks the pointer's tag before the slot's state, so a stale pointer to a
+//! reused slot is a double free, never a free of the new object. Caches with a
+//! constructor or `SLAB_TYPESAFE_BY_RCU` keep each slot's tag from slab creation.
+//! Every [`Track`] passed in is consumed exactly once: kept in metadata (generic;
+//! page-backed allocations in tag modes), recorded in the ring (tag-mode slab events),
+//! or dropped with [`Host::put_stack`] (tag modes: page-backed frees, refused calls).
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+use kasan_core::generic::Generic;
+use kasan_core::mode::{BlockKind, FreeCheck, Mode, TagPolicy};
 use kasan_core::report::{Backing, Describe, Name, ObjectInfo, PageInfo, PageKind, Track};
-use kasan_core::shadow::{encoding, round_up, Shadow, GRANULE_SIZE};
+use kasan_core::shadow::{Shadow, GRANULE_SIZE};
 use kasan_core::stack::Handle;
 use kasan_core::sync::CachePadded;
 
@@ -56,6 +76,11 @@ pub trait Host: Sync {
     fn now_ns(&self) -> u64 {
         0
     }
+    /// Drops a reference to a stack the heap was given and does not keep (tag modes:
+    /// the tracks of page-backed frees and of refused calls, and a page-backed
+    /// allocation's track when its pages go back; their stacks are saved with
+    /// `SaveFlags::GET`). Generic mode keeps every track and never calls it.
+    fn put_stack(&self, _stack: Handle) {}
 }
 
 /// Linux's `optimal_redzone`: the redzone kept after an object of `size` bytes.
@@ -227,10 +252,38 @@ pub struct HeapStats {
     pub live_objects: usize,
 }
 
-/// The heap: caches, page-backed objects and the quarantine over one arena.
-pub struct Heap<H: Host> {
+/// No previous tag to avoid (above every scheme's largest random tag).
+const NO_TAG: u8 = u8::MAX;
+
+/// How [`Heap::finish_alloc`] tags an object.
+#[derive(Debug, Clone, Copy)]
+enum Tagging {
+    /// The mode gives it a tag by the cache's policy.
+    New(TagPolicy),
+    /// Handed out again through this pointer, keeping its tag (a mempool element).
+    Keep(usize),
+}
+
+/// The [`BlockKind`] of a run's cache index.
+fn block_kind(cache: u32) -> BlockKind {
+    match cache {
+        LARGE => BlockKind::Large,
+        PAGES => BlockKind::Pages,
+        VMALLOC => BlockKind::Vmalloc,
+        _ => BlockKind::Slab,
+    }
+}
+
+/// The heap: caches, page-backed objects and the quarantine over one arena, with the
+/// hooks of mode `M`: generic (redzones, quarantine, tracks in [`ObjMeta`]) or a tag
+/// mode (tagged pointers, no redzone, no quarantine, slab tracks in the stack ring).
+///
+/// Every address the heap hands out or takes from a caller is as the program holds
+/// it (tagged in tag modes); everything inside (runs, metadata, free lists) is
+/// untagged.
+pub struct Heap<H: Host, M: Mode = Generic> {
     host: H,
-    shadow: Shadow,
+    mode: M,
     arena: Arena,
     caches: CacheTable,
     quarantine: Quarantine,
@@ -238,7 +291,7 @@ pub struct Heap<H: Host> {
     live: CachePadded<AtomicUsize>,
 }
 
-impl<H: Host> core::fmt::Debug for Heap<H> {
+impl<H: Host, M: Mode> core::fmt::Debug for Heap<H, M> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Heap")
             .field("stats", &self.stats())
@@ -254,12 +307,19 @@ fn unpack_info(info: u64) -> (u32, u64) {
     ((info >> 44) as u32, (info & ((1 << 44) - 1)) * 1000)
 }
 
-impl<H: Host> Heap<H> {
-    /// A heap with no memory yet; call [`Heap::init`] before use.
-    pub const fn new(host: H, shadow: Shadow) -> Heap<H> {
+impl<H: Host> Heap<H, Generic> {
+    /// A generic-mode heap with no memory yet; call [`Heap::init`] before use.
+    pub const fn new(host: H, shadow: Shadow) -> Heap<H, Generic> {
+        Heap::with_mode(host, Generic { shadow })
+    }
+}
+
+impl<H: Host, M: Mode> Heap<H, M> {
+    /// A heap of mode `mode` with no memory yet; call [`Heap::init`] before use.
+    pub const fn with_mode(host: H, mode: M) -> Heap<H, M> {
         Heap {
             host,
-            shadow,
+            mode,
             arena: Arena::new(),
             caches: CacheTable::new(),
             quarantine: Quarantine::new(),
@@ -278,7 +338,7 @@ impl<H: Host> Heap<H> {
         for (i, (&size, name)) in KMALLOC_SIZES.iter().zip(KMALLOC_NAMES).enumerate() {
             // Every kmalloc shape is valid and its slot (in the inline segment) free.
             if let (Some(config), Some(slot)) = (
-                CacheConfig::new(name, size, MIN_ALIGN, 0, None),
+                CacheConfig::new(name, size, MIN_ALIGN, 0, None, M::REDZONES),
                 self.caches.get(i),
             ) {
                 let generation = slot.claim(config);
@@ -318,9 +378,25 @@ impl<H: Host> Heap<H> {
         }
     }
 
-    /// Whether `addr` lies in the heap's arena.
+    /// The CPU a tag-mode event draws its tag and records on; generic mode reads no
+    /// CPU on its allocation path.
+    #[inline(always)]
+    fn tag_cpu(&self) -> usize {
+        if M::OBJECT_TRACKS {
+            0
+        } else {
+            self.host.cpu()
+        }
+    }
+
+    /// The heap's mode.
+    pub fn mode(&self) -> &M {
+        &self.mode
+    }
+
+    /// Whether `addr` (tagged or not) lies in the heap's arena.
     pub fn contains(&self, addr: usize) -> bool {
-        self.arena.contains(addr)
+        self.arena.contains(self.mode.untag(addr))
     }
 
     /// Sets the quarantine bound in bytes (0 disables it).
@@ -351,7 +427,9 @@ impl<H: Host> Heap<H> {
     /// The kmalloc class for `size` bytes aligned to `align`, if a slab cache can
     /// serve it: objects sit `slot` bytes apart from a page boundary, so all are
     /// aligned when the slot is a multiple of the alignment.
+    /// Tag modes have no class below their granule (Linux's minimum kmalloc alignment).
     fn class_for(&self, size: usize, align: usize) -> Option<usize> {
+        let size = size.max(M::MIN_KMALLOC);
         if align <= MIN_ALIGN {
             // The common case, without touching the cache table.
             return small_class(size);
@@ -373,13 +451,15 @@ impl<H: Host> Heap<H> {
         zero: bool,
         track: &Track,
     ) -> Result<usize, AllocError> {
-        if size > MAX_SIZE || !align.is_power_of_two() || align > (1 << 30) {
-            return Err(AllocError::Invalid);
-        }
-        match self.class_for(size, align) {
-            Some(i) => self.alloc_slab(i as u32, KMALLOC_GENERATION, size, zero, track),
-            None => self.alloc_page_backed(LARGE, size, align, zero, track),
-        }
+        let r = if size > MAX_SIZE || !align.is_power_of_two() || align > (1 << 30) {
+            Err(AllocError::Invalid)
+        } else {
+            match self.class_for(size, align) {
+                Some(i) => self.alloc_slab(i as u32, KMALLOC_GENERATION, size, zero, track),
+                None => self.alloc_page_backed(LARGE, size, align, zero, track),
+            }
+        };
+        self.consumed(r, track)
     }
 
     /// `kmem_cache_alloc` from a cache made by [`Heap::cache_create`] (or a kmalloc
@@ -391,11 +471,11 @@ impl<H: Host> Heap<H> {
         zero: bool,
         track: &Track,
     ) -> Result<usize, AllocError> {
-        let size = self
-            .config(cache.index)
-            .ok_or(AllocError::Destroyed)?
-            .object_size;
-        self.alloc_slab(cache.index, cache.generation, size, zero, track)
+        let r = match self.config(cache.index) {
+            Some(c) => self.alloc_slab(cache.index, cache.generation, c.object_size, zero, track),
+            None => Err(AllocError::Destroyed),
+        };
+        self.consumed(r, track)
     }
 
     /// `__get_free_pages`: `2^order` pages, page-aligned; `gfp` (Linux's flags) is
@@ -408,10 +488,13 @@ impl<H: Host> Heap<H> {
         track: &Track,
     ) -> Result<usize, AllocError> {
         if order > MAX_ORDER {
-            return Err(AllocError::Invalid);
+            return self.consumed(Err(AllocError::Invalid), track);
         }
-        let p = self.alloc_page_backed(PAGES, PAGE_SIZE << order, PAGE_SIZE, zero, track)?;
-        if let Some(run) = self.arena.run_of(p) {
+        let p = self.consumed(
+            self.alloc_page_backed(PAGES, PAGE_SIZE << order, PAGE_SIZE, zero, track),
+            track,
+        )?;
+        if let Some(run) = self.arena.run_of(self.mode.untag(p)) {
             run.header().gfp.store(gfp, Ordering::Relaxed);
         }
         Ok(p)
@@ -425,10 +508,12 @@ impl<H: Host> Heap<H> {
         zero: bool,
         track: &Track,
     ) -> Result<usize, AllocError> {
-        if size == 0 || size > MAX_SIZE {
-            return Err(AllocError::Invalid);
-        }
-        self.alloc_page_backed(VMALLOC, size, PAGE_SIZE, zero, track)
+        let r = if size == 0 || size > MAX_SIZE {
+            Err(AllocError::Invalid)
+        } else {
+            self.alloc_page_backed(VMALLOC, size, PAGE_SIZE, zero, track)
+        };
+        self.consumed(r, track)
     }
 
     /// `kmem_cache_create`: a cache of `size`-byte objects. There is no limit on
@@ -441,7 +526,8 @@ impl<H: Host> Heap<H> {
         flags: u32,
         ctor: Option<Ctor>,
     ) -> Result<CacheId, AllocError> {
-        let config = CacheConfig::new(name, size, align, flags, ctor).ok_or(AllocError::Invalid)?;
+        let config = CacheConfig::new(name, size, align, flags, ctor, M::REDZONES)
+            .ok_or(AllocError::Invalid)?;
         let mut index = KMALLOC_CACHES;
         loop {
             let slot = self
@@ -527,7 +613,7 @@ impl<H: Host> Heap<H> {
     fn free_chain(&self, mut run: usize) {
         while let Some(r) = self.arena.run_of(run) {
             run = r.header().next_partial.load(Ordering::Relaxed);
-            self.free_run(r, encoding::PAGE_FREE);
+            self.free_run(r);
         }
     }
 
@@ -560,38 +646,71 @@ impl<H: Host> Heap<H> {
     /// Marks never-used arena memory as free pages, so a run's overflow into it is
     /// caught (called by the arena under its lock).
     fn poison_fresh(&self, addr: usize, len: usize) {
-        self.shadow.poison(addr, len, encoding::PAGE_FREE);
+        self.mode.poison_fresh(addr, len);
     }
 
-    /// Fills the object's metadata and shadow for a new allocation.
-    fn finish_alloc(&self, run: Run, i: usize, size: usize, zero: bool, track: &Track) -> usize {
-        let redzone = Self::redzone_value(run.header().cache.load(Ordering::Relaxed));
+    /// Fills the object's metadata and shadow for a new allocation and returns the
+    /// pointer for the program, tagged as `tagging` says. Consumes `track`: generic mode and page-backed blocks
+    /// keep it in the metadata, tag modes record a slab allocation in the ring.
+    fn finish_alloc(
+        &self,
+        run: Run,
+        i: usize,
+        size: usize,
+        zero: bool,
+        track: &Track,
+        tagging: Tagging,
+    ) -> usize {
+        let cache = run.header().cache.load(Ordering::Relaxed);
+        let page_backed = is_page_backed(cache);
         let object_size = self.object_size(run);
         let object = run.object(i);
         let meta = run.meta(i);
+        let cpu = self.tag_cpu();
         meta.size
             .store(size.min(u32::MAX as usize) as u32, Ordering::Relaxed);
-        meta.alloc_pid.store(track.pid, Ordering::Relaxed);
-        meta.alloc_stack.store(track.stack.0, Ordering::Relaxed);
-        meta.alloc_info.store(
-            pack_info(track.cpu, self.track_time(run, track)),
-            Ordering::Relaxed,
-        );
+        if M::OBJECT_TRACKS || page_backed {
+            meta.alloc_pid.store(track.pid, Ordering::Relaxed);
+            if M::OBJECT_TRACKS {
+                meta.alloc_stack.store(track.stack.0, Ordering::Relaxed);
+            } else {
+                // A pooled page-backed element handed out again: its old track goes.
+                let old = meta.alloc_stack.swap(track.stack.0, Ordering::Relaxed);
+                self.host.put_stack(Handle(old));
+            }
+            meta.alloc_info.store(
+                pack_info(track.cpu, self.track_time(run, track)),
+                Ordering::Relaxed,
+            );
+        }
         meta.free_stack.store(0, Ordering::Relaxed);
         meta.free_pid.store(0, Ordering::Relaxed);
         meta.aux[0].store(0, Ordering::Relaxed);
         meta.aux[1].store(0, Ordering::Relaxed);
-        meta.set_state(State::Allocated);
-        // One pass over the object's shadow: valid bytes, then the redzone after them.
-        self.shadow.unpoison(object, size);
-        let valid = round_up(size);
-        self.shadow
-            .poison(object + valid, object_size.saturating_sub(valid), redzone);
+        let (tagged, tag) = match tagging {
+            Tagging::Keep(tagged) => {
+                self.mode
+                    .resize(tagged, size, object_size, block_kind(cache));
+                (tagged, self.mode.tag_of(tagged))
+            }
+            Tagging::New(_) if page_backed => {
+                self.mode
+                    .unpoison_block(object, object_size, size, NO_TAG, block_kind(cache), cpu)
+            }
+            Tagging::New(policy) => {
+                self.mode
+                    .slab_alloc(object, object_size, size, policy, meta.tag(), cpu)
+            }
+        };
+        meta.set_state_tag(State::Allocated, tag);
         if zero && size > 0 {
             self.arena.zero(object, size);
         }
         self.live.fetch_add(1, Ordering::Relaxed);
-        object
+        if !M::OBJECT_TRACKS && !page_backed {
+            self.mode.record(tagged, object_size, false, track, cpu);
+        }
+        tagged
     }
 
     fn alloc_slab(
@@ -614,18 +733,25 @@ impl<H: Host> Heap<H> {
             drop(lists);
             self.free_chain(to_free);
             if let Some((run, i)) = got {
-                return Ok(self.finish_alloc(run, i, size, zero, track));
+                return Ok(self.finish_alloc(
+                    run,
+                    i,
+                    size,
+                    zero,
+                    track,
+                    Tagging::New(config.tag_policy()),
+                ));
             }
             // No free slot: make a run outside the lock (constructors are program
             // code and may allocate, or even destroy the cache), then offer it.
             let run = self.new_cache_run(cache, config)?;
             let Some(mut lists) = slot.lists.lock_unless_held() else {
-                self.free_run(run, encoding::PAGE_FREE);
+                self.free_run(run);
                 return Err(AllocError::Busy);
             };
             if !slot.is_live(generation) {
                 drop(lists);
-                self.free_run(run, encoding::PAGE_FREE);
+                self.free_run(run);
                 return Err(AllocError::Destroyed);
             }
             run.header().on_partial.store(1, Ordering::Relaxed);
@@ -684,17 +810,27 @@ impl<H: Host> Heap<H> {
             .new_run(c.pages, cache, c.nobj, c.first, c.slot, |a, l| {
                 self.poison_fresh(a, l)
             })?;
-        self.shadow
-            .poison(run.start(), c.pages * PAGE_SIZE, encoding::SLAB_REDZONE);
+        self.mode.poison_slab(run.start(), c.pages * PAGE_SIZE);
         let h = run.header();
+        let policy = c.tag_policy();
+        let cpu = self.tag_cpu();
         for i in (0..c.nobj).rev() {
             let object = run.object(i);
+            let tag = self.mode.init_slab_obj(object, policy, cpu);
+            run.meta(i).set_tag(tag);
             if c.ctor.is_some() {
-                // The constructor writes the object: let it, then hide it again.
-                self.shadow.unpoison(object, c.object_size);
-                c.construct(object);
-                self.shadow
-                    .poison(object, c.object_size, encoding::SLAB_REDZONE);
+                // The constructor writes the object through the pointer it will be
+                // handed out with: let it, then hide it again.
+                let (tagged, _) = self.mode.slab_alloc(
+                    object,
+                    c.object_size,
+                    c.object_size,
+                    TagPolicy::KeptFromSlabInit,
+                    tag,
+                    cpu,
+                );
+                c.construct(tagged);
+                self.mode.poison_slab(object, c.object_size);
             }
             // Thread every slot onto the run's free list, lowest address first.
             run.meta(i)
@@ -742,14 +878,27 @@ impl<H: Host> Heap<H> {
             } | if zero { GFP_ZERO } else { 0 },
             Ordering::Relaxed,
         );
-        let redzone = Self::redzone_value(kind);
-        self.shadow
-            .poison(run.start(), object - run.start(), redzone);
+        // The header page (and the slide) is the block's left redzone.
+        self.mode.unpoison_block(
+            run.start(),
+            object - run.start(),
+            0,
+            NO_TAG,
+            block_kind(kind),
+            self.tag_cpu(),
+        );
         let end = run.start() + pages * PAGE_SIZE;
         if kind == VMALLOC {
             self.host.protect(end - PAGE_SIZE, PAGE_SIZE, false);
         }
-        Ok(self.finish_alloc(run, 0, size, zero, track))
+        Ok(self.finish_alloc(
+            run,
+            0,
+            size,
+            zero,
+            track,
+            Tagging::New(TagPolicy::FreshEachAlloc),
+        ))
     }
 
     /// The bytes the object's cache reserves for it (Linux's `object_size`); for a
@@ -773,23 +922,27 @@ impl<H: Host> Heap<H> {
         }
     }
 
-    /// Looks up the object starting at `addr` for a free of `kind`: `Invalid` if
-    /// there is none (or it belongs to another allocator), `Double` if it is free.
+    /// Looks up the object starting at `addr` (as the program holds it) for a free
+    /// of `kind`: `Invalid` if there is none (or it belongs to another allocator),
+    /// `Double` if it is free. In tag modes the pointer's tag is asked first: one that
+    /// does not match memory is a double free, so a stale pointer to a reused slot
+    /// never frees the slot's new object. Returns the untagged object too.
     fn live_object(
         &self,
         addr: usize,
         kind: FreeKind,
-    ) -> Result<(Run, usize, &'static ObjMeta), FreeError> {
-        let Some(run) = self.arena.run_of(addr) else {
+    ) -> Result<(Run, usize, &'static ObjMeta, usize), FreeError> {
+        let object = self.mode.untag(addr);
+        let Some(run) = self.arena.run_of(object) else {
             // Pages already given back: a page-aligned pointer into freed pages is
             // freed twice (Linux: the first byte is not accessible).
-            let freed = matches!(
-                self.shadow.byte(addr),
-                Some(encoding::PAGE_FREE | encoding::VMALLOC_INVALID)
-            );
+            let freed = !self.mode.check(addr, 1);
             let page_kind = !matches!(kind, FreeKind::Cache(_));
             return Err(
-                if self.arena.contains(addr) && addr.is_multiple_of(PAGE_SIZE) && freed && page_kind
+                if self.arena.contains(object)
+                    && object.is_multiple_of(PAGE_SIZE)
+                    && freed
+                    && page_kind
                 {
                     FreeError::Double
                 } else {
@@ -797,7 +950,7 @@ impl<H: Host> Heap<H> {
                 },
             );
         };
-        let i = run.index_of(addr).ok_or(FreeError::Invalid)?;
+        let i = run.index_of(object).ok_or(FreeError::Invalid)?;
         let h = run.header();
         let cache = h.cache.load(Ordering::Relaxed);
         let matches = match kind {
@@ -813,17 +966,28 @@ impl<H: Host> Heap<H> {
             return Err(FreeError::Invalid);
         }
         let meta = run.meta(i);
+        // A live object whose pointer carries the slot's tag is itself even when no
+        // byte of it is accessible (size 0).
+        if self.mode.free_check(addr) == FreeCheck::Double
+            && !(meta.state() == State::Allocated && meta.tag() == self.mode.tag_of(addr))
+        {
+            return Err(FreeError::Double);
+        }
         match meta.state() {
-            State::Allocated => Ok((run, i, meta)),
+            State::Allocated => Ok((run, i, meta, object)),
             State::Quarantined | State::Pooled => Err(FreeError::Double),
             // A slot that was freed and has left quarantine is still a double free
             // if it carries a free track; one never handed out is an invalid free.
-            State::Free
+            State::Free if M::OBJECT_TRACKS => {
                 if meta.free_stack.load(Ordering::Relaxed) != 0
-                    || meta.free_pid.load(Ordering::Relaxed) != 0 =>
-            {
-                Err(FreeError::Double)
+                    || meta.free_pid.load(Ordering::Relaxed) != 0
+                {
+                    Err(FreeError::Double)
+                } else {
+                    Err(FreeError::Invalid)
+                }
             }
+            State::Free if meta.freed_once() => Err(FreeError::Double),
             State::Free => Err(FreeError::Invalid),
         }
     }
@@ -832,49 +996,109 @@ impl<H: Host> Heap<H> {
     pub fn usable_size(&self, addr: usize) -> Option<usize> {
         self.live_object(addr, FreeKind::Kmalloc)
             .ok()
-            .map(|(run, _, m)| self.requested_size(run, m))
+            .map(|(run, _, m, _)| self.requested_size(run, m))
     }
 
     /// The cache's object size for the live object at `addr` (Linux's `ksize`).
     pub fn ksize(&self, addr: usize) -> Option<usize> {
         self.live_object(addr, FreeKind::Kmalloc)
             .ok()
-            .map(|(run, _, _)| self.object_size(run))
+            .map(|(run, _, _, _)| self.object_size(run))
+    }
+
+    /// Linux's `ksize` with its unpoison: the live kmalloc object's whole
+    /// `object_size` becomes accessible through `addr` (and stays so until it is
+    /// freed or resized); returns that size.
+    pub fn ksize_unpoison(&self, addr: usize) -> Option<usize> {
+        let (run, _, _, _) = self.live_object(addr, FreeKind::Kmalloc).ok()?;
+        let size = self.object_size(run);
+        self.mode.unpoison_range(addr, size);
+        Some(size)
     }
 
     /// `krealloc` in place: if the live kmalloc object at `addr` can hold
     /// `new_size` bytes, its valid part becomes exactly `new_size` (the rest turns
-    /// back into redzone) and true is returned.
+    /// back into redzone; tag modes: the pointer keeps its tag) and true is returned.
     pub fn resize(&self, addr: usize, new_size: usize) -> bool {
-        let Ok((run, _, meta)) = self.live_object(addr, FreeKind::Kmalloc) else {
-            return false;
-        };
+        self.resize_inner(addr, new_size).is_some()
+    }
+
+    /// [`Heap::resize`] that also records the reallocation (Linux's krealloc saves
+    /// the alloc track again): tag modes record a slab object's in the ring; a
+    /// page-backed object keeps its first track. Always consumes `track`.
+    pub fn resize_tracked(&self, addr: usize, new_size: usize, track: &Track) -> bool {
+        match self.resize_inner(addr, new_size) {
+            Some(run)
+                if !M::OBJECT_TRACKS
+                    && !is_page_backed(run.header().cache.load(Ordering::Relaxed)) =>
+            {
+                self.mode
+                    .record(addr, self.object_size(run), false, track, self.tag_cpu());
+                true
+            }
+            r => {
+                self.drop_track(track);
+                r.is_some()
+            }
+        }
+    }
+
+    fn resize_inner(&self, addr: usize, new_size: usize) -> Option<Run> {
+        let (run, _, meta, _) = self.live_object(addr, FreeKind::Kmalloc).ok()?;
         let object_size = self.object_size(run);
         if new_size > object_size || new_size > u32::MAX as usize {
-            return false;
+            return None;
         }
-        let redzone = Self::redzone_value(run.header().cache.load(Ordering::Relaxed));
-        self.shadow.unpoison(addr, new_size);
-        let valid = round_up(new_size);
-        self.shadow
-            .poison(addr + valid, object_size.saturating_sub(valid), redzone);
+        let cache = run.header().cache.load(Ordering::Relaxed);
+        self.mode
+            .resize(addr, new_size, object_size, block_kind(cache));
         meta.size.store(new_size as u32, Ordering::Relaxed);
         run.header().big_size.store(new_size, Ordering::Relaxed);
-        true
+        Some(run)
     }
 
     /// Copies the first `len` bytes of one live object into another (realloc).
     pub fn copy(&self, dst: usize, src: usize, len: usize) {
-        self.arena.copy(dst, src, len);
+        self.arena
+            .copy(self.mode.untag(dst), self.mode.untag(src), len);
     }
 
-    fn record_free(&self, run: Run, meta: &ObjMeta, track: &Track) {
-        meta.free_pid.store(track.pid, Ordering::Relaxed);
-        meta.free_stack.store(track.stack.0, Ordering::Relaxed);
-        meta.free_info.store(
-            pack_info(track.cpu, self.track_time(run, track)),
-            Ordering::Relaxed,
-        );
+    /// A track the heap does not keep: tag modes put its stack (generic tracks are
+    /// persistent and kept nowhere either, as today).
+    fn drop_track(&self, track: &Track) {
+        if !M::OBJECT_TRACKS {
+            self.host.put_stack(track.stack);
+        }
+    }
+
+    /// An allocation's result, its track dropped when it failed.
+    fn consumed(&self, r: Result<usize, AllocError>, track: &Track) -> Result<usize, AllocError> {
+        if r.is_err() {
+            self.drop_track(track);
+        }
+        r
+    }
+
+    /// Records the free of the object `tagged` (after it was poisoned): generic in
+    /// its metadata; tag modes in the ring (slab) or nowhere (page-backed blocks,
+    /// whose frees Linux's tag modes do not record).
+    fn record_free(&self, run: Run, meta: &ObjMeta, tagged: usize, track: &Track) {
+        if M::OBJECT_TRACKS {
+            meta.free_pid.store(track.pid, Ordering::Relaxed);
+            meta.free_stack.store(track.stack.0, Ordering::Relaxed);
+            meta.free_info.store(
+                pack_info(track.cpu, self.track_time(run, track)),
+                Ordering::Relaxed,
+            );
+            return;
+        }
+        meta.mark_freed();
+        if is_page_backed(run.header().cache.load(Ordering::Relaxed)) {
+            self.host.put_stack(track.stack);
+        } else {
+            self.mode
+                .record(tagged, self.object_size(run), true, track, self.tag_cpu());
+        }
     }
 
     /// A track's time; for page memory (whose report prints page_owner's `ts`) the
@@ -888,60 +1112,59 @@ impl<H: Host> Heap<H> {
         }
     }
 
-    /// The shadow value of the redzone after a live object.
-    fn redzone_value(cache: u32) -> u8 {
-        match cache {
-            VMALLOC => encoding::VMALLOC_INVALID,
-            PAGES => encoding::PAGE_FREE,
-            LARGE => encoding::PAGE_REDZONE,
-            _ => encoding::SLAB_REDZONE,
-        }
-    }
-
-    /// Poisons a freed object; a slab object's first granule says its free track
-    /// is valid (`SLAB_FREE_META`), as Linux's `kasan_save_free_info` marks it.
+    /// Poisons a freed object; generic marks a slab object's first granule as
+    /// holding a valid free track (`SLAB_FREE_META`, Linux's `kasan_save_free_info`).
     fn poison_freed(&self, run: Run, addr: usize, cache: u32) {
-        self.shadow.poison(
+        self.mode.poison_free(
             addr,
-            round_up(self.object_size(run)),
-            Self::freed_value(cache),
+            self.object_size(run),
+            is_page_backed(cache),
+            cache == VMALLOC,
         );
-        if !is_page_backed(cache) {
-            self.shadow
-                .poison(addr, GRANULE_SIZE, encoding::SLAB_FREE_META);
-        }
-    }
-
-    fn freed_value(cache: u32) -> u8 {
-        match cache {
-            VMALLOC => encoding::VMALLOC_INVALID,
-            c if is_page_backed(c) => encoding::PAGE_FREE,
-            _ => encoding::SLAB_FREE,
-        }
     }
 
     /// Frees the object at `addr` through the allocator `kind` names, recording
-    /// `track`. The object goes to quarantine (or, in a `SLAB_TYPESAFE_BY_RCU`
-    /// cache, straight back to its cache, still valid).
+    /// `track`, in Linux's hook order: check, poison, record, release. Generic
+    /// mode puts the object in quarantine; tag modes release it at once; in a
+    /// `SLAB_TYPESAFE_BY_RCU` cache it goes straight back to its cache, still valid
+    /// (tag modes record nothing for it, as Linux). Always consumes `track`.
     pub fn free(&self, addr: usize, kind: FreeKind, track: &Track) -> Result<(), FreeError> {
-        let (run, _, meta) = self.live_object(addr, kind)?;
+        let r = self.free_inner(addr, kind, track);
+        if r.is_err() {
+            self.drop_track(track);
+        }
+        r
+    }
+
+    fn free_inner(&self, addr: usize, kind: FreeKind, track: &Track) -> Result<(), FreeError> {
+        let (run, _, meta, object) = self.live_object(addr, kind)?;
         let cache = run.header().cache.load(Ordering::Relaxed);
         // Of two threads freeing one object at once, one frees it; the other's is a
         // double free (and never links the object into the quarantine twice).
         if !meta.transition(State::Allocated, State::Quarantined) {
             return Err(FreeError::Double);
         }
-        self.record_free(run, meta, track);
         self.live.fetch_sub(1, Ordering::Relaxed);
         if let Some(slot) = self.slot(cache) {
             slot.live.fetch_sub(1, Ordering::Relaxed);
         }
         if self.config(cache).is_some_and(|c| c.typesafe_by_rcu()) {
             // Readers may still look at it under RCU: no poison, no quarantine.
-            self.release(addr);
+            if M::OBJECT_TRACKS {
+                self.record_free(run, meta, addr, track);
+            } else {
+                meta.mark_freed();
+                self.host.put_stack(track.stack);
+            }
+            self.release(object);
             return Ok(());
         }
-        self.poison_freed(run, addr, cache);
+        self.poison_freed(run, object, cache);
+        self.record_free(run, meta, addr, track);
+        if !M::QUARANTINE {
+            self.release(object);
+            return Ok(());
+        }
         let bytes = match cache {
             c if is_page_backed(c) => {
                 run.header().pages.load(Ordering::Relaxed) as usize * PAGE_SIZE
@@ -949,47 +1172,61 @@ impl<H: Host> Heap<H> {
             _ => run.header().slot.load(Ordering::Relaxed) as usize,
         };
         self.quarantine
-            .put(addr, bytes, self.host.cpu(), &self.arena, |obj| {
+            .put(object, bytes, self.host.cpu(), &self.arena, |obj| {
                 self.release(obj)
             });
         Ok(())
     }
 
-    /// `mempool_free` keeping the element: checks it as a free would, records the
-    /// free and poisons it, but leaves it with the pool (Linux's
-    /// `kasan_mempool_poison_object`).
+    /// `mempool_free` keeping the element: checks it as a free would, poisons it and
+    /// records the free, but leaves it with the pool (Linux's
+    /// `kasan_mempool_poison_object`). Always consumes `track`.
     pub fn pool_poison(&self, addr: usize, kind: FreeKind, track: &Track) -> Result<(), FreeError> {
-        let (run, _, meta) = self.live_object(addr, kind)?;
-        let cache = run.header().cache.load(Ordering::Relaxed);
-        if !meta.transition(State::Allocated, State::Pooled) {
-            return Err(FreeError::Double);
+        let r = self
+            .live_object(addr, kind)
+            .and_then(|(run, _, meta, object)| {
+                if !meta.transition(State::Allocated, State::Pooled) {
+                    return Err(FreeError::Double);
+                }
+                let cache = run.header().cache.load(Ordering::Relaxed);
+                self.poison_freed(run, object, cache);
+                self.record_free(run, meta, addr, track);
+                Ok(())
+            });
+        if r.is_err() {
+            self.drop_track(track);
         }
-        self.record_free(run, meta, track);
-        self.poison_freed(run, addr, cache);
-        Ok(())
+        r
     }
 
     /// `mempool_alloc` handing out a pooled element again (Linux's
-    /// `kasan_mempool_unpoison_object`); false if `addr` is not a pooled element.
+    /// `kasan_mempool_unpoison_object`), with the tag of `addr`; false if `addr` is not
+    /// a pooled element. Always consumes `track`.
     pub fn pool_unpoison(&self, addr: usize, track: &Track) -> bool {
-        let Some(run) = self.arena.run_of(addr) else {
-            return false;
-        };
-        let Some(i) = run.index_of(addr) else {
+        let object = self.mode.untag(addr);
+        let found = self
+            .arena
+            .run_of(object)
+            .and_then(|run| Some((run, run.index_of(object)?)))
+            .filter(|&(run, i)| run.meta(i).transition(State::Pooled, State::Allocated));
+        let Some((run, i)) = found else {
+            self.drop_track(track);
             return false;
         };
         let meta = run.meta(i);
-        if !meta.transition(State::Pooled, State::Allocated) {
-            return false;
-        }
         let size = self.requested_size(run, meta);
         self.live.fetch_sub(1, Ordering::Relaxed);
-        self.finish_alloc(run, i, size, false, track);
+        self.finish_alloc(run, i, size, false, track, Tagging::Keep(addr));
         true
     }
 
-    /// Records an aux stack for the live object containing `addr`.
+    /// Records an aux stack for the live object containing `addr` (generic mode;
+    /// Linux's tag modes keep none: there the stack's reference is put).
     pub fn record_aux(&self, addr: usize, stack: Handle) {
+        if !M::OBJECT_TRACKS {
+            self.host.put_stack(stack);
+            return;
+        }
         if let Some(run) = self.arena.run_of(addr) {
             let meta = run.meta(run.slot_of(addr));
             if meta.state() == State::Allocated {
@@ -999,14 +1236,27 @@ impl<H: Host> Heap<H> {
         }
     }
 
-    fn free_run(&self, run: Run, value: u8) {
+    /// Gives a run's pages back: a page-backed block's shadow says freed pages (and
+    /// its kept track goes), a slab run's says never-used memory.
+    fn free_run(&self, run: Run) {
         let h = run.header();
         let pages = h.pages.load(Ordering::Relaxed) as usize;
-        if h.cache.load(Ordering::Relaxed) == VMALLOC {
+        let cache = h.cache.load(Ordering::Relaxed);
+        if cache == VMALLOC {
             self.host
                 .protect(run.start() + (pages - 1) * PAGE_SIZE, PAGE_SIZE, true);
         }
-        self.shadow.poison(run.start(), pages * PAGE_SIZE, value);
+        if is_page_backed(cache) {
+            self.mode
+                .poison_free(run.start(), pages * PAGE_SIZE, true, cache == VMALLOC);
+            if !M::OBJECT_TRACKS {
+                // Relaxed: the run is ours alone now.
+                let stack = run.meta(0).alloc_stack.swap(0, Ordering::Relaxed);
+                self.host.put_stack(Handle(stack));
+            }
+        } else {
+            self.mode.poison_fresh(run.start(), pages * PAGE_SIZE);
+        }
         self.arena.free_run(run, |a, l| self.host.discard(a, l));
     }
 
@@ -1022,13 +1272,10 @@ impl<H: Host> Heap<H> {
         let cache = h.cache.load(Ordering::Relaxed);
         if is_page_backed(cache) {
             run.meta(0).set_state(State::Free);
-            self.free_run(run, Self::freed_value(cache));
+            self.free_run(run);
             return;
         }
-        // Out of the quarantine: the free-track mark goes (Linux's `qlink_free`).
-        if self.shadow.byte(addr) == Some(encoding::SLAB_FREE_META) {
-            self.shadow.poison(addr, GRANULE_SIZE, encoding::SLAB_FREE);
-        }
+        self.mode.quarantine_release(addr);
         let Some(slot) = self.slot(cache) else {
             return;
         };
@@ -1119,7 +1366,7 @@ impl<H: Host> Heap<H> {
 }
 
 #[cfg(test)]
-impl<H: Host> Heap<H> {
+impl<H: Host, M: Mode> Heap<H, M> {
     /// Runs `f` holding cache `index`'s lock, as a signal handler interrupting the
     /// cache finds it.
     pub(crate) fn with_cache_locked(&self, index: u32, f: impl FnOnce()) {
@@ -1139,8 +1386,12 @@ impl<H: Host> Heap<H> {
     }
 }
 
-impl<H: Host> Describe for Heap<H> {
+impl<H: Host, M: Mode> Describe for Heap<H, M> {
+    /// The object `addr` (tagged or not) falls in. In tag modes a slab object's tracks
+    /// are the stack ring's (the report scans it), so `alloc`/`free` are `None` here;
+    /// a page-backed block has its allocation track.
     fn object(&self, addr: usize) -> Option<ObjectInfo> {
+        let addr = self.mode.untag(addr);
         let run = self.arena.run_of(addr)?;
         let h = run.header();
         let i = run.slot_of(addr);
@@ -1202,7 +1453,8 @@ impl<H: Host> Describe for Heap<H> {
         let alloc_pid = meta.alloc_pid.load(Ordering::Relaxed);
         let alloc_stack = Handle(meta.alloc_stack.load(Ordering::Relaxed));
         let (acpu, atime) = unpack_info(meta.alloc_info.load(Ordering::Relaxed));
-        let alloc = (alloc_pid != 0 || alloc_stack.is_some()).then_some(Track {
+        let tracked = M::OBJECT_TRACKS || is_page_backed(cache);
+        let alloc = (tracked && (alloc_pid != 0 || alloc_stack.is_some())).then_some(Track {
             pid: alloc_pid,
             stack: alloc_stack,
             cpu: acpu,

@@ -1,6 +1,8 @@
 //! KASAN's allocators, `no_std`, with the hooks wired in: a page arena, Linux's
-//! kmalloc size classes as slab caches with redzones, page-backed large objects,
-//! alloc/free tracks per object, and the generic-mode quarantine.
+//! kmalloc size classes as slab caches, page-backed large objects, pages, vmalloc and
+//! mempools. The heap is generic over KASAN's mode: generic (redzones, per-object
+//! alloc/free tracks, the quarantine) or software tag-based (tagged pointers, tracks in
+//! the stack ring).
 //!
 //! A kernel without allocators of its own can use these as they are; the hosted
 //! runtime serves `malloc` and `kmalloc` from them.

@@ -44,7 +44,8 @@ pub struct ObjMeta {
     pub aux: [AtomicU32; 2],
     /// Requested size.
     pub size: AtomicU32,
-    /// [`State`] as u32.
+    /// [`State`] in the low byte, bit 8 "freed once" (tag modes), the slot's last tag
+    /// (tag modes) in the top byte.
     pub state: AtomicU32,
     /// Link in the slab's free list or in the quarantine (an object address).
     pub next: AtomicUsize,
@@ -68,10 +69,18 @@ pub enum State {
     Pooled = 3,
 }
 
+/// The low byte of [`ObjMeta::state`]: the [`State`].
+const STATE_MASK: u32 = 0xFF;
+/// Set in [`ObjMeta::state`] once the slot has been freed (tag modes, whose free
+/// tracks live in the stack ring: tells a double free from an invalid one).
+const FREED_ONCE: u32 = 1 << 8;
+/// The slot's last tag lives in the top byte of [`ObjMeta::state`].
+const TAG_SHIFT: u32 = 24;
+
 impl ObjMeta {
     /// The slot's state.
     pub fn state(&self) -> State {
-        match self.state.load(Ordering::Relaxed) {
+        match self.state.load(Ordering::Relaxed) & STATE_MASK {
             1 => State::Allocated,
             2 => State::Quarantined,
             3 => State::Pooled,
@@ -79,9 +88,14 @@ impl ObjMeta {
         }
     }
 
-    /// Sets the slot's state.
+    /// Sets the slot's state (its tag and freed mark stay).
     pub fn set_state(&self, state: State) {
-        self.state.store(state as u32, Ordering::Relaxed);
+        // Relaxed: as in `transition`.
+        let _ = self
+            .state
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |w| {
+                Some((w & !STATE_MASK) | state as u32)
+            });
     }
 
     /// Moves the slot from `from` to `to` if it is in `from` (one winner among
@@ -90,8 +104,46 @@ impl ObjMeta {
         // Relaxed: the slot's other metadata is ordered by the locks and the
         // quarantine; this only decides which thread goes on.
         self.state
-            .compare_exchange(from as u32, to as u32, Ordering::Relaxed, Ordering::Relaxed)
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |w| {
+                (w & STATE_MASK == from as u32).then_some((w & !STATE_MASK) | to as u32)
+            })
             .is_ok()
+    }
+
+    /// The slot's last tag (tag modes; the match-all tag before it had one).
+    pub fn tag(&self) -> u8 {
+        (self.state.load(Ordering::Relaxed) >> TAG_SHIFT) as u8
+    }
+
+    /// Sets the slot's tag.
+    pub fn set_tag(&self, tag: u8) {
+        // Relaxed: as in `transition`.
+        let _ = self
+            .state
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |w| {
+                Some((w & !(0xFF << TAG_SHIFT)) | (u32::from(tag) << TAG_SHIFT))
+            });
+    }
+
+    /// Sets the slot's state and tag at once (the freed mark stays).
+    pub fn set_state_tag(&self, state: State, tag: u8) {
+        // Relaxed: as in `transition`.
+        let _ = self
+            .state
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |w| {
+                Some((w & FREED_ONCE) | state as u32 | (u32::from(tag) << TAG_SHIFT))
+            });
+    }
+
+    /// Marks the slot as freed at least once.
+    pub fn mark_freed(&self) {
+        // Relaxed: as in `transition`.
+        self.state.fetch_or(FREED_ONCE, Ordering::Relaxed);
+    }
+
+    /// Whether [`ObjMeta::mark_freed`] was called.
+    pub fn freed_once(&self) -> bool {
+        self.state.load(Ordering::Relaxed) & FREED_ONCE != 0
     }
 }
 

@@ -687,3 +687,548 @@ fn nested_calls_never_wait_on_locks_this_thread_holds() {
     h.free(x, FreeKind::Cache(c.index), &track(5)).unwrap();
     assert_eq!(h.cache_destroy(c), Ok(()));
 }
+
+// ---- Tag mode (software tag-based KASAN, Linux's sw-tags rules) ----
+
+mod tags {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use kasan_core::mode::{Mode, Ring};
+    use kasan_core::report::{Backing, Describe, Track};
+    use kasan_core::stack::{Handle, SaveFlags, StackDepot};
+    use kasan_core::sw_tags::{SwTags, TagCarrier, TopBitsCarrier, X86_64};
+    use kasan_core::testing::{FakePools, FakeRing, FakeTagMemory, FAKE_CARRIER};
+
+    use super::thread_id;
+    use crate::cache::SLAB_TYPESAFE_BY_RCU;
+    use crate::heap::CacheId;
+    use crate::{AllocError, FreeError, FreeKind, Heap, Host};
+
+    const INVALID: u8 = X86_64.invalid;
+
+    /// A host whose `put_stack` goes to a depot.
+    struct TagHost {
+        depot: &'static StackDepot,
+    }
+
+    impl Host for TagHost {
+        fn discard(&self, _addr: usize, _len: usize) {}
+        fn protect(&self, _addr: usize, _len: usize, _accessible: bool) {}
+        fn cpu(&self) -> usize {
+            0
+        }
+        fn map(&self, bytes: usize) -> Option<usize> {
+            let layout = std::alloc::Layout::from_size_align(bytes, 4096).ok()?;
+            // SAFETY: a non-zero size; the memory is never freed, as the heap expects.
+            let p = unsafe { std::alloc::alloc_zeroed(layout) };
+            (!p.is_null()).then_some(p as usize)
+        }
+        fn put_stack(&self, stack: Handle) {
+            self.depot.put(stack);
+        }
+    }
+
+    type TagHeap = Heap<TagHost, SwTags<TopBitsCarrier>>;
+
+    struct Fixture {
+        heap: TagHeap,
+        ring: &'static FakeRing,
+        depot: &'static StackDepot,
+        // Last: the heap's memory outlives it.
+        _mem: FakeTagMemory,
+    }
+
+    fn fixture(size: usize, ring_cap: usize) -> Fixture {
+        kasan_core::sync::set_context_source(thread_id);
+        let mem = FakeTagMemory::new(size);
+        let depot: &'static StackDepot = Box::leak(Box::new(StackDepot::new()));
+        let ring: &'static FakeRing = Box::leak(Box::new(FakeRing::new(depot, ring_cap)));
+        let mode = SwTags::new(mem.shadow(FAKE_CARRIER, X86_64), ring as &dyn Ring);
+        mode.tags.seed(0x5eed);
+        let heap = Heap::with_mode(TagHost { depot }, mode);
+        // SAFETY: the fake memory is page-aligned, zeroed, covered by its tag shadow
+        // and outlives the heap (field order of `Fixture`).
+        unsafe { heap.init(mem.base(), size) };
+        Fixture {
+            heap,
+            ring,
+            depot,
+            _mem: mem,
+        }
+    }
+
+    fn tag(p: usize) -> u8 {
+        FAKE_CARRIER.tag(p)
+    }
+
+    fn untag(p: usize) -> usize {
+        FAKE_CARRIER.untag(p)
+    }
+
+    fn t(pid: u32) -> Track {
+        Track {
+            pid,
+            ..Track::default()
+        }
+    }
+
+    fn kfree(h: &TagHeap, p: usize) -> Result<(), FreeError> {
+        h.free(p, FreeKind::Kmalloc, &t(9))
+    }
+
+    fn mem_tag(h: &TagHeap, addr: usize) -> Option<u8> {
+        h.mode().shadow.tag_at(addr)
+    }
+
+    #[test]
+    fn a_reused_slot_never_gets_its_previous_tag() {
+        let f = fixture(8 << 20, 16);
+        let h = &f.heap;
+        let mut prev = h.alloc(32, 16, false, &t(1)).unwrap();
+        kfree(h, prev).unwrap();
+        let mut seen = [0u32; 16];
+        for _ in 0..1_000_000 {
+            let p = h.alloc(32, 16, false, &t(1)).unwrap();
+            // No quarantine: the same slot at once, with another tag.
+            assert_eq!(untag(p), untag(prev));
+            assert_ne!(tag(p), tag(prev));
+            assert!(tag(p) <= X86_64.max);
+            seen[tag(p) as usize] += 1;
+            kfree(h, p).unwrap();
+            prev = p;
+        }
+        assert!(seen[..14].iter().all(|&n| n > 50_000), "{seen:?}");
+        assert_eq!(seen[14] + seen[15], 0);
+        assert_eq!(h.stats().quarantine_bytes, 0);
+    }
+
+    #[test]
+    fn neighbouring_live_objects_get_different_tags() {
+        let f = fixture(8 << 20, 16);
+        let h = &f.heap;
+        for size in [16usize, 32, 64, 128] {
+            let ptrs: Vec<usize> = (0..500)
+                .map(|_| h.alloc(size, 16, false, &t(1)).unwrap())
+                .collect();
+            let mut adjacent = 0;
+            for w in ptrs.windows(2) {
+                if untag(w[1]) == untag(w[0]) + size {
+                    adjacent += 1;
+                    assert_ne!(tag(w[0]), tag(w[1]), "size {size}");
+                    // An overflow by one granule always reaches a mismatching tag.
+                    assert!(!h.mode().check(w[0] + size, 1));
+                }
+            }
+            assert!(adjacent > 400, "slots sit back to back: {adjacent}");
+            for p in ptrs {
+                kfree(h, p).unwrap();
+            }
+        }
+    }
+
+    static CTOR_SAW: AtomicUsize = AtomicUsize::new(0);
+
+    unsafe extern "C" fn ctor(p: *mut core::ffi::c_void) {
+        CTOR_SAW.store(p as usize, Ordering::Relaxed);
+        // SAFETY: the heap hands the constructor an object of its cache (tagged;
+        // the test's carrier needs the tag taken off before a store).
+        unsafe { *(untag(p as usize) as *mut u64) = 0xC0FFEE };
+    }
+
+    #[test]
+    fn ctor_and_rcu_caches_keep_each_slots_tag() {
+        let f = fixture(8 << 20, 64);
+        let h = &f.heap;
+        let with_ctor = h.cache_create("ctor", 48, 0, 0, Some(ctor)).unwrap();
+        let rcu = h
+            .cache_create("rcu", 48, 0, SLAB_TYPESAFE_BY_RCU, None)
+            .unwrap();
+        let plain = h.cache_create("plain", 48, 0, 0, None).unwrap();
+        for (cache, keeps) in [(with_ctor, true), (rcu, true), (plain, false)] {
+            let first = h.cache_alloc(cache, false, &t(1)).unwrap();
+            assert!(tag(first) <= X86_64.max);
+            let mut same = 0;
+            for _ in 0..50 {
+                h.free(first, FreeKind::Cache(cache.index), &t(2))
+                    .unwrap_or(());
+                let again = h.cache_alloc(cache, false, &t(1)).unwrap();
+                assert_eq!(untag(again), untag(first));
+                same += usize::from(again == first);
+                if !keeps {
+                    h.free(again, FreeKind::Cache(cache.index), &t(2)).unwrap();
+                    let third = h.cache_alloc(cache, false, &t(1)).unwrap();
+                    assert_ne!(tag(third), tag(again));
+                    h.free(third, FreeKind::Cache(cache.index), &t(2)).unwrap();
+                    let next = h.cache_alloc(cache, false, &t(1)).unwrap();
+                    assert_eq!(untag(next), untag(first));
+                    h.free(next, FreeKind::Cache(cache.index), &t(2)).unwrap();
+                    break;
+                }
+            }
+            if keeps {
+                assert_eq!(same, 50, "the slot's tag is kept");
+            }
+        }
+        // The constructor ran with the pointer the program later gets.
+        let p = h.cache_alloc(with_ctor, false, &t(1)).unwrap();
+        let seen = CTOR_SAW.load(Ordering::Relaxed);
+        assert!(tag(seen) <= X86_64.max);
+        // SAFETY: `p` is a live object of 48 bytes.
+        assert_eq!(unsafe { *(untag(p) as *const u64) }, 0xC0FFEE);
+        // An RCU object stays readable after its free (no poison), a ctor one does not.
+        let r = h.cache_alloc(rcu, false, &t(1)).unwrap();
+        h.free(r, FreeKind::Cache(rcu.index), &t(2)).unwrap();
+        assert!(h.mode().check(r, 48));
+        h.free(p, FreeKind::Cache(with_ctor.index), &t(2)).unwrap();
+        assert!(!h.mode().check(p, 1));
+        // Linux records nothing for a TYPESAFE_BY_RCU free.
+        let events: Vec<_> = f
+            .ring
+            .entries()
+            .into_iter()
+            .filter(|e| e.tagged == r)
+            .collect();
+        assert_eq!(events.iter().filter(|e| e.is_free).count(), 0);
+    }
+
+    #[test]
+    fn double_and_invalid_frees_are_decided_by_tag_first() {
+        let f = fixture(8 << 20, 64);
+        let h = &f.heap;
+        // Clean twin: alloc/free pairs never fail.
+        for _ in 0..100 {
+            let p = h.alloc(40, 16, false, &t(1)).unwrap();
+            assert_eq!(kfree(h, p), Ok(()));
+        }
+        let p = h.alloc(40, 16, false, &t(1)).unwrap();
+        assert_eq!(
+            kfree(h, p + 16),
+            Err(FreeError::Invalid),
+            "not an object start"
+        );
+        assert_eq!(kfree(h, 0x1234), Err(FreeError::Invalid), "wild");
+        assert_eq!(
+            h.free(p, FreeKind::Pages(0), &t(1)),
+            Err(FreeError::Invalid),
+            "another allocator"
+        );
+        assert_eq!(kfree(h, p), Ok(()));
+        assert_eq!(kfree(h, p), Err(FreeError::Double));
+        // The slot is reused with a new tag: the stale pointer's free is a double free
+        // and leaves the new object alone.
+        let q = h.alloc(40, 16, false, &t(1)).unwrap();
+        assert_eq!(untag(q), untag(p));
+        assert_ne!(tag(q), tag(p));
+        assert_eq!(kfree(h, p), Err(FreeError::Double));
+        assert_eq!(h.usable_size(q), Some(40));
+        assert!(h.mode().check(q, 40));
+        assert_eq!(
+            h.usable_size(p),
+            None,
+            "the stale pointer names no live object"
+        );
+        // A pointer carrying another random tag: double free too (Linux: the byte is
+        // not accessible through it).
+        let other = FAKE_CARRIER.with_tag(q, (tag(q) + 1) % 14);
+        assert_eq!(kfree(h, other), Err(FreeError::Double));
+        assert_eq!(kfree(h, q), Ok(()));
+        // The match-all pointer of a freed slot: the state decides (freed once).
+        assert_eq!(kfree(h, untag(q)), Err(FreeError::Double));
+        // kmalloc(0): no accessible byte, yet its own pointer frees it.
+        let z = h.alloc(0, 16, false, &t(1)).unwrap();
+        assert!(!h.mode().check(z, 1));
+        assert_eq!(kfree(h, z), Ok(()));
+        assert_eq!(kfree(h, z), Err(FreeError::Double));
+    }
+
+    #[test]
+    fn kmalloc_krealloc_and_ksize_layouts() {
+        let f = fixture(8 << 20, 64);
+        let h = &f.heap;
+        // No kmalloc-8: the smallest class is the granule.
+        let tiny = h.alloc(1, 16, false, &t(1)).unwrap();
+        assert_eq!(h.object(tiny).unwrap().cache.as_str(), "kmalloc-16");
+        assert_eq!(h.ksize(tiny), Some(16));
+        // kmalloc(40) in kmalloc-64: three granules with the tag, one invalid.
+        let p = h.alloc(40, 16, true, &t(1)).unwrap();
+        let o = untag(p);
+        let tg = tag(p);
+        assert_eq!(mem_tag(h, o), Some(tg));
+        assert_eq!(mem_tag(h, o + 32), Some(tg));
+        assert_eq!(mem_tag(h, o + 48), Some(INVALID));
+        assert!(h.mode().check(p, 48), "no short granules");
+        assert!(!h.mode().check(p + 48, 1));
+        assert_eq!(h.usable_size(p), Some(40));
+        assert_eq!(h.ksize(p), Some(64));
+        let info = h.object(p + 3).unwrap();
+        assert_eq!(info.object, o, "descriptions are untagged");
+        assert_eq!(info.object_size, 64);
+        assert_eq!(
+            (info.alloc, info.free),
+            (None, None),
+            "slab tracks are the ring's"
+        );
+        // krealloc in place: the tag stays, the valid part follows the size.
+        assert!(h.resize(p, 60));
+        assert!(h.mode().check(p, 64));
+        assert!(h.resize_tracked(p, 10, &t(3)));
+        assert!(h.mode().check(p, 16) && !h.mode().check(p + 16, 1));
+        assert_eq!(h.usable_size(p), Some(10));
+        assert!(!h.resize(p, 65), "does not fit");
+        let ring = f.ring.entries();
+        let last = ring.last().unwrap();
+        assert_eq!(
+            (last.tagged, last.size, last.is_free, last.track.pid),
+            (p, 64, false, 3)
+        );
+        // ksize's unpoison makes the whole object valid.
+        assert_eq!(h.ksize_unpoison(p), Some(64));
+        assert!(h.mode().check(p, 64) && !h.mode().check(p + 64, 1));
+        // realloc moves: a new object, the old pointer dead.
+        let q = h.alloc(100, 16, false, &t(1)).unwrap();
+        h.copy(q, p, 10);
+        kfree(h, p).unwrap();
+        assert!(!h.mode().check(p, 1));
+        assert!(h.mode().check(q, 100));
+        // The ring saw alloc, realloc, free of `p` in order.
+        let mine: Vec<(bool, u32)> = f
+            .ring
+            .entries()
+            .into_iter()
+            .filter(|e| e.tagged == p)
+            .map(|e| (e.is_free, e.track.pid))
+            .collect();
+        assert_eq!(mine, vec![(false, 1), (false, 3), (true, 9)]);
+        assert_eq!(tg, tag(p));
+    }
+
+    #[test]
+    fn large_pages_vmalloc_and_mempool_have_one_tag_per_block() {
+        let f = fixture(16 << 20, 64);
+        let h = &f.heap;
+        let before = f.ring.entries().len();
+        // Large kmalloc: one tag, tail invalid to the end of its pages, the header
+        // page invalid.
+        let l = h.alloc(10_000, 16, false, &t(1)).unwrap();
+        assert!(tag(l) <= X86_64.max);
+        assert!(h.mode().check(l, 10_000));
+        assert!(!h.mode().check(l + 10_000, 1));
+        assert_eq!(mem_tag(h, untag(l) + 3 * 4096 - 16), Some(INVALID));
+        assert_eq!(mem_tag(h, untag(l) - 16), Some(INVALID));
+        let info = h.object(l).unwrap();
+        assert!(matches!(info.backing, Backing::Pages(_)));
+        assert_eq!(
+            info.alloc.map(|a| a.pid),
+            Some(1),
+            "page-backed keeps its track"
+        );
+        kfree(h, l).unwrap();
+        assert!(!h.mode().check(l, 1));
+        assert_eq!(kfree(h, l), Err(FreeError::Double));
+        // Pages: every byte of the block.
+        let pg = h.alloc_pages(1, 0, true, &t(1)).unwrap();
+        assert!(h.mode().check(pg, 8192));
+        assert!(!h.mode().check(pg + 8192, 1));
+        assert_eq!(
+            h.free(pg, FreeKind::Pages(0), &t(2)),
+            Err(FreeError::Invalid)
+        );
+        h.free(pg, FreeKind::Pages(1), &t(2)).unwrap();
+        assert!(!h.mode().check(pg, 1));
+        // vmalloc: the tail of the last page and the guard page invalid.
+        let v = h.alloc_vmalloc(5000, false, &t(1)).unwrap();
+        assert!(h.mode().check(v, 5008));
+        assert!(!h.mode().check(v + 5008, 1));
+        assert_eq!(mem_tag(h, untag(v) + 8192), Some(INVALID), "guard page");
+        h.free(v, FreeKind::Vmalloc, &t(2)).unwrap();
+        assert!(!h.mode().check(v, 1));
+        // Pages and vmalloc are never recorded in the ring.
+        assert_eq!(f.ring.entries().len(), before);
+        // Mempool: poisoned while pooled, back with the same tag.
+        let e = h.alloc(100, 16, false, &t(1)).unwrap();
+        h.pool_poison(e, FreeKind::Kmalloc, &t(2)).unwrap();
+        assert!(!h.mode().check(e, 1));
+        assert_eq!(kfree(h, e), Err(FreeError::Double));
+        assert_eq!(
+            h.pool_poison(e, FreeKind::Kmalloc, &t(2)),
+            Err(FreeError::Double)
+        );
+        assert!(h.pool_unpoison(e, &t(3)));
+        assert!(h.mode().check(e, 112) && !h.mode().check(e + 112, 1));
+        assert!(!h.pool_unpoison(e, &t(3)), "not pooled any more");
+        let kinds: Vec<(bool, u32)> = f
+            .ring
+            .entries()
+            .into_iter()
+            .filter(|x| x.tagged == e)
+            .map(|x| (x.is_free, x.track.pid))
+            .collect();
+        assert_eq!(kinds, vec![(false, 1), (true, 2), (false, 3)]);
+        // A pooled large element keeps its tag too.
+        let big = h.alloc(9000, 16, false, &t(1)).unwrap();
+        h.pool_poison(big, FreeKind::Kmalloc, &t(2)).unwrap();
+        assert!(!h.mode().check(big, 1));
+        assert!(h.pool_unpoison(big, &t(3)));
+        assert!(h.mode().check(big, 9000) && !h.mode().check(big + 9008, 1));
+        kfree(h, big).unwrap();
+        kfree(h, e).unwrap();
+    }
+
+    fn stack(f: &Fixture, n: usize) -> Track {
+        let frames = [0x4000 + n, 0x5000, 0x6000 + n * 8];
+        let stack = f
+            .depot
+            .save_flags(&frames, SaveFlags::CAN_ALLOC | SaveFlags::GET, &FakePools);
+        assert!(stack.is_some());
+        Track {
+            pid: n as u32,
+            stack,
+            ..Track::default()
+        }
+    }
+
+    #[test]
+    fn every_track_is_consumed_exactly_once() {
+        let f = fixture(16 << 20, 8);
+        let h = &f.heap;
+        let base = f.depot.stats();
+        let mut n = 0;
+        let mut tr = || {
+            n += 1;
+            stack(&f, n)
+        };
+        // Slab alloc/free, errors, caches.
+        let p = h.alloc(40, 16, false, &tr()).unwrap();
+        h.free(p, FreeKind::Kmalloc, &tr()).unwrap();
+        assert_eq!(h.free(p, FreeKind::Kmalloc, &tr()), Err(FreeError::Double));
+        assert_eq!(
+            h.free(p + 1, FreeKind::Kmalloc, &tr()),
+            Err(FreeError::Invalid)
+        );
+        assert_eq!(h.alloc(40, 3, false, &tr()), Err(AllocError::Invalid));
+        let c = h.cache_create("own", 24, 0, 0, None).unwrap();
+        let o = h.cache_alloc(c, true, &tr()).unwrap();
+        h.free(o, FreeKind::Cache(c.index), &tr()).unwrap();
+        h.cache_destroy(c).unwrap();
+        assert_eq!(h.cache_alloc(c, false, &tr()), Err(AllocError::Destroyed));
+        let gone = CacheId {
+            index: 4000,
+            generation: 1,
+        };
+        assert!(h.cache_alloc(gone, false, &tr()).is_err());
+        let rcu = h
+            .cache_create("rcu", 24, 0, SLAB_TYPESAFE_BY_RCU, None)
+            .unwrap();
+        let r = h.cache_alloc(rcu, false, &tr()).unwrap();
+        h.free(r, FreeKind::Cache(rcu.index), &tr()).unwrap();
+        // krealloc, mempool, aux.
+        let k = h.alloc(100, 16, false, &tr()).unwrap();
+        assert!(h.resize_tracked(k, 50, &tr()));
+        assert!(!h.resize_tracked(k, 500, &tr()));
+        h.pool_poison(k, FreeKind::Kmalloc, &tr()).unwrap();
+        assert!(h.pool_unpoison(k, &tr()));
+        assert!(!h.pool_unpoison(k, &tr()));
+        h.record_aux(k, tr().stack);
+        h.free(k, FreeKind::Kmalloc, &tr()).unwrap();
+        // Page-backed: kept while allocated, put when the block goes.
+        let l = h.alloc(20_000, 16, false, &tr()).unwrap();
+        let kept = f.depot.stats().in_use;
+        h.pool_poison(l, FreeKind::Kmalloc, &tr()).unwrap();
+        assert!(h.pool_unpoison(l, &tr()));
+        assert_eq!(
+            f.depot.stats().in_use,
+            kept,
+            "the pool's new track replaced the old"
+        );
+        h.free(l, FreeKind::Kmalloc, &tr()).unwrap();
+        assert_eq!(h.free(l, FreeKind::Kmalloc, &tr()), Err(FreeError::Double));
+        let pg = h.alloc_pages(2, 0, false, &tr()).unwrap();
+        assert_eq!(h.alloc_pages(99, 0, false, &tr()), Err(AllocError::Invalid));
+        h.free(pg, FreeKind::Pages(2), &tr()).unwrap();
+        let v = h.alloc_vmalloc(3000, false, &tr()).unwrap();
+        assert_eq!(h.alloc_vmalloc(0, false, &tr()), Err(AllocError::Invalid));
+        h.free(v, FreeKind::Vmalloc, &tr()).unwrap();
+        // Many slab events through a ring of 8: overwritten entries put theirs.
+        for _ in 0..100 {
+            let p = h.alloc(64, 16, false, &tr()).unwrap();
+            h.free(p, FreeKind::Kmalloc, &tr()).unwrap();
+        }
+        assert!(f.depot.stats().in_use <= base.in_use + 8);
+        f.ring.clear();
+        let end = f.depot.stats();
+        assert_eq!(end.in_use, base.in_use);
+        assert_eq!(end.bad_puts, 0, "no handle was put twice");
+        assert_eq!(n, 230, "tracks handed to the heap");
+    }
+}
+
+/// The runtime's shape: a tag-mode heap as a `static`, its region and shadow set at
+/// start-up (kasan-rt's `TAGS_HEAP`).
+mod late_static {
+    use kasan_core::mode::{Mode, Ring, RingFind};
+    use kasan_core::report::Track;
+    use kasan_core::sw_tags::{LateAliasCarrier, SwTags, TagCarrier, TagShadow, X86_64};
+
+    use crate::{FreeKind, Heap, Host};
+
+    struct Quiet;
+    impl Host for Quiet {
+        fn discard(&self, _addr: usize, _len: usize) {}
+        fn protect(&self, _addr: usize, _len: usize, _accessible: bool) {}
+        fn cpu(&self) -> usize {
+            0
+        }
+        fn map(&self, _bytes: usize) -> Option<usize> {
+            None
+        }
+    }
+
+    struct NoRing;
+    impl Ring for NoRing {
+        fn record(&self, _: usize, _: u32, _: bool, _: &Track, _: usize) {}
+        fn find(&self, _: usize, _: u32) -> RingFind {
+            RingFind::default()
+        }
+    }
+
+    static RING: NoRing = NoRing;
+    static TAGS_HEAP: Heap<Quiet, SwTags<LateAliasCarrier>> = Heap::with_mode(
+        Quiet,
+        SwTags::new(
+            // SAFETY: an empty range promises no shadow byte.
+            unsafe { TagShadow::new(0, 0, 0, LateAliasCarrier::new(20, 0xF), X86_64) },
+            &RING,
+        ),
+    );
+
+    #[test]
+    fn a_const_built_tag_heap_works_once_its_region_is_set() {
+        kasan_core::sync::set_context_source(super::thread_id);
+        // A fake region of 16 aliases of 1 MiB (only alias 0 is used: the heap never
+        // dereferences a tagged pointer), aligned to the whole region.
+        let size = 1 << 20;
+        let layout = std::alloc::Layout::from_size_align(16 << 20, 16 << 20).unwrap();
+        // SAFETY: a non-zero size; leaked, as the static heap outlives the test.
+        let mem = unsafe { std::alloc::alloc_zeroed(layout) } as usize;
+        let shadow = vec![0u8; (size >> 4) + 1].leak().as_ptr() as usize;
+        let mode = TAGS_HEAP.mode();
+        mode.shadow.carrier().set_base(mem);
+        // SAFETY: one shadow byte per granule of `[mem, mem + size)`, leaked.
+        unsafe {
+            mode.shadow
+                .set_range(shadow.wrapping_sub(mem >> 4), mem, mem + size)
+        };
+        // SAFETY: the memory is page-aligned, zeroed, covered and never freed.
+        unsafe { TAGS_HEAP.init(mem, size) };
+        let p = TAGS_HEAP.alloc(24, 16, false, &Track::default()).unwrap();
+        let c = mode.shadow.carrier();
+        assert!(c.tag(p) <= X86_64.max);
+        assert_eq!(c.untag(p) & !((1 << 20) - 1), mem);
+        assert_eq!(p - c.untag(p), usize::from(c.tag(p) ^ 0xF) << 20);
+        assert!(mode.check(p, 24) && !mode.check(p + 32, 1));
+        TAGS_HEAP
+            .free(p, FreeKind::Kmalloc, &Track::default())
+            .unwrap();
+        assert!(!mode.check(p, 1));
+    }
+}
