@@ -15,6 +15,7 @@ pub mod platform;
 pub mod report;
 pub mod shadow;
 pub mod stack;
+pub mod stack_ring;
 pub mod sw_tags;
 pub mod sync;
 #[cfg(any(test, feature = "testing"))]
