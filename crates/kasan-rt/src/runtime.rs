@@ -212,6 +212,7 @@ extern "C" fn before_fork() {
     DEPOT.lock_all();
     REPORTER.lock_all();
     crate::ALLOC.lock_all();
+    crate::threads::fork_prepare();
 }
 
 fn unlock_after_fork() {
@@ -230,10 +231,12 @@ fn unlock_after_fork() {
 }
 
 extern "C" fn after_fork_parent() {
+    crate::threads::fork_parent();
     unlock_after_fork();
 }
 
 extern "C" fn after_fork_child() {
+    crate::threads::fork_child();
     unlock_after_fork();
     task::forget_tid();
 }
