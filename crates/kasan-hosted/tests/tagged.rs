@@ -540,3 +540,119 @@ fn fork_copies_only_the_used_extents() {
     assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
     h.discard(h.base() + off, PAGE);
 }
+
+/// Set while `fork_through_glibc_atfork_handlers` runs: the atfork handlers below
+/// run the protocol only then (other tests fork plainly or call it by hand).
+static VIA_ATFORK: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn atfork_prepare() {
+    if VIA_ATFORK.load(Ordering::Relaxed) {
+        tagged::get().unwrap().fork_prepare();
+    }
+}
+extern "C" fn atfork_parent() {
+    if VIA_ATFORK.load(Ordering::Relaxed) {
+        tagged::get().unwrap().fork_parent();
+    }
+}
+extern "C" fn atfork_child() {
+    if VIA_ATFORK.load(Ordering::Relaxed) {
+        tagged::get().unwrap().fork_child();
+    }
+}
+
+/// The runtime's path: the protocol inside glibc's `fork`, from its atfork handlers,
+/// with a second thread running.
+#[test]
+fn fork_through_glibc_atfork_handlers() {
+    let (h, _g) = heap();
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        // SAFETY: registers three handlers that stay valid for the process's life.
+        let r = unsafe {
+            libc::pthread_atfork(
+                Some(atfork_prepare),
+                Some(atfork_parent),
+                Some(atfork_child),
+            )
+        };
+        assert_eq!(r, 0);
+    });
+    let off = 9 << 30;
+    write(&h, off, 0xF, 0x0A7F);
+    let (stop, started) = (
+        std::sync::Arc::new(AtomicBool::new(false)),
+        std::sync::Arc::new(AtomicBool::new(false)),
+    );
+    let (s, st) = (stop.clone(), started.clone());
+    let spinner = std::thread::spawn(move || {
+        st.store(true, Ordering::Relaxed);
+        while !s.load(Ordering::Relaxed) {
+            std::hint::spin_loop();
+        }
+    });
+    while !started.load(Ordering::Relaxed) {
+        std::thread::yield_now();
+    }
+    VIA_ATFORK.store(true, Ordering::Relaxed);
+    let done = Pipe::new();
+    // SAFETY: fork; the child only runs code that `_exit`s.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        let ok = read(&h, off, 6) == 0x0A7F;
+        write(&h, off, 6, 0xC0C0);
+        done.send();
+        exit(if ok { 0 } else { 1 });
+    }
+    VIA_ATFORK.store(false, Ordering::Relaxed);
+    done.recv();
+    assert_eq!(read(&h, off, 0xF), 0x0A7F, "the child's write leaked");
+    assert_eq!(wait(pid), 0);
+    stop.store(true, Ordering::Relaxed);
+    spinner.join().unwrap();
+    h.discard(h.base() + off, PAGE);
+}
+
+/// A thread that blocks the park signal cannot be stopped: the prepare gives up after
+/// its 100 ms wait (and says so in one line); the fork still isolates the heaps.
+#[test]
+fn fork_with_a_thread_that_blocks_the_park_signal() {
+    let (h, _g) = heap();
+    let off = 10 << 30;
+    write(&h, off, 0xF, 0xB10C);
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let ready = std::sync::Arc::new(AtomicBool::new(false));
+    let (s, r) = (stop.clone(), ready.clone());
+    let blocker = std::thread::spawn(move || {
+        // SAFETY: blocks one signal on this thread; the set is built locally.
+        unsafe {
+            let mut set: libc::sigset_t = core::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, tagged::park_signal());
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, core::ptr::null_mut());
+        }
+        r.store(true, Ordering::Relaxed);
+        while !s.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    });
+    while !ready.load(Ordering::Relaxed) {
+        std::thread::yield_now();
+    }
+    let t = Instant::now();
+    let pid = fork_isolated(&h);
+    if pid == 0 {
+        let ok = read(&h, off, 2) == 0xB10C;
+        write(&h, off, 2, 0xBAD);
+        exit(if ok { 0 } else { 1 });
+    }
+    let waited = t.elapsed();
+    assert_eq!(wait(pid), 0);
+    assert_eq!(read(&h, off, 0xF), 0xB10C);
+    assert!(waited >= Duration::from_millis(100), "{waited:?}");
+    stop.store(true, Ordering::Relaxed);
+    // The blocked signal is delivered when the thread exits or unblocks; it finds
+    // the stop over and returns at once.
+    blocker.join().unwrap();
+    h.discard(h.base() + off, PAGE);
+}
