@@ -454,6 +454,15 @@ static PIPE_READ: AtomicI32 = AtomicI32::new(-1);
 static PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
 /// Set between `fork_prepare` and `fork_parent` / `fork_child`.
 static IN_FORK: AtomicBool = AtomicBool::new(false);
+/// Threads between [`TaggedHeap::fork_enter`] and their own `fork_prepare`: they
+/// fork too, with every signal blocked, and wait for the runtime's locks (which the
+/// forker holds) without touching the heap, so they count as stopped.
+static FORK_WAITERS: AtomicU32 = AtomicU32::new(0);
+
+std::thread_local! {
+    /// Whether this thread is counted in `FORK_WAITERS`.
+    static ENTERED: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+}
 
 /// Whether epoch `e` has reached `target` (wrapping).
 fn reached(e: u32, target: u32) -> bool {
@@ -623,13 +632,16 @@ fn stop_others() -> u32 {
     let deadline = task::now_ns() + STOP_WAIT_NS;
     loop {
         // Acquire: pairs with the Release fetch_add in `park`: the parked threads'
-        // heap writes are visible (and in the memfd) before the fork.
-        let parked = PARKED.load(Ordering::Acquire);
-        if parked >= sent {
+        // heap writes are visible (and in the memfd) before the fork. The waiters'
+        // count pairs with the Release fetch_add in `fork_enter` likewise.
+        let stopped = PARKED.load(Ordering::Acquire) + FORK_WAITERS.load(Ordering::Acquire);
+        if stopped >= sent {
             return 0;
         }
         if task::now_ns() >= deadline {
-            return sent - parked;
+            // Threads that exited since they were signalled never park: count the
+            // ones still there (signal 0 only checks that a thread exists).
+            return (sent - stopped).min(signal_others(0).saturating_sub(stopped));
         }
         yield_now();
     }
@@ -685,11 +697,29 @@ fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
 }
 
 impl TaggedHeap {
+    /// First in the runtime's fork prepare handler, once signals are blocked and
+    /// before any lock is taken: marks this thread as one that waits for the locks,
+    /// so that a fork already under way on another thread (which holds them and
+    /// cannot park this one: its signals are blocked) counts it as stopped.
+    pub fn fork_enter(&self) {
+        if !ENTERED.with(|e| e.replace(true)) {
+            // Release: pairs with the Acquire load in `stop_others`.
+            FORK_WAITERS.fetch_add(1, Ordering::Release);
+        }
+    }
+
     /// Before the real fork, with every runtime lock held and signals blocked on this
     /// thread: opens the pipe and parks the other threads (a single-threaded process
     /// signals nobody). Threads that do not park within 100 ms (they block the
-    /// signal, or sit in an uninterruptible call) are reported in one line.
-    pub fn fork_prepare(&self) {
+    /// signal, or sit in an uninterruptible call) are reported in one line; returns
+    /// how many they were.
+    pub fn fork_prepare(&self) -> u32 {
+        // This thread holds the locks now: it no longer waits (see `fork_enter`).
+        if ENTERED.with(|e| e.replace(false)) {
+            // Relaxed: the forker that counted this thread is done (it released the
+            // locks this thread now holds).
+            FORK_WAITERS.fetch_sub(1, Ordering::Relaxed);
+        }
         let mut p = [-1; 2];
         // SAFETY: pipe2 writes two descriptors into `p`.
         if unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) } == 0 {
@@ -715,6 +745,7 @@ impl TaggedHeap {
                 b" threads did not stop; the child's heap may include their writes made during the fork\n",
             ]);
         }
+        missing
     }
 
     /// In the parent after the fork (also when it failed): waits until the child has
@@ -771,6 +802,8 @@ impl TaggedHeap {
         // The parent's threads do not exist here: nothing is parked.
         // Relaxed: this process has one thread now.
         PARKED.store(0, Ordering::Relaxed);
+        FORK_WAITERS.store(0, Ordering::Relaxed);
+        ENTERED.with(|e| e.set(false));
         EPOCH.store(STOP_EPOCH.load(Ordering::Relaxed), Ordering::Relaxed);
     }
 

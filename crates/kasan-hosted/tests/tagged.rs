@@ -37,15 +37,26 @@ fn write(h: &TaggedHeap, off: usize, tag: u8, v: u64) {
     unsafe { word(h, off, tag).write_volatile(v) }
 }
 
-/// The fork protocol as the runtime runs it around `fork`.
-fn fork_isolated(h: &TaggedHeap) -> i32 {
-    h.fork_prepare();
+/// The fork protocol as the runtime runs it around `fork`; also returns how many
+/// threads did not stop.
+fn fork_counted(h: &TaggedHeap) -> (i32, u32) {
+    h.fork_enter();
+    let missing = h.fork_prepare();
     // SAFETY: fork; the child only runs code that `_exit`s.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         h.fork_child();
     } else {
         h.fork_parent();
+    }
+    (pid, missing)
+}
+
+/// [`fork_counted`] where every other thread must stop.
+fn fork_isolated(h: &TaggedHeap) -> i32 {
+    let (pid, missing) = fork_counted(h);
+    if pid != 0 {
+        assert_eq!(missing, 0, "threads that did not stop");
     }
     pid
 }
@@ -491,7 +502,8 @@ fn child_that_cannot_copy_exits_before_running() {
     let (h, _g) = heap();
     let off = 8 << 30;
     write(&h, off, 0xF, 0x5151);
-    h.fork_prepare();
+    h.fork_enter();
+    assert_eq!(h.fork_prepare(), 0);
     // SAFETY: fork; the child only runs code that `_exit`s.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
@@ -517,7 +529,7 @@ fn fork_parent_without_a_child_returns() {
     let (h, _g) = heap();
     // A failed fork runs the parent side with no child: EOF on the pipe at once.
     let t = Instant::now();
-    h.fork_prepare();
+    assert_eq!(h.fork_prepare(), 0);
     h.fork_parent();
     assert!(t.elapsed() < Duration::from_secs(2));
     // Out-of-protocol calls do nothing.
@@ -640,13 +652,14 @@ fn fork_with_a_thread_that_blocks_the_park_signal() {
         std::thread::yield_now();
     }
     let t = Instant::now();
-    let pid = fork_isolated(&h);
+    let (pid, missing) = fork_counted(&h);
     if pid == 0 {
         let ok = read(&h, off, 2) == 0xB10C;
         write(&h, off, 2, 0xBAD);
         exit(if ok { 0 } else { 1 });
     }
     let waited = t.elapsed();
+    assert_eq!(missing, 1);
     assert_eq!(wait(pid), 0);
     assert_eq!(read(&h, off, 0xF), 0xB10C);
     assert!(waited >= Duration::from_millis(100), "{waited:?}");
@@ -655,4 +668,56 @@ fn fork_with_a_thread_that_blocks_the_park_signal() {
     // the stop over and returns at once.
     blocker.join().unwrap();
     h.discard(h.base() + off, PAGE);
+}
+
+/// Two threads fork at the same time, as under the runtime: signals blocked, then
+/// `fork_enter`, then the runtime's locks (here one mutex), then the protocol. The
+/// one that waits for the lock cannot park (its signals are blocked) but counts as
+/// stopped, so neither fork waits out the 100 ms or reports missing threads.
+#[test]
+fn concurrent_forks_from_two_threads() {
+    let (h, _g) = heap();
+    static RUNTIME_LOCKS: Mutex<()> = Mutex::new(());
+    let forker = move |k: usize| {
+        let off = (11 << 30) + k * PAGE;
+        // SAFETY: blocks every signal on this thread, as the runtime's prepare does.
+        unsafe {
+            let mut all: libc::sigset_t = core::mem::zeroed();
+            libc::sigfillset(&mut all);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &all, core::ptr::null_mut());
+        }
+        let mut missing = 0;
+        for i in 0..10u64 {
+            write(&h, off, 0xF, i);
+            h.fork_enter();
+            let locks = RUNTIME_LOCKS.lock().unwrap();
+            missing += h.fork_prepare();
+            // SAFETY: fork; the child only runs code that `_exit`s.
+            let pid = unsafe { libc::fork() };
+            if pid == 0 {
+                h.fork_child();
+                let ok = read(&h, off, 3) == i;
+                write(&h, off, 3, 0xBAD);
+                exit(if ok { 0 } else { 1 });
+            }
+            h.fork_parent();
+            drop(locks);
+            assert_eq!(wait(pid), 0);
+            assert_eq!(
+                read(&h, off, 0xF),
+                i,
+                "thread {k} fork {i}: the child's write leaked"
+            );
+        }
+        missing
+    };
+    let t = Instant::now();
+    let threads: Vec<_> = (0..2)
+        .map(|k| std::thread::spawn(move || forker(k)))
+        .collect();
+    let missing: Vec<u32> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(missing, [0, 0], "threads reported as not stopped");
+    // 20 forks, none of which waited 100 ms for a thread that could not park.
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    h.discard(h.base() + (11 << 30), 2 * PAGE);
 }

@@ -205,6 +205,7 @@ extern "C" fn before_fork() {
         old
     };
     FORK_MASK.with(|m| m.set(Some(old)));
+    crate::threads::fork_enter();
     // Allocator locks first: a thread holding one may report (a signal handler on
     // it), so the report lock must not be held here while waiting for them; a
     // report in progress takes none of them.

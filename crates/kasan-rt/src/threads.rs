@@ -19,11 +19,11 @@
 //! referenced weakly (a dynamic libc does not export it) and pulled out of `libc.a`
 //! by the `-u __pthread_create_2_1` that `kasan cc` links with.
 //!
-//! Fork in the software tag-based mode ([`fork_prepare`], [`fork_parent`],
-//! [`fork_child`]): the tagged heap is one memfd mapped `MAP_SHARED` at 16 aliases,
+//! Fork in the software tag-based mode ([`fork_enter`], [`fork_prepare`],
+//! [`fork_parent`], [`fork_child`]): the tagged heap is one memfd mapped `MAP_SHARED` at 16 aliases,
 //! so a plain fork would share it between parent and child. The runtime's
-//! `pthread_atfork` handlers call these (prepare last, with every lock held and
-//! signals blocked; parent and child first, before the locks and the signal mask are
+//! `pthread_atfork` handlers call these (enter once signals are blocked, before the
+//! locks; prepare last, with every lock held; parent and child first, before the locks and the signal mask are
 //! released): the other threads are parked, the child copies the heap into a fresh
 //! memfd before any program code runs, the parent waits for it and resumes them
 //! (`kasan_hosted::tagged`). They do nothing unless the tagged region was mapped,
@@ -288,6 +288,15 @@ pub unsafe extern "C" fn vfork() -> c_int {
         parent = sym vfork_parent,
         failed = sym vfork_failed,
     )
+}
+
+/// Before `fork`, first in the runtime's atfork prepare handler once signals are
+/// blocked, before any lock is taken: in tag mode, marks this thread as waiting for
+/// the locks (a fork under way elsewhere cannot park it). Nothing in generic mode.
+pub fn fork_enter() {
+    if let Some(heap) = tagged::get() {
+        heap.fork_enter();
+    }
 }
 
 /// Before `fork`, last in the runtime's atfork prepare handler (every runtime lock
