@@ -491,6 +491,16 @@ fn install_park_handler() {
     PARK_SIGNAL.store(if ok { sig } else { 0 }, Ordering::Relaxed);
 }
 
+/// Whether `park` is still the handler of `sig` (a program may install its own).
+fn park_installed(sig: c_int) -> bool {
+    // SAFETY: sigaction with a null new action only reads the current one.
+    unsafe {
+        let mut current: libc::sigaction = core::mem::zeroed();
+        libc::sigaction(sig, core::ptr::null(), &mut current) == 0
+            && current.sa_sigaction == park as *const () as usize
+    }
+}
+
 /// The handler of [`park_signal`]: waits until the fork that sent it is over.
 extern "C" fn park(_sig: c_int) {
     // SAFETY: __errno_location returns this thread's errno slot; it is restored so
@@ -551,6 +561,7 @@ fn yield_now() {
 
 /// Signals every other thread of the process (listed from `/proc/self/task`, so
 /// threads not made by `pthread_create` count too); returns how many were sent.
+/// Signal 0 only counts the threads that exist.
 fn signal_others(sig: c_int) -> u32 {
     // SAFETY: getpid and gettid have no preconditions.
     let (pid, me) = unsafe { (libc::getpid(), libc::gettid()) };
@@ -622,8 +633,10 @@ fn stop_others() -> u32 {
     STOP_EPOCH.store(target, Ordering::Release);
     // Relaxed: set by `init` before the region was published (see its store).
     let sig = PARK_SIGNAL.load(Ordering::Relaxed);
-    if sig == 0 {
-        return 0;
+    if sig == 0 || !park_installed(sig) {
+        // No way to stop anyone (the program may have taken the signal over: its
+        // handler must not be run by us). Every other thread counts as not stopped.
+        return signal_others(0);
     }
     let sent = signal_others(sig);
     if sent == 0 {

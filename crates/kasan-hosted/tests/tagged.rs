@@ -721,3 +721,58 @@ fn concurrent_forks_from_two_threads() {
     assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
     h.discard(h.base() + (11 << 30), 2 * PAGE);
 }
+
+extern "C" fn program_handler(_sig: libc::c_int) {
+    PROGRAM_HANDLER_RAN.store(true, Ordering::Relaxed);
+}
+static PROGRAM_HANDLER_RAN: AtomicBool = AtomicBool::new(false);
+
+/// A program that takes the park signal over: its handler is never run by a fork;
+/// the other threads count as not stopped, and the heaps still part.
+#[test]
+fn fork_when_the_program_replaced_the_park_handler() {
+    let (h, _g) = heap();
+    let sig = tagged::park_signal();
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    let other = std::thread::spawn(move || {
+        while !s.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    });
+    // SAFETY: installs a handler and later puts the previous action back.
+    let old = unsafe {
+        let mut action: libc::sigaction = core::mem::zeroed();
+        let mut old: libc::sigaction = core::mem::zeroed();
+        action.sa_sigaction = program_handler as *const () as usize;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(sig, &action, &mut old);
+        old
+    };
+    let off = 12 << 30;
+    write(&h, off, 0xF, 0x9999);
+    let (pid, missing) = fork_counted(&h);
+    if pid == 0 {
+        let ok = read(&h, off, 1) == 0x9999;
+        write(&h, off, 1, 0xBAD);
+        exit(if ok { 0 } else { 1 });
+    }
+    // SAFETY: restores the action saved above.
+    unsafe { libc::sigaction(sig, &old, core::ptr::null_mut()) };
+    assert_eq!(wait(pid), 0);
+    assert_eq!(read(&h, off, 0xF), 0x9999);
+    assert!(
+        missing >= 1,
+        "the spinning thread was not stopped: {missing}"
+    );
+    assert!(!PROGRAM_HANDLER_RAN.load(Ordering::Relaxed));
+    stop.store(true, Ordering::Relaxed);
+    other.join().unwrap();
+    // With our handler back, the next fork stops everyone again.
+    let pid = fork_isolated(&h);
+    if pid == 0 {
+        exit(0);
+    }
+    assert_eq!(wait(pid), 0);
+    h.discard(h.base() + off, PAGE);
+}
