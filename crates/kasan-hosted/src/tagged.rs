@@ -18,10 +18,12 @@
 //!          the tag of the granule at untag(p) is byte (untag(p) - R) >> 4
 //! ```
 //!
-//! Page discard must punch a hole in the memfd: `MADV_DONTNEED` on a shared
-//! mapping only drops that alias's page-table entries and frees nothing. Resident
-//! memory is the memfd's (`st_blocks`), counted once: `VmRSS` counts a page once per
-//! alias it is touched through.
+//! Page discard must punch a hole in the memfd (`MADV_REMOVE` on alias 0):
+//! `MADV_DONTNEED` on a shared mapping only drops that alias's page-table entries
+//! and frees nothing. Resident memory is the memfd's (`st_blocks`), counted once:
+//! `VmRSS` counts a page once per alias it is touched through. The memfd's
+//! descriptor (close-on-exec, moved to 1000 or above) is checked by identity before
+//! each use, since a program may close it and reuse the number.
 //!
 //! Fork (design §3.4, the `fork_alias.c` prototype ported): after a plain `fork` both
 //! processes would map the same memfd pages, so every heap write would leak to the
@@ -42,7 +44,7 @@
 #![allow(unsafe_code)]
 
 use core::ffi::c_int;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use kasan_core::sync::SpinLock;
 
@@ -70,12 +72,18 @@ const STOP_WAIT_NS: u64 = 100_000_000;
 const RESUME_WAIT_NS: u64 = 1_000_000_000;
 
 /// The process's one region, published by `init` (Release on `BASE`, Acquire in
-/// [`get`]); the other fields are written before `BASE` and never change after,
-/// except that a fork child's heap moves to a new memfd at the same descriptor number.
+/// [`get`]); the other fields are written before `BASE` and never change after.
 static BASE: AtomicUsize = AtomicUsize::new(0);
 static SHIFT: AtomicU32 = AtomicU32::new(0);
-static FD: AtomicI32 = AtomicI32::new(-1);
 static SHADOW_BASE: AtomicUsize = AtomicUsize::new(0);
+/// The memfd's descriptor and identity. A program may close the descriptor (and
+/// reuse its number): every use checks the identity first ([`memfd`]). A fork child
+/// moves its heap to a new memfd: it writes all three, being single-threaded then;
+/// a descriptor reopened after a close is written by the thread that reopens it.
+/// Relaxed everywhere: the identity check, not the ordering, decides.
+static FD: AtomicI32 = AtomicI32::new(-1);
+static FD_DEV: AtomicU64 = AtomicU64::new(0);
+static FD_INO: AtomicU64 = AtomicU64::new(0);
 /// Serialises `init` callers.
 static INIT: SpinLock<()> = SpinLock::new(());
 
@@ -85,7 +93,6 @@ static INIT: SpinLock<()> = SpinLock::new(());
 pub struct TaggedHeap {
     base: usize,
     shift: u32,
-    fd: i32,
     shadow: usize,
 }
 
@@ -98,7 +105,6 @@ pub fn get() -> Option<TaggedHeap> {
         base,
         // Relaxed: written before the Release store of BASE (see above).
         shift: SHIFT.load(Ordering::Relaxed),
-        fd: FD.load(Ordering::Relaxed),
         shadow: SHADOW_BASE.load(Ordering::Relaxed),
     })
 }
@@ -118,11 +124,11 @@ pub fn init() -> Result<TaggedHeap, MapError> {
     let mut last = MapError { errno: 0 };
     for shift in SHIFTS {
         match map_region(shift) {
-            Ok(heap) => {
+            Ok((heap, fd)) => {
                 install_park_handler();
+                set_memfd(fd);
                 // Relaxed: published by the Release store of BASE below.
                 SHIFT.store(heap.shift, Ordering::Relaxed);
-                FD.store(heap.fd, Ordering::Relaxed);
                 SHADOW_BASE.store(heap.shadow, Ordering::Relaxed);
                 // Release: pairs with the Acquire load in `get`.
                 BASE.store(heap.base, Ordering::Release);
@@ -136,7 +142,7 @@ pub fn init() -> Result<TaggedHeap, MapError> {
 
 /// Reserves `16 << shift` bytes aligned to their size, maps the memfd at every alias
 /// and maps the shadow; undoes everything on failure.
-fn map_region(shift: u32) -> Result<TaggedHeap, MapError> {
+fn map_region(shift: u32) -> Result<(TaggedHeap, i32), MapError> {
     let alias = 1usize << shift;
     let span = ALIASES << shift;
     // SAFETY: a new PROT_NONE reservation at an address the kernel picks overlaps
@@ -190,12 +196,93 @@ fn map_region(shift: u32) -> Result<TaggedHeap, MapError> {
             return Err(e);
         }
     };
-    Ok(TaggedHeap {
-        base,
-        shift,
+    Ok((
+        TaggedHeap {
+            base,
+            shift,
+            shadow,
+        },
         fd,
-        shadow,
-    })
+    ))
+}
+
+/// Records `fd` as the heap's memfd, with its identity.
+fn set_memfd(fd: i32) {
+    // SAFETY: fstat fills one struct from a descriptor we own.
+    let (dev, ino) = unsafe {
+        let mut st: libc::stat = core::mem::zeroed();
+        libc::fstat(fd, &mut st);
+        (st.st_dev, st.st_ino)
+    };
+    // Relaxed: see `FD`.
+    FD.store(fd, Ordering::Relaxed);
+    FD_DEV.store(dev, Ordering::Relaxed);
+    FD_INO.store(ino, Ordering::Relaxed);
+}
+
+/// Whether `fd` is (still) the heap's memfd.
+fn is_memfd(fd: i32) -> bool {
+    // SAFETY: fstat fills one struct; a closed or foreign descriptor fails the check.
+    unsafe {
+        let mut st: libc::stat = core::mem::zeroed();
+        fd >= 0
+            && libc::fstat(fd, &mut st) == 0
+            // Relaxed: see `FD`.
+            && st.st_dev == FD_DEV.load(Ordering::Relaxed)
+            && st.st_ino == FD_INO.load(Ordering::Relaxed)
+    }
+}
+
+/// The heap's memfd: the recorded descriptor if it still is the memfd; otherwise
+/// (the program closed it) a new descriptor of it opened through
+/// `/proc/self/map_files` (which needs `CAP_CHECKPOINT_RESTORE` or
+/// `CAP_SYS_ADMIN`), moved high; `None` if there is none.
+fn memfd(heap: &TaggedHeap) -> Option<i32> {
+    // Relaxed: see `FD`.
+    let fd = FD.load(Ordering::Relaxed);
+    if is_memfd(fd) {
+        return Some(fd);
+    }
+    // "/proc/self/map_files/<start>-<end>" of alias 0, built without allocating.
+    let mut path = [0u8; 64];
+    let mut len = 0;
+    let mut put = |bytes: &[u8]| {
+        path[len..len + bytes.len()].copy_from_slice(bytes);
+        len += bytes.len();
+    };
+    let mut hex = [0u8; 16];
+    put(b"/proc/self/map_files/");
+    put(hex_digits(heap.base, &mut hex));
+    put(b"-");
+    put(hex_digits(heap.base + heap.arena_size(), &mut hex));
+    // SAFETY: `path` is NUL-terminated (zero-filled past `len`); open makes a new
+    // descriptor.
+    let fd = unsafe { libc::open(path.as_ptr().cast(), libc::O_RDWR | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return None;
+    }
+    if !is_memfd(fd) {
+        // SAFETY: the descriptor just opened.
+        unsafe { libc::close(fd) };
+        return None;
+    }
+    let fd = memory::move_fd_high(fd);
+    // Relaxed: see `FD`.
+    FD.store(fd, Ordering::Relaxed);
+    Some(fd)
+}
+
+/// `n` in lower-case hex without leading zeros, into `buf`.
+fn hex_digits(mut n: usize, buf: &mut [u8; 16]) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b"0123456789abcdef"[n & 15];
+        n >>= 4;
+        if n == 0 {
+            return &buf[at..];
+        }
+    }
 }
 
 /// A new sparse memfd of `len` bytes, close-on-exec, moved to a high descriptor.
@@ -282,9 +369,10 @@ impl TaggedHeap {
         self.contains(addr)
             .then(|| self.shadow + ((self.untag(addr) - self.base) >> 4))
     }
-    /// The memfd's descriptor (close-on-exec; kept at this number across forks).
+    /// The memfd's descriptor (close-on-exec; kept at this number across forks
+    /// unless the program closed it), or -1 if it has none any more.
     pub fn fd(&self) -> i32 {
-        self.fd
+        memfd(self).unwrap_or(-1)
     }
     /// Whether `addr` is in the region (in any alias).
     pub fn contains(&self, addr: usize) -> bool {
@@ -319,35 +407,33 @@ impl TaggedHeap {
     }
 
     /// Gives the memory of whole pages `[addr, addr + len)` of the arena (any alias)
-    /// back: a hole is punched in the memfd, which unmaps the pages from every alias;
-    /// they read as zero afterwards. Ranges outside the arena are ignored.
+    /// back: a hole is punched in the memfd (`MADV_REMOVE` on alias 0, which needs
+    /// no descriptor), which unmaps the pages from every alias; they read as zero
+    /// afterwards. Ranges outside the arena are ignored.
     pub fn discard(&self, addr: usize, len: usize) {
         if len == 0 || !self.contains(addr) || !self.contains(addr + len - 1) {
             return;
         }
-        let offset = self.untag(addr) - self.base;
-        if offset + len > self.arena_size() {
+        let start = self.untag(addr);
+        if start - self.base + len > self.arena_size() {
             return;
         }
-        // SAFETY: punching a hole in our memfd; the heap passes pages it has freed, so
-        // nothing holds references into them.
-        unsafe {
-            libc::fallocate(
-                self.fd,
-                libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
-                offset as libc::off_t,
-                len as libc::off_t,
-            )
-        };
+        // SAFETY: whole pages of alias 0 of our region, which the heap has freed, so
+        // nothing holds references into them; MADV_REMOVE punches them out of the
+        // memfd.
+        unsafe { libc::madvise(start as *mut libc::c_void, len, libc::MADV_REMOVE) };
     }
 
     /// Bytes of the heap that are resident: the memfd's allocated pages (`st_blocks`),
     /// each counted once however many aliases map it. 0 if `fstat` fails.
     pub fn resident_bytes(&self) -> usize {
+        let Some(fd) = memfd(self) else {
+            return 0;
+        };
         // SAFETY: fstat fills one struct from our descriptor.
         unsafe {
             let mut st: libc::stat = core::mem::zeroed();
-            if libc::fstat(self.fd, &mut st) != 0 {
+            if libc::fstat(fd, &mut st) != 0 {
                 return 0;
             }
             st.st_blocks as usize * 512
@@ -824,6 +910,9 @@ impl TaggedHeap {
     /// alias and moved to the old descriptor number.
     fn make_private(&self) -> Result<(), (&'static [u8], i32)> {
         let size = self.arena_size();
+        let Some(old) = memfd(self) else {
+            return Err((b"the heap's descriptor was closed", libc::EBADF));
+        };
         // SAFETY: memfd_create with a NUL-terminated name makes a new descriptor.
         let nfd = unsafe { libc::memfd_create(c"kasan-heap".as_ptr(), libc::MFD_CLOEXEC) };
         if nfd < 0 {
@@ -839,7 +928,7 @@ impl TaggedHeap {
         if unsafe { libc::ftruncate(nfd, size as libc::off_t) } != 0 {
             return fail(b"ftruncate");
         }
-        if let Err(what) = copy_extents(self.fd, nfd, self.base) {
+        if let Err(what) = copy_extents(old, nfd, self.base) {
             return fail(what);
         }
         if map_aliases(self.base, self.shift, nfd).is_err() {
@@ -848,11 +937,12 @@ impl TaggedHeap {
         }
         // SAFETY: dup3 of our new memfd onto our old one's number (which closes the
         // old descriptor; its pages stay the parent's).
-        if unsafe { libc::dup3(nfd, self.fd, libc::O_CLOEXEC) } < 0 {
+        if unsafe { libc::dup3(nfd, old, libc::O_CLOEXEC) } < 0 {
             return fail(b"dup3");
         }
         // SAFETY: the new memfd's first descriptor; the dup keeps it open.
         unsafe { libc::close(nfd) };
+        set_memfd(old);
         Ok(())
     }
 }

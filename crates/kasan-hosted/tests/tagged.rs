@@ -776,3 +776,55 @@ fn fork_when_the_program_replaced_the_park_handler() {
     assert_eq!(wait(pid), 0);
     h.discard(h.base() + off, PAGE);
 }
+
+/// A program that closes the heap's descriptor and reuses its number for a file of
+/// its own: discard, the resident figure and fork never touch that file; the heap's
+/// memfd is found again through `/proc/self/map_files` where that is permitted, and
+/// otherwise a fork child exits (status 111) rather than share the heap.
+#[test]
+fn a_closed_heap_descriptor_is_never_mistaken_for_the_programs_file() {
+    let (h, _g) = heap();
+    let old = h.fd();
+    assert!(old >= 0);
+    // SAFETY: closes the heap's descriptor (the aliases keep the memfd alive) and
+    // puts a file of the "program's" at that number.
+    let user = unsafe {
+        libc::close(old);
+        let f = libc::memfd_create(c"user-file".as_ptr(), 0);
+        assert!(f >= 0);
+        assert_eq!(libc::dup2(f, old), old);
+        libc::close(f);
+        assert_eq!(libc::pwrite(old, b"precious".as_ptr().cast(), 8, 0), 8);
+        old
+    };
+    let off = 13 << 30;
+    write(&h, off, 0xF, 0x4444);
+    h.discard(h.base() + off, PAGE);
+    assert_eq!(read(&h, off, 7), 0, "discard works without the descriptor");
+    write(&h, off, 0xF, 0x4444);
+    let reopened = h.fd();
+    assert_ne!(reopened, user);
+    let pid = fork_isolated(&h);
+    if pid == 0 {
+        let ok = read(&h, off, 5) == 0x4444;
+        write(&h, off, 5, 0xBAD);
+        exit(if ok { 0 } else { 1 });
+    }
+    let status = wait(pid);
+    if reopened >= 0 {
+        assert_eq!(status, 0);
+        assert!(h.resident_bytes() >= PAGE);
+    } else {
+        assert_eq!(status, CHILD_FAILED);
+        assert_eq!(h.resident_bytes(), 0);
+    }
+    assert_eq!(read(&h, off, 0xF), 0x4444, "the child's write leaked");
+    let mut buf = [0u8; 8];
+    // SAFETY: reads 8 bytes into a live buffer; closes the program's file.
+    unsafe {
+        assert_eq!(libc::pread(user, buf.as_mut_ptr().cast(), 8, 0), 8);
+        libc::close(user);
+    }
+    assert_eq!(&buf, b"precious");
+    h.discard(h.base() + off, PAGE);
+}
