@@ -1,6 +1,7 @@
 //! KASAN's Linux-process platform: the shadow mapped at the compiler's offset, the
 //! heap arena and runtime memory from `mmap`, task and CPU ids, frame-pointer stacks,
-//! report output, and symbolization from the binary's ELF symbols and DWARF.
+//! report output, and symbolization from the binary's ELF symbols and DWARF; for the
+//! software tag-based mode, the tagged heap region ([`tagged`]).
 //!
 //! [`HostedPlatform`] is the core's [`kasan_core::platform::Platform`] for a process.
 
@@ -10,9 +11,11 @@ pub mod memory;
 pub mod output;
 pub mod own;
 pub mod symbolize;
+pub mod tagged;
 pub mod task;
 
 use kasan_core::platform::{Platform, Symbol, Task};
+pub use tagged::{TaggedHeap, TaggedPages};
 
 /// The platform of a Linux process.
 #[derive(Debug, Default, Clone, Copy)]

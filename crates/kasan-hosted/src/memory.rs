@@ -144,6 +144,37 @@ pub fn map_anonymous(len: usize) -> Option<usize> {
     (p != libc::MAP_FAILED).then_some(p as usize)
 }
 
+/// Lowest descriptor number the runtime's own descriptors are moved to (below the
+/// usual 1024 limit), out of the way of programs that expect small numbers.
+const HIGH_FD: i32 = 1000;
+
+/// Moves `fd` to a close-on-exec descriptor at or above 1000 (or as high as the
+/// descriptor limit allows) and returns the new number; returns `fd` itself if it
+/// cannot be moved.
+pub fn move_fd_high(fd: i32) -> i32 {
+    // SAFETY: getrlimit fills one struct; fcntl and close act on the caller's
+    // descriptor, which is closed only once its duplicate exists.
+    unsafe {
+        let mut limit: libc::rlimit = core::mem::zeroed();
+        let ceiling = if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            limit.rlim_cur.min(1024) as i32
+        } else {
+            256
+        };
+        let target = HIGH_FD.min(ceiling - 24);
+        if target <= fd {
+            return fd;
+        }
+        match libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, target) {
+            high if high >= 0 => {
+                libc::close(fd);
+                high
+            }
+            _ => fd,
+        }
+    }
+}
+
 /// Gives the memory of whole pages back to the kernel; they read as zero afterwards.
 pub fn discard(addr: usize, len: usize) {
     // SAFETY: MADV_DONTNEED on pages of the heap arena that the heap has just freed;

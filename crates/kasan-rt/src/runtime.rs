@@ -278,6 +278,7 @@ extern "C" fn before_fork() {
         old
     };
     FORK_MASK.with(|m| m.set(Some(old)));
+    crate::threads::fork_enter();
     // Allocator locks first: a thread holding one may report (a signal handler on
     // it), so the report lock must not be held here while waiting for them; a
     // report in progress takes none of them.
@@ -285,6 +286,7 @@ extern "C" fn before_fork() {
     DEPOT.lock_all();
     REPORTER.lock_all();
     crate::ALLOC.lock_all();
+    crate::threads::fork_prepare();
 }
 
 fn unlock_after_fork() {
@@ -303,10 +305,12 @@ fn unlock_after_fork() {
 }
 
 extern "C" fn after_fork_parent() {
+    crate::threads::fork_parent();
     unlock_after_fork();
 }
 
 extern "C" fn after_fork_child() {
+    crate::threads::fork_child();
     unlock_after_fork();
     task::forget_tid();
 }

@@ -18,13 +18,29 @@
 //! (`dlsym(RTLD_NEXT)`, libc's); in a static one glibc's `__pthread_create_2_1`,
 //! referenced weakly (a dynamic libc does not export it) and pulled out of `libc.a`
 //! by the `-u __pthread_create_2_1` that `kasan cc` links with.
+//!
+//! Fork in the software tag-based mode ([`fork_enter`], [`fork_prepare`],
+//! [`fork_parent`], [`fork_child`]): the tagged heap is one memfd mapped `MAP_SHARED` at 16 aliases,
+//! so a plain fork would share it between parent and child. The runtime's
+//! `pthread_atfork` handlers call these (enter once signals are blocked, before the
+//! locks; prepare last, with every lock held; parent and child first, before the locks and the signal mask are
+//! released): the other threads are parked, the child copies the heap into a fresh
+//! memfd before any program code runs, the parent waits for it and resumes them
+//! (`kasan_hosted::tagged`). They do nothing unless the tagged region was mapped,
+//! i.e. in generic mode. Neither `fork` nor `_Fork` is interposed: glibc's `fork`
+//! runs the atfork handlers itself, and calls its `_Fork` directly (not through the
+//! PLT: `call _Fork` inside libc.so, checked on glibc 2.36), so interposing `_Fork`
+//! would only catch programs that call it by name, while in a `-static` link it
+//! would capture `fork.o`'s own call and leave no real `_Fork` to forward to. A
+//! program calling `_Fork` (which skips atfork handlers by definition) or raw
+//! `syscall(SYS_fork)` in tag mode gets a child that shares the heap (documented).
 #![allow(unsafe_code)]
 
 use core::cell::Cell;
 use core::ffi::{c_int, c_void};
 
 use kasan_hosted::memory::clear_shadow;
-use kasan_hosted::task;
+use kasan_hosted::{tagged, task};
 
 use crate::runtime::{ensure_init, ready};
 use crate::signals;
@@ -272,4 +288,40 @@ pub unsafe extern "C" fn vfork() -> c_int {
         parent = sym vfork_parent,
         failed = sym vfork_failed,
     )
+}
+
+/// Before `fork`, first in the runtime's atfork prepare handler once signals are
+/// blocked, before any lock is taken: in tag mode, marks this thread as waiting for
+/// the locks (a fork under way elsewhere cannot park it). Nothing in generic mode.
+pub fn fork_enter() {
+    if let Some(heap) = tagged::get() {
+        heap.fork_enter();
+    }
+}
+
+/// Before `fork`, last in the runtime's atfork prepare handler (every runtime lock
+/// held, signals blocked): in tag mode, opens the fork pipe and parks the other
+/// threads. Nothing in generic mode.
+pub fn fork_prepare() {
+    if let Some(heap) = tagged::get() {
+        heap.fork_prepare();
+    }
+}
+
+/// In the parent after `fork` (also a failed one), first in the runtime's atfork
+/// parent handler: in tag mode, waits until the child has its own heap, then resumes
+/// the parked threads. Nothing in generic mode.
+pub fn fork_parent() {
+    if let Some(heap) = tagged::get() {
+        heap.fork_parent();
+    }
+}
+
+/// In the child after `fork`, first in the runtime's atfork child handler (before
+/// any program code and before signals are unblocked): in tag mode, moves the heap
+/// to a private copy (or exits with status 111). Nothing in generic mode.
+pub fn fork_child() {
+    if let Some(heap) = tagged::get() {
+        heap.fork_child();
+    }
 }
