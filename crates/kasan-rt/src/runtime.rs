@@ -7,9 +7,13 @@ use core::cell::{Cell, UnsafeCell};
 use core::sync::atomic::{AtomicU8, Ordering};
 
 use kasan_core::config::{Config, ERROR_MAX, OPTIONS_MAX};
+use kasan_core::mode::{Clock, Mode, ReportMode};
 use kasan_core::report::{Bug, Context, Describe, Kind, ObjectInfo, Reporter, Track};
-use kasan_core::stack::{Handle, PoolSource, StackDepot};
+use kasan_core::stack::{Handle, PoolSource, SaveFlags, StackDepot};
+use kasan_core::stack_ring::{BoundRing, RingDesign, StackRing};
+use kasan_core::sw_tags::{LateAliasCarrier, SwTags, TagCarrier, TagShadow, X86_64};
 use kasan_hosted::memory::{self, SHADOW};
+use kasan_hosted::tagged::{self, TaggedPages};
 use kasan_hosted::{output, own, task, HostedPlatform};
 use kasan_slab::{Heap, Host};
 
@@ -54,8 +58,136 @@ impl PoolSource for Pools {
     }
 }
 
-/// The heap every allocation entry point serves from.
+/// The generic-mode heap (every allocation entry point serves from it in generic mode).
 pub static HEAP: Heap<HostPages> = Heap::new(HostPages, SHADOW);
+
+/// The tag-mode heap's host: the tagged region's pages (`kasan_hosted::tagged`), and
+/// the depot for the stacks the heap does not keep.
+#[derive(Debug)]
+pub struct TagPages;
+
+impl Host for TagPages {
+    fn discard(&self, addr: usize, len: usize) {
+        TaggedPages.discard(addr, len);
+    }
+    fn protect(&self, addr: usize, len: usize, accessible: bool) {
+        TaggedPages.protect(addr, len, accessible);
+    }
+    fn cpu(&self) -> usize {
+        TaggedPages.cpu()
+    }
+    fn map(&self, bytes: usize) -> Option<usize> {
+        TaggedPages.map(bytes)
+    }
+    fn now_ns(&self) -> u64 {
+        TaggedPages.now_ns()
+    }
+    fn put_stack(&self, stack: Handle) {
+        DEPOT.put(stack);
+    }
+}
+
+/// The tag mode's carrier: the alias bits of the tagged region (bits 40..43, the
+/// region's base set at start-up), 4-bit tags with 0xF as the match-all one.
+pub type Carrier = LateAliasCarrier;
+
+/// The stack ring of the tag mode (its design and size from the options).
+pub static RING: StackRing = StackRing::new();
+
+/// Whether the ring's clock is the invariant TSC (else CLOCK_MONOTONIC); set in
+/// `init` before READY.
+static TSC_CLOCK: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// The ring entries' clock: `lfence; rdtsc` on an invariant TSC that the kernel uses
+/// as its clocksource (so it keeps the CPUs' TSCs in step), else CLOCK_MONOTONIC
+/// nanoseconds (also monotonic across CPUs). The `lfence` keeps `rdtsc` after the
+/// loads before it (ARCHITECTURE.md, "the stack ring").
+#[derive(Debug)]
+pub struct RingClock;
+
+impl Clock for RingClock {
+    #[inline(always)]
+    fn now(&self) -> u64 {
+        // Relaxed: written once before READY is published (Release), read after it.
+        if TSC_CLOCK.load(Ordering::Relaxed) {
+            // SAFETY: lfence and rdtsc are unprivileged x86-64 instructions with no
+            // memory operands.
+            unsafe {
+                core::arch::x86_64::_mm_lfence();
+                core::arch::x86_64::_rdtsc()
+            }
+        } else {
+            task::now_ns()
+        }
+    }
+}
+
+/// Whether the TSC is invariant (CPUID 8000_0007h EDX bit 8) and the kernel's
+/// clocksource: then the kernel keeps it synchronised across CPUs.
+fn tsc_usable() -> bool {
+    // cpuid exists on every x86-64 CPU; leaves beyond the maximum are not asked.
+    let max = core::arch::x86_64::__cpuid(0x8000_0000).eax;
+    let invariant =
+        max >= 0x8000_0007 && core::arch::x86_64::__cpuid(0x8000_0007).edx & (1 << 8) != 0;
+    invariant
+        && std::fs::read("/sys/devices/system/clocksource/clocksource0/current_clocksource")
+            .is_ok_and(|s| s.trim_ascii() == b"tsc")
+}
+
+static RING_CLOCK: RingClock = RingClock;
+
+/// The ring as the tag mode records into it: bound to the depot and the clock.
+pub static BOUND_RING: BoundRing = BoundRing {
+    ring: &RING,
+    depot: &DEPOT,
+    clock: &RING_CLOCK,
+};
+
+/// The sw-tags heap (every allocation entry point serves from it in sw-tags mode):
+/// the slab heap over the tagged region, `SwTags` as its mode. Const-built with an
+/// empty tag shadow; `init` places the shadow and the carrier's base.
+pub static TAGS_HEAP: Heap<TagPages, SwTags<Carrier>> = Heap::with_mode(
+    TagPages,
+    SwTags::new(
+        // SAFETY: an empty range covers nothing, so no shadow byte is ever touched
+        // until `init` sets the real one (`set_range`).
+        unsafe {
+            TagShadow::new(
+                0,
+                0,
+                0,
+                LateAliasCarrier::new(tagged::TAG_SHIFT, tagged::KERNEL_TAG),
+                X86_64,
+            )
+        },
+        &BOUND_RING,
+    ),
+);
+
+/// The tag mode (the heap's).
+#[inline(always)]
+pub fn tags() -> &'static SwTags<Carrier> {
+    TAGS_HEAP.mode()
+}
+
+/// Runs `$e` with `$h` bound to the heap of the process's mode: `HEAP` (generic) or
+/// `TAGS_HEAP` (sw-tags). Both arms have the same type: the heap API does not depend
+/// on the mode.
+#[macro_export]
+macro_rules! with_heap {
+    ($h:ident => $e:expr) => {
+        match $crate::runtime::mode() {
+            $crate::runtime::RunMode::Generic => {
+                let $h = &$crate::runtime::HEAP;
+                $e
+            }
+            $crate::runtime::RunMode::SwTags => {
+                let $h = &$crate::runtime::TAGS_HEAP;
+                $e
+            }
+        }
+    };
+}
 /// Saved alloc/free stacks.
 pub static DEPOT: StackDepot = StackDepot::new();
 /// The report gate.
@@ -189,12 +321,6 @@ fn init() {
         RunMode::Generic => "generic",
         RunMode::SwTags => "sw-tags",
     });
-    if mode() == RunMode::SwTags {
-        // Phase 1 of issue 9: the tag-mode heap is wired in once it lands.
-        output::write_stderr(b"kasan: --mode=sw-tags: this runtime has no tag-mode heap yet\n");
-        // SAFETY: _exit has no preconditions.
-        unsafe { libc::_exit(1) };
-    }
     // The runtime's own memory, before the program can limit its address space.
     crate::ALLOC.reserve();
     if let Err(e) = memory::map_shadow() {
@@ -226,18 +352,10 @@ fn init() {
             output::write_stderr(msg);
         }
     }
-    let arena = [1usize << 40, 1 << 36, 1 << 32]
-        .into_iter()
-        .find_map(|size| memory::map_anonymous(size).map(|base| (base, size)));
-    let Some((base, size)) = arena else {
-        output::write_stderr(b"kasan: cannot map the heap arena\n");
-        // SAFETY: _exit has no preconditions.
-        unsafe { libc::_exit(1) };
-    };
-    // SAFETY: a fresh private anonymous mapping: page-aligned, zeroed, ours alone,
-    // never unmapped, and inside user space, which the shadow covers.
-    unsafe { HEAP.init(base, size) };
-    HEAP.set_quarantine_max(quarantine_size(&config));
+    match mode() {
+        RunMode::Generic => init_generic_heap(&config),
+        RunMode::SwTags => init_tags_heap(&config),
+    }
     DEPOT.set_cap(config.stack_depot_size as usize);
     // SAFETY: we moved STATE to STARTING, so no other thread writes or reads CONFIG
     // until the Release store below publishes it.
@@ -256,6 +374,85 @@ fn init() {
     crate::threads::main_thread_start();
     // Release pairs with the Acquire in `ready`.
     STATE.store(READY, Ordering::Release);
+}
+
+/// Generic mode's heap: a 1 TiB (or smaller) private arena.
+fn init_generic_heap(config: &Config) {
+    let arena = [1usize << 40, 1 << 36, 1 << 32]
+        .into_iter()
+        .find_map(|size| memory::map_anonymous(size).map(|base| (base, size)));
+    let Some((base, size)) = arena else {
+        output::write_stderr(b"kasan: cannot map the heap arena\n");
+        // SAFETY: _exit has no preconditions.
+        unsafe { libc::_exit(1) };
+    };
+    // SAFETY: a fresh private anonymous mapping: page-aligned, zeroed, ours alone,
+    // never unmapped, and inside user space, which the shadow covers.
+    unsafe { HEAP.init(base, size) };
+    HEAP.set_quarantine_max(quarantine_size(config));
+}
+
+/// sw-tags' heap: the tagged region (16 aliases of one memfd and its tag shadow), the
+/// carrier and tag shadow placed on it, the tag generators seeded, the stack ring.
+fn init_tags_heap(config: &Config) {
+    let region = match tagged::init() {
+        Ok(r) if r.shift() == tagged::TAG_SHIFT => r,
+        Ok(r) => {
+            let mut buf = [0u8; 160];
+            output::write_stderr(format_into(
+                &mut buf,
+                format_args!(
+                    "kasan: sw-tags: the tagged heap needs 16 TiB of address space (got aliases of 2^{} bytes)\n",
+                    r.shift()
+                ),
+            ));
+            // SAFETY: _exit has no preconditions.
+            unsafe { libc::_exit(1) }
+        }
+        Err(e) => {
+            let mut buf = [0u8; 160];
+            output::write_stderr(format_into(
+                &mut buf,
+                format_args!(
+                    "kasan: sw-tags: cannot map the tagged heap (16 aliases of a memfd): errno {}\n",
+                    e.errno
+                ),
+            ));
+            // SAFETY: _exit has no preconditions.
+            unsafe { libc::_exit(1) }
+        }
+    };
+    let (base, size) = region.arena();
+    let t = tags();
+    t.shadow.carrier().set_base(region.base());
+    // SAFETY: the region's shadow covers its arena (alias 0, `[base, base + size)`) at
+    // this offset, is mapped for the process's life and lies outside the arena; no
+    // other thread runs the heap before READY is published.
+    unsafe {
+        t.shadow
+            .set_range(region.shadow_offset(), base, base + size)
+    };
+    // SAFETY: alias 0 of the region: page-aligned, zeroed, ours alone, never
+    // unmapped; the tag shadow covers it.
+    unsafe { TAGS_HEAP.init(base, size) };
+    TSC_CLOCK.store(tsc_usable(), Ordering::Relaxed);
+    t.tags.seed(RING_CLOCK.now() ^ u64::from(task::tid()));
+    let design = match config.stack_ring {
+        kasan_core::config::StackRing::Global => RingDesign::Global,
+        kasan_core::config::StackRing::PerCpu => RingDesign::PerCpu,
+    };
+    // SAFETY: sysconf has no preconditions.
+    let cpus = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_CONF) }.max(1) as usize;
+    if config.stacktrace {
+        // A ring that cannot be mapped turns stack traces off in reports (Linux).
+        RING.init(
+            design,
+            config.stack_ring_size as usize,
+            cpus,
+            config.stack_ring_evict,
+            &Pools,
+        );
+    }
 }
 
 std::thread_local! {
@@ -282,7 +479,7 @@ extern "C" fn before_fork() {
     // Allocator locks first: a thread holding one may report (a signal handler on
     // it), so the report lock must not be held here while waiting for them; a
     // report in progress takes none of them.
-    HEAP.lock_all();
+    with_heap!(h => h.lock_all());
     DEPOT.lock_all();
     REPORTER.lock_all();
     crate::ALLOC.lock_all();
@@ -296,7 +493,7 @@ fn unlock_after_fork() {
         crate::ALLOC.unlock_all();
         REPORTER.unlock_all();
         DEPOT.unlock_all();
-        HEAP.unlock_all();
+        with_heap!(h => h.unlock_all());
     }
     if let Some(old) = FORK_MASK.with(|m| m.take()) {
         // SAFETY: restores the mask `before_fork` saved on this thread.
@@ -333,7 +530,7 @@ fn at_exit_stats() {
         return;
     }
     let d = DEPOT.stats();
-    let h = HEAP.stats();
+    let h = with_heap!(h => h.stats());
     let values: [(&str, usize); 10] = [
         ("reports", REPORTER.count()),
         ("depot_stacks", d.stacks),
@@ -517,7 +714,7 @@ struct HostedDescribe;
 
 impl Describe for HostedDescribe {
     fn object(&self, addr: usize) -> Option<ObjectInfo> {
-        HEAP.object(addr)
+        with_heap!(h => h.object(addr))
     }
     fn stack_bounds(&self) -> Option<(usize, usize)> {
         let sp = task::stack_pointer();
@@ -530,67 +727,16 @@ impl Describe for HostedDescribe {
     }
 }
 
-/// Generic mode's report view of the runtime's shadow.
-// Phase-1 stand-in until kasan-core's `Generic` (package A) lands.
-struct GenericReport;
-
-impl kasan_core::mode::ReportMode for GenericReport {
-    fn name(&self) -> &'static str {
-        "generic"
-    }
-    fn granule(&self) -> usize {
-        kasan_core::shadow::GRANULE_SIZE
-    }
-    fn has_metadata(&self, addr: usize) -> bool {
-        SHADOW.has_metadata(addr)
-    }
-    fn untag(&self, addr: usize) -> usize {
-        addr
-    }
-    fn first_bad_addr(&self, addr: usize, size: usize) -> usize {
-        SHADOW.first_bad_addr(addr, size)
-    }
-    fn tags(&self, _addr: usize, _first_bad: usize) -> Option<(u8, u8)> {
-        None
-    }
-    fn bug_type(
-        &self,
-        addr: usize,
-        size: usize,
-        first_bad: usize,
-        _object: Option<&ObjectInfo>,
-        _ring: Option<&kasan_core::mode::RingFind>,
-    ) -> &'static str {
-        kasan_core::generic::bug_type(&SHADOW, addr, size, first_bad)
-    }
-    fn region_size(&self, object: usize, object_size: usize) -> usize {
-        match SHADOW.valid_size(object, object_size) {
-            0 => object_size,
-            n => n,
-        }
-    }
-    fn region_state_word(&self) -> bool {
-        true
-    }
-    fn read_row(&self, row: usize, out: &mut [Option<u8>; 16]) {
-        SHADOW.read_row(row, out);
-    }
-    fn ring_find(
-        &self,
-        _tagged: usize,
-        _object: usize,
-        _object_size: usize,
-    ) -> Option<kasan_core::mode::RingFind> {
-        None
-    }
-}
-
 /// What a report needs, for this runtime.
 pub(crate) fn context() -> Context<'static> {
+    let (mode, generic): (&'static dyn ReportMode, _) = match mode() {
+        RunMode::Generic => (HEAP.mode(), Some(&SHADOW)),
+        RunMode::SwTags => (tags(), None),
+    };
     Context {
         config: config(),
-        mode: &GenericReport,
-        generic: Some(&SHADOW),
+        mode,
+        generic,
         platform: &HostedPlatform,
         describe: &HostedDescribe,
         depot: &DEPOT,
@@ -623,7 +769,13 @@ pub fn track(fp: usize) -> Track {
             frames[0] = task::entry_pc(fp, task::program_counter());
             1 + task::save_stack(fp, 0, &mut frames[1..depth])
         };
-        DEPOT.save(&frames[..n], true, &Pools)
+        // Tag modes take a reference (the ring puts it when the entry is overwritten,
+        // or the heap when it keeps no track); generic tracks are persistent.
+        let flags = match mode() {
+            RunMode::Generic => SaveFlags::CAN_ALLOC,
+            RunMode::SwTags => SaveFlags::CAN_ALLOC | SaveFlags::GET,
+        };
+        DEPOT.save_flags(&frames[..n], flags, &Pools)
     } else {
         Handle::NONE
     };
@@ -648,7 +800,7 @@ pub fn track(fp: usize) -> Track {
 #[inline(always)]
 pub fn record_aux(addr: usize, fp: usize) {
     let t = track(fp);
-    HEAP.record_aux(addr, t.stack);
+    with_heap!(h => h.record_aux(addr, t.stack));
 }
 
 /// A report: the call trace is taken here, on the stack of the code that hit the
@@ -784,10 +936,20 @@ pub fn report_free(addr: usize, double: bool, fp: usize) {
 /// point whose frame is `fp`; returns false if it was bad and reported.
 #[inline(always)]
 pub fn check(addr: usize, size: usize, is_write: bool, fp: usize) -> bool {
-    if !ready() || SHADOW.check(addr, size) {
+    if !ready() || access_ok(addr, size) {
         return true;
     }
     !check_failed(addr, size, is_write, fp)
+}
+
+/// The mode's access check alone (no report): generic shadow, or pointer tag against
+/// memory tag.
+#[inline(always)]
+pub fn access_ok(addr: usize, size: usize) -> bool {
+    match mode() {
+        RunMode::Generic => SHADOW.check(addr, size),
+        RunMode::SwTags => tags().check(addr, size),
+    }
 }
 
 /// Checks an access of `size` bytes at the tagged `addr` (a `__hwasan_*` callback)
@@ -847,6 +1009,16 @@ pub fn reset_tag(addr: usize) -> usize {
     }
 }
 
+/// `addr` without its tag (the allocator's own address for heap memory; generic:
+/// `addr`).
+#[inline(always)]
+pub fn untag(addr: usize) -> usize {
+    match mode() {
+        RunMode::SwTags => tags_untag(addr),
+        RunMode::Generic => addr,
+    }
+}
+
 /// `kasan_set_tag`: `addr` carrying `tag`.
 pub fn set_tag(addr: usize, tag: u8) -> usize {
     ensure_init();
@@ -867,22 +1039,28 @@ pub fn get_tag(addr: usize) -> u8 {
 }
 
 fn tags_untag(addr: usize) -> usize {
-    addr
-}
-fn tags_with_tag(addr: usize, _tag: u8) -> usize {
-    addr
-}
-fn tags_tag_of(_addr: usize) -> u8 {
-    0xF
+    tags().shadow.carrier().untag(addr)
 }
 
-/// The tag check (unreachable until the tag-mode heap is wired: `init` refuses sw-tags).
-fn tags_check(_addr: usize, _size: usize) -> bool {
-    true
+fn tags_with_tag(addr: usize, tag: u8) -> usize {
+    tags().shadow.carrier().with_tag(addr, tag)
 }
 
-/// The tag write of `__hwasan_tag_memory` (see `tags_check`).
-fn tags_poison(_addr: usize, _size: usize, _tag: u8) {}
+fn tags_tag_of(addr: usize) -> u8 {
+    tags().shadow.carrier().tag(addr)
+}
+
+/// The tag check of a `__hwasan_*` callback.
+#[inline(always)]
+fn tags_check(addr: usize, size: usize) -> bool {
+    tags().check(addr, size)
+}
+
+/// `__hwasan_tag_memory`: the granules of `[addr, addr + size)` get `tag` (heap
+/// memory only; the shadow ignores the rest).
+fn tags_poison(addr: usize, size: usize, tag: u8) {
+    tags().shadow.poison(addr, size, tag);
+}
 
 /// A check that failed: an access the runtime made itself (its Rust code calling
 /// the checked `memcpy`/`memset`/`memmove`, inside `own`) passes; any other is
