@@ -302,7 +302,7 @@ fn main() -> ExitCode {
                 .count()
         };
         println!(
-            "  {:<14} {:>3} pass  {:>3} xfail  {:>3} FAIL  {:>3} XPASS  {:>3} not run (ONLY)",
+            "  {:<20} {:>3} pass  {:>3} xfail  {:>3} FAIL  {:>3} XPASS  {:>3} not run (ONLY)",
             v.name(),
             count("PASS"),
             count("XFAIL"),
