@@ -401,7 +401,16 @@ pub extern "C" fn krealloc(p: *const c_void, size: usize, flags: u32) -> *mut c_
     };
     // Within the object's cache size, Linux's krealloc grows or shrinks in place:
     // the new tail becomes valid or redzone again.
-    if crate::with_heap!(h => h.resize(p, size)) {
+    let resized = match runtime::mode() {
+        runtime::RunMode::Generic => runtime::HEAP.resize(p, size),
+        // Tag modes record the reallocation in the stack ring (Linux's krealloc saves
+        // the alloc track again), so a later report names this krealloc.
+        runtime::RunMode::SwTags => runtime::entry(|| {
+            let t = enter(|| track(fp)).unwrap_or_default();
+            runtime::TAGS_HEAP.resize_tracked(p, size, &t)
+        }),
+    };
+    if resized {
         if flags & GFP_ZERO != 0 && size > old {
             // SAFETY: `[p + old, p + size)` is inside the live object just resized.
             unsafe { ptr::write_bytes((p + old) as *mut u8, 0, size - old) };
