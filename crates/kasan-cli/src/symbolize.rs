@@ -4,8 +4,9 @@
 //! Each frame line ` func+0xoff/0xsize` (or a bare ` 0xADDR`, taken as an address in
 //! the binary's own numbering, as for a non-PIE program) gains ` file:line` from the
 //! binary's DWARF, preceded by ` name file:line [inline]` lines for the functions
-//! inlined at that point, innermost first. Other lines pass through unchanged, so the
-//! whole report can be piped through.
+//! inlined at that point, innermost first; so does the faulting instruction of an oops
+//! (`RIP: 0010:func+0x../0x..` or `RIP: 0010:0xADDR`). Other lines pass through
+//! unchanged, so the whole report can be piped through.
 
 use std::borrow::Cow;
 use std::io::{self, BufRead, Write};
@@ -121,8 +122,20 @@ fn parse(line: &str) -> Option<Frame<'_>> {
     })
 }
 
+/// The prefix of the faulting instruction's line in an oops (`RIP: 0010:func+0x1/0x2`).
+const RIP: &str = "RIP: 0010:";
+
 /// Decodes one line; `None` leaves it as it is.
 fn decode(binary: &Binary<'_>, line: &str) -> Option<String> {
+    if let Some(frame) = line.strip_prefix(RIP) {
+        // The same frame forms after the prefix; the decoded line keeps it.
+        let decoded = decode(binary, &format!(" {frame}"))?;
+        let (inlined, last) = match decoded.rsplit_once('\n') {
+            Some((inl, last)) => (format!("{inl}\n"), last.to_owned()),
+            None => (String::new(), decoded),
+        };
+        return Some(format!("{inlined}{RIP}{}", &last[1..]));
+    }
     let (addr, head) = match parse(line)? {
         // A frame already decoded (it has `file:line` after it) stays as it is.
         Frame::Symbolic { rest, .. } if !rest.trim().is_empty() => return None,

@@ -33,7 +33,10 @@ fn decodes_frames_of_a_gcc_binary() {
         .stdin
         .take()
         .unwrap()
-        .write_all(b"BUG: KASAN: x in leaf+0x1/0x10\n <TASK>\n leaf+0x1/0x10\n kept as is\n")
+        .write_all(
+            b"BUG: KASAN: x in leaf+0x1/0x10\n <TASK>\n leaf+0x1/0x10\n kept as is\n\
+              RIP: 0010:leaf+0x1/0x10\nRIP: 0010:0x1\n",
+        )
         .unwrap();
     let out = child.wait_with_output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
@@ -43,5 +46,10 @@ fn decodes_frames_of_a_gcc_binary() {
     assert!(lines[2].starts_with(" leaf+0x1/0x10 "), "{text}");
     assert!(lines[2].ends_with("prog.c:2"), "{text}");
     assert_eq!(lines[3], " kept as is");
+    // The oops's faulting instruction decodes the same way; an address without a
+    // line stays as it is.
+    assert!(lines[4].starts_with("RIP: 0010:leaf+0x1/0x10 "), "{text}");
+    assert!(lines[4].ends_with("prog.c:2"), "{text}");
+    assert_eq!(lines[5], "RIP: 0010:0x1", "{text}");
     std::fs::remove_dir_all(&dir).ok();
 }

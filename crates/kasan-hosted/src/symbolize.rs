@@ -186,6 +186,9 @@ fn inlined_in(object: &mut ObjectInfo, svma: u64, f: &mut dyn FnMut(&Symbol<'_>)
             .function
             .as_ref()
             .and_then(|n| n.demangle().ok().map(|d| d.into_owned()))
+            // DWARF names an inlined C++ function by its linkage name: demangle it as
+            // the symbol table's names are.
+            .map(|d| demangle_cpp(&d).unwrap_or(d))
             .unwrap_or_else(|| "??".to_owned());
         let (file, line) = frame.location.map_or((None, None), |l| {
             (l.file.map(|f| relative(f, dir).to_owned()), l.line)

@@ -77,7 +77,7 @@ static BASE: AtomicUsize = AtomicUsize::new(0);
 static SHIFT: AtomicU32 = AtomicU32::new(0);
 static SHADOW_BASE: AtomicUsize = AtomicUsize::new(0);
 /// The memfd's descriptor and identity. A program may close the descriptor (and
-/// reuse its number): every use checks the identity first ([`memfd`]). A fork child
+/// reuse its number): every use checks the identity first (`memfd`). A fork child
 /// moves its heap to a new memfd: it writes all three, being single-threaded then;
 /// a descriptor reopened after a close is written by the thread that reopens it.
 /// Relaxed everywhere: the identity check, not the ordering, decides.

@@ -21,6 +21,7 @@ __attribute__((noinline)) static void LargeFunction(int *x, int zero) {
 }
 int main(int argc, char **argv) {
   int *x = new int[100];
+  __asm__ volatile("" : "+r"(x));  /* clang -O1 would elide the new/delete pair (the original runs at -O0) */
   LargeFunction(x, argc - 1);
   delete[] x;
 }
