@@ -650,8 +650,9 @@ impl<H: Host, M: Mode> Heap<H, M> {
     }
 
     /// Fills the object's metadata and shadow for a new allocation and returns the
-    /// pointer for the program, tagged as `tagging` says. Consumes `track`: generic mode and page-backed blocks
-    /// keep it in the metadata, tag modes record a slab allocation in the ring.
+    /// pointer for the program, tagged as `tagging` says. Consumes `track`: generic
+    /// mode and page-backed blocks keep it in the metadata, tag modes record a slab
+    /// allocation in the ring.
     fn finish_alloc(
         &self,
         run: Run,
