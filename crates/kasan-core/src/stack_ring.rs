@@ -46,17 +46,23 @@
 //! the entry is published (eviction; off only for the benchmark's comparison).
 //!
 //! **Reading.** Each entry is a seqlock whose version word is `seq`: `s1 = seq`
-//! (Acquire) must be odd and — because the scan only accepts the position it expects —
-//! equal to `(i << 1) | 1` for the position `i` it is visiting; then the fields are
-//! read, an Acquire fence, and `s2 = seq` must still equal `s1`. A value written by a
-//! later writer is written after that writer's even store and Release fence, so a
-//! reader that saw it sees `seq` changed at `s2`. Positions of one slot differ by `N`,
-//! so `seq` does not repeat within 2³¹ records of that slot: no ABA. (`ptr` is data to
-//! the reader, read between the two `seq` loads; an entry whose `ptr` is BUSY or
-//! another pointer is simply not ours.) Each scan snapshots every counter first and
-//! visits only positions below it, so entries written during the scan are ignored and
-//! a report describes the ring as it was when the scan began.
+//! (Acquire) must be odd (published); then `ptr` and the fields are read, an Acquire
+//! fence, and `s2 = seq` must still equal `s1`. A value written by a later writer is
+//! written after that writer's even store and Release fence, so a reader that saw it
+//! sees `seq` changed at `s2`. Positions of one slot differ by `N`, so `seq` does not
+//! repeat within 2³¹ records of that slot: no ABA. (`ptr` is data to the reader; an
+//! entry whose `ptr` is BUSY or another pointer is simply not ours.)
 //!
+//! **Scanning.** A scan walks each ring over its `N` slots, from the slot of the newest
+//! position taken when the walk begins back to the oldest, and takes the entry in a
+//! slot if it was published at that position *or an older one of the same slot*: a
+//! position whose writer has not claimed its slot yet (or gave it up as busy) still
+//! holds the older entry. Entries of positions taken after the walk began are ignored.
+//! Matching entries go into a fixed buffer of the newest [`MERGE_CAPACITY`], ordered
+//! by their own position (global) or by `(time, free, ring, position)` (per-CPU), and
+//! Linux's loop runs over that buffer newest first — so an old entry met in a newer
+//! slot is still placed by its own position, and no scan ever waits for a writer.
+
 //! ## Why the per-CPU order is right
 //!
 //! *The clock.* Entries are ordered across rings by a timestamp that the writer takes
@@ -107,7 +113,7 @@ pub const BUSY: usize = 1;
 pub const MIN_PERCPU_ENTRIES: usize = 1024;
 /// The largest ring (entries per ring) [`StackRing::init`] accepts.
 pub const MAX_ENTRIES: usize = 1 << 28;
-/// Matching entries a per-CPU scan keeps (the newest ones).
+/// Matching entries a scan keeps (the newest ones) before running Linux's loop.
 pub const MERGE_CAPACITY: usize = 64;
 /// The `size_free` bit of a free.
 const FREE_BIT: u32 = 1 << 31;
@@ -420,6 +426,8 @@ impl StackRing {
         };
         let r = match v.design {
             RingDesign::Global => 0,
+            // No division on the hot path: a CPU number is below the CPU count.
+            RingDesign::PerCpu if cpu < v.headers.len() => cpu,
             RingDesign::PerCpu => cpu % v.headers.len(),
         };
         let (header, ring) = v.ring(r);
@@ -1289,6 +1297,54 @@ mod tests {
         let s = r.stats();
         assert_eq!((s.records, s.busy, s.dropped), (1, 1, 1));
         assert_eq!(depot.stats().in_use, 1);
+    }
+
+    /// A clock that scans for `tagged` while the record that reads it is half written.
+    struct Peek<'a> {
+        ring: &'a StackRing,
+        tagged: usize,
+        seen: std::sync::Mutex<Option<RingFind>>,
+    }
+    impl Clock for Peek<'_> {
+        fn now(&self) -> u64 {
+            *self.seen.lock().unwrap() = Some(self.ring.find(self.tagged, 64));
+            9
+        }
+    }
+
+    #[test]
+    fn an_entry_being_written_is_skipped() {
+        let depot = StackDepot::new();
+        let x = tp(3, 3);
+        // One slot: the alloc's entry is being overwritten by the free when the scan
+        // runs, so it sees neither the old event nor a half-written one.
+        let r = ring(RingDesign::Global, 1, 1, true);
+        r.record(x, 64, false, &track(1, Handle::NONE), 0, &Fixed(1), &depot);
+        let peek = Peek {
+            ring: &r,
+            tagged: x,
+            seen: std::sync::Mutex::new(None),
+        };
+        r.record(x, 64, true, &track(2, Handle::NONE), 0, &peek, &depot);
+        assert_eq!(*peek.seen.lock().unwrap(), Some(RingFind::default()));
+        assert_eq!(pids(&r.find(x, 64)), (None, Some(2), Some(true)));
+        assert_eq!(r.stats().torn, 0);
+        // The twin: with room for both, the scan mid-write finds the complete alloc.
+        for design in BOTH {
+            let r = ring(design, 1024, 1, true);
+            r.record(x, 64, false, &track(1, Handle::NONE), 0, &Fixed(1), &depot);
+            let peek = Peek {
+                ring: &r,
+                tagged: x,
+                seen: std::sync::Mutex::new(None),
+            };
+            r.record(x, 64, true, &track(2, Handle::NONE), 0, &peek, &depot);
+            assert_eq!(
+                pids(&peek.seen.lock().unwrap().unwrap()),
+                (Some(1), None, Some(false))
+            );
+            assert_eq!(pids(&r.find(x, 64)), (Some(1), Some(2), Some(true)));
+        }
     }
 
     #[test]
