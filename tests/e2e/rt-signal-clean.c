@@ -2,7 +2,7 @@
  * The clean twin of the rt-signal-* and rt-stack-overflow-* tests: a handler the
  * program installs after start-up replaces the runtime's (raise reaches it, as
  * without the runtime), and putting the old action back re-arms the runtime's; a
- * sigaltstack the program set up before the runtime started is kept, and so is one a
+ * sigaltstack the program sets up from its .preinit_array is kept, and so is one a
  * thread sets up itself; deep recursion that fits its stack; many threads: silent.
  */
 #include <pthread.h>
@@ -21,7 +21,7 @@
 
 static char main_altstack[64 << 10];
 
-/* Runs before the runtime (its .preinit_array entry comes first): not instrumented. */
+/* Runs from the .preinit_array, right after the runtime's entry: not instrumented. */
 NO_KASAN static void early(void)
 {
 	static stack_t ss;
