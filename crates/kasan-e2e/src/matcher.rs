@@ -150,7 +150,7 @@ fn is_placeholder(content: &str) -> bool {
     if matches!(content, "*" | "^" | "$") {
         return true;
     }
-    let expr = ["row:", "caret:", "hex:"]
+    let expr = ["row:", "caret:", "hex:", "x2:"]
         .iter()
         .find_map(|p| content.strip_prefix(p))
         .unwrap_or(content);
@@ -175,6 +175,7 @@ impl Matcher {
     ///
     /// - `{name}`, `{name+N}`, `{name-N}`: a variable (addresses as 16 hex digits);
     /// - `{hex:EXPR}`: EXPR as `0x` and minimal lower-case hex digits (JSON reports);
+    /// - `{x2:EXPR}`: EXPR as two lower-case hex digits, as tags print (`%02x`);
     /// - `{row:EXPR}`: the address of the memory-dump row holding EXPR (rounded down to
     ///   128 bytes; 256 in sw-tags variants);
     /// - `{caret:EXPR}`: the whole caret line that points at the granule of EXPR in its
@@ -206,7 +207,14 @@ impl Matcher {
                 "$" if rest.is_empty() => m.end = true,
                 "$" => return Err(format!("`{{$}}` not at the end of `{pattern}`")),
                 _ => {
-                    if let Some(expr) = content.strip_prefix("hex:") {
+                    if let Some(expr) = content.strip_prefix("x2:") {
+                        match eval(expr, vars)? {
+                            Value::Addr(a) | Value::Num(a) => m.push(&format!("{a:02x}")),
+                            Value::Text(_) => {
+                                return Err(format!("`{expr}` is text, not a number"))
+                            }
+                        }
+                    } else if let Some(expr) = content.strip_prefix("hex:") {
                         match eval(expr, vars)? {
                             Value::Addr(a) | Value::Num(a) => m.push(&format!("{a:#x}")),
                             Value::Text(_) => {
@@ -421,6 +429,15 @@ mod tests {
         // Not placeholders: JSON and empty braces stay literal.
         let m = Matcher::new("{\"bug_type\":\"x\"} {} {a b}", &v).unwrap();
         assert_eq!(m.pieces, ["{\"bug_type\":\"x\"} {} {a b}"]);
+    }
+
+    #[test]
+    fn two_hex_digits() {
+        let v = Vars::from_stdout("KASAN-TEST t=5\nKASAN-TEST u=13\n").unwrap();
+        assert_eq!(
+            Matcher::new("[{x2:t}] {x2:u}", &v).unwrap().pieces,
+            ["[05] 0d"]
+        );
     }
 
     #[test]

@@ -53,6 +53,7 @@
 //!   without `0x`; decimal values print in decimal; anything else verbatim.
 //! - `{name+13}`, `{name-1}`, `{name+0x10}`: arithmetic on an address or number.
 //! - `{hex:EXPR}`: `0x` and minimal hex digits, as the JSON reports write addresses.
+//! - `{x2:EXPR}`: two lower-case hex digits, as tags print (`Pointer tag: [{x2:tag}]`).
 //! - `{pid}`: the program's pid (the task id of its main thread; other threads print
 //!   their own ids as variables), `{comm}`: its comm (the binary, named after the test
 //!   file without `.c`, cut to 15 bytes), `{tmpdir}`.

@@ -76,10 +76,17 @@ pub(crate) fn user_region(what: &str, addr: usize, size: usize, poison: bool) {
         (runtime::RunMode::Generic, false) => kasan_hosted::memory::unpoison_user(addr, size),
         // Tag modes (design §4.8): poisoning marks the heap granules of the range
         // KASAN_TAG_INVALID, unpoisoning gives them the pointer's tag; memory outside
-        // the tagged heap has no tags and is left alone.
+        // the tagged heap has no tags and is left alone. A granule is accessible or not
+        // as a whole, so poisoning takes only the granules wholly inside the range
+        // (never a byte outside it), unpoisoning every granule it touches.
         (runtime::RunMode::SwTags, true) => {
             let t = runtime::tags();
-            t.shadow.poison(addr, size, t.scheme().invalid);
+            let g = kasan_core::sw_tags::TAG_GRANULE;
+            let start = addr.next_multiple_of(g);
+            let end = (addr + size) & !(g - 1);
+            if end > start {
+                t.shadow.poison(start, end - start, t.scheme().invalid);
+            }
         }
         (runtime::RunMode::SwTags, false) => runtime::tags().shadow.unpoison(addr, size),
     }
