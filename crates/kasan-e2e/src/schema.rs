@@ -63,7 +63,7 @@ mod tests {
             r#"{"version":1,"kind":"warning","mode":"generic","warning":"x"}"#,
             r#"{"version":1,"kind":"warning","mode":"generic","warning":"nested reports dropped","dropped":1,"queue":8}"#,
             r#"{"version":1,"kind":"panic","mode":"generic","panic":"kasan.fault=panic set ..."}"#,
-            r#"{"version":1,"kind":"stats","mode":"generic","stats":{"reports":1,"depot_stacks":2,"depot_bytes":3,"depot_evicted":0,"depot_failed":0,"quarantine_bytes":0,"heap_pages":1,"live_objects":1,"shadow_bytes":4096,"report_stack_bytes":0}}"#,
+            r#"{"version":1,"kind":"stats","mode":"generic","stats":{"reports":1,"depot_stacks":2,"depot_bytes":3,"depot_evicted":0,"depot_failed":0,"quarantine_bytes":0,"heap_pages":1,"live_objects":1,"shadow_bytes":4096,"heap_resident":4096,"report_stack_bytes":0}}"#,
         ] {
             assert_eq!(check_line(ok), Ok(()), "{ok}");
         }

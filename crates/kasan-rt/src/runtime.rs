@@ -531,7 +531,19 @@ fn at_exit_stats() {
     }
     let d = DEPOT.stats();
     let h = with_heap!(h => h.stats());
-    let values: [(&str, usize); 10] = [
+    // sw-tags: the tag shadow, and the memfd's resident bytes (each page once, however
+    // many aliases map it; RSS counts it once per alias).
+    let (shadow_bytes, heap_resident) = match (mode(), tagged::get()) {
+        (RunMode::SwTags, Some(region)) => (
+            region.shadow_resident_bytes().unwrap_or(0),
+            region.resident_bytes(),
+        ),
+        _ => (
+            memory::shadow_resident_bytes().unwrap_or(0),
+            h.pages * kasan_core::generic::PAGE_SIZE,
+        ),
+    };
+    let values: [(&str, usize); 11] = [
         ("reports", REPORTER.count()),
         ("depot_stacks", d.stacks),
         ("depot_bytes", d.bytes),
@@ -540,7 +552,8 @@ fn at_exit_stats() {
         ("quarantine_bytes", h.quarantine_bytes),
         ("heap_pages", h.pages),
         ("live_objects", h.live_objects),
-        ("shadow_bytes", memory::shadow_resident_bytes().unwrap_or(0)),
+        ("shadow_bytes", shadow_bytes),
+        ("heap_resident", heap_resident),
         ("report_stack_bytes", own::report_stack_used()),
     ];
     let json = config().format == kasan_core::config::Format::Json;
