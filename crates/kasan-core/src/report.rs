@@ -2334,64 +2334,11 @@ fn json_dropped(out: &mut Out<'_>, dropped: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generic::Generic;
     use crate::shadow::encoding::*;
     use crate::testing::{FakeMemory, FakePlatform};
     extern crate std;
     use std::string::String;
-
-    /// Generic mode's report view over a test shadow (what `Generic` answers).
-    struct GenericView(Shadow);
-
-    impl ReportMode for GenericView {
-        fn name(&self) -> &'static str {
-            "generic"
-        }
-        fn granule(&self) -> usize {
-            GRANULE_SIZE
-        }
-        fn has_metadata(&self, addr: usize) -> bool {
-            self.0.has_metadata(addr)
-        }
-        fn untag(&self, addr: usize) -> usize {
-            addr
-        }
-        fn first_bad_addr(&self, addr: usize, size: usize) -> usize {
-            self.0.first_bad_addr(addr, size)
-        }
-        fn tags(&self, _addr: usize, _first_bad: usize) -> Option<(u8, u8)> {
-            None
-        }
-        fn bug_type(
-            &self,
-            addr: usize,
-            size: usize,
-            first_bad: usize,
-            _object: Option<&ObjectInfo>,
-            _ring: Option<&RingFind>,
-        ) -> &'static str {
-            generic::bug_type(&self.0, addr, size, first_bad)
-        }
-        fn region_size(&self, object: usize, object_size: usize) -> usize {
-            match self.0.valid_size(object, object_size) {
-                0 => object_size,
-                n => n,
-            }
-        }
-        fn region_state_word(&self) -> bool {
-            true
-        }
-        fn read_row(&self, row: usize, out: &mut [Option<u8>; 16]) {
-            self.0.read_row(row, out);
-        }
-        fn ring_find(
-            &self,
-            _tagged: usize,
-            _object: usize,
-            _object_size: usize,
-        ) -> Option<RingFind> {
-            None
-        }
-    }
 
     /// A tag mode's report view over a table of granule tags, following Linux's
     /// report_sw_tags.c / report_tags.c rules: `carrier` says where the tag lives
@@ -2583,7 +2530,7 @@ mod tests {
         let reporter = Reporter::new();
         let ctx = Context {
             config,
-            mode: &GenericView(shadow),
+            mode: &Generic { shadow },
             generic: Some(&shadow),
             platform: &platform,
             describe: &heap,
@@ -3056,7 +3003,7 @@ Memory state around the buggy address:
             let reporter = Reporter::new();
             let ctx = Context {
                 config: &config,
-                mode: &GenericView(shadow),
+                mode: &Generic { shadow },
                 generic: Some(&shadow),
                 platform: &platform,
                 describe: &heap,
@@ -3126,7 +3073,7 @@ Memory state around the buggy address:
         config.format = format;
         let ctx = Context {
             config: &config,
-            mode: &GenericView(shadow),
+            mode: &Generic { shadow },
             generic: Some(&shadow),
             platform: &platform,
             describe: &heap,
@@ -3348,8 +3295,8 @@ Memory state around the buggy address:
         let reporter: &'static Reporter =
             std::boxed::Box::leak(std::boxed::Box::new(Reporter::new()));
         let base = mem.base();
-        let view: &'static GenericView =
-            std::boxed::Box::leak(std::boxed::Box::new(GenericView(*shadow)));
+        let view: &'static Generic =
+            std::boxed::Box::leak(std::boxed::Box::new(Generic { shadow: *shadow }));
         let ctx = move || Context {
             config,
             mode: view,
