@@ -2698,6 +2698,114 @@ Memory state around the buggy address:
         (platform.take(), view.ring_calls.load(Ordering::Relaxed))
     }
 
+    /// The real pieces together: `SwTags` (4-bit tags in bits 56..59 of test memory)
+    /// recording into the real stack ring (both designs), its report view classifying
+    /// from the ring. An object of 40 bytes in a 64-byte slot: a read at byte 48 while
+    /// it lives is slab-out-of-bounds naming the alloc; after its free, a read at byte
+    /// 8 is slab-use-after-free naming both; a read through another tag finds nothing
+    /// in the ring: invalid-access.
+    #[test]
+    fn tag_mode_report_from_sw_tags_and_the_stack_ring() {
+        use crate::mode::{Mode, TagPolicy};
+        use crate::stack_ring::{BoundRing, RingDesign, StackRing};
+        use crate::sw_tags::{SwTags, TagCarrier, X86_64};
+        use crate::testing::{FakeClock, FakePools, FakeTagMemory, FAKE_CARRIER};
+        for design in [RingDesign::Global, RingDesign::PerCpu] {
+            let mem: &'static FakeTagMemory =
+                std::boxed::Box::leak(std::boxed::Box::new(FakeTagMemory::new(4096)));
+            let depot: &'static StackDepot =
+                std::boxed::Box::leak(std::boxed::Box::new(StackDepot::new()));
+            let ring: &'static StackRing =
+                std::boxed::Box::leak(std::boxed::Box::new(StackRing::new()));
+            assert!(ring.init(design, 1024, 2, true, &FakePools));
+            let clock: &'static FakeClock =
+                std::boxed::Box::leak(std::boxed::Box::new(FakeClock::default()));
+            let bound: &'static BoundRing =
+                std::boxed::Box::leak(std::boxed::Box::new(BoundRing { ring, depot, clock }));
+            let mode = SwTags::new(mem.shadow(FAKE_CARRIER, X86_64), bound);
+            let object = mem.base() + 1024;
+            mode.poison_slab(mem.base(), 4096);
+            let (tagged, tag) = mode.slab_alloc(object, 64, 40, TagPolicy::FreshEachAlloc, 0xF, 0);
+            assert!(tag <= 0xD);
+            assert_eq!(FAKE_CARRIER.untag(tagged), object);
+            let track = |pid, frames: &[usize]| Track {
+                pid,
+                stack: depot.save_flags(
+                    frames,
+                    crate::stack::SaveFlags::CAN_ALLOC | crate::stack::SaveFlags::GET,
+                    &FakePools,
+                ),
+                ..Track::default()
+            };
+            Mode::record(&mode, tagged, 64, false, &track(7, &[0x1010, 0x1120]), 1);
+            let heap = TagHeap {
+                object,
+                size: 64,
+                cache: "kmalloc-64",
+                freed: false,
+            };
+            let platform = FakePlatform::default();
+            let config = Config::default();
+            let report = |heap: &TagHeap, addr: usize| {
+                let mut config = config;
+                config.multi_shot = true;
+                let ctx = Context {
+                    config: &config,
+                    mode: &mode,
+                    generic: None,
+                    platform: &platform,
+                    describe: heap,
+                    depot,
+                };
+                let bug = Bug {
+                    kind: Kind::Access,
+                    addr,
+                    size: 1,
+                    is_write: false,
+                    trace: &[0x1044],
+                };
+                assert!(Reporter::new().report(&ctx, &bug));
+                platform.take()
+            };
+            let text = report(&heap, tagged + 48);
+            assert!(
+                text.contains("BUG: KASAN: slab-out-of-bounds in kmalloc_oob_right+0x44/0x100\n"),
+                "{text}"
+            );
+            assert!(
+                text.contains(&std::format!(
+                    "Pointer tag: [{tag:02x}], memory tag: [0e]\n\n"
+                )),
+                "{text}"
+            );
+            assert!(
+                text.contains("Allocated by task 7:\n") && !text.contains("Freed by task"),
+                "{text}"
+            );
+            assert!(text.contains(" 48-byte region ["), "{text}");
+            mode.poison_free(object, 64, false, false);
+            Mode::record(&mode, tagged, 64, true, &track(8, &[0x1018]), 0);
+            let heap = TagHeap {
+                freed: true,
+                ..heap
+            };
+            let text = report(&heap, tagged + 8);
+            assert!(
+                text.contains("BUG: KASAN: slab-use-after-free in "),
+                "{text}"
+            );
+            assert!(
+                text.contains("Allocated by task 7:\n") && text.contains("Freed by task 8:\n"),
+                "{text}"
+            );
+            assert!(text.contains(" 64-byte region ["), "{text}");
+            let other = FAKE_CARRIER.with_tag(object, (tag + 1) % 14);
+            let text = report(&heap, other + 8);
+            assert!(text.contains("BUG: KASAN: invalid-access in "), "{text}");
+            assert!(!text.contains("Allocated by task"), "{text}");
+        }
+    }
+
     /// Linux arm64 (8-bit tags): a write through a pointer tagged 0xf9 into a freed
     /// kmalloc-128 object (memory tag 0xfe, KASAN_TAG_INVALID). The lines after the
     /// access line follow `kasan_print_tags` in mm/kasan/report_sw_tags.c; the
