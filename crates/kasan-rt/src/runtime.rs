@@ -170,6 +170,83 @@ pub fn tags() -> &'static SwTags<Carrier> {
     TAGS_HEAP.mode()
 }
 
+/// The tagged region as the `__hwasan_*` fast path sees it: where it starts, how long
+/// its alias 0 (the arena the tag shadow covers) is, and where the tag of its first
+/// granule is. The same layout `TAGS_HEAP`'s carrier and tag shadow are given, as
+/// plain values: one cache line, no atomic loads in the hot path.
+#[derive(Debug, Clone, Copy)]
+pub struct TagRegion {
+    /// The region's first address (alias 0, tag 0xF); aligned to 16 aliases.
+    pub base: usize,
+    /// Bytes per alias (the arena's length): `1 << tagged::TAG_SHIFT`.
+    pub len: usize,
+    /// The address of the tag of the granule at `base`.
+    pub shadow: usize,
+}
+
+/// [`TagRegion`] of the process, written once by `init` before READY.
+struct TagRegionCell(UnsafeCell<TagRegion>);
+
+// SAFETY: written only by the thread that moves STATE from UNINIT to STARTING, before
+// READY is published with Release; read only after an Acquire load of READY (the
+// callers of `tags_check` check `ready()` first).
+unsafe impl Sync for TagRegionCell {}
+
+static TAG_REGION: TagRegionCell = TagRegionCell(UnsafeCell::new(TagRegion {
+    base: 0,
+    len: 0,
+    shadow: 0,
+}));
+
+/// `SwTags::check` for the carrier and shadow `init` sets up (aliases of `1 <<
+/// TAG_SHIFT` bytes at `r.base`, the tag stored as the alias index `tag ^ 0xF`, the tag
+/// shadow over alias 0), with the region's values in hand: Linux's `kasan_check_range`.
+/// Size 0 passes; a range that wraps fails; the match-all tag (alias 0, and every
+/// address outside the region) passes; otherwise the untagged range must lie in the
+/// arena and every granule of it carry the pointer's tag. A unit test holds it to
+/// `TagShadow::check`.
+///
+/// # Safety
+///
+/// `r.shadow` must hold one readable byte per 16-byte granule of `[r.base, r.base +
+/// r.len)`, and `r.len` must be at most `1 << TAG_SHIFT`.
+#[inline(always)]
+pub unsafe fn region_check(r: &TagRegion, addr: usize, size: usize) -> bool {
+    if size == 0 {
+        return true;
+    }
+    if addr.checked_add(size).is_none() {
+        return false;
+    }
+    let alias = addr.wrapping_sub(r.base) >> tagged::TAG_SHIFT;
+    if alias == 0 || alias > usize::from(tagged::KERNEL_TAG) {
+        return true;
+    }
+    let tag = alias as u8 ^ tagged::KERNEL_TAG;
+    let off = addr.wrapping_sub(r.base) & ((1 << tagged::TAG_SHIFT) - 1);
+    // No overflow: `off <= addr` and `addr + size` did not wrap.
+    let last = off + (size - 1);
+    if last >= r.len {
+        return false;
+    }
+    let granule = |o: usize| {
+        // SAFETY: `o <= last < r.len`: its granule's tag is inside the shadow (the
+        // caller's promise).
+        unsafe { *((r.shadow + (o >> 4)) as *const u8) }
+    };
+    if size <= 16 {
+        return granule(off) == tag && granule(last) == tag;
+    }
+    let mut g = off & !15;
+    while g <= last {
+        if granule(g) != tag {
+            return false;
+        }
+        g += 16;
+    }
+    true
+}
+
 /// Runs `$e` with `$h` bound to the heap of the process's mode: `HEAP` (generic) or
 /// `TAGS_HEAP` (sw-tags). Both arms have the same type: the heap API does not depend
 /// on the mode.
@@ -435,6 +512,15 @@ fn init_tags_heap(config: &Config) {
     // SAFETY: alias 0 of the region: page-aligned, zeroed, ours alone, never
     // unmapped; the tag shadow covers it.
     unsafe { TAGS_HEAP.init(base, size) };
+    // SAFETY: we moved STATE to STARTING, so no other thread reads TAG_REGION until the
+    // Release store of READY publishes it.
+    unsafe {
+        *TAG_REGION.0.get() = TagRegion {
+            base: region.base(),
+            len: size,
+            shadow: region.shadow_base(),
+        }
+    };
     TSC_CLOCK.store(tsc_usable(), Ordering::Relaxed);
     t.tags.seed(RING_CLOCK.now() ^ u64::from(task::tid()));
     let design = match config.stack_ring {
@@ -1063,10 +1149,13 @@ fn tags_tag_of(addr: usize) -> u8 {
     tags().shadow.carrier().tag(addr)
 }
 
-/// The tag check of a `__hwasan_*` callback.
+/// The tag check of a `__hwasan_*` callback (after `ready()`).
 #[inline(always)]
 fn tags_check(addr: usize, size: usize) -> bool {
-    tags().check(addr, size)
+    // SAFETY: READY was observed (Acquire) by the caller, so `init`'s write of the
+    // region is visible and final; the region's tag shadow covers its arena and stays
+    // mapped for the process's life.
+    unsafe { region_check(&*TAG_REGION.0.get(), addr, size) }
 }
 
 /// `__hwasan_tag_memory`: the granules of `[addr, addr + size)` get `tag` (heap
@@ -1085,4 +1174,86 @@ fn check_failed(addr: usize, size: usize, is_write: bool, fp: usize) -> bool {
         return false;
     }
     report_access(addr, size, is_write, fp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kasan_core::sw_tags::AliasCarrier;
+
+    /// `region_check` answers as `TagShadow::check` over the same layout, for every
+    /// kind of address: match-all and untagged, each tag, inside the arena, across its
+    /// end, across granules with other tags, zero and large sizes, ranges that wrap.
+    #[test]
+    fn region_check_is_tag_shadow_check() {
+        const LEN: usize = 1 << 16;
+        let base = 0x1000_0000_0000usize;
+        let mut tags = std::vec![0u8; LEN / 16];
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut rand = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        // Runs of granules with one tag (0..=0xF), as objects are laid out.
+        let mut i = 0;
+        while i < tags.len() {
+            let run = 1 + (rand() % 8) as usize;
+            let t = (rand() % 16) as u8;
+            for g in tags.iter_mut().skip(i).take(run) {
+                *g = t;
+            }
+            i += run;
+        }
+        let r = TagRegion {
+            base,
+            len: LEN,
+            shadow: tags.as_ptr() as usize,
+        };
+        let carrier = AliasCarrier {
+            base,
+            shift: tagged::TAG_SHIFT,
+            kernel: tagged::KERNEL_TAG,
+        };
+        // SAFETY: `tags` holds one byte per granule of `[base, base + LEN)` and outlives
+        // the shadow; no other memory is read through it.
+        let shadow = unsafe {
+            TagShadow::new(
+                (tags.as_ptr() as usize).wrapping_sub(base >> 4),
+                base,
+                base + LEN,
+                carrier,
+                X86_64,
+            )
+        };
+        let mut agreed = [0usize; 2];
+        let mut tagged_pass = 0usize;
+        for _ in 0..200_000 {
+            let alias = (rand() % 18) as usize;
+            let off = (rand() as usize) % (LEN + 64);
+            let addr = match rand() % 16 {
+                0 => usize::MAX - (rand() as usize % 32),
+                1 => rand() as usize % 4096,
+                _ => base + (alias << tagged::TAG_SHIFT) + off,
+            };
+            let size = match rand() % 8 {
+                0 => 0,
+                1 => 1 + (rand() as usize % 200),
+                2 => usize::MAX / 2,
+                n => 1 << (n - 3),
+            };
+            let want = shadow.check(addr, size);
+            // SAFETY: `tags` covers `r`'s arena.
+            let got = unsafe { region_check(&r, addr, size) };
+            assert_eq!(got, want, "addr {addr:#x} size {size}");
+            agreed[usize::from(want)] += 1;
+            if want && size > 0 && (1..=15).contains(&alias) && addr > base {
+                tagged_pass += 1;
+            }
+        }
+        // Both answers were exercised, many times, passes through a real tag too.
+        assert!(agreed[0] > 10_000 && agreed[1] > 10_000, "{agreed:?}");
+        assert!(tagged_pass > 1_000, "{tagged_pass}");
+    }
 }
