@@ -1035,10 +1035,21 @@ pub fn report_free(addr: usize, double: bool, fp: usize) {
 /// point whose frame is `fp`; returns false if it was bad and reported.
 #[inline(always)]
 pub fn check(addr: usize, size: usize, is_write: bool, fp: usize) -> bool {
-    if !ready() || access_ok(addr, size) {
+    if !ready() {
         return true;
     }
-    !check_failed(addr, size, is_write, fp)
+    if mode() == RunMode::SwTags {
+        // A tail call: generic mode's inlined checks (`__asan_*`) keep their code.
+        return check_sw_tags(addr, size, is_write, fp);
+    }
+    SHADOW.check(addr, size) || !check_failed(addr, size, is_write, fp)
+}
+
+/// [`check`] in sw-tags mode (the checked functions and the kernel API call `check`
+/// in both modes).
+#[inline(never)]
+fn check_sw_tags(addr: usize, size: usize, is_write: bool, fp: usize) -> bool {
+    tags_check(addr, size) || !check_failed(addr, size, is_write, fp)
 }
 
 /// The mode's access check alone (no report): generic shadow, or pointer tag against
