@@ -121,6 +121,15 @@ void   kasan_poison_range(const void *p, size_t size);    /* user-managed memory
 void   kasan_unpoison_range(const void *p, size_t size);
 int    kasan_reports_count(void);                     /* bugs reported so far in this process */
 
+/*
+ * Tag-based mode (kasan cc --mode=sw-tags), Linux's names. Heap pointers carry a random
+ * 4-bit tag (x86-64: 0x0..0xd; 0xe marks freed memory, 0xf is the match-all tag that
+ * untagged pointers carry). In generic mode: the pointer unchanged, and 0xff.
+ */
+void  *kasan_reset_tag(const void *p);               /* the match-all pointer to the same memory */
+void  *kasan_set_tag(const void *p, unsigned char tag);
+unsigned char kasan_get_tag(const void *p);
+
 /* The ASan user API, for code that checks __SANITIZE_ADDRESS__ (gcc also defines it under
  * kernel-address). Same meaning as kasan_poison_range / kasan_unpoison_range. */
 void __asan_poison_memory_region(void const volatile *addr, size_t size);

@@ -67,7 +67,7 @@ pub fn abi_names() -> impl Iterator<Item = &'static str> {
 pub enum Mode {
     /// Shadow bytes, one per 8-byte granule (`-fsanitize=kernel-address`).
     Generic,
-    /// Software tag-based mode (`-fsanitize=kernel-hwaddress`); not built yet.
+    /// Software tag-based mode (`-fsanitize=kernel-hwaddress`, clang-19 only, outline).
     SwTags,
 }
 
@@ -96,6 +96,9 @@ pub struct CcOptions {
     pub mode: Mode,
     /// `--inline` / `--outline`; the last one given wins.
     pub checks: Checks,
+    /// Whether `--inline` was the last check style given (an error with sw-tags, whose
+    /// checks are outline only).
+    pub inline_given: bool,
     /// `--print-flags`: print the flags instead of compiling.
     pub print_flags: bool,
     /// `--help`: print our usage instead of compiling.
@@ -107,6 +110,7 @@ impl Default for CcOptions {
         CcOptions {
             mode: Mode::Generic,
             checks: Checks::Inline,
+            inline_given: false,
             print_flags: false,
             help: false,
         }
@@ -123,16 +127,18 @@ is passed to the compiler verbatim.
 
 Options:
   --mode=generic   shadow-byte KASAN, -fsanitize=kernel-address (default)
-  --mode=sw-tags   software tag-based KASAN (not built yet)
-  --inline         open-coded shadow checks (default; faster)
-  --outline        a runtime call per access (smaller code)
+  --mode=sw-tags   software tag-based KASAN, -fsanitize=kernel-hwaddress: a random 4-bit
+                   tag in every heap pointer, checked on each access (clang-19 only;
+                   outline checks only, stack and globals are not checked)
+  --inline         open-coded shadow checks (default in generic mode; faster)
+  --outline        a runtime call per access (smaller code; the only choice for sw-tags)
   --print-flags    print KASAN_CFLAGS='...' and KASAN_LDFLAGS='...' shell assignments,
                    for eval \"$(kasan cc --print-flags)\" in other build systems
   --help           this text (`kasan cc -- --help` asks the compiler instead)
 
 Environment:
   KASAN_CC           compiler to run (default gcc, g++ for C++ sources; e.g. clang-19,
-                     clang++-19 for C++)
+                     clang++-19 for C++; sw-tags: default and only clang-19/clang++-19)
   KASAN_LIB_DIR      directory holding libkasan.a (default: the kasan binary's directory)
   KASAN_INCLUDE_DIR  directory holding kasan.h (default: the repository's include/)
 ";
@@ -152,8 +158,14 @@ pub fn parse_args(args: &[OsString]) -> Result<(CcOptions, &[OsString]), String>
                 i += 1;
                 break;
             }
-            "--inline" => options.checks = Checks::Inline,
-            "--outline" => options.checks = Checks::Outline,
+            "--inline" => {
+                options.checks = Checks::Inline;
+                options.inline_given = true;
+            }
+            "--outline" => {
+                options.checks = Checks::Outline;
+                options.inline_given = false;
+            }
             "--print-flags" => options.print_flags = true,
             "--help" => options.help = true,
             "--mode" => {
@@ -360,6 +372,85 @@ pub fn flags(kind: CompilerKind, checks: Checks, include_dir: &str, lib_dir: &st
     // has no dynamic symbol table and ignores these.
     link.extend(abi_names().map(|name| format!("-Wl,--export-dynamic-symbol={name}")));
     Flags { compile, link }
+}
+
+/// The symbol whose definition selects sw-tags mode at start-up: the runtime holds a
+/// weak reference to it (no constructor, no environment variable needed).
+pub const SW_TAGS_DEFSYM: &str = "-Wl,--defsym=__kasan_sw_tags=__hwasan_load1_noabort";
+
+/// The flags for `--mode=sw-tags` (clang only, outline checks). Pure: no I/O.
+///
+/// `-fsanitize=kernel-hwaddress` implies recover mode; on x86-64 checks are outline
+/// calls already, `-hwasan-instrument-with-calls=1` says so explicitly (as Linux's
+/// Makefile does). Stack tagging is off: its tags would sit in bits 57..62, which
+/// fault without LAM. The mem-intrinsic prefix turns `memcpy`/`memset`/`memmove` into
+/// checked `__hwasan_*` calls. Globals are never instrumented in kernel mode.
+pub fn sw_tags_flags(include_dir: &str, lib_dir: &str) -> Flags {
+    let mut compile: Vec<String> = vec!["-fsanitize=kernel-hwaddress".into()];
+    for option in [
+        "-hwasan-instrument-with-calls=1",
+        "-hwasan-instrument-stack=0",
+        "-hwasan-kernel-mem-intrinsic-prefix=1",
+    ] {
+        compile.push("-mllvm".into());
+        compile.push(option.into());
+    }
+    compile.push("-fno-omit-frame-pointer".into());
+    compile.push(format!("-I{include_dir}"));
+    compile.push("-D__KASAN__=1".into());
+    compile.push("-D__KASAN_SW_TAGS__=1".into());
+    // The generic link flags (the archive, whole; the system libraries; the exported
+    // ABI), with the mode's symbol defined.
+    let mut link = flags(CompilerKind::Clang, Checks::Outline, include_dir, lib_dir).link;
+    link.insert(3, SW_TAGS_DEFSYM.into());
+    Flags { compile, link }
+}
+
+/// The compiler for `--mode=sw-tags`: `KASAN_CC` if it names a clang, else clang-19
+/// (clang++-19 for C++ inputs) from `PATH`. gcc cannot build it: its
+/// `-fsanitize=kernel-hwaddress` is arm64-only.
+fn sw_tags_compiler(user_args: &[OsString]) -> Result<Compiler, String> {
+    if std::env::var("KASAN_CC").is_ok_and(|v| !v.trim().is_empty()) {
+        let compiler = detect_compiler(user_args)?;
+        if compiler.kind != CompilerKind::Clang {
+            return Err(format!(
+                "--mode=sw-tags needs clang-19; KASAN_CC='{}' is not clang (gcc's \
+                 -fsanitize=kernel-hwaddress is arm64-only)",
+                compiler.argv.join(" ")
+            ));
+        }
+        return Ok(compiler);
+    }
+    let name = sw_tags_default_compiler(user_args);
+    if !in_path(name) {
+        return Err(format!(
+            "--mode=sw-tags needs {name}, which was not found in PATH"
+        ));
+    }
+    Ok(Compiler {
+        argv: vec![name.to_owned()],
+        kind: CompilerKind::Clang,
+    })
+}
+
+/// The sw-tags compiler when `KASAN_CC` names none.
+pub fn sw_tags_default_compiler(user_args: &[OsString]) -> &'static str {
+    if has_cxx_input(user_args) {
+        "clang++-19"
+    } else {
+        "clang-19"
+    }
+}
+
+/// Whether an executable file `name` is in one of `PATH`'s directories.
+fn in_path(name: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            std::fs::metadata(dir.join(name))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
 }
 
 /// Whether the compiler will run the linker with these arguments.
@@ -658,24 +749,27 @@ fn run(args: &[OsString]) -> Result<i32, String> {
         print!("{USAGE}");
         return Ok(0);
     }
-    if options.mode == Mode::SwTags {
+    if options.mode == Mode::SwTags && options.inline_given {
         return Err(
-            "--mode=sw-tags is not implemented yet: the tag-based runtime is not \
-                    built; use --mode=generic (the default)"
+            "--inline is not available with --mode=sw-tags: without LAM the tagged \
+             pointer cannot be dereferenced by inline checks on x86-64, so sw-tags checks \
+             are outline calls (COMPILER-ABI.md)"
                 .into(),
         );
     }
-    let compiler = detect_compiler(user_args)?;
+    let compiler = match options.mode {
+        Mode::Generic => detect_compiler(user_args)?,
+        Mode::SwTags => sw_tags_compiler(user_args)?,
+    };
     // Absolute paths, so `--print-flags` output works from any directory.
     let absolute = |p: PathBuf| std::path::absolute(&p).map(|a| tidy(&a)).unwrap_or(p);
     let include = utf8(&absolute(include_dir()), "include directory")?;
     let lib = absolute(lib_dir()?);
-    let mut flags = flags(
-        compiler.kind,
-        options.checks,
-        &include,
-        &utf8(&lib, "library")?,
-    );
+    let lib_text = utf8(&lib, "library")?;
+    let mut flags = match options.mode {
+        Mode::Generic => flags(compiler.kind, options.checks, &include, &lib_text),
+        Mode::SwTags => sw_tags_flags(&include, &lib_text),
+    };
 
     if options.print_flags || links(user_args) {
         let archive = lib.join(RUNTIME_ARCHIVE);
@@ -831,6 +925,57 @@ mod tests {
             "-asan-instrumentation-with-call-threshold=0"
         );
         assert!(!outline.compile.iter().any(|f| f.starts_with("--param")));
+    }
+
+    #[test]
+    fn sw_tags_flags_are_the_abi_results_set_plus_the_mode_symbol() {
+        let f = sw_tags_flags("/inc", "/lib");
+        assert_eq!(
+            f.compile,
+            [
+                "-fsanitize=kernel-hwaddress",
+                "-mllvm",
+                "-hwasan-instrument-with-calls=1",
+                "-mllvm",
+                "-hwasan-instrument-stack=0",
+                "-mllvm",
+                "-hwasan-kernel-mem-intrinsic-prefix=1",
+                "-fno-omit-frame-pointer",
+                "-I/inc",
+                "-D__KASAN__=1",
+                "-D__KASAN_SW_TAGS__=1",
+            ]
+        );
+        assert_eq!(
+            &f.link[..4],
+            [
+                "-Wl,--whole-archive",
+                "/lib/libkasan.a",
+                "-Wl,--no-whole-archive",
+                SW_TAGS_DEFSYM,
+            ]
+        );
+        assert!(f
+            .link
+            .contains(&"-Wl,--export-dynamic-symbol=__hwasan_load1_noabort".to_owned()));
+        // The generic link has no mode symbol.
+        let g = flags(CompilerKind::Clang, Checks::Outline, "/inc", "/lib");
+        assert!(!g.link.iter().any(|l| l.contains("__kasan_sw_tags")));
+        assert_eq!(f.link.len(), g.link.len() + 1);
+        assert!(
+            print_flags_text(&f).contains(" -Wl,--defsym=__kasan_sw_tags=__hwasan_load1_noabort ")
+        );
+    }
+
+    #[test]
+    fn sw_tags_picks_clang_19_and_refuses_inline() {
+        assert_eq!(sw_tags_default_compiler(&os(&["x.c"])), "clang-19");
+        assert_eq!(sw_tags_default_compiler(&os(&["x.cc"])), "clang++-19");
+        let (o, _) = parse_args(&os(&["--mode=sw-tags", "--inline", "x.c"])).unwrap();
+        assert!(o.inline_given);
+        let (o, _) = parse_args(&os(&["--inline", "--outline", "--mode=sw-tags", "x.c"])).unwrap();
+        assert!(!o.inline_given);
+        assert_eq!(main(&os(&["--mode=sw-tags", "--inline", "x.c"])), 2);
     }
 
     #[test]

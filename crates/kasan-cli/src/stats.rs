@@ -13,7 +13,8 @@ pub const KEYS: &[(&str, &str)] = &[
     ("quarantine_bytes", "freed objects (slot or page footprint) held back from reuse"),
     ("heap_pages", "4 KiB pages the heap's runs occupy (objects, redzones, headers)"),
     ("live_objects", "objects allocated and not yet freed"),
-    ("shadow_bytes", "resident shadow memory (1 byte per 8 bytes of memory that was ever poisoned or checked)"),
+    ("shadow_bytes", "resident shadow memory (1 byte per 8 bytes of memory that was ever poisoned or checked; sw-tags: the tag shadow, 1 byte per 16)"),
+    ("heap_resident", "sw-tags: the heap's resident bytes, each page once however many tag aliases map it (VmRSS counts it once per alias); generic: heap_pages x 4096"),
     ("report_stack_bytes", "deepest use of the runtime's report stack, where reports are classified, symbolized and rendered (0 if no report)"),
 ];
 

@@ -52,6 +52,7 @@ impl Kind {
                 ["report", "panic", "panic_on_write"] => "report|panic|panic_on_write",
                 ["text", "json"] => "text|json",
                 ["sync", "async", "asymm"] => "sync|async|asymm",
+                ["global", "percpu"] => "global|percpu",
                 _ => "<word>",
             },
             Kind::Path => "<path>",
@@ -144,6 +145,13 @@ pub static OPTIONS: &[OptionSpec] = &[
         help: "entries in the stack ring of the tag-based modes",
     },
     OptionSpec {
+        name: "kasan.stack_ring",
+        kind: Kind::Choice(&["global", "percpu"]),
+        default: "percpu",
+        modes: "sw-tags",
+        help: "global: one ring, as Linux; percpu: one ring per CPU, merged by timestamp at report time",
+    },
+    OptionSpec {
         name: "kasan.stack_depot_size",
         kind: Kind::Size,
         default: "128M",
@@ -211,6 +219,25 @@ pub static OPTIONS: &[OptionSpec] = &[
     },
 ];
 
+/// Parameters the runtime accepts but `kasan options` does not list: switches for
+/// benchmarks and tests, not for users.
+pub static HIDDEN_OPTIONS: &[OptionSpec] = &[OptionSpec {
+    name: "kasan.stack_ring_evict",
+    kind: ON_OFF,
+    default: "on",
+    modes: "sw-tags",
+    help: "put an overwritten ring entry's stack back to the depot (off: persistent stacks, for the depot-memory benchmark)",
+}];
+
+/// Which stack ring the tag modes keep (`kasan.stack_ring`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StackRing {
+    /// One ring with one shared position, Linux's.
+    Global,
+    /// One ring per CPU, ordered by timestamp when a report merges them.
+    PerCpu,
+}
+
 /// What to do after a report (`kasan.fault`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -266,6 +293,10 @@ pub struct Config {
     pub stack_depth: u32,
     /// `kasan.stack_ring_size`.
     pub stack_ring_size: u64,
+    /// `kasan.stack_ring`.
+    pub stack_ring: StackRing,
+    /// `kasan.stack_ring_evict` (hidden).
+    pub stack_ring_evict: bool,
     /// `kasan.stack_depot_size`.
     pub stack_depot_size: u64,
     /// `kasan.quarantine_size`; `None` means "derive from the machine's memory".
@@ -427,6 +458,8 @@ impl Default for Config {
             stacktrace: true,
             stack_depth: 64,
             stack_ring_size: 32768,
+            stack_ring: StackRing::PerCpu,
+            stack_ring_evict: true,
             stack_depot_size: 128 << 20,
             quarantine_size: None,
             vmalloc: true,
@@ -440,7 +473,7 @@ impl Default for Config {
         };
         // The table is the single source of defaults: apply each one through the
         // same path as user input, so the two can never disagree.
-        for spec in OPTIONS {
+        for spec in OPTIONS.iter().chain(HIDDEN_OPTIONS) {
             if !spec.default.is_empty() {
                 let applied = config.apply(spec, spec.default);
                 debug_assert!(applied.is_ok(), "bad default for {}", spec.name);
@@ -522,6 +555,7 @@ impl Config {
         };
         let spec = OPTIONS
             .iter()
+            .chain(HIDDEN_OPTIONS)
             .find(|s| s.name.as_bytes() == name)
             .ok_or(ErrorKind::Unknown)?;
         let value = match (value, spec.kind) {
@@ -553,6 +587,7 @@ impl Config {
                     "kasan.vmalloc" => self.vmalloc = on,
                     "kasan.extra_info" => self.extra_info = on,
                     "kasan.stats" => self.stats = on,
+                    "kasan.stack_ring_evict" => self.stack_ring_evict = on,
                     _ => unreachable!("option table and setter disagree: {}", spec.name),
                 }
             }
@@ -584,6 +619,9 @@ impl Config {
                         self.fault = [Fault::Report, Fault::Panic, Fault::PanicOnWrite][index]
                     }
                     "kasan.report_format" => self.format = [Format::Text, Format::Json][index],
+                    "kasan.stack_ring" => {
+                        self.stack_ring = [StackRing::Global, StackRing::PerCpu][index]
+                    }
                     _ => unreachable!("option table and setter disagree: {}", spec.name),
                 }
             }
@@ -642,9 +680,37 @@ mod tests {
         assert_eq!(c.fault, Fault::Report);
         assert_eq!(c.stack_depth, 64);
         assert_eq!(c.stack_ring_size, 32768);
+        assert_eq!(c.stack_ring, StackRing::PerCpu);
+        assert!(c.stack_ring_evict);
         assert_eq!(c.stack_depot_size, 128 << 20);
         assert_eq!(c.format, Format::Text);
         assert_eq!(c.log_path(), None);
+    }
+
+    #[test]
+    fn stack_ring_design_size_and_hidden_eviction_switch() {
+        let c = parse_ok(
+            "kasan.stack_ring=global kasan.stack_ring_size=0x400 kasan.stack_ring_evict=off",
+        );
+        assert_eq!(c.stack_ring, StackRing::Global);
+        assert_eq!(c.stack_ring_size, 1024);
+        assert!(!c.stack_ring_evict);
+        assert_eq!(
+            parse_ok("kasan.stack_ring=percpu").stack_ring,
+            StackRing::PerCpu
+        );
+        let mut errors = std::vec::Vec::new();
+        let c = Config::parse("kasan.stack_ring=local", |e| {
+            errors.push(std::format!("{e}"))
+        });
+        assert_eq!(c.stack_ring, StackRing::PerCpu);
+        assert_eq!(
+            errors,
+            ["malformed parameter 'kasan.stack_ring=local': expected global|percpu"]
+        );
+        // Hidden: accepted, but not in the table `kasan options` prints.
+        assert!(OPTIONS.iter().all(|o| o.name != "kasan.stack_ring_evict"));
+        assert!(OPTIONS.iter().any(|o| o.name == "kasan.stack_ring"));
     }
 
     #[test]

@@ -15,6 +15,7 @@ use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 use crate::config::{Config, Fault, Format};
 use crate::generic;
+use crate::mode::{ReportMode, RingFind};
 use crate::platform::{Platform, Symbol, Task};
 use crate::shadow::{encoding, Shadow, GRANULE_SIZE};
 use crate::stack::{Handle, StackDepot};
@@ -280,8 +281,13 @@ impl Default for Reporter {
 pub struct Context<'a> {
     /// The runtime's configuration.
     pub config: &'a Config,
-    /// The shadow.
-    pub shadow: &'a Shadow,
+    /// The mode's view of its metadata: granule, tags, first bad byte, bug type,
+    /// region size, the dump's rows and (tag modes) the stack ring.
+    pub mode: &'a dyn ReportMode,
+    /// Generic mode's shadow, for what only it encodes: the compiler's stack frame
+    /// descriptions and the start of the shadowed range a fault report names; `None` in
+    /// tag modes.
+    pub generic: Option<&'a Shadow>,
     /// The host.
     pub platform: &'a dyn Platform,
     /// The host's allocators.
@@ -724,7 +730,7 @@ fn render(out: &mut Out<'_>, ctx: &Context<'_>, entry: &Entry<'_>) {
 fn gpf_bug_type(ctx: &Context<'_>, addr: usize) -> (Option<&'static str>, &'static str) {
     if addr < generic::PAGE_SIZE {
         (None, "null-ptr-deref")
-    } else if addr < ctx.shadow.range().0 {
+    } else if addr < ctx.generic.map_or(generic::PAGE_SIZE, |s| s.range().0) {
         (Some("probably"), "user-memory-access")
     } else {
         (Some("maybe"), "wild-memory-access")
@@ -948,35 +954,65 @@ impl fmt::Display for Px {
 /// Where the buggy address is, once classified.
 struct Analysis {
     bug_type: &'static str,
+    /// The address without its tag (where the object, stack or variable is looked up).
+    addr: usize,
     first_bad: usize,
     has_metadata: bool,
     object: Option<ObjectInfo>,
+    /// `(pointer tag, memory tag)` in tag modes.
+    tags: Option<(u8, u8)>,
 }
 
 fn analyze(ctx: &Context<'_>, bug: &Bug<'_>) -> Analysis {
-    let shadow = ctx.shadow;
-    let has_metadata = shadow.has_metadata(bug.addr);
-    let (bug_type, first_bad) = match bug.kind {
-        Kind::InvalidFree => ("invalid-free", bug.addr),
-        Kind::DoubleFree => ("double-free", bug.addr),
-        Kind::Access => {
-            let first_bad = shadow.first_bad_addr(bug.addr, bug.size);
-            (
-                generic::bug_type(shadow, bug.addr, bug.size, first_bad),
-                first_bad,
-            )
-        }
+    let mode = ctx.mode;
+    let addr = mode.untag(bug.addr);
+    let has_metadata = mode.has_metadata(addr);
+    let first_bad = match bug.kind {
+        Kind::Access => mode.first_bad_addr(bug.addr, bug.size),
+        Kind::InvalidFree | Kind::DoubleFree => addr,
     };
-    let object = if has_metadata {
-        ctx.describe.object(bug.addr)
+    let mut object = if has_metadata {
+        ctx.describe.object(addr)
+    } else {
+        None
+    };
+    // Tag modes keep no tracks with the object: Linux's `kasan_complete_mode_report_info`
+    // scans the stack ring for the slab object seen through this tagged pointer (for
+    // frees too, whose type is already decided). Page-backed memory has no ring entries.
+    let mut ring: Option<RingFind> = None;
+    if let Some(o) = object
+        .as_mut()
+        .filter(|o| matches!(o.backing, Backing::Slab))
+    {
+        ring = mode.ring_find(bug.addr, o.object, o.object_size);
+        if let Some(r) = &ring {
+            o.alloc = r.alloc;
+            o.free = r.free;
+        }
+    }
+    let bug_type = match bug.kind {
+        Kind::InvalidFree => "invalid-free",
+        Kind::DoubleFree => "double-free",
+        Kind::Access => mode.bug_type(
+            bug.addr,
+            bug.size,
+            first_bad,
+            object.as_ref(),
+            ring.as_ref(),
+        ),
+    };
+    let tags = if has_metadata {
+        mode.tags(bug.addr, first_bad)
     } else {
         None
     };
     Analysis {
         bug_type,
+        addr,
         first_bad,
         has_metadata,
         object,
+        tags,
     }
 }
 
@@ -1093,10 +1129,7 @@ fn vmalloc_caller(ctx: &Context<'_>, o: &ObjectInfo) -> Option<usize> {
 }
 
 fn region_size(ctx: &Context<'_>, o: &ObjectInfo) -> usize {
-    match ctx.shadow.valid_size(o.object, o.object_size) {
-        0 => o.object_size,
-        n => n,
-    }
+    ctx.mode.region_size(o.object, o.object_size)
 }
 
 /// A stack frame the compiler described: its base, description string and pc.
@@ -1110,7 +1143,7 @@ struct Frame {
 /// the shadow down to the frame's left redzone, then past it; the frame base holds the
 /// compiler's magic word, the description and the function's pc.
 fn find_frame(ctx: &Context<'_>, addr: usize, low: usize) -> Option<Frame> {
-    let shadow = ctx.shadow;
+    let shadow = ctx.generic?;
     let mut p = addr & !(GRANULE_SIZE - 1);
     while p >= low && shadow.byte(p)? != encoding::STACK_LEFT {
         p = p.checked_sub(GRANULE_SIZE)?;
@@ -1254,8 +1287,10 @@ fn write_slab_object(
     let (rel, dist) = relation(bug.addr, o.object, size);
     // Linux's `describe_object_addr` (generic mode): the state word only for these
     // two bug types; a double-free, an invalid-free, an `out-of-bounds` race or an
-    // `unknown-crash` print the bare region.
+    // `unknown-crash` print the bare region. Tag modes never print it (the ring, not
+    // the metadata, decided the type).
     let state = match bug_type {
+        _ if !ctx.mode.region_state_word() => "",
         "slab-out-of-bounds" => "allocated ",
         "slab-use-after-free" => "freed ",
         _ => "",
@@ -1578,19 +1613,20 @@ fn write_description(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &
     }
 }
 
-/// Linux's memory dump geometry: five rows of 16 shadow bytes, two before the row
-/// holding `addr` and two after. Yields (row address, is the buggy row, bytes).
+/// Linux's memory dump geometry: five rows of 16 shadow bytes (16 granules: 128
+/// bytes of memory in generic mode, 256 in tag modes), two before the row holding
+/// `addr` (untagged) and two after. Yields (row address, is the buggy row, bytes).
 fn shadow_rows<'a>(
     ctx: &Context<'a>,
     addr: usize,
 ) -> impl Iterator<Item = (usize, bool, [Option<u8>; 16])> + 'a {
-    const ROW: usize = 16 * GRANULE_SIZE;
-    let shadow = ctx.shadow;
-    let row0 = addr & !(ROW - 1);
+    let row_bytes = 16 * ctx.mode.granule();
+    let mode = ctx.mode;
+    let row0 = addr & !(row_bytes - 1);
     (0..5usize).map(move |i| {
-        let row = row0.wrapping_sub(2 * ROW).wrapping_add(i * ROW);
+        let row = row0.wrapping_sub(2 * row_bytes).wrapping_add(i * row_bytes);
         let mut bytes = [None; 16];
-        shadow.read_row(row, &mut bytes);
+        mode.read_row(row, &mut bytes);
         (row, row == row0, bytes)
     })
 }
@@ -1613,7 +1649,7 @@ fn write_memory_state(out: &mut Out<'_>, ctx: &Context<'_>, addr: usize) {
         let _ = out.write_str("\n");
         if buggy {
             // Linux: `%*c` with width 3 + 2 * sizeof(long) + index * 3 + 1.
-            let column = 3 + 16 + ((addr - row) / GRANULE_SIZE) * 3 + 1;
+            let column = 3 + 16 + ((addr - row) / ctx.mode.granule()) * 3 + 1;
             for _ in 0..column - 1 {
                 let _ = out.write_str(" ");
             }
@@ -1703,6 +1739,14 @@ fn render_text(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &Who, t
         task.comm(),
         task.pid
     );
+    // Tag modes (`kasan_print_tags` in report_sw_tags.c): the pointer's tag and the
+    // memory's at the first bad address, for an address with metadata.
+    if let Some((ptr_tag, mem_tag)) = a.tags {
+        let _ = writeln!(
+            out,
+            "Pointer tag: [{ptr_tag:02x}], memory tag: [{mem_tag:02x}]"
+        );
+    }
     let _ = out.write_str("\n");
     write_cpu_line(out, ctx, who, tainted);
     let _ = out.write_str("Call Trace:\n <TASK>\n");
@@ -1715,7 +1759,12 @@ fn render_text(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &Who, t
     // without gets only the stack dump, right before the closing rule.
     if a.has_metadata {
         let _ = out.write_str("\n");
-        write_description(out, ctx, bug, who, &a);
+        // Objects, pages and stacks are described by the untagged address.
+        let untagged = Bug {
+            addr: a.addr,
+            ..*bug
+        };
+        write_description(out, ctx, &untagged, who, &a);
         write_memory_state(out, ctx, a.first_bad);
     }
     let _ = writeln!(out, "{RULE}");
@@ -1724,20 +1773,42 @@ fn render_text(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &Who, t
 /// The version of the JSON lines' schema (`docs/report-json.md`), in every line.
 pub const JSON_VERSION: u32 = 1;
 
+/// Whether the process runs in a tag mode, for the `mode` of JSON lines written
+/// without a report context (warnings, the panic line, statistics). Set once at
+/// start-up ([`set_json_mode`]) before any line is written; read Relaxed (no data
+/// hangs on it: a line written before start-up names generic, which it is then).
+static JSON_MODE_SW_TAGS: AtomicBool = AtomicBool::new(false);
+
+/// Names the process's mode in every later [`JsonLine`]: `"generic"` or `"sw-tags"`.
+pub fn set_json_mode(name: &'static str) {
+    // Relaxed: pairs with the Relaxed load in `JsonLine::fmt`; see the static.
+    JSON_MODE_SW_TAGS.store(name == "sw-tags", Ordering::Relaxed);
+}
+
 /// The start of one JSON line of the given kind (`report`, `warning`, `panic`,
-/// `stats`): `{"version":1,"kind":"...","mode":"generic"`. The writer adds its own
-/// fields and the closing brace.
+/// `stats`): `{"version":1,"kind":"...","mode":"generic"` (or `"sw-tags"`, see
+/// [`set_json_mode`]). The writer adds its own fields and the closing brace.
 #[derive(Debug, Clone, Copy)]
 pub struct JsonLine(pub &'static str);
 
 impl fmt::Display for JsonLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{{\"version\":{JSON_VERSION},\"kind\":\"{}\",\"mode\":\"generic\"",
-            self.0
-        )
+        // Relaxed: pairs with the Relaxed store in `set_json_mode`.
+        let mode = if JSON_MODE_SW_TAGS.load(Ordering::Relaxed) {
+            "sw-tags"
+        } else {
+            "generic"
+        };
+        json_head(f, self.0, mode)
     }
+}
+
+/// `{"version":1,"kind":"<kind>","mode":"<mode>"`.
+fn json_head<W: Write + ?Sized>(f: &mut W, kind: &str, mode: &str) -> fmt::Result {
+    write!(
+        f,
+        "{{\"version\":{JSON_VERSION},\"kind\":\"{kind}\",\"mode\":\"{mode}\""
+    )
 }
 
 /// A JSON string literal.
@@ -2125,10 +2196,10 @@ fn render_json(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &Who, t
         Kind::Access => "read",
         _ => "free",
     };
+    let _ = json_head(out, "report", ctx.mode.name());
     let _ = write!(
         out,
-        "{},\"bug_type\":{},\"access\":\"{access}\",\"size\":{},\"addr\":\"{:#x}\",\"first_bad_addr\":",
-        JsonLine("report"),
+        ",\"bug_type\":{},\"access\":\"{access}\",\"size\":{},\"addr\":\"{:#x}\",\"first_bad_addr\":",
         Json(a.bug_type),
         bug.size,
         bug.addr
@@ -2138,17 +2209,28 @@ fn render_json(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &Who, t
     } else {
         out.write_str("null")
     };
+    let _ = match a.tags {
+        Some((ptr_tag, mem_tag)) => {
+            write!(out, ",\"pointer_tag\":{ptr_tag},\"memory_tag\":{mem_tag}")
+        }
+        None => out.write_str(",\"pointer_tag\":null,\"memory_tag\":null"),
+    };
     let _ = write!(out, ",\"ip\":\"{ip:#x}\"");
     json_function(out, ctx, ip, true, true);
     json_who(out, who, tainted);
     let _ = out.write_str(",\"frames\":");
     json_frames(out, ctx, bug.trace, true, true);
+    // Objects, pages and stacks are described by the untagged address.
+    let untagged = Bug {
+        addr: a.addr,
+        ..*bug
+    };
     match (&a.object, a.has_metadata) {
         (_, false) => {
             let _ = out.write_str(JSON_NO_DESCRIPTION);
         }
-        (Some(o), true) => json_object(out, ctx, bug, o),
-        (None, true) => json_not_heap(out, ctx, bug, who),
+        (Some(o), true) => json_object(out, ctx, &untagged, o),
+        (None, true) => json_not_heap(out, ctx, &untagged, who),
     }
     if a.has_metadata {
         json_shadow(out, ctx, a.first_bad);
@@ -2169,7 +2251,8 @@ fn json_gpf(
     let (qualifier, bug_type) = gpf_bug_type(ctx, fault.addr);
     let ip = entry.trace.first().copied().unwrap_or(0);
     let ip_is_return = fault.regs.is_none();
-    let _ = write!(out, "{},\"bug_type\":\"{bug_type}\"", JsonLine("report"));
+    let _ = json_head(out, "report", ctx.mode.name());
+    let _ = write!(out, ",\"bug_type\":\"{bug_type}\"");
     let _ = match fault.access {
         Some((size, is_write)) => write!(
             out,
@@ -2180,7 +2263,7 @@ fn json_gpf(
     };
     let _ = write!(
         out,
-        ",\"addr\":\"{:#x}\",\"first_bad_addr\":null,\"ip\":\"{ip:#x}\"",
+        ",\"addr\":\"{:#x}\",\"first_bad_addr\":null,\"pointer_tag\":null,\"memory_tag\":null,\"ip\":\"{ip:#x}\"",
         fault.addr
     );
     json_function(out, ctx, ip, ip_is_return, symbols);
@@ -2251,10 +2334,129 @@ fn json_dropped(out: &mut Out<'_>, dropped: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generic::Generic;
     use crate::shadow::encoding::*;
     use crate::testing::{FakeMemory, FakePlatform};
     extern crate std;
     use std::string::String;
+
+    /// A tag mode's report view over a table of granule tags, following Linux's
+    /// report_sw_tags.c / report_tags.c rules: `carrier` says where the tag lives
+    /// (arm64's top byte with 8-bit tags, or the x86-64 alias bits 40..43 stored as
+    /// `tag ^ 0xF`), `invalid` is KASAN_TAG_INVALID, `ring` what the stack ring holds.
+    struct TagView {
+        /// Untagged address of the first granule with a tag.
+        base: usize,
+        tags: std::vec::Vec<u8>,
+        carrier: Carrier,
+        invalid: u8,
+        ring: Option<RingFind>,
+        ring_calls: AtomicUsize,
+    }
+
+    #[derive(Clone, Copy)]
+    enum Carrier {
+        /// arm64 TBI: the tag is the top byte; the native (untagged) one is 0xFF.
+        TopByte,
+        /// x86-64 aliases: bits 40..43 hold `tag ^ 0xF` inside the 2^44-aligned region.
+        Alias { region: usize },
+    }
+
+    impl TagView {
+        fn tag_of(&self, addr: usize) -> u8 {
+            match self.carrier {
+                Carrier::TopByte => (addr >> 56) as u8,
+                Carrier::Alias { region } if addr >> 44 == region >> 44 => {
+                    (((addr >> 40) & 0xF) ^ 0xF) as u8
+                }
+                Carrier::Alias { .. } => 0xF,
+            }
+        }
+        fn with_tag(&self, addr: usize, tag: u8) -> usize {
+            match self.carrier {
+                Carrier::TopByte => (addr & !(0xff << 56)) | (usize::from(tag) << 56),
+                Carrier::Alias { .. } => self.untag(addr) | (usize::from(tag ^ 0xF) << 40),
+            }
+        }
+        fn tag_at(&self, addr: usize) -> Option<u8> {
+            let i = addr.checked_sub(self.base)? / 16;
+            self.tags.get(i).copied()
+        }
+    }
+
+    impl ReportMode for TagView {
+        fn name(&self) -> &'static str {
+            "sw-tags"
+        }
+        fn granule(&self) -> usize {
+            16
+        }
+        fn has_metadata(&self, addr: usize) -> bool {
+            self.tag_at(self.untag(addr)).is_some()
+        }
+        fn untag(&self, addr: usize) -> usize {
+            match self.carrier {
+                Carrier::TopByte => addr | (0xff << 56),
+                Carrier::Alias { region } if addr >> 44 == region >> 44 => addr & !(0xF << 40),
+                Carrier::Alias { .. } => addr,
+            }
+        }
+        fn first_bad_addr(&self, addr: usize, size: usize) -> usize {
+            let tag = self.tag_of(addr);
+            let mut p = self.untag(addr);
+            let end = p + size;
+            while p < end && self.tag_at(p) == Some(tag) {
+                p = (p & !15) + 16;
+            }
+            p.min(end)
+        }
+        fn tags(&self, addr: usize, first_bad: usize) -> Option<(u8, u8)> {
+            Some((self.tag_of(addr), self.tag_at(first_bad)?))
+        }
+        fn bug_type(
+            &self,
+            addr: usize,
+            size: usize,
+            _first_bad: usize,
+            object: Option<&ObjectInfo>,
+            ring: Option<&RingFind>,
+        ) -> &'static str {
+            let common = if addr.checked_add(size).is_none() {
+                "out-of-bounds"
+            } else {
+                "invalid-access"
+            };
+            match (object, ring.and_then(|r| r.newest_is_free)) {
+                (Some(_), Some(true)) => "slab-use-after-free",
+                (Some(_), Some(false)) => "slab-out-of-bounds",
+                _ => common,
+            }
+        }
+        fn region_size(&self, object: usize, object_size: usize) -> usize {
+            let granules = (0..object_size.div_ceil(16))
+                .take_while(|i| {
+                    self.tag_at(object + i * 16)
+                        .is_some_and(|t| t != self.invalid)
+                })
+                .count();
+            match granules * 16 {
+                0 => object_size,
+                n => n.min(object_size.next_multiple_of(16)),
+            }
+        }
+        fn region_state_word(&self) -> bool {
+            false
+        }
+        fn read_row(&self, row: usize, out: &mut [Option<u8>; 16]) {
+            for (i, slot) in out.iter_mut().enumerate() {
+                *slot = self.tag_at(row.wrapping_add(i * 16));
+            }
+        }
+        fn ring_find(&self, tagged: usize, object: usize, _object_size: usize) -> Option<RingFind> {
+            self.ring_calls.fetch_add(1, Ordering::Relaxed);
+            (self.untag(tagged) >= object).then_some(self.ring?)
+        }
+    }
 
     struct Heap {
         object: usize,
@@ -2328,7 +2530,8 @@ mod tests {
         let reporter = Reporter::new();
         let ctx = Context {
             config,
-            shadow: &shadow,
+            mode: &Generic { shadow },
+            generic: Some(&shadow),
             platform: &platform,
             describe: &heap,
             depot: &depot,
@@ -2422,6 +2625,473 @@ Memory state around the buggy address:
         ));
     }
 
+    /// A heap of one slab object for tag-mode reports: no tracks of its own (tag
+    /// modes keep them in the stack ring).
+    struct TagHeap {
+        object: usize,
+        size: usize,
+        cache: &'static str,
+        freed: bool,
+    }
+
+    impl Describe for TagHeap {
+        fn object(&self, addr: usize) -> Option<ObjectInfo> {
+            (addr >= self.object && addr < self.object + self.size).then(|| ObjectInfo {
+                cache: Name::new(self.cache),
+                object: self.object,
+                object_size: self.size,
+                backing: Backing::Slab,
+                freed: self.freed,
+                alloc: None,
+                free: None,
+                aux: [Handle::NONE; 2],
+                page: PageInfo {
+                    kind: PageKind::Slab,
+                    start: self.object & !0xfff,
+                    pages: 1,
+                    compound: false,
+                    objects: 32,
+                    inuse: 1,
+                    freelist: 0,
+                    gfp: 0,
+                },
+            })
+        }
+        fn stack_bounds(&self) -> Option<(usize, usize)> {
+            None
+        }
+    }
+
+    /// Reports `bug` through `view` and `heap`; the ring (if any) holds an alloc by
+    /// task 7 at 0x1010 <- 0x1120 and, when `with_free`, a free by task 8 at 0x1018.
+    fn tag_run(
+        config: &Config,
+        mut view: TagView,
+        heap: &TagHeap,
+        ring: Option<bool>,
+        bug: Bug<'_>,
+    ) -> (String, usize) {
+        let depot = StackDepot::new();
+        view.ring = ring.map(|newest_is_free| RingFind {
+            alloc: Some(Track {
+                pid: 7,
+                stack: depot.save(&[0x1010, 0x1120], true, &Pools),
+                ..Track::default()
+            }),
+            free: newest_is_free.then(|| Track {
+                pid: 8,
+                stack: depot.save(&[0x1018], true, &Pools),
+                ..Track::default()
+            }),
+            newest_is_free: Some(newest_is_free),
+        });
+        let platform = FakePlatform::default();
+        let ctx = Context {
+            config,
+            mode: &view,
+            generic: None,
+            platform: &platform,
+            describe: heap,
+            depot: &depot,
+        };
+        assert!(Reporter::new().report(&ctx, &bug));
+        (platform.take(), view.ring_calls.load(Ordering::Relaxed))
+    }
+
+    /// The real pieces together: `SwTags` (4-bit tags in bits 56..59 of test memory)
+    /// recording into the real stack ring (both designs), its report view classifying
+    /// from the ring. An object of 40 bytes in a 64-byte slot: a read at byte 48 while
+    /// it lives is slab-out-of-bounds naming the alloc; after its free, a read at byte
+    /// 8 is slab-use-after-free naming both; a read through another tag finds nothing
+    /// in the ring: invalid-access.
+    #[test]
+    fn tag_mode_report_from_sw_tags_and_the_stack_ring() {
+        use crate::mode::{Mode, TagPolicy};
+        use crate::stack_ring::{BoundRing, RingDesign, StackRing};
+        use crate::sw_tags::{SwTags, TagCarrier, X86_64};
+        use crate::testing::{FakeClock, FakePools, FakeTagMemory, FAKE_CARRIER};
+        for design in [RingDesign::Global, RingDesign::PerCpu] {
+            let mem: &'static FakeTagMemory =
+                std::boxed::Box::leak(std::boxed::Box::new(FakeTagMemory::new(4096)));
+            let depot: &'static StackDepot =
+                std::boxed::Box::leak(std::boxed::Box::new(StackDepot::new()));
+            let ring: &'static StackRing =
+                std::boxed::Box::leak(std::boxed::Box::new(StackRing::new()));
+            assert!(ring.init(design, 1024, 2, true, &FakePools));
+            let clock: &'static FakeClock =
+                std::boxed::Box::leak(std::boxed::Box::new(FakeClock::default()));
+            let bound: &'static BoundRing =
+                std::boxed::Box::leak(std::boxed::Box::new(BoundRing { ring, depot, clock }));
+            let mode = SwTags::new(mem.shadow(FAKE_CARRIER, X86_64), bound);
+            let object = mem.base() + 1024;
+            mode.poison_slab(mem.base(), 4096);
+            let (tagged, tag) = mode.slab_alloc(object, 64, 40, TagPolicy::FreshEachAlloc, 0xF, 0);
+            assert!(tag <= 0xD);
+            assert_eq!(FAKE_CARRIER.untag(tagged), object);
+            let track = |pid, frames: &[usize]| Track {
+                pid,
+                stack: depot.save_flags(
+                    frames,
+                    crate::stack::SaveFlags::CAN_ALLOC | crate::stack::SaveFlags::GET,
+                    &FakePools,
+                ),
+                ..Track::default()
+            };
+            Mode::record(&mode, tagged, 64, false, &track(7, &[0x1010, 0x1120]), 1);
+            let heap = TagHeap {
+                object,
+                size: 64,
+                cache: "kmalloc-64",
+                freed: false,
+            };
+            let platform = FakePlatform::default();
+            let config = Config::default();
+            let report = |heap: &TagHeap, addr: usize| {
+                let mut config = config;
+                config.multi_shot = true;
+                let ctx = Context {
+                    config: &config,
+                    mode: &mode,
+                    generic: None,
+                    platform: &platform,
+                    describe: heap,
+                    depot,
+                };
+                let bug = Bug {
+                    kind: Kind::Access,
+                    addr,
+                    size: 1,
+                    is_write: false,
+                    trace: &[0x1044],
+                };
+                assert!(Reporter::new().report(&ctx, &bug));
+                platform.take()
+            };
+            let text = report(&heap, tagged + 48);
+            assert!(
+                text.contains("BUG: KASAN: slab-out-of-bounds in kmalloc_oob_right+0x44/0x100\n"),
+                "{text}"
+            );
+            assert!(
+                text.contains(&std::format!(
+                    "Pointer tag: [{tag:02x}], memory tag: [0e]\n\n"
+                )),
+                "{text}"
+            );
+            assert!(
+                text.contains("Allocated by task 7:\n") && !text.contains("Freed by task"),
+                "{text}"
+            );
+            assert!(text.contains(" 48-byte region ["), "{text}");
+            mode.poison_free(object, 64, false, false);
+            Mode::record(&mode, tagged, 64, true, &track(8, &[0x1018]), 0);
+            let heap = TagHeap {
+                freed: true,
+                ..heap
+            };
+            let text = report(&heap, tagged + 8);
+            assert!(
+                text.contains("BUG: KASAN: slab-use-after-free in "),
+                "{text}"
+            );
+            assert!(
+                text.contains("Allocated by task 7:\n") && text.contains("Freed by task 8:\n"),
+                "{text}"
+            );
+            assert!(text.contains(" 64-byte region ["), "{text}");
+            let other = FAKE_CARRIER.with_tag(object, (tag + 1) % 14);
+            let text = report(&heap, other + 8);
+            assert!(text.contains("BUG: KASAN: invalid-access in "), "{text}");
+            assert!(!text.contains("Allocated by task"), "{text}");
+        }
+    }
+
+    /// Linux arm64 (8-bit tags): a write through a pointer tagged 0xf9 into a freed
+    /// kmalloc-128 object (memory tag 0xfe, KASAN_TAG_INVALID). The lines after the
+    /// access line follow `kasan_print_tags` in mm/kasan/report_sw_tags.c; the
+    /// address and the tags are those of a real arm64 report quoted in Linux commit
+    /// ab0377803daf ("mrp: introduce active flags to prevent UAF when applicant
+    /// uninit", CVE-2022-50697): `Write at addr f9ff000024df6058 by task
+    /// syz-fuzzer/2256` / `Pointer tag: [f9], memory tag: [fe]`, then the blank line.
+    #[test]
+    fn tag_mode_use_after_free_is_linux_sw_tags_layout() {
+        let object = 0xffff_0000_24df_6000;
+        let mut tags = std::vec![0x3c; 48];
+        // Two rows before the object's row belong to other objects (tag 0x3c); the
+        // object's 8 granules are freed; the next object has tag 0x71.
+        tags[32..40].fill(0xfe);
+        tags[40..48].fill(0x71);
+        let view = TagView {
+            base: object - 512,
+            tags,
+            carrier: Carrier::TopByte,
+            invalid: 0xfe,
+            ring: None,
+            ring_calls: AtomicUsize::new(0),
+        };
+        let heap = TagHeap {
+            object,
+            size: 128,
+            cache: "kmalloc-128",
+            freed: true,
+        };
+        let addr = view.with_tag(object + 0x58, 0xf9);
+        assert_eq!(addr, 0xf9ff_0000_24df_6058);
+        let bug = Bug {
+            kind: Kind::Access,
+            addr,
+            size: 8,
+            is_write: true,
+            trace: &[0x1044, 0x1188],
+        };
+        let (text, calls) = tag_run(&Config::default(), view, &heap, Some(true), bug);
+        assert_eq!(calls, 1);
+        let expected = "\
+==================================================================
+BUG: KASAN: slab-use-after-free in kmalloc_oob_right+0x44/0x100
+Write of size 8 at addr f9ff000024df6058 by task kunit_try_catch/7
+Pointer tag: [f9], memory tag: [fe]
+
+CPU: 1 UID: 0 PID: 7 Comm: kunit_try_catch Not tainted kasan-0.1.0 #1 PREEMPT(full) \n\
+Call Trace:
+ <TASK>
+ kmalloc_oob_right+0x44/0x100 mm/kasan/kasan_test.c:109
+ kunit_try_run_case+0x88/0x100 mm/kasan/kasan_test.c:177
+ </TASK>
+
+Allocated by task 7:
+ kmalloc_oob_right+0x10/0x100 mm/kasan/kasan_test.c:57
+ kunit_try_run_case+0x20/0x100 mm/kasan/kasan_test.c:73
+
+Freed by task 8:
+ kmalloc_oob_right+0x18/0x100 mm/kasan/kasan_test.c:65
+
+The buggy address belongs to the object at ffff000024df6000
+ which belongs to the cache kmalloc-128 of size 128
+The buggy address is located 88 bytes inside of
+ 128-byte region [ffff000024df6000, ffff000024df6080)
+
+The buggy address belongs to the physical page:
+page: refcount:0 mapcount:0 mapping:0000000000000000 index:0x0 pfn:0xffff000024df6
+flags: 0x17ff00000000000(node=0|zone=2|lastcpupid=0x7ff)
+page_type: f5(slab)
+raw: 017ff00000000000 0000000000000000 0000000000000000 0000000000000000
+raw: 0000000000000000 0000000000200001 00000000f5000000 0000000000000000
+page dumped because: kasan: bad access detected
+
+Memory state around the buggy address:
+ ffff000024df5e00: 3c 3c 3c 3c 3c 3c 3c 3c 3c 3c 3c 3c 3c 3c 3c 3c
+ ffff000024df5f00: 3c 3c 3c 3c 3c 3c 3c 3c 3c 3c 3c 3c 3c 3c 3c 3c
+>ffff000024df6000: fe fe fe fe fe fe fe fe 71 71 71 71 71 71 71 71
+                                  ^
+ ffff000024df6100: ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? ??
+ ffff000024df6200: ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? ??
+==================================================================
+";
+        assert_eq!(text, expected);
+    }
+
+    /// x86-64 4-bit tags (the Linux x86 series: KASAN_TAG_KERNEL 0xF, INVALID 0xE),
+    /// printed through the same `%02x`: a read one granule past a 13-byte object
+    /// (tag 3) lands in the next granule (0e). The region is the granule-rounded
+    /// allocation, the state word is absent, the object address is untagged.
+    #[test]
+    fn tag_mode_out_of_bounds_with_4_bit_tags() {
+        let region = 0x1000_0000_0000;
+        let object = region + 0x4_0000;
+        let mut tags = std::vec![0x0e; 64];
+        tags[32] = 0x03;
+        tags[34] = 0x05;
+        let view = TagView {
+            base: object - 512,
+            tags,
+            carrier: Carrier::Alias { region },
+            invalid: 0x0e,
+            ring: None,
+            ring_calls: AtomicUsize::new(0),
+        };
+        let heap = TagHeap {
+            object,
+            size: 16,
+            cache: "kmalloc-16",
+            freed: false,
+        };
+        let addr = view.with_tag(object + 16, 0x03);
+        assert_eq!(addr, 0x1c00_0004_0010);
+        assert_eq!(view.untag(addr), object + 16);
+        let bug = Bug {
+            kind: Kind::Access,
+            addr,
+            size: 1,
+            is_write: false,
+            trace: &[0x1044],
+        };
+        // The heap describes the address as part of the 16-byte slot before it (as the
+        // slab's `Describe` does for the space right after an object).
+        let heap = TagHeap { size: 32, ..heap };
+        let (text, _) = tag_run(&Config::default(), view, &heap, Some(false), bug);
+        assert!(
+            text.contains(
+                "BUG: KASAN: slab-out-of-bounds in kmalloc_oob_right+0x44/0x100\n\
+             Read of size 1 at addr 00001c0000040010 by task kunit_try_catch/7\n\
+             Pointer tag: [03], memory tag: [0e]\n\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("Allocated by task 7:\n"));
+        assert!(!text.contains("Freed by task"));
+        assert!(
+            text.contains(
+                "The buggy address belongs to the object at 0000100000040000\n \
+             which belongs to the cache kmalloc-16 of size 32\n\
+             The buggy address is located 0 bytes to the right of\n \
+             16-byte region [0000100000040000, 0000100000040010)\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                ">0000100000040000: 03 0e 05 0e 0e 0e 0e 0e 0e 0e 0e 0e 0e 0e 0e 0e\n\
+             \x20                     ^\n"
+            ),
+            "{text}"
+        );
+    }
+
+    /// Tag mode without a ring entry for the pointer and without an object: Linux's
+    /// common types (`invalid-access`, or `out-of-bounds` for a wrapping range).
+    #[test]
+    fn tag_mode_without_ring_entry_is_invalid_access() {
+        let region = 0x1000_0000_0000;
+        let make = || TagView {
+            base: region,
+            tags: std::vec![0x0e; 64],
+            carrier: Carrier::Alias { region },
+            invalid: 0x0e,
+            ring: None,
+            ring_calls: AtomicUsize::new(0),
+        };
+        let heap = TagHeap {
+            object: region + 0x200,
+            size: 64,
+            cache: "kmalloc-64",
+            freed: false,
+        };
+        let addr = make().with_tag(region + 0x100, 0x07);
+        let bug = Bug {
+            kind: Kind::Access,
+            addr,
+            size: 4,
+            is_write: false,
+            trace: &[0x1044],
+        };
+        let (text, calls) = tag_run(&Config::default(), make(), &heap, None, bug);
+        assert_eq!(calls, 0, "no object: no ring scan");
+        assert!(text.contains("BUG: KASAN: invalid-access in "), "{text}");
+        assert!(
+            text.contains("Pointer tag: [07], memory tag: [0e]\n\n"),
+            "{text}"
+        );
+        assert!(!text.contains("belongs to the object"));
+        let bug = Bug {
+            addr: usize::MAX - 1,
+            ..bug
+        };
+        let (text, _) = tag_run(&Config::default(), make(), &heap, None, bug);
+        assert!(text.contains("BUG: KASAN: out-of-bounds in "), "{text}");
+        // No metadata there: no tag line, no description.
+        assert!(!text.contains("Pointer tag"), "{text}");
+    }
+
+    /// A double free in tag mode: `Free of addr` with the tagged pointer, the tag
+    /// line, and the tracks from the ring; the type stays double-free.
+    #[test]
+    fn tag_mode_double_free_names_ring_tracks() {
+        let region = 0x1000_0000_0000;
+        let object = region + 0x200;
+        let view = TagView {
+            base: region,
+            tags: std::vec![0x0e; 64],
+            carrier: Carrier::Alias { region },
+            invalid: 0x0e,
+            ring: None,
+            ring_calls: AtomicUsize::new(0),
+        };
+        let heap = TagHeap {
+            object,
+            size: 64,
+            cache: "kmalloc-64",
+            freed: true,
+        };
+        let addr = view.with_tag(object, 0x0a);
+        let bug = Bug {
+            kind: Kind::DoubleFree,
+            addr,
+            size: 0,
+            is_write: true,
+            trace: &[0x1044],
+        };
+        let (text, calls) = tag_run(&Config::default(), view, &heap, Some(true), bug);
+        assert_eq!(calls, 1);
+        assert!(
+            text.contains(
+                "BUG: KASAN: double-free in kmalloc_oob_right+0x44/0x100\n\
+             Free of addr 0000150000000200 by task kunit_try_catch/7\n\
+             Pointer tag: [0a], memory tag: [0e]\n\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("Allocated by task 7:\n"));
+        assert!(text.contains("Freed by task 8:\n"));
+        assert!(text.contains(" 64-byte region [0000100000000200, 0000100000000240)\n"));
+    }
+
+    #[test]
+    fn tag_mode_json_names_mode_and_tags() {
+        let mut config = Config::default();
+        config.format = Format::Json;
+        let region = 0x1000_0000_0000;
+        let object = region + 0x200;
+        let mut tags = std::vec![0x0e; 64];
+        tags[32] = 0x03;
+        let view = TagView {
+            base: region,
+            tags,
+            carrier: Carrier::Alias { region },
+            invalid: 0x0e,
+            ring: None,
+            ring_calls: AtomicUsize::new(0),
+        };
+        let heap = TagHeap {
+            object,
+            size: 32,
+            cache: "kmalloc-16",
+            freed: false,
+        };
+        let addr = view.with_tag(object + 16, 0x03);
+        let bug = Bug {
+            kind: Kind::Access,
+            addr,
+            size: 1,
+            is_write: true,
+            trace: &[0x1044],
+        };
+        let (text, _) = tag_run(&config, view, &heap, Some(false), bug);
+        assert_eq!(text.lines().count(), 1);
+        for field in [
+            "{\"version\":1,\"kind\":\"report\",\"mode\":\"sw-tags\",",
+            "\"bug_type\":\"slab-out-of-bounds\"",
+            "\"addr\":\"0x1c0000000210\",\"first_bad_addr\":\"0x100000000210\",\"pointer_tag\":3,\"memory_tag\":14,",
+            "\"alloc_track\":{\"task\":7",
+            "\"free_track\":null",
+            "\"start\":\"0x100000000200\",\"size\":16,",
+            "\"offset_relation\":\"right\",\"distance\":0",
+            "{\"addr\":\"0x100000000200\",\"buggy\":true,\"bytes\":[3,14,",
+        ] {
+            assert!(text.contains(field), "missing {field} in {text}");
+        }
+    }
+
     #[test]
     fn once_by_default_every_bug_with_multi_shot() {
         let mem = FakeMemory::new(64);
@@ -2441,7 +3111,8 @@ Memory state around the buggy address:
             let reporter = Reporter::new();
             let ctx = Context {
                 config: &config,
-                shadow: &shadow,
+                mode: &Generic { shadow },
+                generic: Some(&shadow),
                 platform: &platform,
                 describe: &heap,
                 depot: &depot,
@@ -2471,6 +3142,7 @@ Memory state around the buggy address:
             "{\"version\":1,\"kind\":\"report\",\"mode\":\"generic\",",
             "\"bug_type\":\"slab-out-of-bounds\"",
             "\"first_bad_addr\":\"0x",
+            "\"pointer_tag\":null,\"memory_tag\":null,\"ip\":",
             "\"memory\":\"slab\"",
             "\"cpu\":1,\"taint\":\"\"",
             "\"inlined\":[]",
@@ -2509,7 +3181,8 @@ Memory state around the buggy address:
         config.format = format;
         let ctx = Context {
             config: &config,
-            shadow: &shadow,
+            mode: &Generic { shadow },
+            generic: Some(&shadow),
             platform: &platform,
             describe: &heap,
             depot: &depot,
@@ -2730,9 +3403,12 @@ Memory state around the buggy address:
         let reporter: &'static Reporter =
             std::boxed::Box::leak(std::boxed::Box::new(Reporter::new()));
         let base = mem.base();
+        let view: &'static Generic =
+            std::boxed::Box::leak(std::boxed::Box::new(Generic { shadow: *shadow }));
         let ctx = move || Context {
             config,
-            shadow,
+            mode: view,
+            generic: Some(shadow),
             platform,
             describe: heap,
             depot,

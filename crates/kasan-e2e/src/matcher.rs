@@ -40,6 +40,9 @@ pub const VAR_PREFIX: &str = "KASAN-TEST ";
 pub struct Vars {
     /// Program variables and the built-ins (`pid`, `comm`, `tmpdir`).
     pub values: BTreeMap<String, Value>,
+    /// The memory dump has tag-mode geometry: 16-byte granules, rows of 256 bytes
+    /// (sw-tags variants); otherwise generic's 8 and 128.
+    pub tag_granules: bool,
 }
 
 impl Vars {
@@ -88,8 +91,21 @@ pub fn fmt_addr(a: u64) -> String {
     format!("{a:016x}")
 }
 
-/// Bytes of memory per row of the report's memory dump (16 granules of 8).
-const ROW_BYTES: u64 = 128;
+impl Vars {
+    /// Bytes of memory per shadow byte in the report's memory dump.
+    fn granule(&self) -> u64 {
+        if self.tag_granules {
+            16
+        } else {
+            8
+        }
+    }
+
+    /// Bytes of memory per row of the dump (16 granules).
+    fn row_bytes(&self) -> u64 {
+        16 * self.granule()
+    }
+}
 
 /// Evaluates `name`, `name+N` or `name-N` (N decimal or 0x hex).
 fn eval(expr: &str, vars: &Vars) -> Result<Value, String> {
@@ -134,7 +150,7 @@ fn is_placeholder(content: &str) -> bool {
     if matches!(content, "*" | "^" | "$") {
         return true;
     }
-    let expr = ["row:", "caret:", "hex:"]
+    let expr = ["row:", "caret:", "hex:", "x2:"]
         .iter()
         .find_map(|p| content.strip_prefix(p))
         .unwrap_or(content);
@@ -159,8 +175,9 @@ impl Matcher {
     ///
     /// - `{name}`, `{name+N}`, `{name-N}`: a variable (addresses as 16 hex digits);
     /// - `{hex:EXPR}`: EXPR as `0x` and minimal lower-case hex digits (JSON reports);
+    /// - `{x2:EXPR}`: EXPR as two lower-case hex digits, as tags print (`%02x`);
     /// - `{row:EXPR}`: the address of the memory-dump row holding EXPR (rounded down to
-    ///   128 bytes);
+    ///   128 bytes; 256 in sw-tags variants);
     /// - `{caret:EXPR}`: the whole caret line that points at the granule of EXPR in its
     ///   row (must be the entire pattern);
     /// - `{*}`: any text; `{^}` / `{$}`: the start / end of the line.
@@ -190,7 +207,14 @@ impl Matcher {
                 "$" if rest.is_empty() => m.end = true,
                 "$" => return Err(format!("`{{$}}` not at the end of `{pattern}`")),
                 _ => {
-                    if let Some(expr) = content.strip_prefix("hex:") {
+                    if let Some(expr) = content.strip_prefix("x2:") {
+                        match eval(expr, vars)? {
+                            Value::Addr(a) | Value::Num(a) => m.push(&format!("{a:02x}")),
+                            Value::Text(_) => {
+                                return Err(format!("`{expr}` is text, not a number"))
+                            }
+                        }
+                    } else if let Some(expr) = content.strip_prefix("hex:") {
                         match eval(expr, vars)? {
                             Value::Addr(a) | Value::Num(a) => m.push(&format!("{a:#x}")),
                             Value::Text(_) => {
@@ -198,7 +222,7 @@ impl Matcher {
                             }
                         }
                     } else if let Some(expr) = content.strip_prefix("row:") {
-                        m.push(&fmt_addr(eval_addr(expr, vars)? & !(ROW_BYTES - 1)));
+                        m.push(&fmt_addr(eval_addr(expr, vars)? & !(vars.row_bytes() - 1)));
                     } else if let Some(expr) = content.strip_prefix("caret:") {
                         if pattern != format!("{{{content}}}") {
                             return Err(format!(
@@ -206,7 +230,7 @@ impl Matcher {
                             ));
                         }
                         let a = eval_addr(expr, vars)?;
-                        let granule = (a % ROW_BYTES) / 8;
+                        let granule = (a % vars.row_bytes()) / vars.granule();
                         // The caret sits under the granule's first hex digit: column
                         // 20 + 3 * granule (1-based) after ">%016x: ".
                         let line = format!("{}^", " ".repeat(19 + 3 * granule as usize));
@@ -405,6 +429,29 @@ mod tests {
         // Not placeholders: JSON and empty braces stay literal.
         let m = Matcher::new("{\"bug_type\":\"x\"} {} {a b}", &v).unwrap();
         assert_eq!(m.pieces, ["{\"bug_type\":\"x\"} {} {a b}"]);
+    }
+
+    #[test]
+    fn two_hex_digits() {
+        let v = Vars::from_stdout("KASAN-TEST t=5\nKASAN-TEST u=13\n").unwrap();
+        assert_eq!(
+            Matcher::new("[{x2:t}] {x2:u}", &v).unwrap().pieces,
+            ["[05] 0d"]
+        );
+    }
+
+    #[test]
+    fn tag_geometry_rows_and_carets() {
+        let mut v = Vars::from_stdout("KASAN-TEST p=0x1000000040\n").unwrap();
+        v.tag_granules = true;
+        assert_eq!(
+            Matcher::new(">{row:p+0x110}: ", &v).unwrap().pieces,
+            [">0000001000000100: "]
+        );
+        // p + 0x30 is granule 7 of the row at p - 0x40: column 20 + 21.
+        let m = Matcher::new("{caret:p+0x30}", &v).unwrap();
+        assert!(m.matches(&format!("{}^", " ".repeat(19 + 21))));
+        assert!(!m.matches(&format!("{}^", " ".repeat(19 + 3 * 14))));
     }
 
     #[test]

@@ -54,7 +54,7 @@ pub fn check_output(file: &str, where_: &str, text: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
-    const REPORT: &str = r#"{"version":1,"kind":"report","mode":"generic","bug_type":"slab-out-of-bounds","access":"write","size":1,"addr":"0x7f0000000064","first_bad_addr":"0x7f0000000064","ip":"0x55000000123a","function":"write_byte","task":{"comm":"t","pid":7},"cpu":1,"taint":"","release":"kasan-0.1.0","frames":[{"ip":"0x55000000123a","function":"write_byte","offset":26,"size":48,"file":"t.c","line":9,"inlined":[{"function":"f","file":"t.c","line":3}]}],"memory":"slab","alloc_track":{"task":7,"cpu":null,"time_ns":null,"frames":null},"free_track":null,"aux_stacks":[],"object":{"cache":"kmalloc-128","start":"0x7f0000000000","size":100,"object_size":128,"state":"allocated","offset_relation":"right","distance":0},"page":null,"vmalloc":null,"stack":null,"variable":null,"shadow":[{"addr":"0x1","buggy":false,"bytes":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,null]},{"addr":"0x1","buggy":false,"bytes":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]},{"addr":"0x1","buggy":true,"bytes":[0,0,0,0,0,0,0,0,0,0,0,0,4,252,252,252]},{"addr":"0x1","buggy":false,"bytes":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]},{"addr":"0x1","buggy":false,"bytes":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]}],"fault":null}"#;
+    const REPORT: &str = r#"{"version":1,"kind":"report","mode":"generic","bug_type":"slab-out-of-bounds","access":"write","size":1,"addr":"0x7f0000000064","first_bad_addr":"0x7f0000000064","pointer_tag":null,"memory_tag":null,"ip":"0x55000000123a","function":"write_byte","task":{"comm":"t","pid":7},"cpu":1,"taint":"","release":"kasan-0.1.0","frames":[{"ip":"0x55000000123a","function":"write_byte","offset":26,"size":48,"file":"t.c","line":9,"inlined":[{"function":"f","file":"t.c","line":3}]}],"memory":"slab","alloc_track":{"task":7,"cpu":null,"time_ns":null,"frames":null},"free_track":null,"aux_stacks":[],"object":{"cache":"kmalloc-128","start":"0x7f0000000000","size":100,"object_size":128,"state":"allocated","offset_relation":"right","distance":0},"page":null,"vmalloc":null,"stack":null,"variable":null,"shadow":[{"addr":"0x1","buggy":false,"bytes":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,null]},{"addr":"0x1","buggy":false,"bytes":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]},{"addr":"0x1","buggy":true,"bytes":[0,0,0,0,0,0,0,0,0,0,0,0,4,252,252,252]},{"addr":"0x1","buggy":false,"bytes":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]},{"addr":"0x1","buggy":false,"bytes":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]}],"fault":null}"#;
 
     #[test]
     fn the_runtimes_lines_validate() {
@@ -63,7 +63,7 @@ mod tests {
             r#"{"version":1,"kind":"warning","mode":"generic","warning":"x"}"#,
             r#"{"version":1,"kind":"warning","mode":"generic","warning":"nested reports dropped","dropped":1,"queue":8}"#,
             r#"{"version":1,"kind":"panic","mode":"generic","panic":"kasan.fault=panic set ..."}"#,
-            r#"{"version":1,"kind":"stats","mode":"generic","stats":{"reports":1,"depot_stacks":2,"depot_bytes":3,"depot_evicted":0,"depot_failed":0,"quarantine_bytes":0,"heap_pages":1,"live_objects":1,"shadow_bytes":4096,"report_stack_bytes":0}}"#,
+            r#"{"version":1,"kind":"stats","mode":"generic","stats":{"reports":1,"depot_stacks":2,"depot_bytes":3,"depot_evicted":0,"depot_failed":0,"quarantine_bytes":0,"heap_pages":1,"live_objects":1,"shadow_bytes":4096,"heap_resident":4096,"report_stack_bytes":0}}"#,
         ] {
             assert_eq!(check_line(ok), Ok(()), "{ok}");
         }

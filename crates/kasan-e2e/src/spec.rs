@@ -22,6 +22,25 @@ pub enum Mode {
     Outline,
 }
 
+/// The stack ring of a sw-tags variant (`kasan.stack_ring=...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ring {
+    /// `kasan.stack_ring=global`.
+    Global,
+    /// `kasan.stack_ring=percpu`.
+    PerCpu,
+}
+
+impl Ring {
+    /// The option's value.
+    pub fn option_value(self) -> &'static str {
+        match self {
+            Ring::Global => "global",
+            Ring::PerCpu => "percpu",
+        }
+    }
+}
+
 /// One way of building every test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Variant {
@@ -29,37 +48,63 @@ pub struct Variant {
     pub compiler: Compiler,
     /// Inline or outline checks.
     pub mode: Mode,
+    /// Generic KASAN (`None`) or sw-tags with this stack ring (`kasan cc
+    /// --mode=sw-tags`, clang-19, outline; only `tags-*.c` files run there).
+    pub tags: Option<Ring>,
 }
 
 impl Variant {
-    /// The four variants, in the order they are reported.
-    pub const ALL: [Variant; 4] = [
+    /// Every variant, in the order they are reported: the four generic ones, then the
+    /// two sw-tags ones.
+    pub const ALL: [Variant; 6] = [
         Variant {
             compiler: Compiler::Gcc,
             mode: Mode::Inline,
+            tags: None,
         },
         Variant {
             compiler: Compiler::Gcc,
             mode: Mode::Outline,
+            tags: None,
         },
         Variant {
             compiler: Compiler::Clang,
             mode: Mode::Inline,
+            tags: None,
         },
         Variant {
             compiler: Compiler::Clang,
             mode: Mode::Outline,
+            tags: None,
+        },
+        Variant {
+            compiler: Compiler::Clang,
+            mode: Mode::Outline,
+            tags: Some(Ring::Global),
+        },
+        Variant {
+            compiler: Compiler::Clang,
+            mode: Mode::Outline,
+            tags: Some(Ring::PerCpu),
         },
     ];
 
-    /// `gcc-inline`, `clang-outline`, ...
+    /// `gcc-inline`, `clang-outline`, ..., `clang-sw-tags-global`, `clang-sw-tags-percpu`.
     pub fn name(self) -> &'static str {
-        match (self.compiler, self.mode) {
-            (Compiler::Gcc, Mode::Inline) => "gcc-inline",
-            (Compiler::Gcc, Mode::Outline) => "gcc-outline",
-            (Compiler::Clang, Mode::Inline) => "clang-inline",
-            (Compiler::Clang, Mode::Outline) => "clang-outline",
+        match (self.compiler, self.mode, self.tags) {
+            (_, _, Some(Ring::Global)) => "clang-sw-tags-global",
+            (_, _, Some(Ring::PerCpu)) => "clang-sw-tags-percpu",
+            (Compiler::Gcc, Mode::Inline, None) => "gcc-inline",
+            (Compiler::Gcc, Mode::Outline, None) => "gcc-outline",
+            (Compiler::Clang, Mode::Inline, None) => "clang-inline",
+            (Compiler::Clang, Mode::Outline, None) => "clang-outline",
         }
+    }
+
+    /// Whether a test file runs in this variant at all: `tags-*.c` files only in the
+    /// sw-tags variants, every other file only in the generic ones.
+    pub fn runs_file(self, name: &str) -> bool {
+        name.starts_with("tags-") == self.tags.is_some()
     }
 }
 
@@ -69,17 +114,31 @@ impl fmt::Display for Variant {
     }
 }
 
-/// A variant selector: `gcc`, `clang`, `inline`, `outline`, or one variant's full name
-/// such as `clang-outline`.
+/// A variant selector: `gcc`, `clang`, `inline`, `outline`, one variant's full name
+/// such as `clang-outline`, or of the sw-tags variants `global` / `percpu` (the ring)
+/// and `clang-sw-tags-global` / `clang-sw-tags-percpu`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Selector {
     compiler: Option<Compiler>,
     mode: Option<Mode>,
+    ring: Option<Ring>,
 }
 
 impl Selector {
     /// Parses one selector word.
     pub fn parse(word: &str) -> Result<Selector, String> {
+        let ring = match word {
+            "global" | "clang-sw-tags-global" => Some(Ring::Global),
+            "percpu" | "clang-sw-tags-percpu" => Some(Ring::PerCpu),
+            _ => None,
+        };
+        if ring.is_some() {
+            return Ok(Selector {
+                compiler: None,
+                mode: None,
+                ring,
+            });
+        }
         let compiler = |w: &str| match w {
             "gcc" => Some(Compiler::Gcc),
             "clang" => Some(Compiler::Clang),
@@ -95,6 +154,7 @@ impl Selector {
                 (Some(c), Some(m)) => Some(Selector {
                     compiler: Some(c),
                     mode: Some(m),
+                    ring: None,
                 }),
                 _ => None,
             }
@@ -102,24 +162,29 @@ impl Selector {
             Some(Selector {
                 compiler: Some(c),
                 mode: None,
+                ring: None,
             })
         } else {
             mode(word).map(|m| Selector {
                 compiler: None,
                 mode: Some(m),
+                ring: None,
             })
         };
         sel.ok_or_else(|| {
             format!(
-                "unknown variant selector `{word}` (expected gcc, clang, inline, outline or \
-                 gcc-inline, gcc-outline, clang-inline, clang-outline)"
+                "unknown variant selector `{word}` (expected gcc, clang, inline, outline, \
+                 gcc-inline, gcc-outline, clang-inline, clang-outline, global, percpu, \
+                 clang-sw-tags-global or clang-sw-tags-percpu)"
             )
         })
     }
 
     /// Whether `v` is selected.
     pub fn matches(self, v: Variant) -> bool {
-        self.compiler.is_none_or(|c| c == v.compiler) && self.mode.is_none_or(|m| m == v.mode)
+        self.compiler.is_none_or(|c| c == v.compiler)
+            && self.mode.is_none_or(|m| m == v.mode)
+            && self.ring.is_none_or(|r| Some(r) == v.tags)
     }
 }
 
@@ -612,6 +677,23 @@ int main(void) {
     }
 
     #[test]
+    fn sw_tags_variants_and_their_selectors() {
+        let [gi, _, ci, co, tg, tp] = Variant::ALL;
+        assert_eq!(tg.name(), "clang-sw-tags-global");
+        assert_eq!(tp.name(), "clang-sw-tags-percpu");
+        assert!(tg.runs_file("tags-uaf.c") && tp.runs_file("tags-uaf.c"));
+        assert!(!tg.runs_file("uaf.c") && !gi.runs_file("tags-uaf.c") && gi.runs_file("uaf.c"));
+        let l = SelectorList::parse("percpu").unwrap();
+        assert!(l.matches(tp) && !l.matches(tg) && !l.matches(co));
+        let l = SelectorList::parse("clang-sw-tags-global").unwrap();
+        assert!(l.matches(tg) && !l.matches(tp));
+        // The sw-tags variants are clang and outline builds.
+        assert!(SelectorList::parse("clang").unwrap().matches(tg));
+        assert!(!SelectorList::parse("inline").unwrap().matches(tp));
+        assert!(!SelectorList::parse("global").unwrap().matches(ci));
+    }
+
+    #[test]
     fn expands_for_blocks() {
         let src =
             "// FOR: n=1..3\n// CHECK: BUG: KASAN: x\n// CHECK-NEXT: at {p{n}+{n}}\n// END-FOR\n";
@@ -632,7 +714,7 @@ int main(void) {
 // REPORTS(clang-inline): 7
 ";
         let s = Spec::parse(src).unwrap();
-        let [gi, go, ci, co] = Variant::ALL;
+        let [gi, go, ci, co, _, _] = Variant::ALL;
         assert_eq!(s.exit_for(gi), Exit::Signal(11));
         assert_eq!(s.exit_for(co), Exit::Code(0));
         assert_eq!(s.checks_for(gi).count(), 2);

@@ -184,7 +184,10 @@ pub fn run_job(cfg: &Config, test: &TestFile, variant: Variant) -> JobResult {
     let spec = &test.spec;
 
     let mut cc_args: Vec<String> = vec!["cc".into()];
-    if variant.mode == Mode::Outline {
+    if variant.tags.is_some() {
+        // Outline is sw-tags' only check style (and its default).
+        cc_args.push("--mode=sw-tags".into());
+    } else if variant.mode == Mode::Outline {
         cc_args.push("--outline".into());
     }
     cc_args.extend(DEFAULT_CC_ARGS.iter().map(|s| s.to_string()));
@@ -208,11 +211,19 @@ pub fn run_job(cfg: &Config, test: &TestFile, variant: Variant) -> JobResult {
             .join(" ")
     );
 
-    let env: Vec<(String, String)> = spec
+    let mut env: Vec<(String, String)> = spec
         .env
         .iter()
         .map(|(k, v)| (k.clone(), v.replace("{tmpdir}", &tmpdir)))
         .collect();
+    if let Some(ring) = variant.tags {
+        // The variant's ring design, before the test's own options (which win).
+        let ring = format!("kasan.stack_ring={}", ring.option_value());
+        match env.iter_mut().find(|(k, _)| k == "KASAN_OPTIONS") {
+            Some((_, v)) => *v = format!("{ring} {v}"),
+            None => env.push(("KASAN_OPTIONS".into(), ring)),
+        }
+    }
     let command = format!(
         "cd {} && {}./{}",
         shell_quote(&tmpdir),
@@ -330,6 +341,7 @@ fn build_run_check(
     vars.set("pid", Value::Num(u64::from(out.pid)));
     vars.set("comm", Value::Text(comm_of(&stem)));
     vars.set("tmpdir", Value::Text(dir.display().to_string()));
+    vars.tag_granules = variant.tags.is_some();
 
     let checked = match &spec.log {
         None => out.stderr.clone(),

@@ -105,7 +105,11 @@ fn every_listed_symbol_is_exported() {
         let nm_a = String::from_utf8_lossy(&out.stdout);
         let in_archive = exported(&nm_a);
         for name in listed(&archive_only) {
-            assert!(in_archive.contains(name), "{name} is not defined in {}", a.display());
+            assert!(
+                in_archive.contains(name),
+                "{name} is not defined in {}",
+                a.display()
+            );
         }
     }
     let missing: Vec<&str> = want.iter().copied().filter(|n| !have.contains(n)).collect();

@@ -2,7 +2,12 @@
 //!
 //! Every `tests/e2e/*.c` of the workspace is built with `target/release/kasan cc` in four
 //! variants, `gcc-inline`, `gcc-outline`, `clang-inline`, `clang-outline` (`KASAN_CC=clang-19`;
-//! skipped with a note when `clang-19` is not installed), each in a directory of its own
+//! skipped with a note when `clang-19` is not installed), except the `tags-*.c` files,
+//! which are built `--mode=sw-tags` (clang-19) and run in two variants instead,
+//! `clang-sw-tags-global` and `clang-sw-tags-percpu` (`KASAN_OPTIONS` starts with
+//! `kasan.stack_ring=global` / `=percpu`; the test's own options follow, and win). In those
+//! the `{row:}` and `{caret:}` placeholders use tag-mode geometry (16-byte granules, rows of
+//! 256 bytes). Each job runs in a directory of its own
 //! under `target/tmp/`, then run with a time limit; its standard error is checked against
 //! expectations written as comments in the C file. Jobs run on two threads. Every failure
 //! is printed (file, variant, what differed, the commands to reproduce it, the whole
@@ -20,7 +25,7 @@
 //! |---|---|
 //! | `// RUN: -O0 -DX=1` | extra `kasan cc` arguments, after the defaults `-g -O1` (so `-O0` wins) |
 //! | `// ENV: NAME=value` | environment of the program (repeatable); `{tmpdir}` is the job's directory. Inherited `KASAN_OPTIONS`, `KASAN_CC`, `KASAN_LIB_DIR`, `KASAN_INCLUDE_DIR` are always removed |
-//! | `// ONLY: sel[,sel...] reason` | run only in the selected variants (repeatable: all must select). A selector is `gcc`, `clang`, `inline`, `outline` or a variant name like `clang-outline`; say why after it |
+//! | `// ONLY: sel[,sel...] reason` | run only in the selected variants (repeatable: all must select). A selector is `gcc`, `clang`, `inline`, `outline`, `global`, `percpu` or a variant name like `clang-outline`; say why after it |
 //! | `// EXIT: 0` / `// EXIT: 3` / `// EXIT: SIGSEGV` | how the program must end (default `0`) |
 //! | `// TIMEOUT: 20` | time limit in seconds (default 60) |
 //! | `// CHECK: text` | a line containing `text` comes next, after the previous match, in stderr |
@@ -48,6 +53,7 @@
 //!   without `0x`; decimal values print in decimal; anything else verbatim.
 //! - `{name+13}`, `{name-1}`, `{name+0x10}`: arithmetic on an address or number.
 //! - `{hex:EXPR}`: `0x` and minimal hex digits, as the JSON reports write addresses.
+//! - `{x2:EXPR}`: two lower-case hex digits, as tags print (`Pointer tag: [{x2:tag}]`).
 //! - `{pid}`: the program's pid (the task id of its main thread; other threads print
 //!   their own ids as variables), `{comm}`: its comm (the binary, named after the test
 //!   file without `.c`, cut to 15 bytes), `{tmpdir}`.
@@ -145,7 +151,7 @@ fn main() -> ExitCode {
         _ => Variant::ALL.to_vec(),
     };
     if !exec::available("clang-19") {
-        println!("e2e: note: clang-19 is not installed: the clang-inline and clang-outline variants are skipped");
+        println!("e2e: note: clang-19 is not installed: the clang-inline, clang-outline and clang-sw-tags-* variants are skipped");
         variants.retain(|v| v.compiler != Compiler::Clang);
     }
 
@@ -194,6 +200,10 @@ fn main() -> ExitCode {
     let mut not_run: BTreeMap<&str, usize> = BTreeMap::new();
     for t in &tests {
         for &v in &variants {
+            if !v.runs_file(&t.name) {
+                // tags-*.c belong to the sw-tags variants, the rest to the generic ones.
+                continue;
+            }
             if t.spec.runs_in(v) {
                 jobs.push((t, v));
             } else {
@@ -293,7 +303,7 @@ fn main() -> ExitCode {
                 .count()
         };
         println!(
-            "  {:<14} {:>3} pass  {:>3} xfail  {:>3} FAIL  {:>3} XPASS  {:>3} not run (ONLY)",
+            "  {:<20} {:>3} pass  {:>3} xfail  {:>3} FAIL  {:>3} XPASS  {:>3} not run (ONLY)",
             v.name(),
             count("PASS"),
             count("XFAIL"),

@@ -21,7 +21,7 @@ use kasan_hosted::task::frame_pointer;
 use kasan_slab::heap::MIN_ALIGN;
 use kasan_slab::{AllocError, FreeError, FreeKind};
 
-use crate::runtime::{self, ensure_init, enter, track, HEAP};
+use crate::runtime::{self, ensure_init, enter, track};
 
 /// `ZERO_SIZE_PTR`: what `kmalloc(0)` returns.
 const ZERO_SIZE_PTR: usize = 16;
@@ -71,10 +71,24 @@ pub(crate) fn user_region(what: &str, addr: usize, size: usize, poison: bool) {
         ));
         return;
     }
-    if poison {
-        SHADOW.poison_user(addr, size);
-    } else {
-        kasan_hosted::memory::unpoison_user(addr, size);
+    match (runtime::mode(), poison) {
+        (runtime::RunMode::Generic, true) => SHADOW.poison_user(addr, size),
+        (runtime::RunMode::Generic, false) => kasan_hosted::memory::unpoison_user(addr, size),
+        // Tag modes (design §4.8): poisoning marks the heap granules of the range
+        // KASAN_TAG_INVALID, unpoisoning gives them the pointer's tag; memory outside
+        // the tagged heap has no tags and is left alone. A granule is accessible or not
+        // as a whole, so poisoning takes only the granules wholly inside the range
+        // (never a byte outside it), unpoisoning every granule it touches.
+        (runtime::RunMode::SwTags, true) => {
+            let t = runtime::tags();
+            let g = kasan_core::sw_tags::TAG_GRANULE;
+            let start = addr.next_multiple_of(g);
+            let end = (addr + size) & !(g - 1);
+            if end > start {
+                t.shadow.poison(start, end - start, t.scheme().invalid);
+            }
+        }
+        (runtime::RunMode::SwTags, false) => runtime::tags().shadow.unpoison(addr, size),
     }
 }
 
@@ -117,7 +131,10 @@ pub(crate) fn alloc_with(
 /// Allocates (kmalloc) for the caller of the entry point whose frame is `fp`.
 #[inline(always)]
 fn alloc(size: usize, align: usize, zero: bool, fp: usize) -> *mut c_void {
-    alloc_with(fp, |t| HEAP.alloc(size, align.max(MIN_ALIGN), zero, t))
+    alloc_with(
+        fp,
+        |t| crate::with_heap!(h => h.alloc(size, align.max(MIN_ALIGN), zero, t)),
+    )
 }
 
 /// Frees through allocator `kind` for the caller of the entry point whose frame is
@@ -127,7 +144,7 @@ pub(crate) fn free_kind(p: usize, kind: FreeKind, fp: usize) {
     ensure_init();
     let r = runtime::entry(|| {
         let t = enter(|| track(fp)).unwrap_or_default();
-        HEAP.free(p, kind, &t)
+        crate::with_heap!(h => h.free(p, kind, &t))
     });
     if let Err(e) = r {
         runtime::report_free(p, e == FreeError::Double, fp);
@@ -175,7 +192,7 @@ pub extern "C" fn realloc(p: *mut c_void, size: usize) -> *mut c_void {
         return alloc(size, MIN_ALIGN, false, fp);
     }
     ensure_init();
-    let Some(old) = HEAP.usable_size(p as usize) else {
+    let Some(old) = crate::with_heap!(h => h.usable_size(p as usize)) else {
         // Not a live object: report as a free would, and fail the call.
         free_at(p as usize, fp);
         return ptr::null_mut();
@@ -186,7 +203,7 @@ pub extern "C" fn realloc(p: *mut c_void, size: usize) -> *mut c_void {
     }
     let new = alloc(size, MIN_ALIGN, false, fp);
     if !new.is_null() {
-        HEAP.copy(new as usize, p as usize, old.min(size));
+        crate::with_heap!(h => h.copy(new as usize, p as usize, old.min(size)));
         free_at(p as usize, fp);
     }
     new
@@ -263,7 +280,7 @@ pub extern "C" fn malloc_usable_size(p: *mut c_void) -> usize {
     if !check_byte(p as usize, fp) {
         return 0;
     }
-    match HEAP.usable_size(p as usize) {
+    match crate::with_heap!(h => h.usable_size(p as usize)) {
         Some(n) => n,
         None => {
             crate::kernel::warn_with_caller(
@@ -349,7 +366,7 @@ pub extern "C" fn ksize(p: *const c_void) -> usize {
     if !check_byte(p as usize, fp) {
         return 0;
     }
-    match HEAP.ksize(p as usize) {
+    match crate::with_heap!(h => h.ksize(p as usize)) {
         Some(n) => n,
         None => {
             crate::kernel::warn_with_caller(
@@ -385,13 +402,22 @@ pub extern "C" fn krealloc(p: *const c_void, size: usize, flags: u32) -> *mut c_
         free_at(p, fp);
         return ZERO_SIZE_PTR as *mut c_void;
     }
-    let Some(old) = HEAP.usable_size(p) else {
+    let Some(old) = crate::with_heap!(h => h.usable_size(p)) else {
         free_at(p, fp);
         return ptr::null_mut();
     };
     // Within the object's cache size, Linux's krealloc grows or shrinks in place:
     // the new tail becomes valid or redzone again.
-    if HEAP.resize(p, size) {
+    let resized = match runtime::mode() {
+        runtime::RunMode::Generic => runtime::HEAP.resize(p, size),
+        // Tag modes record the reallocation in the stack ring (Linux's krealloc saves
+        // the alloc track again), so a later report names this krealloc.
+        runtime::RunMode::SwTags => runtime::entry(|| {
+            let t = enter(|| track(fp)).unwrap_or_default();
+            runtime::TAGS_HEAP.resize_tracked(p, size, &t)
+        }),
+    };
+    if resized {
         if flags & GFP_ZERO != 0 && size > old {
             // SAFETY: `[p + old, p + size)` is inside the live object just resized.
             unsafe { ptr::write_bytes((p + old) as *mut u8, 0, size - old) };
@@ -400,7 +426,7 @@ pub extern "C" fn krealloc(p: *const c_void, size: usize, flags: u32) -> *mut c_
     }
     let new = alloc(size, MIN_ALIGN, flags & GFP_ZERO != 0, fp);
     if !new.is_null() {
-        HEAP.copy(new as usize, p, old.min(size));
+        crate::with_heap!(h => h.copy(new as usize, p, old.min(size)));
         free_at(p, fp);
     }
     new
@@ -418,7 +444,7 @@ pub extern "C" fn kfree_sensitive(p: *const c_void) {
     if !check_byte(p, fp) {
         return;
     }
-    if let Some(n) = HEAP.usable_size(p) {
+    if let Some(n) = crate::with_heap!(h => h.usable_size(p)) {
         // SAFETY: `p` is a live object of `n` usable bytes.
         unsafe { ptr::write_bytes(p as *mut u8, 0, n) };
     }
@@ -429,9 +455,10 @@ pub extern "C" fn kfree_sensitive(p: *const c_void) {
 /// page-aligned pages; freed pages are poisoned as `use-after-free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn __get_free_pages(flags: u32, order: u32) -> usize {
-    alloc_with(frame_pointer(), |t| {
-        HEAP.alloc_pages(order, flags, flags & GFP_ZERO != 0, t)
-    }) as usize
+    alloc_with(
+        frame_pointer(),
+        |t| crate::with_heap!(h => h.alloc_pages(order, flags, flags & GFP_ZERO != 0, t)),
+    ) as usize
 }
 
 /// `void free_pages(unsigned long addr, unsigned int order)`: a pointer the page
@@ -459,9 +486,17 @@ pub extern "C" fn vzalloc(size: usize) -> *mut c_void {
 /// With `kasan.vmalloc=off` the area's tail is left unchecked (its pages are
 /// still guarded), as Linux leaves vmalloc memory untagged.
 fn vmalloc_at(size: usize, zero: bool, fp: usize) -> *mut c_void {
-    let p = alloc_with(fp, |t| HEAP.alloc_vmalloc(size, zero, t));
+    let p = alloc_with(
+        fp,
+        |t| crate::with_heap!(h => h.alloc_vmalloc(size, zero, t)),
+    );
     if !p.is_null() && !runtime::config().vmalloc {
-        SHADOW.poison(p as usize, size.next_multiple_of(PAGE_SIZE), 0);
+        let whole = size.next_multiple_of(PAGE_SIZE);
+        match runtime::mode() {
+            runtime::RunMode::Generic => SHADOW.poison(p as usize, whole, 0),
+            // The area's pages all carry the pointer's tag.
+            runtime::RunMode::SwTags => runtime::tags().shadow.unpoison(p as usize, whole),
+        }
     }
     p
 }
@@ -503,6 +538,27 @@ pub extern "C" fn kasan_poison_range(p: *const c_void, size: usize) {
 #[unsafe(no_mangle)]
 pub extern "C" fn kasan_unpoison_range(p: *const c_void, size: usize) {
     user_region("kasan_unpoison_range", p as usize, size, false);
+}
+
+/// `void *kasan_reset_tag(const void *p)`: the match-all pointer to the same memory
+/// (Linux: the native tag); generic mode: `p`.
+#[unsafe(no_mangle)]
+pub extern "C" fn kasan_reset_tag(p: *const c_void) -> *mut c_void {
+    runtime::reset_tag(p as usize) as *mut c_void
+}
+
+/// `void *kasan_set_tag(const void *p, unsigned char tag)`: `p` carrying `tag` (for a
+/// heap address; others are returned as they are); generic mode: `p`.
+#[unsafe(no_mangle)]
+pub extern "C" fn kasan_set_tag(p: *const c_void, tag: u8) -> *mut c_void {
+    runtime::set_tag(p as usize, tag) as *mut c_void
+}
+
+/// `unsigned char kasan_get_tag(const void *p)`: the pointer's tag (the match-all tag
+/// for a pointer that carries none); generic mode: 0xFF.
+#[unsafe(no_mangle)]
+pub extern "C" fn kasan_get_tag(p: *const c_void) -> u8 {
+    runtime::get_tag(p as usize)
 }
 
 /// `int kasan_reports_count(void)`.

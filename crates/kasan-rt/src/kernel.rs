@@ -27,7 +27,7 @@ use kasan_slab::heap::CacheId;
 use kasan_slab::{AllocError, DestroyError, FreeError, FreeKind};
 
 use crate::alloc_api::{alloc_with, alloc_with_result, free_kind, warn_busy};
-use crate::runtime::{self, ensure_init, enter, format_into, track, HEAP};
+use crate::runtime::{self, ensure_init, enter, format_into, track};
 
 const CACHE_MAGIC: u64 = 0x6b6d_656d_6361_6368; // "kmemcach"
 const POOL_MAGIC: u64 = 0x6d65_6d70_6f6f_6c21; // "mempool!"
@@ -51,13 +51,16 @@ fn cache_of(s: *const c_void, what: &str, fp: usize) -> Option<CacheId> {
     if !runtime::check(s, 1, false, fp) || s == 0 {
         return None;
     }
-    let live_handle = HEAP.usable_size(s) == Some(core::mem::size_of::<CacheHandle>());
+    let live_handle =
+        crate::with_heap!(h => h.usable_size(s)) == Some(core::mem::size_of::<CacheHandle>());
     // SAFETY: a live heap object exactly the size of a handle.
     let handle = live_handle.then(|| unsafe { &*(s as *const CacheHandle) });
     match handle {
         Some(h) if h.magic == CACHE_MAGIC => Some(CacheId::from_bits(h.id)),
         // Freed between the check and the lookup (a destroy racing this call).
-        _ if HEAP.object(s).is_some_and(|o| o.freed && o.object == s) => {
+        _ if crate::with_heap!(h => h.object(s))
+            .is_some_and(|o| o.freed && o.object == runtime::untag(s)) =>
+        {
             report_destroyed(s as *const c_void, fp);
             None
         }
@@ -128,9 +131,9 @@ pub unsafe extern "C" fn kmem_cache_create(
             .to_str()
             .unwrap_or("(invalid)")
     };
-    let created = runtime::entry(|| {
-        HEAP.cache_create(name, size as usize, align as usize, flags as u32, ctor)
-    });
+    let created = runtime::entry(
+        || crate::with_heap!(h => h.cache_create(name, size as usize, align as usize, flags as u32, ctor)),
+    );
     let index = match created {
         Ok(id) => id,
         Err(AllocError::Busy) => {
@@ -139,11 +142,12 @@ pub unsafe extern "C" fn kmem_cache_create(
         }
         Err(_) => return ptr::null_mut(),
     };
-    let h = alloc_with(fp, |t| {
-        HEAP.alloc(core::mem::size_of::<CacheHandle>(), 16, false, t)
-    });
+    let h = alloc_with(
+        fp,
+        |t| crate::with_heap!(h => h.alloc(core::mem::size_of::<CacheHandle>(), 16, false, t)),
+    );
     if h.is_null() {
-        let _ = runtime::entry(|| HEAP.cache_destroy(index));
+        let _ = runtime::entry(|| crate::with_heap!(h => h.cache_destroy(index)));
         return ptr::null_mut();
     }
     // SAFETY: `h` is a fresh heap object of the handle's size.
@@ -170,7 +174,7 @@ fn cache_alloc(s: *const c_void, zero: bool, what: &str, fp: usize) -> *mut c_vo
     match cache_of(s, what, fp) {
         Some(id) => cache_result(
             s,
-            alloc_with_result(fp, |t| HEAP.cache_alloc(id, zero, t)),
+            alloc_with_result(fp, |t| crate::with_heap!(h => h.cache_alloc(id, zero, t))),
             fp,
         ),
         None => ptr::null_mut(),
@@ -232,7 +236,10 @@ pub unsafe extern "C" fn kmem_cache_alloc_bulk(
         return 0;
     }
     for k in 0..n {
-        let r = alloc_with_result(fp, |t| HEAP.cache_alloc(id, flags & GFP_ZERO != 0, t));
+        let r = alloc_with_result(
+            fp,
+            |t| crate::with_heap!(h => h.cache_alloc(id, flags & GFP_ZERO != 0, t)),
+        );
         let obj = cache_result(s, r, fp);
         if obj.is_null() {
             for j in 0..k {
@@ -310,10 +317,9 @@ pub extern "C" fn kmem_cache_destroy(s: *mut c_void) {
     let Some(id) = cache_of(s, "kmem_cache_destroy", fp) else {
         return;
     };
-    let name = HEAP
-        .cache_name(id.index)
+    let name = crate::with_heap!(h => h.cache_name(id.index))
         .unwrap_or(kasan_core::report::Name::new("?"));
-    match runtime::entry(|| HEAP.cache_destroy(id)) {
+    match runtime::entry(|| crate::with_heap!(h => h.cache_destroy(id))) {
         Ok(()) => free_kind(s as usize, FreeKind::Kmalloc, fp),
         // Another thread destroyed it since the handle was checked.
         Err(DestroyError::NoCache) => report_destroyed(s, fp),
@@ -360,8 +366,7 @@ fn pool_of(pool: *mut c_void, what: &str, fp: usize) -> Option<&'static mut Pool
     if !runtime::check(p, 1, false, fp) || p == 0 {
         return None;
     }
-    let live = HEAP
-        .usable_size(p)
+    let live = crate::with_heap!(h => h.usable_size(p))
         .filter(|&size| size >= core::mem::size_of::<Pool>());
     // SAFETY: a live heap object at least a header long; the magic and size checks
     // below reject anything else.
@@ -375,7 +380,9 @@ fn pool_of(pool: *mut c_void, what: &str, fp: usize) -> Option<&'static mut Pool
             Some(pool)
         }
         // Freed between the check and the lookup (a destroy racing this call).
-        _ if HEAP.object(p).is_some_and(|o| o.freed && o.object == p) => {
+        _ if crate::with_heap!(h => h.object(p))
+            .is_some_and(|o| o.freed && o.object == runtime::untag(p)) =>
+        {
             report_destroyed(pool, fp);
             None
         }
@@ -403,13 +410,18 @@ fn element_kind(pool: &Pool) -> FreeKind {
 
 fn pool_alloc_element(pool: &Pool, fp: usize) -> *mut c_void {
     match pool.kind {
-        PoolKind::Kmalloc => alloc_with(fp, |t| HEAP.alloc(pool.arg as usize, 16, false, t)),
-        PoolKind::Slab => alloc_with(fp, |t| {
-            HEAP.cache_alloc(CacheId::from_bits(pool.arg), false, t)
-        }),
-        PoolKind::Pages => alloc_with(fp, |t| {
-            HEAP.alloc_pages(pool.arg as u32, kasan_slab::heap::GFP_KERNEL, false, t)
-        }),
+        PoolKind::Kmalloc => alloc_with(
+            fp,
+            |t| crate::with_heap!(h => h.alloc(pool.arg as usize, 16, false, t)),
+        ),
+        PoolKind::Slab => alloc_with(
+            fp,
+            |t| crate::with_heap!(h => h.cache_alloc(CacheId::from_bits(pool.arg), false, t)),
+        ),
+        PoolKind::Pages => alloc_with(
+            fp,
+            |t| crate::with_heap!(h => h.alloc_pages(pool.arg as u32, kasan_slab::heap::GFP_KERNEL, false, t)),
+        ),
     }
 }
 
@@ -419,7 +431,7 @@ fn create_pool(kind: PoolKind, min_nr: i32, arg: u64, fp: usize) -> *mut c_void 
         return ptr::null_mut();
     }
     let bytes = core::mem::size_of::<Pool>() + min_nr as usize * 8;
-    let p = alloc_with(fp, |t| HEAP.alloc(bytes, 16, true, t));
+    let p = alloc_with(fp, |t| crate::with_heap!(h => h.alloc(bytes, 16, true, t)));
     if p.is_null() {
         return p;
     }
@@ -437,9 +449,7 @@ fn create_pool(kind: PoolKind, min_nr: i32, arg: u64, fp: usize) -> *mut c_void 
     for k in 0..min_nr as usize {
         let e = pool_alloc_element(pool, fp);
         if e.is_null()
-            || HEAP
-                .pool_poison(e as usize, element_kind(pool), &t)
-                .is_err()
+            || crate::with_heap!(h => h.pool_poison(e as usize, element_kind(pool), &t)).is_err()
         {
             mempool_destroy(p);
             return ptr::null_mut();
@@ -518,7 +528,7 @@ fn take_reserved(pool: &mut Pool, fp: usize) -> *mut c_void {
         pool.curr_nr -= 1;
         // SAFETY: the reserve holds `curr_nr + 1` elements.
         let e = unsafe { *reserve(pool).add(pool.curr_nr as usize) };
-        if HEAP.pool_unpoison(e, &t) {
+        if crate::with_heap!(h => h.pool_unpoison(e, &t)) {
             return e as *mut c_void;
         }
     }
@@ -545,7 +555,7 @@ pub extern "C" fn mempool_free(element: *mut c_void, pool: *mut c_void) {
         return;
     };
     if pool.curr_nr < u64::from(pool.min_nr) {
-        match HEAP.pool_poison(element as usize, kind, &t) {
+        match crate::with_heap!(h => h.pool_poison(element as usize, kind, &t)) {
             Ok(()) => {
                 // SAFETY: `curr_nr < min_nr` slots are used; this one is free.
                 unsafe { *reserve(pool).add(pool.curr_nr as usize) = element as usize };
@@ -584,8 +594,8 @@ pub extern "C" fn mempool_destroy(pool_ptr: *mut c_void) {
             pool.curr_nr -= 1;
             // SAFETY: the reserve holds `curr_nr + 1` elements.
             let e = unsafe { *reserve(pool).add(pool.curr_nr as usize) };
-            if HEAP.pool_unpoison(e, &t) {
-                let _ = HEAP.free(e, kind, &t);
+            if crate::with_heap!(h => h.pool_unpoison(e, &t)) {
+                let _ = crate::with_heap!(h => h.free(e, kind, &t));
             }
         }
         pool.magic = 0;

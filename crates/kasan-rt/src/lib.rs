@@ -13,6 +13,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod abi;
+pub mod abi_hwasan;
 pub mod alloc_api;
 pub mod checked;
 pub mod kernel;

@@ -7,9 +7,13 @@ use core::cell::{Cell, UnsafeCell};
 use core::sync::atomic::{AtomicU8, Ordering};
 
 use kasan_core::config::{Config, ERROR_MAX, OPTIONS_MAX};
+use kasan_core::mode::{Clock, Mode, ReportMode};
 use kasan_core::report::{Bug, Context, Describe, Kind, ObjectInfo, Reporter, Track};
-use kasan_core::stack::{Handle, PoolSource, StackDepot};
+use kasan_core::stack::{Handle, PoolSource, SaveFlags, StackDepot};
+use kasan_core::stack_ring::{BoundRing, RingDesign, StackRing};
+use kasan_core::sw_tags::{LateAliasCarrier, SwTags, TagCarrier, TagShadow, X86_64};
 use kasan_hosted::memory::{self, SHADOW};
+use kasan_hosted::tagged::{self, TaggedPages};
 use kasan_hosted::{output, own, task, HostedPlatform};
 use kasan_slab::{Heap, Host};
 
@@ -54,12 +58,275 @@ impl PoolSource for Pools {
     }
 }
 
-/// The heap every allocation entry point serves from.
+/// The generic-mode heap (every allocation entry point serves from it in generic mode).
 pub static HEAP: Heap<HostPages> = Heap::new(HostPages, SHADOW);
+
+/// The tag-mode heap's host: the tagged region's pages (`kasan_hosted::tagged`), and
+/// the depot for the stacks the heap does not keep.
+#[derive(Debug)]
+pub struct TagPages;
+
+impl Host for TagPages {
+    fn discard(&self, addr: usize, len: usize) {
+        TaggedPages.discard(addr, len);
+    }
+    fn protect(&self, addr: usize, len: usize, accessible: bool) {
+        TaggedPages.protect(addr, len, accessible);
+    }
+    fn cpu(&self) -> usize {
+        TaggedPages.cpu()
+    }
+    fn map(&self, bytes: usize) -> Option<usize> {
+        TaggedPages.map(bytes)
+    }
+    fn now_ns(&self) -> u64 {
+        TaggedPages.now_ns()
+    }
+    fn put_stack(&self, stack: Handle) {
+        DEPOT.put(stack);
+    }
+}
+
+/// The tag mode's carrier: the alias bits of the tagged region (bits 40..43, the
+/// region's base set at start-up), 4-bit tags with 0xF as the match-all one.
+pub type Carrier = LateAliasCarrier;
+
+/// The stack ring of the tag mode (its design and size from the options).
+pub static RING: StackRing = StackRing::new();
+
+/// Whether the ring's clock is the invariant TSC (else CLOCK_MONOTONIC); set in
+/// `init` before READY.
+static TSC_CLOCK: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// The ring entries' clock: `lfence; rdtsc` on an invariant TSC that the kernel uses
+/// as its clocksource (so it keeps the CPUs' TSCs in step), else CLOCK_MONOTONIC
+/// nanoseconds (also monotonic across CPUs). The `lfence` keeps `rdtsc` after the
+/// loads before it (ARCHITECTURE.md, "the stack ring").
+#[derive(Debug)]
+pub struct RingClock;
+
+impl Clock for RingClock {
+    #[inline(always)]
+    fn now(&self) -> u64 {
+        // Relaxed: written once before READY is published (Release), read after it.
+        if TSC_CLOCK.load(Ordering::Relaxed) {
+            // SAFETY: lfence and rdtsc are unprivileged x86-64 instructions with no
+            // memory operands.
+            unsafe {
+                core::arch::x86_64::_mm_lfence();
+                core::arch::x86_64::_rdtsc()
+            }
+        } else {
+            task::now_ns()
+        }
+    }
+}
+
+/// Whether the TSC is invariant (CPUID 8000_0007h EDX bit 8) and the kernel's
+/// clocksource: then the kernel keeps it synchronised across CPUs.
+fn tsc_usable() -> bool {
+    // cpuid exists on every x86-64 CPU; leaves beyond the maximum are not asked.
+    let max = core::arch::x86_64::__cpuid(0x8000_0000).eax;
+    let invariant =
+        max >= 0x8000_0007 && core::arch::x86_64::__cpuid(0x8000_0007).edx & (1 << 8) != 0;
+    invariant
+        && std::fs::read("/sys/devices/system/clocksource/clocksource0/current_clocksource")
+            .is_ok_and(|s| s.trim_ascii() == b"tsc")
+}
+
+static RING_CLOCK: RingClock = RingClock;
+
+/// The ring as the tag mode records into it: bound to the depot and the clock.
+pub static BOUND_RING: BoundRing = BoundRing {
+    ring: &RING,
+    depot: &DEPOT,
+    clock: &RING_CLOCK,
+};
+
+/// The sw-tags heap (every allocation entry point serves from it in sw-tags mode):
+/// the slab heap over the tagged region, `SwTags` as its mode. Const-built with an
+/// empty tag shadow; `init` places the shadow and the carrier's base.
+pub static TAGS_HEAP: Heap<TagPages, SwTags<Carrier>> = Heap::with_mode(
+    TagPages,
+    SwTags::new(
+        // SAFETY: an empty range covers nothing, so no shadow byte is ever touched
+        // until `init` sets the real one (`set_range`).
+        unsafe {
+            TagShadow::new(
+                0,
+                0,
+                0,
+                LateAliasCarrier::new(tagged::TAG_SHIFT, tagged::KERNEL_TAG),
+                X86_64,
+            )
+        },
+        &BOUND_RING,
+    ),
+);
+
+/// The tag mode (the heap's).
+#[inline(always)]
+pub fn tags() -> &'static SwTags<Carrier> {
+    TAGS_HEAP.mode()
+}
+
+/// The tagged region as the `__hwasan_*` fast path sees it: where it starts, how long
+/// its alias 0 (the arena the tag shadow covers) is, and where the tag of its first
+/// granule is. The same layout `TAGS_HEAP`'s carrier and tag shadow are given, as
+/// plain values: one cache line, no atomic loads in the hot path.
+#[derive(Debug, Clone, Copy)]
+pub struct TagRegion {
+    /// The region's first address (alias 0, tag 0xF); aligned to 16 aliases.
+    pub base: usize,
+    /// Bytes per alias (the arena's length): `1 << tagged::TAG_SHIFT`.
+    pub len: usize,
+    /// The address of the tag of the granule at `base`.
+    pub shadow: usize,
+}
+
+/// [`TagRegion`] of the process, written once by `init` before READY.
+struct TagRegionCell(UnsafeCell<TagRegion>);
+
+// SAFETY: written only by the thread that moves STATE from UNINIT to STARTING, before
+// READY is published with Release; read only after an Acquire load of READY (the
+// callers of `tags_check` check `ready()` first).
+unsafe impl Sync for TagRegionCell {}
+
+static TAG_REGION: TagRegionCell = TagRegionCell(UnsafeCell::new(TagRegion {
+    base: 0,
+    len: 0,
+    shadow: 0,
+}));
+
+/// `SwTags::check` for the carrier and shadow `init` sets up (aliases of `1 <<
+/// TAG_SHIFT` bytes at `r.base`, the tag stored as the alias index `tag ^ 0xF`, the tag
+/// shadow over alias 0), with the region's values in hand: Linux's `kasan_check_range`.
+/// Size 0 passes; a range that wraps fails; the match-all tag (alias 0, and every
+/// address outside the region) passes; otherwise the untagged range must lie in the
+/// arena and every granule of it carry the pointer's tag. A unit test holds it to
+/// `TagShadow::check`.
+///
+/// # Safety
+///
+/// `r.shadow` must hold one readable byte per 16-byte granule of `[r.base, r.base +
+/// r.len)`, and `r.len` must be at most `1 << TAG_SHIFT`.
+#[inline(always)]
+pub unsafe fn region_check(r: &TagRegion, addr: usize, size: usize) -> bool {
+    if size == 0 {
+        return true;
+    }
+    if addr.checked_add(size).is_none() {
+        return false;
+    }
+    let alias = addr.wrapping_sub(r.base) >> tagged::TAG_SHIFT;
+    if alias == 0 || alias > usize::from(tagged::KERNEL_TAG) {
+        return true;
+    }
+    let tag = alias as u8 ^ tagged::KERNEL_TAG;
+    let off = addr.wrapping_sub(r.base) & ((1 << tagged::TAG_SHIFT) - 1);
+    // No overflow: `off <= addr` and `addr + size` did not wrap.
+    let last = off + (size - 1);
+    if last >= r.len {
+        return false;
+    }
+    let granule = |o: usize| {
+        // SAFETY: `o <= last < r.len`: its granule's tag is inside the shadow (the
+        // caller's promise).
+        unsafe { *((r.shadow + (o >> 4)) as *const u8) }
+    };
+    if size <= 16 {
+        return granule(off) == tag && granule(last) == tag;
+    }
+    let mut g = off & !15;
+    while g <= last {
+        if granule(g) != tag {
+            return false;
+        }
+        g += 16;
+    }
+    true
+}
+
+/// Runs `$e` with `$h` bound to the heap of the process's mode: `HEAP` (generic) or
+/// `TAGS_HEAP` (sw-tags). Both arms have the same type: the heap API does not depend
+/// on the mode.
+#[macro_export]
+macro_rules! with_heap {
+    ($h:ident => $e:expr) => {
+        match $crate::runtime::mode() {
+            $crate::runtime::RunMode::Generic => {
+                let $h = &$crate::runtime::HEAP;
+                $e
+            }
+            $crate::runtime::RunMode::SwTags => {
+                let $h = &$crate::runtime::TAGS_HEAP;
+                $e
+            }
+        }
+    };
+}
 /// Saved alloc/free stacks.
 pub static DEPOT: StackDepot = StackDepot::new();
 /// The report gate.
 pub static REPORTER: Reporter = Reporter::new();
+
+/// Which KASAN mode this process runs, chosen once at start-up (see [`mode`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMode {
+    /// Shadow bytes, redzones, quarantine: `-fsanitize=kernel-address` programs.
+    Generic,
+    /// Software tag-based: `kasan cc --mode=sw-tags` programs.
+    SwTags,
+}
+
+const MODE_GENERIC: u8 = 0;
+const MODE_SW_TAGS: u8 = 1;
+/// The mode, written once by `init` before `STATE` becomes `READY`.
+static MODE: AtomicU8 = AtomicU8::new(MODE_GENERIC);
+
+// Mode selection without a constructor or an environment variable: `kasan cc
+// --mode=sw-tags` links with `-Wl,--defsym=__kasan_sw_tags=__hwasan_load1_noabort`, so
+// the weak reference below resolves to a non-zero address; in every other link
+// (generic programs, the shared library) it stays undefined and reads 0. The probe
+// reads it through the GOT, which works for PIE, non-PIE, static and static-pie links
+// (docs/design/sw-tags/modeprobe.txt).
+core::arch::global_asm!(
+    ".pushsection .text.__kasan_mode_probe,\"ax\",@progbits",
+    ".weak __kasan_sw_tags",
+    ".globl __kasan_mode_probe",
+    ".hidden __kasan_mode_probe",
+    ".type __kasan_mode_probe,@function",
+    ".p2align 4",
+    "__kasan_mode_probe:",
+    "movq __kasan_sw_tags@GOTPCREL(%rip), %rax",
+    "ret",
+    ".size __kasan_mode_probe, .-__kasan_mode_probe",
+    ".popsection",
+    options(att_syntax)
+);
+
+unsafe extern "C" {
+    /// The address `__kasan_sw_tags` resolved to, 0 when it is undefined.
+    fn __kasan_mode_probe() -> usize;
+}
+
+/// Whether the program was linked for sw-tags mode (`__kasan_sw_tags` defined).
+fn linked_for_sw_tags() -> bool {
+    // SAFETY: the probe only loads a GOT entry into %rax; no memory of ours is touched.
+    unsafe { __kasan_mode_probe() != 0 }
+}
+
+/// The process's mode (generic before start-up).
+#[inline(always)]
+pub fn mode() -> RunMode {
+    // Relaxed: written once in `init` before the Release store of READY; callers that
+    // act on it have seen READY (Acquire) first, or run before start-up, where
+    // generic is right.
+    match MODE.load(Ordering::Relaxed) {
+        MODE_SW_TAGS => RunMode::SwTags,
+        _ => RunMode::Generic,
+    }
+}
 
 const UNINIT: u8 = 0;
 const STARTING: u8 = 1;
@@ -122,6 +389,15 @@ fn init() {
             return;
         }
     }
+    // The mode first: it decides what is mapped.
+    if linked_for_sw_tags() {
+        // Relaxed: published by the Release store of READY (see `mode`).
+        MODE.store(MODE_SW_TAGS, Ordering::Relaxed);
+    }
+    kasan_core::report::set_json_mode(match mode() {
+        RunMode::Generic => "generic",
+        RunMode::SwTags => "sw-tags",
+    });
     // The runtime's own memory, before the program can limit its address space.
     crate::ALLOC.reserve();
     if let Err(e) = memory::map_shadow() {
@@ -153,18 +429,10 @@ fn init() {
             output::write_stderr(msg);
         }
     }
-    let arena = [1usize << 40, 1 << 36, 1 << 32]
-        .into_iter()
-        .find_map(|size| memory::map_anonymous(size).map(|base| (base, size)));
-    let Some((base, size)) = arena else {
-        output::write_stderr(b"kasan: cannot map the heap arena\n");
-        // SAFETY: _exit has no preconditions.
-        unsafe { libc::_exit(1) };
-    };
-    // SAFETY: a fresh private anonymous mapping: page-aligned, zeroed, ours alone,
-    // never unmapped, and inside user space, which the shadow covers.
-    unsafe { HEAP.init(base, size) };
-    HEAP.set_quarantine_max(quarantine_size(&config));
+    match mode() {
+        RunMode::Generic => init_generic_heap(&config),
+        RunMode::SwTags => init_tags_heap(&config),
+    }
     DEPOT.set_cap(config.stack_depot_size as usize);
     // SAFETY: we moved STATE to STARTING, so no other thread writes or reads CONFIG
     // until the Release store below publishes it.
@@ -183,6 +451,94 @@ fn init() {
     crate::threads::main_thread_start();
     // Release pairs with the Acquire in `ready`.
     STATE.store(READY, Ordering::Release);
+}
+
+/// Generic mode's heap: a 1 TiB (or smaller) private arena.
+fn init_generic_heap(config: &Config) {
+    let arena = [1usize << 40, 1 << 36, 1 << 32]
+        .into_iter()
+        .find_map(|size| memory::map_anonymous(size).map(|base| (base, size)));
+    let Some((base, size)) = arena else {
+        output::write_stderr(b"kasan: cannot map the heap arena\n");
+        // SAFETY: _exit has no preconditions.
+        unsafe { libc::_exit(1) };
+    };
+    // SAFETY: a fresh private anonymous mapping: page-aligned, zeroed, ours alone,
+    // never unmapped, and inside user space, which the shadow covers.
+    unsafe { HEAP.init(base, size) };
+    HEAP.set_quarantine_max(quarantine_size(config));
+}
+
+/// sw-tags' heap: the tagged region (16 aliases of one memfd and its tag shadow), the
+/// carrier and tag shadow placed on it, the tag generators seeded, the stack ring.
+fn init_tags_heap(config: &Config) {
+    let region = match tagged::init() {
+        Ok(r) if r.shift() == tagged::TAG_SHIFT => r,
+        Ok(r) => {
+            let mut buf = [0u8; 160];
+            output::write_stderr(format_into(
+                &mut buf,
+                format_args!(
+                    "kasan: sw-tags: the tagged heap needs 16 TiB of address space (got aliases of 2^{} bytes)\n",
+                    r.shift()
+                ),
+            ));
+            // SAFETY: _exit has no preconditions.
+            unsafe { libc::_exit(1) }
+        }
+        Err(e) => {
+            let mut buf = [0u8; 160];
+            output::write_stderr(format_into(
+                &mut buf,
+                format_args!(
+                    "kasan: sw-tags: cannot map the tagged heap (16 aliases of a memfd): errno {}\n",
+                    e.errno
+                ),
+            ));
+            // SAFETY: _exit has no preconditions.
+            unsafe { libc::_exit(1) }
+        }
+    };
+    let (base, size) = region.arena();
+    let t = tags();
+    t.shadow.carrier().set_base(region.base());
+    // SAFETY: the region's shadow covers its arena (alias 0, `[base, base + size)`) at
+    // this offset, is mapped for the process's life and lies outside the arena; no
+    // other thread runs the heap before READY is published.
+    unsafe {
+        t.shadow
+            .set_range(region.shadow_offset(), base, base + size)
+    };
+    // SAFETY: alias 0 of the region: page-aligned, zeroed, ours alone, never
+    // unmapped; the tag shadow covers it.
+    unsafe { TAGS_HEAP.init(base, size) };
+    // SAFETY: we moved STATE to STARTING, so no other thread reads TAG_REGION until the
+    // Release store of READY publishes it.
+    unsafe {
+        *TAG_REGION.0.get() = TagRegion {
+            base: region.base(),
+            len: size,
+            shadow: region.shadow_base(),
+        }
+    };
+    TSC_CLOCK.store(tsc_usable(), Ordering::Relaxed);
+    t.tags.seed(RING_CLOCK.now() ^ u64::from(task::tid()));
+    let design = match config.stack_ring {
+        kasan_core::config::StackRing::Global => RingDesign::Global,
+        kasan_core::config::StackRing::PerCpu => RingDesign::PerCpu,
+    };
+    // SAFETY: sysconf has no preconditions.
+    let cpus = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_CONF) }.max(1) as usize;
+    if config.stacktrace {
+        // A ring that cannot be mapped turns stack traces off in reports (Linux).
+        RING.init(
+            design,
+            config.stack_ring_size as usize,
+            cpus,
+            config.stack_ring_evict,
+            &Pools,
+        );
+    }
 }
 
 std::thread_local! {
@@ -209,7 +565,7 @@ extern "C" fn before_fork() {
     // Allocator locks first: a thread holding one may report (a signal handler on
     // it), so the report lock must not be held here while waiting for them; a
     // report in progress takes none of them.
-    HEAP.lock_all();
+    with_heap!(h => h.lock_all());
     DEPOT.lock_all();
     REPORTER.lock_all();
     crate::ALLOC.lock_all();
@@ -223,7 +579,7 @@ fn unlock_after_fork() {
         crate::ALLOC.unlock_all();
         REPORTER.unlock_all();
         DEPOT.unlock_all();
-        HEAP.unlock_all();
+        with_heap!(h => h.unlock_all());
     }
     if let Some(old) = FORK_MASK.with(|m| m.take()) {
         // SAFETY: restores the mask `before_fork` saved on this thread.
@@ -260,8 +616,20 @@ fn at_exit_stats() {
         return;
     }
     let d = DEPOT.stats();
-    let h = HEAP.stats();
-    let values: [(&str, usize); 10] = [
+    let h = with_heap!(h => h.stats());
+    // sw-tags: the tag shadow, and the memfd's resident bytes (each page once, however
+    // many aliases map it; RSS counts it once per alias).
+    let (shadow_bytes, heap_resident) = match (mode(), tagged::get()) {
+        (RunMode::SwTags, Some(region)) => (
+            region.shadow_resident_bytes().unwrap_or(0),
+            region.resident_bytes(),
+        ),
+        _ => (
+            memory::shadow_resident_bytes().unwrap_or(0),
+            h.pages * kasan_core::generic::PAGE_SIZE,
+        ),
+    };
+    let values: [(&str, usize); 11] = [
         ("reports", REPORTER.count()),
         ("depot_stacks", d.stacks),
         ("depot_bytes", d.bytes),
@@ -270,7 +638,8 @@ fn at_exit_stats() {
         ("quarantine_bytes", h.quarantine_bytes),
         ("heap_pages", h.pages),
         ("live_objects", h.live_objects),
-        ("shadow_bytes", memory::shadow_resident_bytes().unwrap_or(0)),
+        ("shadow_bytes", shadow_bytes),
+        ("heap_resident", heap_resident),
         ("report_stack_bytes", own::report_stack_used()),
     ];
     let json = config().format == kasan_core::config::Format::Json;
@@ -444,7 +813,7 @@ struct HostedDescribe;
 
 impl Describe for HostedDescribe {
     fn object(&self, addr: usize) -> Option<ObjectInfo> {
-        HEAP.object(addr)
+        with_heap!(h => h.object(addr))
     }
     fn stack_bounds(&self) -> Option<(usize, usize)> {
         let sp = task::stack_pointer();
@@ -459,9 +828,14 @@ impl Describe for HostedDescribe {
 
 /// What a report needs, for this runtime.
 pub(crate) fn context() -> Context<'static> {
+    let (mode, generic): (&'static dyn ReportMode, _) = match mode() {
+        RunMode::Generic => (HEAP.mode(), Some(&SHADOW)),
+        RunMode::SwTags => (tags(), None),
+    };
     Context {
         config: config(),
-        shadow: &SHADOW,
+        mode,
+        generic,
         platform: &HostedPlatform,
         describe: &HostedDescribe,
         depot: &DEPOT,
@@ -494,7 +868,13 @@ pub fn track(fp: usize) -> Track {
             frames[0] = task::entry_pc(fp, task::program_counter());
             1 + task::save_stack(fp, 0, &mut frames[1..depth])
         };
-        DEPOT.save(&frames[..n], true, &Pools)
+        // Tag modes take a reference (the ring puts it when the entry is overwritten,
+        // or the heap when it keeps no track); generic tracks are persistent.
+        let flags = match mode() {
+            RunMode::Generic => SaveFlags::CAN_ALLOC,
+            RunMode::SwTags => SaveFlags::CAN_ALLOC | SaveFlags::GET,
+        };
+        DEPOT.save_flags(&frames[..n], flags, &Pools)
     } else {
         Handle::NONE
     };
@@ -519,7 +899,7 @@ pub fn track(fp: usize) -> Track {
 #[inline(always)]
 pub fn record_aux(addr: usize, fp: usize) {
     let t = track(fp);
-    HEAP.record_aux(addr, t.stack);
+    with_heap!(h => h.record_aux(addr, t.stack));
 }
 
 /// A report: the call trace is taken here, on the stack of the code that hit the
@@ -655,10 +1035,144 @@ pub fn report_free(addr: usize, double: bool, fp: usize) {
 /// point whose frame is `fp`; returns false if it was bad and reported.
 #[inline(always)]
 pub fn check(addr: usize, size: usize, is_write: bool, fp: usize) -> bool {
-    if !ready() || SHADOW.check(addr, size) {
+    if !ready() {
         return true;
     }
-    !check_failed(addr, size, is_write, fp)
+    if mode() == RunMode::SwTags {
+        // A tail call: generic mode's inlined checks (`__asan_*`) keep their code.
+        return check_sw_tags(addr, size, is_write, fp);
+    }
+    SHADOW.check(addr, size) || !check_failed(addr, size, is_write, fp)
+}
+
+/// [`check`] in sw-tags mode (the checked functions and the kernel API call `check`
+/// in both modes).
+#[inline(never)]
+fn check_sw_tags(addr: usize, size: usize, is_write: bool, fp: usize) -> bool {
+    tags_check(addr, size) || !check_failed(addr, size, is_write, fp)
+}
+
+/// The mode's access check alone (no report): generic shadow, or pointer tag against
+/// memory tag.
+#[inline(always)]
+pub fn access_ok(addr: usize, size: usize) -> bool {
+    match mode() {
+        RunMode::Generic => SHADOW.check(addr, size),
+        RunMode::SwTags => tags().check(addr, size),
+    }
+}
+
+/// Checks an access of `size` bytes at the tagged `addr` (a `__hwasan_*` callback)
+/// made by the caller of the entry point whose frame is `fp`; returns false if it was
+/// bad and reported. In a generic process the call passes (see [`hwasan_in_generic`]).
+#[inline(always)]
+pub fn check_tagged(addr: usize, size: usize, is_write: bool, fp: usize) -> bool {
+    if !ready() {
+        return true;
+    }
+    match mode() {
+        RunMode::SwTags => tags_check(addr, size) || !check_failed(addr, size, is_write, fp),
+        RunMode::Generic => {
+            hwasan_in_generic();
+            true
+        }
+    }
+}
+
+/// A `__hwasan_*` callback in a generic-mode process: code built with `--mode=sw-tags`
+/// (a `dlopen`'d library) in a program built without it. Its pointers carry no tags
+/// and generic memory has no tag shadow, so its accesses are not checked; one line
+/// says so, once.
+#[cold]
+#[inline(never)]
+fn hwasan_in_generic() {
+    static SAID: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+    // Relaxed: only one caller must win the swap; nothing else hangs on the flag.
+    if SAID.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    own(|| {
+        output::write_message::<512>(
+            b"kasan: code built with --mode=sw-tags runs in a generic-mode program: its accesses are not checked (build the program with kasan cc --mode=sw-tags)\n",
+        )
+    });
+}
+
+/// `__hwasan_tag_memory(addr, tag, size)`: Linux's `kasan_poison(addr, size, tag)` on
+/// heap granules (sw-tags only; a generic process ignores it).
+pub fn tag_memory(addr: usize, tag: u8, size: usize) {
+    if !ready() {
+        return;
+    }
+    match mode() {
+        RunMode::SwTags => tags_poison(addr, size, tag),
+        RunMode::Generic => hwasan_in_generic(),
+    }
+}
+
+/// `kasan_reset_tag`: the match-all pointer to the memory of `addr`.
+pub fn reset_tag(addr: usize) -> usize {
+    ensure_init();
+    match mode() {
+        RunMode::SwTags => tags_untag(addr),
+        RunMode::Generic => addr,
+    }
+}
+
+/// `addr` without its tag (the allocator's own address for heap memory; generic:
+/// `addr`).
+#[inline(always)]
+pub fn untag(addr: usize) -> usize {
+    match mode() {
+        RunMode::SwTags => tags_untag(addr),
+        RunMode::Generic => addr,
+    }
+}
+
+/// `kasan_set_tag`: `addr` carrying `tag`.
+pub fn set_tag(addr: usize, tag: u8) -> usize {
+    ensure_init();
+    match mode() {
+        RunMode::SwTags => tags_with_tag(addr, tag),
+        RunMode::Generic => addr,
+    }
+}
+
+/// `kasan_get_tag`: the tag of `addr` (generic: 0xFF, Linux's `KASAN_TAG_KERNEL` of
+/// an untagged pointer).
+pub fn get_tag(addr: usize) -> u8 {
+    ensure_init();
+    match mode() {
+        RunMode::SwTags => tags_tag_of(addr),
+        RunMode::Generic => 0xFF,
+    }
+}
+
+fn tags_untag(addr: usize) -> usize {
+    tags().shadow.carrier().untag(addr)
+}
+
+fn tags_with_tag(addr: usize, tag: u8) -> usize {
+    tags().shadow.carrier().with_tag(addr, tag)
+}
+
+fn tags_tag_of(addr: usize) -> u8 {
+    tags().shadow.carrier().tag(addr)
+}
+
+/// The tag check of a `__hwasan_*` callback (after `ready()`).
+#[inline(always)]
+fn tags_check(addr: usize, size: usize) -> bool {
+    // SAFETY: READY was observed (Acquire) by the caller, so `init`'s write of the
+    // region is visible and final; the region's tag shadow covers its arena and stays
+    // mapped for the process's life.
+    unsafe { region_check(&*TAG_REGION.0.get(), addr, size) }
+}
+
+/// `__hwasan_tag_memory`: the granules of `[addr, addr + size)` get `tag` (heap
+/// memory only; the shadow ignores the rest).
+fn tags_poison(addr: usize, size: usize, tag: u8) {
+    tags().shadow.poison(addr, size, tag);
 }
 
 /// A check that failed: an access the runtime made itself (its Rust code calling
@@ -671,4 +1185,86 @@ fn check_failed(addr: usize, size: usize, is_write: bool, fp: usize) -> bool {
         return false;
     }
     report_access(addr, size, is_write, fp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kasan_core::sw_tags::AliasCarrier;
+
+    /// `region_check` answers as `TagShadow::check` over the same layout, for every
+    /// kind of address: match-all and untagged, each tag, inside the arena, across its
+    /// end, across granules with other tags, zero and large sizes, ranges that wrap.
+    #[test]
+    fn region_check_is_tag_shadow_check() {
+        const LEN: usize = 1 << 16;
+        let base = 0x1000_0000_0000usize;
+        let mut tags = std::vec![0u8; LEN / 16];
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut rand = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        // Runs of granules with one tag (0..=0xF), as objects are laid out.
+        let mut i = 0;
+        while i < tags.len() {
+            let run = 1 + (rand() % 8) as usize;
+            let t = (rand() % 16) as u8;
+            for g in tags.iter_mut().skip(i).take(run) {
+                *g = t;
+            }
+            i += run;
+        }
+        let r = TagRegion {
+            base,
+            len: LEN,
+            shadow: tags.as_ptr() as usize,
+        };
+        let carrier = AliasCarrier {
+            base,
+            shift: tagged::TAG_SHIFT,
+            kernel: tagged::KERNEL_TAG,
+        };
+        // SAFETY: `tags` holds one byte per granule of `[base, base + LEN)` and outlives
+        // the shadow; no other memory is read through it.
+        let shadow = unsafe {
+            TagShadow::new(
+                (tags.as_ptr() as usize).wrapping_sub(base >> 4),
+                base,
+                base + LEN,
+                carrier,
+                X86_64,
+            )
+        };
+        let mut agreed = [0usize; 2];
+        let mut tagged_pass = 0usize;
+        for _ in 0..200_000 {
+            let alias = (rand() % 18) as usize;
+            let off = (rand() as usize) % (LEN + 64);
+            let addr = match rand() % 16 {
+                0 => usize::MAX - (rand() as usize % 32),
+                1 => rand() as usize % 4096,
+                _ => base + (alias << tagged::TAG_SHIFT) + off,
+            };
+            let size = match rand() % 8 {
+                0 => 0,
+                1 => 1 + (rand() as usize % 200),
+                2 => usize::MAX / 2,
+                n => 1 << (n - 3),
+            };
+            let want = shadow.check(addr, size);
+            // SAFETY: `tags` covers `r`'s arena.
+            let got = unsafe { region_check(&r, addr, size) };
+            assert_eq!(got, want, "addr {addr:#x} size {size}");
+            agreed[usize::from(want)] += 1;
+            if want && size > 0 && (1..=15).contains(&alias) && addr > base {
+                tagged_pass += 1;
+            }
+        }
+        // Both answers were exercised, many times, passes through a real tag too.
+        assert!(agreed[0] > 10_000 && agreed[1] > 10_000, "{agreed:?}");
+        assert!(tagged_pass > 1_000, "{tagged_pass}");
+    }
 }

@@ -42,7 +42,10 @@ use kasan_core::shadow::round_down;
 use kasan_hosted::memory::SHADOW;
 use kasan_hosted::task::frame_pointer;
 
-use crate::runtime::{check, ready, report_access_in};
+use crate::runtime::{access_ok, check, mode, ready, report_access_in, RunMode};
+
+/// Bytes per tag-mode granule.
+const TAG_GRANULE: usize = kasan_core::sw_tags::TAG_GRANULE;
 
 /// Where a checked function reports from: its frame (`fp`, whose return address is
 /// its caller) and, for a function Linux implements as instrumented C, an address
@@ -75,13 +78,13 @@ impl Site {
     /// Checks a read of `[addr, addr + size)` as one access; false if it was bad and
     /// reported.
     pub(crate) fn check_read(self, addr: usize, size: usize) -> bool {
-        !ready() || SHADOW.check(addr, size) || !self.read(addr, size)
+        !ready() || access_ok(addr, size) || !self.read(addr, size)
     }
 
     /// Checks a write of `[addr, addr + size)` as one access; false if it was bad
     /// and reported.
     pub(crate) fn check_write(self, addr: usize, size: usize) -> bool {
-        !ready() || SHADOW.check(addr, size) || !self.write(addr, size)
+        !ready() || access_ok(addr, size) || !self.write(addr, size)
     }
 }
 
@@ -188,7 +191,13 @@ fn check_copy(dst: usize, src: usize, len: usize, fp: usize) -> bool {
     check(src, len, false, fp) && check(dst, len, true, fp)
 }
 
-fn do_memcpy(dst: *mut c_void, src: *const c_void, len: usize, fp: usize) -> *mut c_void {
+/// `memcpy`/`memmove` for the caller of the entry point whose frame is `fp`.
+pub(crate) fn do_memcpy(
+    dst: *mut c_void,
+    src: *const c_void,
+    len: usize,
+    fp: usize,
+) -> *mut c_void {
     if !check_copy(dst as usize, src as usize, len, fp) {
         return core::ptr::null_mut();
     }
@@ -198,7 +207,8 @@ fn do_memcpy(dst: *mut c_void, src: *const c_void, len: usize, fp: usize) -> *mu
     dst
 }
 
-fn do_memset(dst: *mut c_void, c: c_int, len: usize, fp: usize) -> *mut c_void {
+/// `memset` for the caller of the entry point whose frame is `fp`.
+pub(crate) fn do_memset(dst: *mut c_void, c: c_int, len: usize, fp: usize) -> *mut c_void {
     if !check(dst as usize, len, true, fp) {
         return core::ptr::null_mut();
     }
@@ -302,16 +312,24 @@ unsafe fn put(p: *mut u8, i: usize, b: u8) {
     unsafe { *p.wrapping_add(i) = b }
 }
 
-/// How many bytes from `addr` on, at most `want` (>= 1), the shadow says may be
-/// accessed: `want` when all of them, fewer when a bad granule (or one without
-/// shadow) comes first, 0 when `addr` itself is bad. One shadow check for the common
-/// case.
+/// How many bytes from `addr` on, at most `want` (>= 1), the mode's metadata says
+/// may be accessed: `want` when all of them, fewer when a bad granule (or one without
+/// shadow) comes first, 0 when `addr` itself is bad. One check for the common case.
+/// In sw-tags mode a granule is good or bad as a whole (16 bytes, no short granules)
+/// and is judged by the pointer's tag, never by generic shadow (design §4.8).
 #[inline]
 fn accessible(addr: usize, want: usize) -> usize {
-    if SHADOW.check(addr, want) {
+    if access_ok(addr, want) {
         return want;
     }
     let end = addr.saturating_add(want);
+    if mode() == RunMode::SwTags {
+        let mut p = addr;
+        while p < end && access_ok(p, 1) {
+            p = (p | (TAG_GRANULE - 1)) + 1;
+        }
+        return p.min(end) - addr;
+    }
     let mut p = addr;
     while p < end {
         match SHADOW.byte(p) {
@@ -569,7 +587,7 @@ pub(crate) unsafe fn copy_until(
 /// `p` writable when the shadow does not say otherwise.
 pub(crate) unsafe fn store(site: Site, p: *mut u8, byte: u8, quiet: bool) -> bool {
     let a = p as usize;
-    if ready() && !SHADOW.check(a, 1) && (quiet || site.write(a, 1)) {
+    if ready() && !access_ok(a, 1) && (quiet || site.write(a, 1)) {
         return false;
     }
     // SAFETY: accessible, or the report was suppressed (the caller's promise).
@@ -616,7 +634,7 @@ unsafe fn compare_memory(site: Site, a: *const u8, b: *const u8, n: usize) -> c_
             let want = step_len(pa, i, n - i).max(size).min(n - i);
             good = accessible(pa + i, want).min(accessible(pb + i, want));
             if good < size {
-                let base = if SHADOW.check(pa + i, size) { pb } else { pa };
+                let base = if access_ok(pa + i, size) { pb } else { pa };
                 if site.read(base + i, size) {
                     return 0;
                 }
