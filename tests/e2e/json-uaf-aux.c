@@ -62,7 +62,7 @@ int main(void)
 	// CHECK-SAME: "free_track":{"task":{pid},"cpu":{*},"time_ns":{*},"frames":[{"ip":"0x{*}","function":"drop",
 	// CHECK-SAME: "aux_stacks":[{"frames":[{"ip":"0x{*}","function":"queue_second",{*}]},{"frames":[{"ip":"0x{*}","function":"queue_first",
 	// CHECK-SAME: "object":{"cache":"kmalloc-16","start":"{hex:w}","size":16,"object_size":16,"state":"freed","offset_relation":"inside","distance":0}
-	// CHECK-SAME: "page":null,"vmalloc":null,"stack":null,"variable":null,"shadow":[{"addr":"0x
+	// CHECK-SAME: "page":{"pfn":{*},"order":{*},"refcount":0,"mapcount":0,"mapping":"0x0","index":0,"flags":"0x17ff{*}node=0|zone=2|lastcpupid=0x7ff)","page_type":"f5(slab)","owner":null},"vmalloc":null,"stack":null,"variable":null,"shadow":[{"addr":"0x
 	// CHECK-SAME: ,"fault":null}{$}
 	// CHECK-NOT: "cpu":null,"time_ns":null
 	read_data(opaque_ptr(w));

@@ -1389,6 +1389,80 @@ fn write_raw(out: &mut Out<'_>, prefix: &str, words: &[u64; 8]) {
     }
 }
 
+/// What the physical-page section says about the page holding `addr`, computed once
+/// for the text and the JSON form.
+struct PageFacts {
+    /// The head page's number (`virt_to_head_page`).
+    pfn: usize,
+    /// The compound order (0 for a single page).
+    order: u32,
+    /// Slabs are frozen (refcount 0, Linux 6.15+); other pages hold one reference
+    /// while allocated.
+    refcount: u32,
+    /// `page->flags`.
+    flags: u64,
+    /// `page_type` and its name, for slab and large-kmalloc pages.
+    page_type: Option<(u32, &'static str)>,
+}
+
+impl PageFacts {
+    fn of(addr: usize, o: &ObjectInfo) -> PageFacts {
+        let p = &o.page;
+        // A freed large kmalloc is no compound page any more (freeing splits it: its
+        // pages are order 0 again); a slab is one while it exists.
+        let compound = p.compound && !(o.freed && p.kind != PageKind::Slab);
+        let order = if compound {
+            p.pages.max(1).next_power_of_two().trailing_zeros()
+        } else {
+            0
+        };
+        // KASAN dumps the head page (`virt_to_head_page`): a compound page's first, or
+        // the page itself.
+        let pfn = if compound || p.kind == PageKind::Slab {
+            p.start >> 12
+        } else {
+            addr >> 12
+        };
+        let page_type = match p.kind {
+            PageKind::Slab => Some((0xf5u32, "slab")),
+            PageKind::LargeKmalloc if !o.freed => Some((0xf8, "large_kmalloc")),
+            _ => None,
+        };
+        let refcount = match p.kind {
+            PageKind::Slab => 0,
+            _ => u32::from(!o.freed),
+        };
+        let flags = PAGE_FLAGS_FIELDS | if order > 0 { PG_HEAD } else { 0 };
+        PageFacts {
+            pfn,
+            order,
+            refcount,
+            flags,
+            page_type,
+        }
+    }
+
+    /// `0x...(head|node=0|zone=2|lastcpupid=0x7ff)`, as the `flags:` line prints it.
+    fn write_flags(&self, out: &mut Out<'_>) {
+        let _ = write!(out, "{:#x}(", self.flags);
+        if self.order > 0 {
+            let _ = out.write_str("head|");
+        }
+        let _ = out.write_str("node=0|zone=2|lastcpupid=0x7ff)");
+    }
+}
+
+/// page_owner's migrate type for an allocation's gfp mask.
+fn migratetype(gfp: u32) -> &'static str {
+    if gfp & 0x8 != 0 {
+        "Movable"
+    } else if gfp & 0x10 != 0 {
+        "Reclaimable"
+    } else {
+        "Unmovable"
+    }
+}
+
 /// `The buggy address belongs to the physical page:` and Linux's `dump_page` of
 /// the page (6.15+ `__dump_folio`), made from the runtime's own page metadata; for
 /// page memory (large kmalloc, page allocator) then the page_owner lines, as
@@ -1407,34 +1481,10 @@ fn write_physical_page(
     who: &Who,
 ) {
     let p = &o.page;
-    // A freed large kmalloc is no compound page any more (freeing splits it: its
-    // pages are order 0 again); a slab is one while it exists.
-    let compound = p.compound && !(o.freed && p.kind != PageKind::Slab);
-    let order = if compound {
-        p.pages.max(1).next_power_of_two().trailing_zeros()
-    } else {
-        0
-    };
+    let f = PageFacts::of(addr, o);
+    let (pfn, order, refcount, flags) = (f.pfn, f.order, f.refcount, f.flags);
     let large = order > 0;
-    // KASAN dumps the head page (`virt_to_head_page`): a compound page's first, or
-    // the page itself.
-    let pfn = if compound || p.kind == PageKind::Slab {
-        p.start >> 12
-    } else {
-        addr >> 12
-    };
-    let (page_type, type_name) = match p.kind {
-        PageKind::Slab => (Some(0xf5u32), "slab"),
-        PageKind::LargeKmalloc if !o.freed => (Some(0xf8), "large_kmalloc"),
-        _ => (None, ""),
-    };
-    // Slabs are frozen pages (refcount 0, Linux 6.15+); other pages hold one
-    // reference while allocated.
-    let refcount: u32 = match p.kind {
-        PageKind::Slab => 0,
-        _ => u32::from(!o.freed),
-    };
-    let flags = PAGE_FLAGS_FIELDS | if large { PG_HEAD } else { 0 };
+    let page_type = f.page_type.map(|(t, _)| t);
     let _ = out.write_str("The buggy address belongs to the physical page:\n");
     let _ = writeln!(
         out,
@@ -1446,13 +1496,11 @@ fn write_physical_page(
             "head: order:{order} mapcount:0 entire_mapcount:0 nr_pages_mapped:0 pincount:0"
         );
     }
-    let _ = write!(out, "flags: {flags:#x}(");
-    if large {
-        let _ = out.write_str("head|");
-    }
-    let _ = out.write_str("node=0|zone=2|lastcpupid=0x7ff)\n");
-    if let Some(t) = page_type {
-        let _ = writeln!(out, "page_type: {t:x}({type_name})");
+    let _ = out.write_str("flags: ");
+    f.write_flags(out);
+    let _ = out.write_str("\n");
+    if let Some((t, name)) = f.page_type {
+        let _ = writeln!(out, "page_type: {t:x}({name})");
     }
     // The page type or mapcount word: a type in the top byte, else mapcount - 1.
     let type_word = page_type.map_or(0xffff_ffff, |t| t << 24);
@@ -1502,13 +1550,7 @@ fn write_page_owner(out: &mut Out<'_>, ctx: &Context<'_>, o: &ObjectInfo, who: &
     let _ = write!(
         out,
         "page last allocated via order {order}, migratetype {}, gfp_mask {:#x}(",
-        if o.page.gfp & 0x8 != 0 {
-            "Movable"
-        } else if o.page.gfp & 0x10 != 0 {
-            "Reclaimable"
-        } else {
-            "Unmovable"
-        },
+        migratetype(o.page.gfp),
         o.page.gfp
     );
     write_gfp(out, o.page.gfp);
@@ -1988,12 +2030,73 @@ fn json_function(out: &mut Out<'_>, ctx: &Context<'_>, ip: usize, is_return: boo
     }
 }
 
+/// `page`: the physical-page section's facts (`flags` and `page_type` as their lines
+/// print them) and, for page-allocator and large-kmalloc memory, page_owner's record.
+fn json_page(out: &mut Out<'_>, ctx: &Context<'_>, addr: usize, o: &ObjectInfo, who: &Who) {
+    let f = PageFacts::of(addr, o);
+    let _ = write!(
+        out,
+        "{{\"pfn\":{},\"order\":{},\"refcount\":{},\"mapcount\":0,\"mapping\":\"0x0\",\"index\":0,\"flags\":\"",
+        f.pfn, f.order, f.refcount
+    );
+    f.write_flags(out);
+    let _ = out.write_str("\",\"page_type\":");
+    let _ = match f.page_type {
+        Some((t, name)) => write!(out, "\"{t:x}({name})\""),
+        None => out.write_str("null"),
+    };
+    let _ = out.write_str(",\"owner\":");
+    if matches!(o.page.kind, PageKind::LargeKmalloc | PageKind::Pages) {
+        let alloc = o.alloc.unwrap_or_default();
+        let tgid = ctx.platform.tgid();
+        let comm = if alloc.pid == who.task.pid {
+            Some(who.task.comm())
+        } else {
+            None
+        };
+        let _ = write!(
+            out,
+            "{{\"order\":{},\"migratetype\":\"{}\",\"gfp_mask\":\"{:#x}(",
+            o.page.pages.max(1).next_power_of_two().trailing_zeros(),
+            migratetype(o.page.gfp),
+            o.page.gfp
+        );
+        write_gfp(out, o.page.gfp);
+        let _ = write!(out, ")\",\"pid\":{},\"tgid\":{tgid},\"comm\":", alloc.pid);
+        let _ = match comm {
+            Some(c) => write!(out, "{}", Json(c)),
+            None => out.write_str("null"),
+        };
+        let _ = write!(out, ",\"ts_ns\":{},\"frames\":", alloc.time_ns);
+        json_stack(out, ctx, alloc.stack);
+        let _ = out.write_str(",\"free\":");
+        match o.free {
+            Some(t) => {
+                let _ = write!(
+                    out,
+                    "{{\"pid\":{},\"tgid\":{tgid},\"ts_ns\":{},\"frames\":",
+                    t.pid, t.time_ns
+                );
+                json_stack(out, ctx, t.stack);
+                let _ = out.write_str("}");
+            }
+            None => {
+                let _ = out.write_str("null");
+            }
+        }
+        let _ = out.write_str("}");
+    } else {
+        let _ = out.write_str("null");
+    }
+    let _ = out.write_str("}");
+}
+
 /// The description fields that do not apply to a report without metadata.
 const JSON_NO_DESCRIPTION: &str = ",\"memory\":null,\"alloc_track\":null,\"free_track\":null,\"aux_stacks\":null,\"object\":null,\"page\":null,\"vmalloc\":null,\"stack\":null,\"variable\":null,\"shadow\":null";
 
 /// The heap object fields: `memory` (what the memory is), the tracks, the aux
 /// stacks, `object`, and `page` or `vmalloc` for page-backed and vmalloc memory.
-fn json_object(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, o: &ObjectInfo) {
+fn json_object(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, o: &ObjectInfo, who: &Who) {
     let memory = match o.backing {
         Backing::Slab => "slab",
         Backing::Pages(_) => "pages",
@@ -2036,18 +2139,17 @@ fn json_object(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, o: &ObjectIn
         }
     );
     let _ = out.write_str(",\"page\":");
-    match o.backing {
-        Backing::Pages(order) => {
-            let _ = write!(
-                out,
-                "{{\"pfn\":{},\"order\":{order},\"refcount\":{},\"mapcount\":0,\"mapping\":\"0x0\",\"index\":0,\"flags\":null,\"page_type\":null,\"owner\":null}}",
-                o.object >> 12,
-                u32::from(!o.freed)
-            );
+    // The page the text's physical-page section describes, where it has one.
+    let has_page = match o.backing {
+        Backing::Slab | Backing::Pages(_) => true,
+        Backing::Vmalloc { start, .. } => {
+            bug.addr >= start && bug.addr < start + o.page.pages * generic::PAGE_SIZE
         }
-        _ => {
-            let _ = out.write_str("null");
-        }
+    };
+    if has_page {
+        json_page(out, ctx, bug.addr, o, who);
+    } else {
+        let _ = out.write_str("null");
     }
     let _ = out.write_str(",\"vmalloc\":");
     match o.backing {
@@ -2229,7 +2331,7 @@ fn render_json(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &Who, t
         (_, false) => {
             let _ = out.write_str(JSON_NO_DESCRIPTION);
         }
-        (Some(o), true) => json_object(out, ctx, &untagged, o),
+        (Some(o), true) => json_object(out, ctx, &untagged, o, who),
         (None, true) => json_not_heap(out, ctx, &untagged, who),
     }
     if a.has_metadata {
@@ -3147,7 +3249,8 @@ Memory state around the buggy address:
             "\"cpu\":1,\"taint\":\"\"",
             "\"inlined\":[]",
             "\"aux_stacks\":[]",
-            "\"page\":null,\"vmalloc\":null,\"stack\":null,\"variable\":null",
+            "\"page\":{\"pfn\":",
+            "\"refcount\":0,\"mapcount\":0,\"mapping\":\"0x0\",\"index\":0,\"flags\":\"0x17ff00000000000(node=0|zone=2|lastcpupid=0x7ff)\",\"page_type\":\"f5(slab)\",\"owner\":null},\"vmalloc\":null,\"stack\":null,\"variable\":null",
             "\"fault\":null}",
             "\"access\":\"write\"",
             "\"size\":1",
