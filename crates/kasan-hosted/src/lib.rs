@@ -5,6 +5,7 @@
 //!
 //! [`HostedPlatform`] is the core's [`kasan_core::platform::Platform`] for a process.
 
+pub mod cfi;
 pub mod env;
 pub mod fault;
 pub mod memory;

@@ -227,6 +227,44 @@ pub fn save_stack(fp: usize, skip: usize, out: &mut [usize]) -> usize {
     n
 }
 
+/// Stack the CFI walk may use below the caller's frame: it runs on the stack of the
+/// code that hit the bug (the report stack belongs to the report lock's holder), and
+/// only where that much is known to be left.
+const CFI_STACK_ROOM: usize = 64 << 10;
+
+/// A report's call trace: [`save_stack`]'s frame-pointer walk, then the CFI walk of
+/// [`crate::cfi`] from the same frame; the CFI trace replaces the plain one when it
+/// starts with the same frame and is at least as long (it goes on through code built
+/// without frame pointers, where the plain walk stops or reads garbage). The CFI walk
+/// needs a few KiB of stack: it is skipped where less than [`CFI_STACK_ROOM`] is known
+/// to be left (a small signal stack, a stack of unknown bounds). Cut at the signal
+/// trampoline, as [`save_stack`] is.
+pub fn save_stack_unwound(fp: usize, out: &mut [usize]) -> usize {
+    let n = save_stack(fp, 0, out);
+    if n == 0 || out.len() < 2 {
+        return n;
+    }
+    let sp = stack_pointer();
+    let low = STACK_LOW.with(Cell::get);
+    if low == 0 || sp < low || sp >= stack_top() || sp - low < CFI_STACK_ROOM {
+        return n;
+    }
+    let mut alt = [0usize; 64];
+    let len = out.len().min(alt.len());
+    let mut m = crate::cfi::walk(fp, &mut alt[..len]);
+    let restorer = crate::own::restorer();
+    if restorer != 0 {
+        if let Some(i) = alt[..m].iter().position(|&pc| pc == restorer) {
+            m = i;
+        }
+    }
+    if m >= n && alt[0] == out[0] {
+        out[..m].copy_from_slice(&alt[..m]);
+        return m;
+    }
+    n
+}
+
 /// Reads words of a stack: directly inside the live part of the thread's own stack,
 /// elsewhere checking each page once through the kernel.
 struct Pages {

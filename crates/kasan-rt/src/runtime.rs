@@ -918,7 +918,7 @@ fn report(kind: Kind, addr: usize, size: usize, is_write: bool, fp: usize, pc: u
         let frames = unsafe { &mut *frames.as_mut_ptr() };
         let first = usize::from(pc != 0);
         frames[0] = pc;
-        let n = first + task::save_stack(fp, 0, &mut frames[first..]);
+        let n = first + task::save_stack_unwound(fp, &mut frames[first..]);
         let bug = Bug {
             kind,
             addr,

@@ -1,6 +1,5 @@
 // ORIGIN: compiler-rt/test/asan/TestCases/Linux/overflow-in-qsort.cpp (CHECK-SLOW: full trace)
 // Same, but the call trace must also reach MyQsort and main through qsort.
-// XFAIL: all -- the frame-pointer unwinder stops in glibc's qsort, built without frame pointers, so MyQsort and main are missing below it (ASan finds them with its slow DWARF unwinder, the CHECK-SLOW run of the original); a .eh_frame fallback at report time is future work
 // EXPECT: global-out-of-bounds Write
 // EXPECT-TEXT:  MyQsort+
 // EXPECT-TEXT:  main+

@@ -1,0 +1,207 @@
+//! Report-time unwinding through code built without frame pointers, from the loaded
+//! objects' `.eh_frame` (found through `PT_GNU_EH_FRAME`, read in memory).
+//!
+//! The runtime's frame-pointer walk ([`crate::task::save_stack`]) is what every
+//! allocation and free uses: a few loads a frame. It stops, or runs into garbage, at
+//! the first function that uses `rbp` for something else: glibc's `qsort`, `bsearch`,
+//! `tsearch`, most distribution libraries. A report's call trace is taken once, so it
+//! can afford the unwinder's way: for each return address, the call frame information
+//! of its function says where the caller's frame (CFA), return address and `rbp` are.
+//! Where an address has no CFI (JIT code, a module without `.eh_frame`), the step falls
+//! back to the frame-pointer rule, so the walk is never worse than the plain one.
+//!
+//! ```text
+//!   state (pc, sp, rbp), pc a return address into function F
+//!   F's CFI at pc-1:  CFA = rsp + k | rbp + k        (other rules: give up on CFI)
+//!                     caller's pc  = [CFA + ra_off]
+//!                     caller's rbp = [CFA + rbp_off] | rbp (same value)
+//!                     caller's sp  = CFA
+//! ```
+//!
+//! Stack words are read through the kernel ([`crate::memory::read_word`]), so a wrong
+//! rule or a torn stack ends the walk instead of faulting. The walk ends at a zero or
+//! undefined return address (the outermost frame), when the stack stops growing, or
+//! when `out` is full. It allocates (gimli's unwind context), so it runs only on the
+//! report path.
+
+use addr2line::gimli::{
+    BaseAddresses, CfaRule, EhFrame, EhFrameHdr, EndianSlice, LittleEndian, Pointer, RegisterRule,
+    UnwindContext, UnwindSection, X86_64,
+};
+use core::ffi::{c_int, c_void};
+
+use crate::memory::read_word;
+
+type Slice = EndianSlice<'static, LittleEndian>;
+
+/// Where a loaded object's unwind tables are.
+#[derive(Clone, Copy)]
+struct Tables {
+    /// `.eh_frame_hdr` (the `PT_GNU_EH_FRAME` segment).
+    hdr: usize,
+    hdr_len: usize,
+    /// One past the end of the loaded segment holding `.eh_frame`.
+    segment_end: usize,
+}
+
+struct Search {
+    probe: usize,
+    found: Option<Tables>,
+}
+
+unsafe extern "C" fn find_tables(
+    info: *mut libc::dl_phdr_info,
+    _size: usize,
+    data: *mut c_void,
+) -> c_int {
+    // SAFETY: `data` is the `&mut Search` passed by `tables_for`, and `info` is valid
+    // for the duration of the callback per dl_iterate_phdr.
+    let (search, info) = unsafe { (&mut *data.cast::<Search>(), &*info) };
+    if info.dlpi_phdr.is_null() {
+        return 0;
+    }
+    // SAFETY: the loader guarantees `dlpi_phnum` headers at `dlpi_phdr`.
+    let phdrs =
+        unsafe { core::slice::from_raw_parts(info.dlpi_phdr, usize::from(info.dlpi_phnum)) };
+    let bias = info.dlpi_addr as usize;
+    let seg = |p: &libc::Elf64_Phdr| {
+        let start = bias.wrapping_add(p.p_vaddr as usize);
+        (start, start.wrapping_add(p.p_memsz as usize))
+    };
+    let holds = |p: &&libc::Elf64_Phdr, a: usize| {
+        let (s, e) = seg(p);
+        p.p_type == libc::PT_LOAD && (s..e).contains(&a)
+    };
+    if !phdrs.iter().any(|p| holds(&p, search.probe)) {
+        return 0;
+    }
+    let Some(hdr) = phdrs.iter().find(|p| p.p_type == libc::PT_GNU_EH_FRAME) else {
+        return 1; // the object holding the address has no unwind tables
+    };
+    let (hdr_start, hdr_end) = seg(hdr);
+    // `.eh_frame` follows `.eh_frame_hdr` in the same read-only segment (both linkers
+    // lay them out so); its end bounds what is read.
+    let segment_end = phdrs
+        .iter()
+        .filter(|p| holds(p, hdr_start))
+        .map(|p| seg(p).1)
+        .next()
+        .unwrap_or(hdr_end);
+    search.found = Some(Tables {
+        hdr: hdr_start,
+        hdr_len: hdr_end - hdr_start,
+        segment_end,
+    });
+    1
+}
+
+fn tables_for(pc: usize) -> Option<Tables> {
+    let mut search = Search {
+        probe: pc,
+        found: None,
+    };
+    // SAFETY: the callback matches dl_iterate_phdr's signature; `data` points to
+    // `search`, which outlives the call.
+    unsafe {
+        libc::dl_iterate_phdr(Some(find_tables), (&raw mut search).cast::<c_void>());
+    }
+    search.found
+}
+
+/// One step: the caller's (pc, sp, rbp) from the CFI of the function that the return
+/// address `pc` is in.
+fn cfi_step(
+    pc: usize,
+    sp: usize,
+    rbp: usize,
+    ctx: &mut UnwindContext<usize>,
+) -> Option<(usize, usize, usize)> {
+    let t = tables_for(pc)?;
+    // SAFETY: the PT_GNU_EH_FRAME segment of a loaded object is mapped and read-only
+    // while the object is loaded (a report does not race with dlclose of the code it
+    // is walking through).
+    let hdr_bytes = unsafe { core::slice::from_raw_parts(t.hdr as *const u8, t.hdr_len) };
+    let bases = BaseAddresses::default().set_eh_frame_hdr(t.hdr as u64);
+    let hdr = EhFrameHdr::new(hdr_bytes, LittleEndian)
+        .parse(&bases, 8)
+        .ok()?;
+    let eh_frame_at = match hdr.eh_frame_ptr() {
+        Pointer::Direct(a) => a as usize,
+        Pointer::Indirect(_) => return None,
+    };
+    if eh_frame_at < t.hdr || eh_frame_at >= t.segment_end {
+        return None;
+    }
+    // SAFETY: `.eh_frame` lies in the same loaded segment, up to its end.
+    let eh_bytes = unsafe {
+        core::slice::from_raw_parts(eh_frame_at as *const u8, t.segment_end - eh_frame_at)
+    };
+    let eh_frame: EhFrame<Slice> = EhFrame::new(eh_bytes, LittleEndian);
+    let bases = bases.set_eh_frame(eh_frame_at as u64);
+    let table = hdr.table()?;
+    let row = table
+        .unwind_info_for_address(
+            &eh_frame,
+            &bases,
+            ctx,
+            (pc - 1) as u64,
+            EhFrame::cie_from_offset,
+        )
+        .ok()?;
+    let cfa = match *row.cfa() {
+        CfaRule::RegisterAndOffset { register, offset } => {
+            let base = if register == X86_64::RSP {
+                sp
+            } else if register == X86_64::RBP {
+                rbp
+            } else {
+                return None;
+            };
+            base.wrapping_add_signed(offset as isize)
+        }
+        CfaRule::Expression(_) => return None,
+    };
+    let ra = match row.register(X86_64::RA) {
+        Some(RegisterRule::Offset(o)) => read_word(cfa.wrapping_add_signed(o as isize))?,
+        // The outermost frame (`_start`, a thread's entry) marks its return address
+        // undefined (or gives it no rule).
+        Some(RegisterRule::Undefined) | None => 0,
+        _ => return None,
+    };
+    // A callee-saved register without a rule keeps its value.
+    let caller_rbp = match row.register(X86_64::RBP) {
+        Some(RegisterRule::Offset(o)) => read_word(cfa.wrapping_add_signed(o as isize))?,
+        Some(RegisterRule::Undefined | RegisterRule::SameValue) | None => rbp,
+        _ => return None,
+    };
+    Some((ra, cfa, caller_rbp))
+}
+
+/// Return addresses of the frames above the frame at `fp` (whose return address comes
+/// first, as in [`crate::task::save_stack`]), unwound by CFI where it exists and by
+/// the frame-pointer rule where not; the number stored.
+pub fn walk(fp: usize, out: &mut [usize]) -> usize {
+    let (Some(rbp0), Some(pc0)) = (read_word(fp), read_word(fp.wrapping_add(8))) else {
+        return 0;
+    };
+    let mut ctx = UnwindContext::new();
+    let (mut pc, mut sp, mut rbp) = (pc0, fp + 16, rbp0);
+    let mut n = 0;
+    while n < out.len() && pc != 0 {
+        out[n] = pc;
+        n += 1;
+        let next = cfi_step(pc, sp, rbp, &mut ctx).or_else(|| {
+            // No CFI for this code: the frame-pointer rule, if rbp looks like a frame.
+            if rbp & 7 != 0 || rbp < sp {
+                return None;
+            }
+            Some((read_word(rbp + 8)?, rbp + 16, read_word(rbp)?))
+        });
+        let Some((npc, nsp, nrbp)) = next else { break };
+        if nsp <= sp {
+            break;
+        }
+        (pc, sp, rbp) = (npc, nsp, nrbp);
+    }
+    n
+}
