@@ -599,13 +599,29 @@ extern "C" fn park(_sig: c_int) {
         // Release: this thread's heap writes happen before the forker's Acquire
         // load of PARKED, hence before the fork and the child's copy.
         PARKED.fetch_add(1, Ordering::Release);
+        // Bounded: a thread parked while holding a lock the forker then needs (glibc
+        // takes `_IO_list_lock` and its malloc arenas after the prepare handlers)
+        // would deadlock the fork. After PARK_LIMIT it goes on, as a thread of a native
+        // fork runs on while the kernel copies: the child may then see its heap writes
+        // half done, as it may see any running thread's.
+        let mut waited = 0;
         loop {
             // Acquire: pairs with the Release store in `resume_others`.
             let e = EPOCH.load(Ordering::Acquire);
             if reached(e, target) {
                 break;
             }
-            futex_wait(&EPOCH, e);
+            if waited >= PARK_LIMIT_TICKS {
+                // Relaxed: a flag for one line, publishing nothing.
+                if !PARK_TIMED_OUT.swap(true, Ordering::Relaxed) {
+                    let msg = b"kasan: fork: a thread stayed parked 2 s (a lock the fork needs?); it goes on, the child's copy may catch its writes half done\n";
+                    // SAFETY: write(2) of a static buffer; async-signal-safe.
+                    unsafe { libc::write(2, msg.as_ptr().cast(), msg.len()) };
+                }
+                break;
+            }
+            futex_wait_for(&EPOCH, e, PARK_TICK_NS);
+            waited += 1;
         }
         // Release: pairs with the Acquire load in `resume_others`.
         PARKED.fetch_sub(1, Ordering::Release);
@@ -614,16 +630,28 @@ extern "C" fn park(_sig: c_int) {
     unsafe { *libc::__errno_location() = saved };
 }
 
-fn futex_wait(word: &AtomicU32, expected: u32) {
-    // SAFETY: FUTEX_WAIT on a live, aligned u32 of this process; returns at once if
-    // the word no longer holds `expected`.
+/// How long a parked thread waits at most: PARK_LIMIT_TICKS x PARK_TICK_NS = 2 s.
+const PARK_TICK_NS: i64 = 100_000_000;
+const PARK_LIMIT_TICKS: u32 = 20;
+
+/// Whether a parked thread ever gave up waiting (one warning line).
+static PARK_TIMED_OUT: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Waits while `word` holds `expected`, for at most `ns` nanoseconds.
+fn futex_wait_for(word: &AtomicU32, expected: u32, ns: i64) {
+    let ts = libc::timespec {
+        tv_sec: ns / 1_000_000_000,
+        tv_nsec: ns % 1_000_000_000,
+    };
+    // SAFETY: FUTEX_WAIT on a live, aligned u32 of this process with a relative
+    // timeout; returns at once if the word no longer holds `expected`.
     unsafe {
         libc::syscall(
             libc::SYS_futex,
             word.as_ptr(),
             libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
             expected,
-            core::ptr::null::<libc::timespec>(),
+            &ts as *const libc::timespec,
         )
     };
 }
