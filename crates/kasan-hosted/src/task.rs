@@ -232,21 +232,42 @@ pub fn save_stack(fp: usize, skip: usize, out: &mut [usize]) -> usize {
 /// only where that much is known to be left.
 const CFI_STACK_ROOM: usize = 64 << 10;
 
+/// Bytes of stack known to be left below the stack pointer: on the thread's own stack
+/// down to its recorded low end, on the current signal stack down to its base; 0 when
+/// neither is known.
+fn stack_room() -> usize {
+    let sp = stack_pointer();
+    let low = STACK_LOW.with(Cell::get);
+    if low != 0 && sp >= low && sp < stack_top() {
+        return sp - low;
+    }
+    let mut alt = libc::stack_t {
+        ss_sp: core::ptr::null_mut(),
+        ss_flags: 0,
+        ss_size: 0,
+    };
+    // SAFETY: sigaltstack with a null new stack only reads the current one.
+    let ok = unsafe { libc::sigaltstack(core::ptr::null(), &mut alt) } == 0;
+    let base = alt.ss_sp as usize;
+    if ok && alt.ss_flags & libc::SS_ONSTACK != 0 && sp >= base && sp < base + alt.ss_size {
+        return sp - base;
+    }
+    0
+}
+
 /// A report's call trace: [`save_stack`]'s frame-pointer walk, then the CFI walk of
 /// [`crate::cfi`] from the same frame; the CFI trace replaces the plain one when it
 /// starts with the same frame and is at least as long (it goes on through code built
 /// without frame pointers, where the plain walk stops or reads garbage). The CFI walk
 /// needs a few KiB of stack: it is skipped where less than [`CFI_STACK_ROOM`] is known
-/// to be left (a small signal stack, a stack of unknown bounds). Cut at the signal
+/// to be left (a small signal stack or thread stack, a stack of unknown bounds). Cut at the signal
 /// trampoline, as [`save_stack`] is.
 pub fn save_stack_unwound(fp: usize, out: &mut [usize]) -> usize {
     let n = save_stack(fp, 0, out);
     if n == 0 || out.len() < 2 {
         return n;
     }
-    let sp = stack_pointer();
-    let low = STACK_LOW.with(Cell::get);
-    if low == 0 || sp < low || sp >= stack_top() || sp - low < CFI_STACK_ROOM {
+    if stack_room() < CFI_STACK_ROOM {
         return n;
     }
     let mut alt = [0usize; 64];
