@@ -637,6 +637,13 @@ const PARK_LIMIT_TICKS: u32 = 20;
 /// Whether a parked thread ever gave up waiting (one warning line).
 static PARK_TIMED_OUT: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 
+/// Whether a parked thread ever gave up waiting for a fork (tests: a fork that took
+/// the 2 s bound is slow for that reason).
+pub fn park_timed_out() -> bool {
+    // Relaxed: a flag read by tests after the forks are over.
+    PARK_TIMED_OUT.load(Ordering::Relaxed)
+}
+
 /// Waits while `word` holds `expected`, for at most `ns` nanoseconds.
 fn futex_wait_for(word: &AtomicU32, expected: u32, ns: i64) {
     let ts = libc::timespec {
