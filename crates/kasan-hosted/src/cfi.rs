@@ -34,9 +34,12 @@ use crate::memory::read_word;
 
 type Slice = EndianSlice<'static, LittleEndian>;
 
-/// Where a loaded object's unwind tables are.
+/// Where a loaded object's unwind tables are, for the code segment that held the
+/// address asked about.
 #[derive(Clone, Copy)]
 struct Tables {
+    /// That code segment, `[start, end)`: later frames in it reuse these tables.
+    code: (usize, usize),
     /// `.eh_frame_hdr` (the `PT_GNU_EH_FRAME` segment).
     hdr: usize,
     hdr_len: usize,
@@ -72,9 +75,10 @@ unsafe extern "C" fn find_tables(
         let (s, e) = seg(p);
         p.p_type == libc::PT_LOAD && (s..e).contains(&a)
     };
-    if !phdrs.iter().any(|p| holds(&p, search.probe)) {
+    let Some(code) = phdrs.iter().find(|p| holds(p, search.probe)) else {
         return 0;
-    }
+    };
+    let code = seg(code);
     let Some(hdr) = phdrs.iter().find(|p| p.p_type == libc::PT_GNU_EH_FRAME) else {
         return 1; // the object holding the address has no unwind tables
     };
@@ -88,6 +92,7 @@ unsafe extern "C" fn find_tables(
         .next()
         .unwrap_or(hdr_end);
     search.found = Some(Tables {
+        code,
         hdr: hdr_start,
         hdr_len: hdr_end - hdr_start,
         segment_end,
@@ -115,8 +120,17 @@ fn cfi_step(
     sp: usize,
     rbp: usize,
     ctx: &mut UnwindContext<usize>,
+    last: &mut Option<Tables>,
 ) -> Option<(usize, usize, usize)> {
-    let t = tables_for(pc)?;
+    // Consecutive frames are mostly in one object: ask the loader only on a change.
+    let t = match *last {
+        Some(t) if (t.code.0..t.code.1).contains(&pc) => t,
+        _ => {
+            let t = tables_for(pc)?;
+            *last = Some(t);
+            t
+        }
+    };
     // SAFETY: the PT_GNU_EH_FRAME segment of a loaded object is mapped and read-only
     // while the object is loaded (a report does not race with dlclose of the code it
     // is walking through).
@@ -185,12 +199,13 @@ pub fn walk(fp: usize, out: &mut [usize]) -> usize {
         return 0;
     };
     let mut ctx = UnwindContext::new();
+    let mut last = None;
     let (mut pc, mut sp, mut rbp) = (pc0, fp + 16, rbp0);
     let mut n = 0;
     while n < out.len() && pc != 0 {
         out[n] = pc;
         n += 1;
-        let next = cfi_step(pc, sp, rbp, &mut ctx).or_else(|| {
+        let next = cfi_step(pc, sp, rbp, &mut ctx, &mut last).or_else(|| {
             // No CFI for this code: the frame-pointer rule, if rbp looks like a frame.
             if rbp & 7 != 0 || rbp < sp {
                 return None;

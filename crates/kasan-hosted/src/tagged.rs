@@ -615,8 +615,8 @@ extern "C" fn park(_sig: c_int) {
                 // Relaxed: a flag for one line, publishing nothing.
                 if !PARK_TIMED_OUT.swap(true, Ordering::Relaxed) {
                     let msg = b"kasan: fork: a thread stayed parked 2 s (a lock the fork needs?); it goes on, the child's copy may catch its writes half done\n";
-                    // SAFETY: write(2) of a static buffer; async-signal-safe.
-                    unsafe { libc::write(2, msg.as_ptr().cast(), msg.len()) };
+                    // One write, a JSON object in JSON mode; safe in a signal handler.
+                    output::write_message::<512>(msg);
                 }
                 break;
             }

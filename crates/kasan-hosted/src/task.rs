@@ -215,16 +215,20 @@ pub fn save_stack(fp: usize, skip: usize, out: &mut [usize]) -> usize {
         // is not mapped.
         n += scan_stack(fp + 16, top, &mut out[n..], &mut pages);
     }
-    // A signal handler's stack ends where the kernel called it, at the signal
-    // trampoline: beyond is the code it interrupted (perhaps the runtime itself, in
-    // the middle of an allocation), not the handler's callers.
+    cut_at_restorer(&out[..n])
+}
+
+/// How many of `frames` come before the signal trampoline: a signal handler's stack
+/// ends where the kernel called it; beyond is the code it interrupted (perhaps the
+/// runtime itself, in the middle of an allocation), not the handler's callers.
+fn cut_at_restorer(frames: &[usize]) -> usize {
     let restorer = crate::own::restorer();
     if restorer != 0 {
-        if let Some(i) = out[..n].iter().position(|&pc| pc == restorer) {
-            n = i;
+        if let Some(i) = frames.iter().position(|&pc| pc == restorer) {
+            return i;
         }
     }
-    n
+    frames.len()
 }
 
 /// Stack the CFI walk may use below the caller's frame: it runs on the stack of the
@@ -270,15 +274,17 @@ pub fn save_stack_unwound(fp: usize, out: &mut [usize]) -> usize {
     if stack_room() < CFI_STACK_ROOM {
         return n;
     }
+    unwound(fp, out, n)
+}
+
+/// The CFI half of [`save_stack_unwound`], a frame of its own so that its buffer
+/// takes stack only where the room was checked.
+#[inline(never)]
+fn unwound(fp: usize, out: &mut [usize], n: usize) -> usize {
     let mut alt = [0usize; 64];
     let len = out.len().min(alt.len());
-    let mut m = crate::cfi::walk(fp, &mut alt[..len]);
-    let restorer = crate::own::restorer();
-    if restorer != 0 {
-        if let Some(i) = alt[..m].iter().position(|&pc| pc == restorer) {
-            m = i;
-        }
-    }
+    let walked = crate::cfi::walk(fp, &mut alt[..len]);
+    let m = cut_at_restorer(&alt[..walked]);
     if m >= n && alt[0] == out[0] {
         out[..m].copy_from_slice(&alt[..m]);
         return m;

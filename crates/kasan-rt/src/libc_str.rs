@@ -26,7 +26,7 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 use kasan_hosted::task::frame_pointer;
 
 use crate::runtime::check;
-use crate::strings::{byte_set, here, in_set, scan_bytes, strlen, strncasecmp, Scan, Site};
+use crate::strings::{byte_set, find_string, here, in_set, scan_bytes, strncasecmp, Scan, Site};
 
 unsafe extern "C" {
     fn __strtol_internal(
@@ -143,22 +143,7 @@ pub unsafe extern "C" fn strtok(s: *mut c_char, delim: *const c_char) -> *mut c_
 #[inline(never)]
 pub unsafe extern "C" fn strcasestr(haystack: *const c_char, needle: *const c_char) -> *mut c_char {
     // SAFETY: the caller promises two terminated strings.
-    unsafe {
-        let l2 = strlen(needle);
-        if l2 == 0 {
-            return haystack.cast_mut();
-        }
-        let mut l1 = strlen(haystack);
-        let mut h = haystack;
-        while l1 >= l2 {
-            l1 -= 1;
-            if strncasecmp(h, needle, l2) == 0 {
-                return h.cast_mut();
-            }
-            h = h.add(1);
-        }
-    }
-    core::ptr::null_mut()
+    unsafe { find_string(haystack, needle, |h, n, len| strncasecmp(h, n, len) == 0) }
 }
 
 /// `void *memmem(const void *haystack, size_t hlen, const void *needle, size_t nlen)`.

@@ -1168,6 +1168,27 @@ pub unsafe extern "C" fn strrchr(s: *const c_char, c: c_int) -> *mut c_char {
 pub unsafe extern "C" fn strstr(haystack: *const c_char, needle: *const c_char) -> *mut c_char {
     // SAFETY: the caller promises two terminated strings.
     unsafe {
+        find_string(haystack, needle, |h, n, len| {
+            memcmp(h.cast(), n.cast(), len) == 0
+        })
+    }
+}
+
+/// Linux's `strstr` loop with the comparison `same(h, needle, len)` (`memcmp`, or
+/// `strncasecmp` for `strcasestr`): `strlen` of both, then the comparison at each
+/// position. Inlined, so its calls' reports show the exported function below them.
+///
+/// # Safety
+///
+/// Two terminated strings.
+#[inline(always)]
+pub(crate) unsafe fn find_string(
+    haystack: *const c_char,
+    needle: *const c_char,
+    same: impl Fn(*const c_char, *const c_char, usize) -> bool,
+) -> *mut c_char {
+    // SAFETY: forwarded from the caller.
+    unsafe {
         let l2 = strlen(needle);
         if l2 == 0 {
             return haystack.cast_mut();
@@ -1176,7 +1197,7 @@ pub unsafe extern "C" fn strstr(haystack: *const c_char, needle: *const c_char) 
         let mut h = haystack;
         while l1 >= l2 {
             l1 -= 1;
-            if memcmp(h.cast(), needle.cast(), l2) == 0 {
+            if same(h, needle, l2) {
                 return h.cast_mut();
             }
             h = h.add(1);

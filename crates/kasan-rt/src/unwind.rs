@@ -4,18 +4,21 @@
 //! up the redzones of the frames they skip, as ASan's `__cxa_throw` and
 //! `_Unwind_RaiseException` interceptors do.
 //!
-//! Which stacks are cleared (ASan's rule on Linux, `PlatformUnpoisonStacks`):
+//! Which stacks are cleared (after ASan's rule on Linux, `PlatformUnpoisonStacks`):
 //!
 //! ```text
-//!   on the thread's stack         -> [sp, top) of it
+//!   on the thread's stack         -> [sp, top) of it (no system call)
 //!   on the sigaltstack            -> the whole altstack and the whole thread stack
-//!                                    (a longjmp out of a handler lands on the latter)
-//!   an altstack is set, not on it -> the whole altstack too (a handler may have
-//!                                    jumped out of it earlier and left redzones)
+//!                                    (a longjmp out of a handler lands on the latter),
+//!                                    whole shadow pages given back, not written
 //!   anywhere else (makecontext,   -> nothing: its bounds are unknown, and clearing up
 //!   a coroutine's stack)             to the thread's top could clear heap redzones;
 //!                                    one `kasan:` line says so, once
 //! ```
+//!
+//! ASan also clears the altstack when it is set but not in use; a handler that left
+//! it by a jump called this there, and one that returned left it clean, so this does
+//! not (it would be a system call and 32 KiB of shadow on every throw and `exit`).
 //!
 //! The interposer is a weak `_Unwind_RaiseException`: in a dynamic program the
 //! executable's definition comes first, so libstdc++'s `__cxa_throw` (and Rust's panic)
@@ -29,7 +32,7 @@
 use core::ffi::c_void;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use kasan_hosted::memory::SHADOW;
+use kasan_hosted::memory::{clear_shadow, SHADOW};
 use kasan_hosted::task::stack_pointer;
 
 use crate::runtime::ready;
@@ -38,10 +41,16 @@ use crate::threads::{known_stack_bounds, stack_bounds};
 /// Largest stack range cleared at once (a thread's stack is at most 1 GiB here).
 const MAX_CLEAR: usize = 1 << 30;
 
-/// Marks `[low, high)` of a stack accessible.
-fn clear(low: usize, high: usize) {
+/// Marks `[low, high)` of a stack accessible: written directly (the live part of the
+/// stack above `sp`, small and about to be reused), or, for a whole stack, through
+/// [`clear_shadow`], which gives whole shadow pages back instead of writing them.
+fn clear(low: usize, high: usize, whole: bool) {
     if high > low && high - low <= MAX_CLEAR {
-        SHADOW.poison(low, high - low, 0);
+        if whole {
+            clear_shadow(low, high);
+        } else {
+            SHADOW.poison(low, high - low, 0);
+        }
     }
 }
 
@@ -67,23 +76,22 @@ pub(crate) fn no_return() {
         (_, 0) => stack_bounds(),
         known => known,
     };
+    // The common case, no system call: on the thread's own stack.
+    if (low..high).contains(&sp) {
+        clear(sp & !4095, high, false);
+        return;
+    }
     let mut alt = libc::stack_t {
         ss_sp: core::ptr::null_mut(),
         ss_flags: 0,
         ss_size: 0,
     };
     // SAFETY: sigaltstack with a null new stack only reads the current one.
-    let have_alt = unsafe { libc::sigaltstack(core::ptr::null(), &mut alt) } == 0
-        && alt.ss_flags & libc::SS_DISABLE == 0
-        && alt.ss_size != 0;
-    let (alt_low, alt_high) = (alt.ss_sp as usize, alt.ss_sp as usize + alt.ss_size);
-    if have_alt {
-        clear(alt_low, alt_high);
-    }
-    if (low..high).contains(&sp) {
-        clear(sp & !4095, high);
-    } else if have_alt && (alt_low..alt_high).contains(&sp) {
-        clear(low, high);
+    let on_alt = unsafe { libc::sigaltstack(core::ptr::null(), &mut alt) } == 0
+        && alt.ss_flags & libc::SS_ONSTACK != 0;
+    if on_alt {
+        clear(alt.ss_sp as usize, alt.ss_sp as usize + alt.ss_size, true);
+        clear(low, high, true);
     } else if !WARNED.swap(true, Ordering::Relaxed) {
         // Relaxed: a flag for one line, publishing nothing.
         warn(format_args!(
@@ -101,6 +109,24 @@ static REAL_RAISE: AtomicUsize = AtomicUsize::new(0);
 /// `_URC_FATAL_PHASE1_ERROR`: what the unwinder returns when it cannot start.
 const URC_FATAL_PHASE1_ERROR: i32 = 3;
 
+/// Clears the frames the exception leaves, then raises it with libgcc's unwinder at
+/// `real` (0: there is none, and the exception cannot be raised).
+///
+/// # Safety
+///
+/// `real` is 0 or libgcc's `_Unwind_RaiseException`; `exc` as it requires.
+unsafe fn raise(real: usize, exc: *mut c_void) -> i32 {
+    no_return();
+    if real == 0 {
+        warn(format_args!(
+            "_Unwind_RaiseException: no unwinder below the runtime's; the exception cannot be raised"
+        ));
+        return URC_FATAL_PHASE1_ERROR;
+    }
+    // SAFETY: `real` is libgcc's function of this signature (the caller's promise).
+    unsafe { core::mem::transmute::<usize, Raise>(real)(exc) }
+}
+
 /// The interposed `_Unwind_RaiseException` (called through the weak symbol below).
 ///
 /// # Safety
@@ -108,7 +134,6 @@ const URC_FATAL_PHASE1_ERROR: i32 = 3;
 /// As libgcc's `_Unwind_RaiseException`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kasan_unwind_raise_exception(exc: *mut c_void) -> i32 {
-    no_return();
     let mut real = REAL_RAISE.load(Ordering::Relaxed);
     if real == 0 {
         // SAFETY: dlsym with a NUL-terminated name; RTLD_NEXT skips this executable.
@@ -117,14 +142,11 @@ pub unsafe extern "C" fn kasan_unwind_raise_exception(exc: *mut c_void) -> i32 {
         // Relaxed: every thread computes the same value; nothing else is published.
         REAL_RAISE.store(real, Ordering::Relaxed);
     }
-    if real == 1 || real == kasan_unwind_raise_exception as *const () as usize {
-        warn(format_args!(
-            "_Unwind_RaiseException: no unwinder below the runtime's; the exception cannot be raised"
-        ));
-        return URC_FATAL_PHASE1_ERROR;
+    if real == kasan_unwind_raise_exception as *const () as usize {
+        real = 1;
     }
-    // SAFETY: `real` is libgcc's function of this signature.
-    unsafe { core::mem::transmute::<usize, Raise>(real)(exc) }
+    // SAFETY: `real` is 1 (none, passed as 0) or what dlsym found for the name.
+    unsafe { raise(if real == 1 { 0 } else { real }, exc) }
 }
 
 /// The `--wrap` form for static links (see the module text).
@@ -134,16 +156,8 @@ pub unsafe extern "C" fn kasan_unwind_raise_exception(exc: *mut c_void) -> i32 {
 /// As libgcc's `_Unwind_RaiseException`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn __wrap__Unwind_RaiseException(exc: *mut c_void) -> i32 {
-    no_return();
-    let real = kasan_real_unwind_raise_exception();
-    if real == 0 {
-        warn(format_args!(
-            "_Unwind_RaiseException: no unwinder below the runtime's; the exception cannot be raised"
-        ));
-        return URC_FATAL_PHASE1_ERROR;
-    }
-    // SAFETY: `real` is libgcc's function of this signature (the linker's `__real_`).
-    unsafe { core::mem::transmute::<usize, Raise>(real)(exc) }
+    // SAFETY: the linker's `__real_` symbol is libgcc's function, or 0.
+    unsafe { raise(kasan_real_unwind_raise_exception(), exc) }
 }
 
 unsafe extern "C" {
