@@ -84,6 +84,11 @@ void   free_pages(unsigned long addr, unsigned int order);
 void  *vmalloc(unsigned long size);
 void  *vzalloc(unsigned long size);
 void   vfree(const void *p);
+/*
+ * Linux's vm_unmap_aliases(): purges the vfree'd areas waiting for the lazy purge
+ * now (their shadow pages nobody else uses are unmapped, their addresses reusable).
+ */
+void   vm_unmap_aliases(void);
 
 /*
  * Linux's kernel string API and user copies, checked as Linux's instrumented

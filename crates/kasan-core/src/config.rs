@@ -53,6 +53,7 @@ impl Kind {
                 ["text", "json"] => "text|json",
                 ["sync", "async", "asymm"] => "sync|async|asymm",
                 ["global", "percpu"] => "global|percpu",
+                ["on-demand", "always"] => "on-demand|always",
                 _ => "<word>",
             },
             Kind::Path => "<path>",
@@ -221,13 +222,29 @@ pub static OPTIONS: &[OptionSpec] = &[
 
 /// Parameters the runtime accepts but `kasan options` does not list: switches for
 /// benchmarks and tests, not for users.
-pub static HIDDEN_OPTIONS: &[OptionSpec] = &[OptionSpec {
-    name: "kasan.stack_ring_evict",
-    kind: ON_OFF,
-    default: "on",
-    modes: "sw-tags",
-    help: "put an overwritten ring entry's stack back to the depot (off: persistent stacks, for the depot-memory benchmark)",
-}];
+pub static HIDDEN_OPTIONS: &[OptionSpec] = &[
+    OptionSpec {
+        name: "kasan.stack_ring_evict",
+        kind: ON_OFF,
+        default: "on",
+        modes: "sw-tags",
+        help: "put an overwritten ring entry's stack back to the depot (off: persistent stacks, for the depot-memory benchmark)",
+    },
+    OptionSpec {
+        name: "kasan.vmalloc_shadow",
+        kind: Kind::Choice(&["on-demand", "always"]),
+        default: "on-demand",
+        modes: "generic",
+        help: "on-demand: the vmalloc space's shadow is populated per area and released lazily; always: mapped once, never released (for the test_vmalloc benchmark)",
+    },
+    OptionSpec {
+        name: "kasan.shadow_share",
+        kind: ON_OFF,
+        default: "on",
+        modes: "generic",
+        help: "map whole shadow pages of big uniform ranges to shared pages (off: write them, the flat shadow; for before/after measurements)",
+    },
+];
 
 /// Which stack ring the tag modes keep (`kasan.stack_ring`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -297,6 +314,10 @@ pub struct Config {
     pub stack_ring: StackRing,
     /// `kasan.stack_ring_evict` (hidden).
     pub stack_ring_evict: bool,
+    /// `kasan.vmalloc_shadow=always` (hidden): the vmalloc space's shadow stays mapped.
+    pub vmalloc_shadow_always: bool,
+    /// `kasan.shadow_share` (hidden).
+    pub shadow_share: bool,
     /// `kasan.stack_depot_size`.
     pub stack_depot_size: u64,
     /// `kasan.quarantine_size`; `None` means "derive from the machine's memory".
@@ -460,6 +481,8 @@ impl Default for Config {
             stack_ring_size: 32768,
             stack_ring: StackRing::PerCpu,
             stack_ring_evict: true,
+            vmalloc_shadow_always: false,
+            shadow_share: true,
             stack_depot_size: 128 << 20,
             quarantine_size: None,
             vmalloc: true,
@@ -588,6 +611,7 @@ impl Config {
                     "kasan.extra_info" => self.extra_info = on,
                     "kasan.stats" => self.stats = on,
                     "kasan.stack_ring_evict" => self.stack_ring_evict = on,
+                    "kasan.shadow_share" => self.shadow_share = on,
                     _ => unreachable!("option table and setter disagree: {}", spec.name),
                 }
             }
@@ -622,6 +646,7 @@ impl Config {
                     "kasan.stack_ring" => {
                         self.stack_ring = [StackRing::Global, StackRing::PerCpu][index]
                     }
+                    "kasan.vmalloc_shadow" => self.vmalloc_shadow_always = index == 1,
                     _ => unreachable!("option table and setter disagree: {}", spec.name),
                 }
             }

@@ -178,6 +178,31 @@ impl Mode for Generic {
     ) {
     }
 
+    fn shadow_span(&self, addr: usize, len: usize) -> (usize, usize) {
+        (
+            self.shadow.shadow_addr(addr),
+            self.shadow.shadow_addr(addr + len),
+        )
+    }
+
+    fn shadow_pages(&self) -> Option<&'static dyn crate::shadow_pages::ShadowPages> {
+        self.shadow.pages()
+    }
+
+    fn release_free(&self, (lo, hi): (usize, usize), (t0, t1): (usize, usize)) {
+        if let Some(pages) = self.shadow.pages() {
+            let (lo, hi) = (lo.max(self.shadow.range().0), hi.min(self.shadow.range().1));
+            if lo < hi {
+                crate::shadow_pages::release_free(
+                    pages,
+                    (self.shadow.shadow_addr(lo), self.shadow.shadow_addr(hi)),
+                    (self.shadow.shadow_addr(t0), self.shadow.shadow_addr(t1)),
+                    PAGE_FREE,
+                );
+            }
+        }
+    }
+
     fn quarantine_release(&self, object: usize) {
         // Out of the quarantine: the free-track mark goes (Linux's `qlink_free`).
         if self.shadow.byte(object) == Some(SLAB_FREE_META) {

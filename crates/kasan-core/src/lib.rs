@@ -15,6 +15,7 @@ pub mod mode;
 pub mod platform;
 pub mod report;
 pub mod shadow;
+pub mod shadow_pages;
 pub mod stack;
 pub mod stack_ring;
 pub mod sw_tags;

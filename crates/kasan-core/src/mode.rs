@@ -108,6 +108,20 @@ pub trait Mode: Sync {
     /// A freed slab object at `object` leaves the quarantine (generic: its free-track
     /// mark goes, Linux's `qlink_free`); modes without a quarantine never see it.
     fn quarantine_release(&self, _object: usize) {}
+    /// The shadow addresses `[lo, hi)` that describe memory `[addr, addr + len)`
+    /// (untagged, page-aligned): what vmalloc populates and releases; `(0, 0)` for a
+    /// mode whose shadow pages are not managed.
+    fn shadow_span(&self, _addr: usize, _len: usize) -> (usize, usize) {
+        (0, 0)
+    }
+    /// The platform's backing of this mode's shadow pages, if it shares them.
+    fn shadow_pages(&self) -> Option<&'static dyn crate::shadow_pages::ShadowPages> {
+        None
+    }
+    /// Freed memory `touched` joined free memory `free` (both untagged, page-aligned;
+    /// the caller holds the lock that owns free memory): shadow pages that now
+    /// describe free memory only go back to the shared poisoned page.
+    fn release_free(&self, _free: (usize, usize), _touched: (usize, usize)) {}
 }
 
 /// The report's view of a mode (object safe; cold path).

@@ -19,6 +19,10 @@
 
 use core::ptr;
 
+use crate::shadow_pages::{
+    page_down, page_up, whole_pages, ShadowPages, SHADOW_PAGE, SHARE_MIN_PAGES,
+};
+
 /// log2 of the granule size.
 pub const GRANULE_SHIFT: u32 = 3;
 /// Bytes described by one shadow byte.
@@ -107,12 +111,26 @@ pub unsafe fn fill(mut at: usize, value: u8, count: usize) {
     }
 }
 
-/// A generic-mode shadow: where it lives and which memory it covers.
-#[derive(Debug, Clone, Copy)]
+/// A generic-mode shadow: where it lives, which memory it covers, and (optionally) the
+/// platform's page backing, through which big fills share whole pages
+/// ([`crate::shadow_pages`]).
+#[derive(Clone, Copy)]
 pub struct Shadow {
     offset: usize,
     start: usize,
     end: usize,
+    pages: Option<&'static dyn ShadowPages>,
+}
+
+impl core::fmt::Debug for Shadow {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Shadow")
+            .field("offset", &self.offset)
+            .field("start", &self.start)
+            .field("end", &self.end)
+            .field("paged", &self.pages.is_some())
+            .finish()
+    }
 }
 
 impl Shadow {
@@ -124,7 +142,28 @@ impl Shadow {
     /// must be mapped, readable and writable for as long as this value (or a copy) is
     /// used, and must not overlap `[start, end)` itself.
     pub const unsafe fn new(offset: usize, start: usize, end: usize) -> Shadow {
-        Shadow { offset, start, end }
+        Shadow {
+            offset,
+            start,
+            end,
+            pages: None,
+        }
+    }
+
+    /// The same shadow with its pages backed by `pages`: fills that span
+    /// [`SHARE_MIN_PAGES`] whole shadow pages or more map them to the platform's shared
+    /// page of the value instead of writing them. The promise of [`Shadow::new`] is
+    /// kept by the platform: its shared pages read as mapped memory.
+    pub const fn with_pages(self, pages: &'static dyn ShadowPages) -> Shadow {
+        Shadow {
+            pages: Some(pages),
+            ..self
+        }
+    }
+
+    /// The page backing, if any.
+    pub fn pages(&self) -> Option<&'static dyn ShadowPages> {
+        self.pages
     }
 
     /// The covered memory range.
@@ -161,7 +200,15 @@ impl Shadow {
 
     /// The shadow byte of `addr`, or `None` if it has no shadow.
     pub fn byte(&self, addr: usize) -> Option<u8> {
-        self.has_metadata(addr).then(|| self.load(addr) as u8)
+        if !self.has_metadata(addr) {
+            return None;
+        }
+        if let Some(pages) = self.pages {
+            if !pages.readable(self.shadow_addr(addr)) {
+                return None;
+            }
+        }
+        Some(self.load(addr) as u8)
     }
 
     /// Writes `value` into the shadow of `[addr, addr + size)`. Both ends are rounded
@@ -174,9 +221,42 @@ impl Shadow {
         }
         let first = self.shadow_addr(begin);
         let count = (end - begin) >> GRANULE_SHIFT;
+        if let Some(pages) = self.pages {
+            if self.fill_paged(pages, first, first + count, value) {
+                return;
+            }
+            if !pages.copy_on_write()
+                && !pages.make_private(page_down(first), page_up(first + count) - page_down(first))
+            {
+                return;
+            }
+        }
         // SAFETY: `[begin, end)` lies inside the covered range, so its `count` shadow
         // bytes starting at `first` are mapped and writable (`Shadow::new`).
         unsafe { fill(first, value, count) };
+    }
+
+    /// A fill of shadow `[lo, hi)` that spans enough whole pages: those are shared,
+    /// the edges written. False (nothing done) when the fill is too small or the
+    /// platform cannot share this value.
+    fn fill_paged(&self, pages: &dyn ShadowPages, lo: usize, hi: usize, value: u8) -> bool {
+        let Some((a, b)) = whole_pages(lo, hi, SHARE_MIN_PAGES) else {
+            return false;
+        };
+        if !pages.has_shared(value) || !pages.share(a, b - a, value) {
+            return false;
+        }
+        for (x, y) in [(lo, a), (b, hi)] {
+            if y > x {
+                if !pages.copy_on_write() && !pages.make_private(page_down(x), SHADOW_PAGE) {
+                    continue;
+                }
+                // SAFETY: `[x, y)` is part of the shadow of a covered range (the edges
+                // of `[lo, hi)`), mapped and writable (`Shadow::new`).
+                unsafe { fill(x, value, y - x) };
+            }
+        }
+        true
     }
 
     /// Makes `[addr, addr + size)` accessible: whole granules get 0 and a partial last

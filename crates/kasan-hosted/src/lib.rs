@@ -11,6 +11,7 @@ pub mod fault;
 pub mod memory;
 pub mod output;
 pub mod own;
+pub mod shadow_map;
 pub mod symbolize;
 pub mod tagged;
 pub mod task;

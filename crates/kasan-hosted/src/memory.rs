@@ -35,6 +35,7 @@ pub static SHADOW: Shadow = {
     // [SHADOW_OFFSET, SHADOW_OFFSET + 2^44), which `map_shadow` maps before any
     // check runs; the runtime never consults `SHADOW` before that.
     unsafe { Shadow::new(SHADOW_OFFSET, COVERED_START, USER_END) }
+        .with_pages(&crate::shadow_map::HOST_SHADOW_PAGES)
 };
 
 /// Why the shadow could not be mapped.
@@ -95,36 +96,47 @@ pub fn map_shadow() -> Result<(), MapError> {
             COVERED_START >> 3,
         )
     };
+    crate::shadow_map::init();
     // Release: pairs with the Acquire load in `shadow_mapped`.
     SHADOW_MAPPED.store(true, core::sync::atomic::Ordering::Release);
     Ok(())
 }
 
-/// Resident bytes of the shadow mapping, from `/proc/self/smaps` (for the exit
-/// statistics; allocates through the runtime's own allocator).
+/// Real (private) bytes of the shadow, from `/proc/self/smaps`: the anonymous pages
+/// of every mapping inside the shadow reservation (the shared zero and poisoned pages
+/// are not the process's). For the exit statistics; allocates through the runtime's
+/// own allocator.
 pub fn shadow_resident_bytes() -> Option<usize> {
     let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
-    let header = format!("{SHADOW_OFFSET:x}-");
+    let shadow_end = SHADOW_OFFSET + (USER_END >> 3) + 4096;
     let mut in_shadow = false;
+    let mut total = 0usize;
+    let mut seen = false;
     for line in smaps.lines() {
-        if line.as_bytes().first().is_some_and(u8::is_ascii_hexdigit)
-            && line.contains('-')
-            && line.contains(' ')
-        {
-            in_shadow = line.starts_with(&header);
-        } else if in_shadow {
-            if let Some(kb) = line.strip_prefix("Rss:") {
-                return kb
+        if let Some((range, _)) = line.split_once(' ') {
+            if let Some((lo, hi)) = range.split_once('-') {
+                if let (Ok(lo), Ok(hi)) =
+                    (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16))
+                {
+                    in_shadow = lo >= SHADOW_OFFSET && hi <= shadow_end;
+                    continue;
+                }
+            }
+        }
+        if in_shadow {
+            if let Some(kb) = line.strip_prefix("Anonymous:") {
+                seen = true;
+                total += kb
                     .trim()
                     .trim_end_matches("kB")
                     .trim()
                     .parse::<usize>()
-                    .ok()
-                    .map(|k| k * 1024);
+                    .ok()?
+                    * 1024;
             }
         }
     }
-    None
+    seen.then_some(total)
 }
 
 /// Maps `len` bytes of fresh zeroed anonymous memory, reserved lazily.
@@ -205,16 +217,9 @@ pub fn clear_shadow(low: usize, high: usize) {
         return;
     }
     SHADOW.poison(low, SHADOW.shadow_to_mem(p_low) - low, 0);
-    // SAFETY: `[p_low, p_high)` is whole pages of the shadow mapping (`map_shadow`)
-    // that describe only memory inside `[low, high)`; discarding them makes them read
-    // as zero, which is what the caller asks for.
-    unsafe {
-        libc::madvise(
-            p_low as *mut libc::c_void,
-            p_high - p_low,
-            libc::MADV_DONTNEED,
-        )
-    };
+    // `[p_low, p_high)` is whole pages of the shadow mapping that describe only
+    // memory inside `[low, high)`: they may read zero, as the caller asks.
+    crate::shadow_map::zero_pages(p_low, p_high);
     let rest = SHADOW.shadow_to_mem(p_high);
     SHADOW.poison(rest, high - rest, 0);
 }

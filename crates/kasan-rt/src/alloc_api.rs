@@ -492,10 +492,10 @@ fn vmalloc_at(size: usize, zero: bool, fp: usize) -> *mut c_void {
     );
     if !p.is_null() && !runtime::config().vmalloc {
         let whole = size.next_multiple_of(PAGE_SIZE);
-        match runtime::mode() {
-            runtime::RunMode::Generic => SHADOW.poison(p as usize, whole, 0),
+        // Generic: the heap leaves the vmalloc space's shadow zero itself.
+        if runtime::mode() == runtime::RunMode::SwTags {
             // The area's pages all carry the pointer's tag.
-            runtime::RunMode::SwTags => runtime::tags().shadow.unpoison(p as usize, whole),
+            runtime::tags().shadow.unpoison(p as usize, whole);
         }
     }
     p
@@ -507,6 +507,13 @@ pub extern "C" fn vfree(p: *const c_void) {
     if !p.is_null() {
         free_kind(p as usize, FreeKind::Vmalloc, frame_pointer());
     }
+}
+
+/// `void vm_unmap_aliases(void)`: the lazy purge of freed vmalloc areas, now.
+#[unsafe(no_mangle)]
+pub extern "C" fn vm_unmap_aliases() {
+    ensure_init();
+    crate::with_heap!(h => h.purge_vmalloc());
 }
 
 /// `void kasan_record_aux_stack(const void *p)`.

@@ -37,6 +37,10 @@ impl Host for HostPages {
     fn now_ns(&self) -> u64 {
         task::now_ns()
     }
+    fn vmalloc_shadow(&self) -> Option<&kasan_core::shadow_pages::VmallocShadow> {
+        let v = &kasan_hosted::shadow_map::VMALLOC;
+        v.enabled().then_some(v)
+    }
 }
 
 /// Names the calling thread for the runtime's locks (a signal handler that
@@ -467,6 +471,39 @@ fn init_generic_heap(config: &Config) {
     // never unmapped, and inside user space, which the shadow covers.
     unsafe { HEAP.init(base, size) };
     HEAP.set_quarantine_max(quarantine_size(config));
+    kasan_hosted::shadow_map::set_sharing(config.shadow_share);
+    // The head map is allocator metadata: a wild access into it is reported (its
+    // shadow is the shared poisoned page, no memory).
+    let (map_lo, map_hi) = HEAP.head_map();
+    SHADOW.poison(
+        map_lo,
+        map_hi - map_lo,
+        kasan_core::shadow::encoding::PAGE_FREE,
+    );
+    init_vmalloc_space(config);
+}
+
+/// The vmalloc space: 64 GiB (or less) of its own, aligned so that its shadow is
+/// whole pages, whose shadow is populated per area unless
+/// `kasan.vmalloc_shadow=always` or `kasan.vmalloc=off`.
+fn init_vmalloc_space(config: &Config) {
+    const ALIGN: usize = 8 * 4096;
+    let Some((base, size)) = [1usize << 36, 1 << 34, 1 << 32]
+        .into_iter()
+        .find_map(|size| {
+            memory::map_anonymous(size + ALIGN).map(|p| (p.next_multiple_of(ALIGN), size))
+        })
+    else {
+        // vmalloc areas come from the main arena.
+        return;
+    };
+    if config.vmalloc && !config.vmalloc_shadow_always {
+        kasan_hosted::shadow_map::init_vmalloc(base, size);
+    }
+    // SAFETY: a fresh private anonymous mapping of `size + ALIGN` bytes from which the
+    // aligned `[base, base + size)` is taken: page-aligned, zeroed, ours alone, never
+    // unmapped, inside user space (covered by the shadow); no allocation has run yet.
+    unsafe { HEAP.init_vmalloc(base, size, config.vmalloc) };
 }
 
 /// sw-tags' heap: the tagged region (16 aliases of one memfd and its tag shadow), the

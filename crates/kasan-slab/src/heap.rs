@@ -42,18 +42,19 @@
 //! page-backed allocations in tag modes), recorded in the ring (tag-mode slab events),
 //! or dropped with [`Host::put_stack`] (tag modes: page-backed frees, refused calls).
 
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use kasan_core::generic::Generic;
 use kasan_core::mode::{BlockKind, FreeCheck, Mode, TagPolicy};
 use kasan_core::report::{Backing, Describe, Name, ObjectInfo, PageInfo, PageKind, Track};
 use kasan_core::shadow::{Shadow, GRANULE_SIZE};
+use kasan_core::shadow_pages::VmallocShadow;
 use kasan_core::stack::Handle;
 use kasan_core::sync::CachePadded;
 
 use crate::cache::{CacheConfig, CacheSlot, CacheTable, Ctor, Lists};
 use crate::pages::{
-    is_page_backed, Arena, ObjMeta, PageError, Run, State, LARGE, PAGES, PAGE_SIZE, VMALLOC,
+    is_page_backed, Arenas, ObjMeta, PageError, Run, State, LARGE, PAGES, PAGE_SIZE, VMALLOC,
 };
 use crate::quarantine::Quarantine;
 
@@ -81,6 +82,38 @@ pub trait Host: Sync {
     /// allocation's track when its pages go back; their stacks are saved with
     /// `SaveFlags::GET`). Generic mode keeps every track and never calls it.
     fn put_stack(&self, _stack: Handle) {}
+    /// The on-demand shadow of the vmalloc space, when the host populates it (its
+    /// pages are mapped through the mode's [`Mode::shadow_pages`]); `None`: the
+    /// vmalloc space's shadow is always mapped.
+    fn vmalloc_shadow(&self) -> Option<&VmallocShadow> {
+        None
+    }
+}
+
+/// Pages of freed vmalloc areas held back before their shadow is released and their
+/// addresses reused, as Linux's `lazy_max_pages` (32 MiB per log2 of the CPUs; 64
+/// MiB here).
+pub const LAZY_MAX_PAGES: usize = 16384;
+
+/// The heap's vmalloc state.
+#[derive(Debug)]
+struct VmallocState {
+    /// `kasan.vmalloc`: areas get shadow (off: their shadow stays zero, unchecked).
+    checked: AtomicBool,
+    /// Freed areas waiting for the purge, linked through `next_partial`.
+    lazy: AtomicUsize,
+    /// Their pages.
+    lazy_pages: AtomicUsize,
+}
+
+impl VmallocState {
+    const fn new() -> VmallocState {
+        VmallocState {
+            checked: AtomicBool::new(true),
+            lazy: AtomicUsize::new(0),
+            lazy_pages: AtomicUsize::new(0),
+        }
+    }
 }
 
 /// Linux's `optimal_redzone`: the redzone kept after an object of `size` bytes.
@@ -284,7 +317,9 @@ fn block_kind(cache: u32) -> BlockKind {
 pub struct Heap<H: Host, M: Mode = Generic> {
     host: H,
     mode: M,
-    arena: Arena,
+    arenas: Arenas,
+    /// vmalloc: checked (`kasan.vmalloc`), on-demand shadow, the lazy-purge queue.
+    vmalloc: VmallocState,
     caches: CacheTable,
     quarantine: Quarantine,
     /// Objects live; on its own cache line, as every allocation and free writes it.
@@ -320,7 +355,8 @@ impl<H: Host, M: Mode> Heap<H, M> {
         Heap {
             host,
             mode,
-            arena: Arena::new(),
+            arenas: Arenas::new(),
+            vmalloc: VmallocState::new(),
             caches: CacheTable::new(),
             quarantine: Quarantine::new(),
             live: CachePadded(AtomicUsize::new(0)),
@@ -334,7 +370,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
     /// As [`Arena::init`]; the arena must also be covered by the heap's shadow.
     pub unsafe fn init(&self, base: usize, size: usize) {
         // SAFETY: forwarded from the caller.
-        unsafe { self.arena.init(base, size) };
+        unsafe { self.arenas.main.init(base, size) };
         for (i, (&size, name)) in KMALLOC_SIZES.iter().zip(KMALLOC_NAMES).enumerate() {
             // Every kmalloc shape is valid and its slot (in the inline segment) free.
             if let (Some(config), Some(slot)) = (
@@ -356,7 +392,11 @@ impl<H: Host, M: Mode> Heap<H, M> {
         for cache in self.caches.slots() {
             core::mem::forget(cache.lists.lock());
         }
-        self.arena.lock_all();
+        self.arenas.main.lock_all();
+        self.arenas.vmap.lock_all();
+        if let Some(v) = self.host.vmalloc_shadow() {
+            v.lock_all();
+        }
     }
 
     /// Releases what [`Heap::lock_all`] took (in the parent and in the child after
@@ -369,7 +409,11 @@ impl<H: Host, M: Mode> Heap<H, M> {
     pub unsafe fn unlock_all(&self) {
         // SAFETY: the caller holds every lock through `lock_all`'s forgotten guards.
         unsafe {
-            self.arena.unlock_all();
+            if let Some(v) = self.host.vmalloc_shadow() {
+                v.unlock_all();
+            }
+            self.arenas.vmap.unlock_all();
+            self.arenas.main.unlock_all();
             for cache in self.caches.slots() {
                 cache.lists.force_unlock();
             }
@@ -396,7 +440,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
 
     /// Whether `addr` (tagged or not) lies in the heap's arena.
     pub fn contains(&self, addr: usize) -> bool {
-        self.arena.contains(self.mode.untag(addr))
+        self.arenas.contains(self.mode.untag(addr))
     }
 
     /// Sets the quarantine bound in bytes (0 disables it).
@@ -407,7 +451,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
     /// Current figures.
     pub fn stats(&self) -> HeapStats {
         HeapStats {
-            pages: self.arena.used_pages.load(Ordering::Relaxed),
+            pages: self.arenas.used_pages(),
             quarantine_bytes: self.quarantine.bytes(),
             live_objects: self.live.load(Ordering::Relaxed),
         }
@@ -494,7 +538,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
             self.alloc_page_backed(PAGES, PAGE_SIZE << order, PAGE_SIZE, zero, track),
             track,
         )?;
-        if let Some(run) = self.arena.run_of(self.mode.untag(p)) {
+        if let Some(run) = self.arenas.run_of(self.mode.untag(p)) {
             run.header().gfp.store(gfp, Ordering::Relaxed);
         }
         Ok(p)
@@ -588,7 +632,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
             }
         };
         let mut guard = 0usize;
-        while let Some(run) = self.arena.run_of(partial) {
+        while let Some(run) = self.arenas.run_of(partial) {
             partial = run.header().next_partial.load(Ordering::Relaxed);
             visit(run, &mut to_free);
             guard += 1;
@@ -596,7 +640,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
                 break;
             }
         }
-        if let Some(run) = self.arena.run_of(spare) {
+        if let Some(run) = self.arenas.run_of(spare) {
             visit(run, &mut to_free);
         }
         slot.runs.store(runs, Ordering::Relaxed);
@@ -611,7 +655,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
     /// Gives back the pages of runs chained through their `next_partial` words (runs
     /// taken off their cache under its lock; the caller holds no lock).
     fn free_chain(&self, mut run: usize) {
-        while let Some(r) = self.arena.run_of(run) {
+        while let Some(r) = self.arenas.run_of(run) {
             run = r.header().next_partial.load(Ordering::Relaxed);
             self.free_run(r);
         }
@@ -627,7 +671,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
         }
         let mut to_free = 0;
         let mut obj = slot.deferred.swap(0, Ordering::Acquire);
-        while let Some(run) = self.arena.run_of(obj) {
+        while let Some(run) = self.arenas.run_of(obj) {
             let next = run.meta(run.slot_of(obj)).next.load(Ordering::Relaxed);
             if let Some(r) = self.release_locked(slot, lists, run, obj) {
                 r.header().next_partial.store(to_free, Ordering::Relaxed);
@@ -694,6 +738,9 @@ impl<H: Host, M: Mode> Heap<H, M> {
                     .resize(tagged, size, object_size, block_kind(cache));
                 (tagged, self.mode.tag_of(tagged))
             }
+            Tagging::New(_) if page_backed && !self.shadowed(cache) => {
+                (object, self.mode.tag_of(object))
+            }
             Tagging::New(_) if page_backed => {
                 self.mode
                     .unpoison_block(object, object_size, size, NO_TAG, block_kind(cache), cpu)
@@ -705,7 +752,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
         };
         meta.set_state_tag(State::Allocated, tag);
         if zero && size > 0 {
-            self.arena.zero(object, size);
+            self.arenas.of(object).zero(object, size);
         }
         self.live.fetch_add(1, Ordering::Relaxed);
         if !M::OBJECT_TRACKS && !page_backed {
@@ -770,7 +817,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
     fn pop_object(&self, slot: &CacheSlot, lists: &mut Lists) -> Option<(Run, usize)> {
         if lists.partial == 0 && lists.spare != 0 {
             let spare = core::mem::take(&mut lists.spare);
-            if let Some(run) = self.arena.run_of(spare) {
+            if let Some(run) = self.arenas.run_of(spare) {
                 run.header().on_partial.store(1, Ordering::Relaxed);
                 run.header().next_partial.store(0, Ordering::Relaxed);
                 lists.partial = run.start();
@@ -778,7 +825,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
         }
         loop {
             let run = self
-                .arena
+                .arenas
                 .run_of(lists.partial)
                 .filter(|r| r.start() == lists.partial);
             let Some(run) = run else {
@@ -807,7 +854,8 @@ impl<H: Host, M: Mode> Heap<H, M> {
 
     fn new_cache_run(&self, cache: u32, c: &CacheConfig) -> Result<Run, AllocError> {
         let run = self
-            .arena
+            .arenas
+            .main
             .new_run(c.pages, cache, c.nobj, c.first, c.slot, |a, l| {
                 self.poison_fresh(a, l)
             })?;
@@ -859,11 +907,33 @@ impl<H: Host, M: Mode> Heap<H, M> {
         };
         let object_pages = (size + tail).div_ceil(PAGE_SIZE);
         let pages = 1 + object_pages + (align - PAGE_SIZE) / PAGE_SIZE;
-        let run = self
-            .arena
-            .new_run(pages, kind, 1, PAGE_SIZE, PAGE_SIZE, |a, l| {
+        let on_demand = kind == VMALLOC && self.vmalloc_on_demand();
+        let arena = if kind == VMALLOC {
+            self.arenas.for_vmalloc()
+        } else {
+            &self.arenas.main
+        };
+        let run = arena.new_run(pages, kind, 1, PAGE_SIZE, PAGE_SIZE, |a, l| {
+            // The vmalloc space's never-used memory keeps its shadow unmapped.
+            if !on_demand && self.shadowed(kind) {
                 self.poison_fresh(a, l)
-            })?;
+            }
+        })?;
+        if on_demand {
+            // `kasan_populate_vmalloc`: the area's shadow, header and guard included.
+            let (lo, hi) = self.mode.shadow_span(run.start(), pages * PAGE_SIZE);
+            let populated = match (self.host.vmalloc_shadow(), self.mode.shadow_pages()) {
+                (Some(v), Some(p)) => v.populate(p, lo, hi),
+                _ => Ok(()),
+            };
+            if let Err(e) = populated {
+                arena.free_run(run, |a, l| self.host.discard(a, l), |_, _| {});
+                return Err(match e {
+                    kasan_core::shadow_pages::PopulateError::NoMemory => AllocError::OutOfMemory,
+                    kasan_core::shadow_pages::PopulateError::Busy => AllocError::Busy,
+                });
+            }
+        }
         let object = (run.start() + PAGE_SIZE).next_multiple_of(align);
         let h = run.header();
         h.first
@@ -880,14 +950,16 @@ impl<H: Host, M: Mode> Heap<H, M> {
             Ordering::Relaxed,
         );
         // The header page (and the slide) is the block's left redzone.
-        self.mode.unpoison_block(
-            run.start(),
-            object - run.start(),
-            0,
-            NO_TAG,
-            block_kind(kind),
-            self.tag_cpu(),
-        );
+        if self.shadowed(kind) {
+            self.mode.unpoison_block(
+                run.start(),
+                object - run.start(),
+                0,
+                NO_TAG,
+                block_kind(kind),
+                self.tag_cpu(),
+            );
+        }
         let end = run.start() + pages * PAGE_SIZE;
         if kind == VMALLOC {
             self.host.protect(end - PAGE_SIZE, PAGE_SIZE, false);
@@ -934,13 +1006,13 @@ impl<H: Host, M: Mode> Heap<H, M> {
         kind: FreeKind,
     ) -> Result<(Run, usize, &'static ObjMeta, usize), FreeError> {
         let object = self.mode.untag(addr);
-        let Some(run) = self.arena.run_of(object) else {
+        let Some(run) = self.arenas.run_of(object) else {
             // Pages already given back: a page-aligned pointer into freed pages is
             // freed twice (Linux: the first byte is not accessible).
             let freed = !self.mode.check(addr, 1);
             let page_kind = !matches!(kind, FreeKind::Cache(_));
             return Err(
-                if self.arena.contains(object)
+                if self.arenas.contains(object)
                     && object.is_multiple_of(PAGE_SIZE)
                     && freed
                     && page_kind
@@ -1060,7 +1132,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
 
     /// Copies the first `len` bytes of one live object into another (realloc).
     pub fn copy(&self, dst: usize, src: usize, len: usize) {
-        self.arena
+        self.arenas
             .copy(self.mode.untag(dst), self.mode.untag(src), len);
     }
 
@@ -1116,6 +1188,9 @@ impl<H: Host, M: Mode> Heap<H, M> {
     /// Poisons a freed object; generic marks a slab object's first granule as
     /// holding a valid free track (`SLAB_FREE_META`, Linux's `kasan_save_free_info`).
     fn poison_freed(&self, run: Run, addr: usize, cache: u32) {
+        if !self.shadowed(cache) {
+            return;
+        }
         self.mode.poison_free(
             addr,
             self.object_size(run),
@@ -1173,7 +1248,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
             _ => run.header().slot.load(Ordering::Relaxed) as usize,
         };
         self.quarantine
-            .put(object, bytes, self.host.cpu(), &self.arena, |obj| {
+            .put(object, bytes, self.host.cpu(), &self.arenas, |obj| {
                 self.release(obj)
             });
         Ok(())
@@ -1206,7 +1281,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
     pub fn pool_unpoison(&self, addr: usize, track: &Track) -> bool {
         let object = self.mode.untag(addr);
         let found = self
-            .arena
+            .arenas
             .run_of(object)
             .and_then(|run| Some((run, run.index_of(object)?)))
             .filter(|&(run, i)| run.meta(i).transition(State::Pooled, State::Allocated));
@@ -1228,7 +1303,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
             self.host.put_stack(stack);
             return;
         }
-        if let Some(run) = self.arena.run_of(addr) {
+        if let Some(run) = self.arenas.run_of(addr) {
             let meta = run.meta(run.slot_of(addr));
             if meta.state() == State::Allocated {
                 meta.aux[1].store(meta.aux[0].load(Ordering::Relaxed), Ordering::Relaxed);
@@ -1248,8 +1323,10 @@ impl<H: Host, M: Mode> Heap<H, M> {
                 .protect(run.start() + (pages - 1) * PAGE_SIZE, PAGE_SIZE, true);
         }
         if is_page_backed(cache) {
-            self.mode
-                .poison_free(run.start(), pages * PAGE_SIZE, true, cache == VMALLOC);
+            if self.shadowed(cache) {
+                self.mode
+                    .poison_free(run.start(), pages * PAGE_SIZE, true, cache == VMALLOC);
+            }
             if !M::OBJECT_TRACKS {
                 // Relaxed: the run is ours alone now.
                 let stack = run.meta(0).alloc_stack.swap(0, Ordering::Relaxed);
@@ -1258,7 +1335,152 @@ impl<H: Host, M: Mode> Heap<H, M> {
         } else {
             self.mode.poison_fresh(run.start(), pages * PAGE_SIZE);
         }
-        self.arena.free_run(run, |a, l| self.host.discard(a, l));
+        if cache == VMALLOC && self.vmalloc_on_demand() {
+            self.queue_purge(run, pages);
+            return;
+        }
+        let touched = (run.start(), run.start() + pages * PAGE_SIZE);
+        let arena = self.arenas.of(run.start());
+        arena.free_run(
+            run,
+            |a, l| self.host.discard(a, l),
+            |lo, hi| {
+                if !core::ptr::eq(arena, &self.arenas.vmap) {
+                    self.mode.release_free((lo, hi), touched);
+                }
+            },
+        );
+    }
+
+    /// Whether vmalloc areas live in the vmalloc space with shadow on demand.
+    fn vmalloc_on_demand(&self) -> bool {
+        self.arenas.vmap.is_set() && self.host.vmalloc_shadow().is_some_and(|v| v.enabled())
+    }
+
+    /// A freed vmalloc area waits for the lazy purge: its memory is given back now,
+    /// its shadow (poisoned) and its addresses when the purge runs, which it does
+    /// once [`LAZY_MAX_PAGES`] are waiting.
+    fn queue_purge(&self, run: Run, pages: usize) {
+        // Big areas' memory goes back now (as `Arena::free_run` would); small ones
+        // keep theirs for the next area at that address.
+        if pages >= crate::pages::DISCARD_PAGES {
+            self.host
+                .discard(run.start() + PAGE_SIZE, (pages - 1) * PAGE_SIZE);
+        }
+        let h = run.header();
+        // Relaxed: the CAS publishes.
+        let mut head = self.vmalloc.lazy.load(Ordering::Relaxed);
+        loop {
+            h.next_partial.store(head, Ordering::Relaxed);
+            // Release pairs with the Acquire swap in `purge_vmalloc`.
+            match self.vmalloc.lazy.compare_exchange_weak(
+                head,
+                run.start(),
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => head = now,
+            }
+        }
+        // Relaxed: a threshold; the list itself is published by the CAS.
+        if self.vmalloc.lazy_pages.fetch_add(pages, Ordering::Relaxed) + pages >= LAZY_MAX_PAGES {
+            self.purge_vmalloc();
+        }
+    }
+
+    /// Linux's `purge_vmap_area_lazy`: releases the shadow of every freed vmalloc area
+    /// waiting (pages no live area shares go back: unmapped) and returns their
+    /// addresses to the vmalloc space. One already purging (another thread) takes
+    /// the whole queue; an area whose release finds the lock held by this thread's
+    /// own interrupted call waits for the next purge.
+    pub fn purge_vmalloc(&self) {
+        let Some(vshadow) = self.host.vmalloc_shadow() else {
+            return;
+        };
+        let Some(pages) = self.mode.shadow_pages() else {
+            return;
+        };
+        // Acquire pairs with the Release CAS in `queue_purge`.
+        let head = self.vmalloc.lazy.swap(0, Ordering::Acquire);
+        if head == 0 {
+            return;
+        }
+        // The list is ours now: walked once to release the shadow of every area
+        // (one lock, neighbours' pages unmapped together), once to return them.
+        let areas = || {
+            let mut at = head;
+            core::iter::from_fn(move || {
+                let run = self.arenas.vmap.run_of(at)?;
+                at = run.header().next_partial.load(Ordering::Relaxed);
+                Some(run)
+            })
+        };
+        let spans = areas().map(|run| {
+            let n = run.header().pages.load(Ordering::Relaxed) as usize;
+            self.mode.shadow_span(run.start(), n * PAGE_SIZE)
+        });
+        if vshadow.release_all(pages, spans).is_err() {
+            // A nested purge (signal handler) found the lock held by its own thread:
+            // the whole batch goes back on the queue for the next purge.
+            let mut tail = head;
+            for run in areas() {
+                tail = run.start();
+            }
+            let tail = self.arenas.vmap.run_of(tail).map(|r| r.header());
+            let mut now = self.vmalloc.lazy.load(Ordering::Relaxed);
+            loop {
+                if let Some(t) = tail {
+                    t.next_partial.store(now, Ordering::Relaxed);
+                }
+                // Release pairs with the Acquire swap above.
+                match self.vmalloc.lazy.compare_exchange_weak(
+                    now,
+                    head,
+                    Ordering::Release,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => return,
+                    Err(seen) => now = seen,
+                }
+            }
+        }
+        let mut at = head;
+        while let Some(run) = self.arenas.vmap.run_of(at) {
+            let h = run.header();
+            at = h.next_partial.load(Ordering::Relaxed);
+            let n = h.pages.load(Ordering::Relaxed) as usize;
+            self.vmalloc.lazy_pages.fetch_sub(n, Ordering::Relaxed);
+            // Its memory went back when it was queued.
+            self.arenas.vmap.free_run(run, |_, _| {}, |_, _| {});
+        }
+    }
+
+    /// Gives the heap its vmalloc space: `[base, base + size)`, whose shadow the host
+    /// populates on demand when [`Host::vmalloc_shadow`] says so. `checked` is
+    /// `kasan.vmalloc`: off leaves vmalloc memory's shadow untouched (zero: unchecked,
+    /// a kernel without `CONFIG_KASAN_VMALLOC`).
+    ///
+    /// # Safety
+    ///
+    /// As [`Heap::init`], for the vmalloc space; called before any allocation.
+    pub unsafe fn init_vmalloc(&self, base: usize, size: usize, checked: bool) {
+        self.vmalloc.checked.store(checked, Ordering::Relaxed);
+        // SAFETY: forwarded from the caller.
+        unsafe { self.arenas.vmap.init(base, size) };
+    }
+
+    /// The main arena's head map (allocator metadata; the runtime poisons its shadow
+    /// so that wild accesses into it are reported).
+    pub fn head_map(&self) -> (usize, usize) {
+        self.arenas.main.head_map()
+    }
+
+    /// Whether the shadow of a block of `cache` is kept (not for vmalloc areas with
+    /// `kasan.vmalloc=off`).
+    fn shadowed(&self, cache: u32) -> bool {
+        // Relaxed: set once before any allocation.
+        cache != VMALLOC || self.vmalloc.checked.load(Ordering::Relaxed)
     }
 
     /// Puts a freed object back on its run's free list (or its pages back). Never
@@ -1266,7 +1488,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
     /// handler that interrupted the cache) is left on the cache's deferred list for
     /// the lock's next holder, still marked quarantined.
     fn release(&self, addr: usize) {
-        let Some(run) = self.arena.run_of(addr) else {
+        let Some(run) = self.arenas.run_of(addr) else {
             return;
         };
         let h = run.header();
@@ -1345,7 +1567,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
             // A wholly free run that is not the current one: unlink it and keep it as
             // the spare, or give its pages back.
             let mut prev = lists.partial;
-            while let Some(p) = self.arena.run_of(prev) {
+            while let Some(p) = self.arenas.run_of(prev) {
                 let p = p.header();
                 if p.next_partial.load(Ordering::Relaxed) == run.start() {
                     p.next_partial
@@ -1378,7 +1600,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
 
     /// Runs `f` holding the arena's lock.
     pub(crate) fn with_arena_locked(&self, f: impl FnOnce()) {
-        self.arena.with_locked(f);
+        self.arenas.main.with_locked(f);
     }
 
     /// Runs `f` holding this CPU's quarantine queue.
@@ -1393,7 +1615,7 @@ impl<H: Host, M: Mode> Describe for Heap<H, M> {
     /// a page-backed block has its allocation track.
     fn object(&self, addr: usize) -> Option<ObjectInfo> {
         let addr = self.mode.untag(addr);
-        let run = self.arena.run_of(addr)?;
+        let run = self.arenas.run_of(addr)?;
         let h = run.header();
         let i = run.slot_of(addr);
         let meta = run.meta(i);

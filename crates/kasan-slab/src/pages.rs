@@ -491,7 +491,7 @@ impl Arena {
 
     /// Gives back `pages` pages at `run`, merged with the free runs on either side
     /// (or into the never-used space, if they end at the bump).
-    fn put_free(&self, free: &mut Free, mut run: usize, mut pages: usize) {
+    fn put_free(&self, free: &mut Free, mut run: usize, mut pages: usize) -> (usize, usize) {
         if run > free.start {
             if let Some(n) = self.tag_at(run - PAGE_SIZE) {
                 let left = run - n * PAGE_SIZE;
@@ -503,13 +503,15 @@ impl Arena {
         let end = run + pages * PAGE_SIZE;
         if end == free.bump {
             free.bump = run;
-            return;
+            // Never-used memory from here on, marked free up to `fresh`.
+            return (run, free.fresh.max(end));
         }
         if let Some(n) = self.tag_at(end) {
             self.unlink(free, end, n);
             pages += n;
         }
         self.link(free, run, pages);
+        (run, run + pages * PAGE_SIZE)
     }
 
     /// Merges the runs freed while the lock was busy with this thread (under it).
@@ -523,7 +525,7 @@ impl Arena {
         while run != 0 {
             // SAFETY: pending runs are free runs of the arena, written by `free_run`.
             let (next, pages) = unsafe { (*word(run, 0), *word(run, 2)) };
-            self.put_free(free, run, pages);
+            let _ = self.put_free(free, run, pages);
             run = next;
         }
     }
@@ -637,7 +639,18 @@ impl Arena {
     /// size (returning and faulting them in again on every reuse would cost more
     /// than the memory is worth). Never waits on a lock this thread holds: a run
     /// freed then (from a signal handler) is merged in by the next holder.
-    pub fn free_run(&self, run: Run, discard: impl FnOnce(usize, usize)) {
+    ///
+    /// `merged` is called under the arena lock with the free memory the run is now
+    /// part of (merged with its free neighbours; up to the fresh mark when it joined
+    /// the never-used space), so the caller may give back the shadow that only free
+    /// memory uses (nobody can be handed those pages meanwhile); not called for a run
+    /// left pending.
+    pub fn free_run(
+        &self,
+        run: Run,
+        discard: impl FnOnce(usize, usize),
+        merged: impl FnOnce(usize, usize),
+    ) {
         let pages = run.header().pages.load(Ordering::Relaxed) as usize;
         run.header().magic.store(0, Ordering::Relaxed);
         self.set_heads(run.start, pages, 0);
@@ -648,7 +661,8 @@ impl Arena {
         match self.free.lock_unless_held() {
             Some(mut free) => {
                 self.drain_pending(&mut free);
-                self.put_free(&mut free, run.start, pages);
+                let (lo, hi) = self.put_free(&mut free, run.start, pages);
+                merged(lo, hi);
             }
             None => {
                 // SAFETY: the run is no longer reachable (magic and heads cleared);
@@ -672,6 +686,19 @@ impl Arena {
                 }
             }
         }
+    }
+
+    /// The head map: `[base, first run)`, allocator metadata the program never touches.
+    pub fn head_map(&self) -> (usize, usize) {
+        let base = self.base.load(Ordering::Acquire);
+        let pages = (self.end.load(Ordering::Relaxed) - base) / PAGE_SIZE;
+        (base, base + (pages * 4).div_ceil(PAGE_SIZE) * PAGE_SIZE)
+    }
+
+    /// Whether the arena has been given memory.
+    pub fn is_set(&self) -> bool {
+        // Relaxed: a flag; `contains` does the Acquire before the fields are used.
+        self.base.load(Ordering::Relaxed) != 0
     }
 
     /// Runs `f` holding the arena lock (tests of nested calls).
@@ -698,5 +725,71 @@ impl Arena {
         // SAFETY: both ranges are inside the arena, in two distinct live objects owned
         // by the caller, so they do not overlap.
         unsafe { core::ptr::copy_nonoverlapping(src as *const u8, dst as *mut u8, len) };
+    }
+}
+
+/// The heap's arenas: one for everything but vmalloc, and the vmalloc space, whose
+/// shadow may be populated on demand. Until the vmalloc space is set up, vmalloc
+/// areas come from the main arena.
+#[derive(Debug, Default)]
+pub struct Arenas {
+    /// Slab runs, large kmalloc, page-allocator blocks.
+    pub main: Arena,
+    /// vmalloc areas.
+    pub vmap: Arena,
+}
+
+impl Arenas {
+    /// Two arenas with no memory yet.
+    pub const fn new() -> Arenas {
+        Arenas {
+            main: Arena::new(),
+            vmap: Arena::new(),
+        }
+    }
+
+    /// The arena `addr` lies in (the main one for addresses in neither).
+    pub fn of(&self, addr: usize) -> &Arena {
+        if self.vmap.contains(addr) {
+            &self.vmap
+        } else {
+            &self.main
+        }
+    }
+
+    /// The arena vmalloc areas come from.
+    pub fn for_vmalloc(&self) -> &Arena {
+        if self.vmap.is_set() {
+            &self.vmap
+        } else {
+            &self.main
+        }
+    }
+
+    /// The run holding `addr`, in either arena.
+    pub fn run_of(&self, addr: usize) -> Option<Run> {
+        self.of(addr).run_of(addr)
+    }
+
+    /// Whether `addr` lies in either arena.
+    pub fn contains(&self, addr: usize) -> bool {
+        self.main.contains(addr) || self.vmap.contains(addr)
+    }
+
+    /// Copies `len` bytes between two objects the caller owns (realloc), in either
+    /// arena.
+    pub fn copy(&self, dst: usize, src: usize, len: usize) {
+        if len == 0 {
+            return;
+        }
+        debug_assert!(self.contains(dst) && self.contains(src));
+        // SAFETY: both ranges are inside the arenas, in two distinct live objects owned
+        // by the caller, so they do not overlap.
+        unsafe { core::ptr::copy_nonoverlapping(src as *const u8, dst as *mut u8, len) };
+    }
+
+    /// Pages handed out in runs, both arenas.
+    pub fn used_pages(&self) -> usize {
+        self.main.used_pages.load(Ordering::Relaxed) + self.vmap.used_pages.load(Ordering::Relaxed)
     }
 }

@@ -20,7 +20,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use kasan_core::sync::{CachePadded, SpinLock};
 
-use crate::pages::{Arena, ObjMeta};
+use crate::pages::{Arenas, ObjMeta};
 
 /// Per-CPU queues (CPUs beyond this share them, by CPU number modulo).
 const CPUS: usize = 16;
@@ -61,7 +61,7 @@ impl Default for Quarantine {
     }
 }
 
-fn meta_of(arena: &Arena, obj: usize) -> Option<&'static ObjMeta> {
+fn meta_of(arena: &Arenas, obj: usize) -> Option<&'static ObjMeta> {
     let run = arena.run_of(obj)?;
     Some(run.meta(run.slot_of(obj)))
 }
@@ -69,7 +69,7 @@ fn meta_of(arena: &Arena, obj: usize) -> Option<&'static ObjMeta> {
 impl QList {
     /// Appends `obj`; an object whose run is gone cannot be linked and is dropped
     /// (it cannot happen: a quarantined object keeps its run alive).
-    fn push(&mut self, arena: &Arena, obj: usize, bytes: usize) {
+    fn push(&mut self, arena: &Arenas, obj: usize, bytes: usize) {
         let Some(meta) = meta_of(arena, obj) else {
             return;
         };
@@ -82,7 +82,7 @@ impl QList {
         self.bytes += bytes;
     }
 
-    fn append(&mut self, arena: &Arena, other: QList) {
+    fn append(&mut self, arena: &Arenas, other: QList) {
         if other.head == 0 {
             return;
         }
@@ -95,7 +95,7 @@ impl QList {
     }
 }
 
-fn release_all(arena: &Arena, list: QList, release: &impl Fn(usize)) {
+fn release_all(arena: &Arenas, list: QList, release: &impl Fn(usize)) {
     let mut obj = list.head;
     while obj != 0 {
         // Read the link before the release reuses it.
@@ -158,7 +158,7 @@ impl Quarantine {
         obj: usize,
         bytes: usize,
         cpu: usize,
-        arena: &Arena,
+        arena: &Arenas,
         release: impl Fn(usize),
     ) {
         let max = self.max.load(Ordering::Relaxed);

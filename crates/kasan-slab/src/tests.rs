@@ -476,10 +476,10 @@ fn free_runs_merge_with_free_neighbours_and_the_bump() {
     assert_eq!(b.start(), a.start() + 3 * 4096);
     assert_eq!(c.start(), b.start() + 5 * 4096);
     // a and c are free; freeing b makes one free run of 78 pages.
-    arena.free_run(a, |_, _| {});
-    arena.free_run(c, |_, _| {});
+    arena.free_run(a, |_, _| {}, |_, _| {});
+    arena.free_run(c, |_, _| {}, |_, _| {});
     assert!(arena.run_of(a.start()).is_none() && arena.run_of(c.start() + 4096).is_none());
-    arena.free_run(b, |_, _| {});
+    arena.free_run(b, |_, _| {}, |_, _| {});
     let big = run(78);
     assert_eq!(
         big.start(),
@@ -487,15 +487,15 @@ fn free_runs_merge_with_free_neighbours_and_the_bump() {
         "the three merged runs are reused whole"
     );
     // A smaller request is cut from a larger free run; the rest stays usable.
-    arena.free_run(big, |_, _| {});
+    arena.free_run(big, |_, _| {}, |_, _| {});
     let small = run(2);
     assert_eq!(small.start(), a.start());
     let rest = run(76);
     assert_eq!(rest.start(), a.start() + 2 * 4096);
     // Runs freed at the end of the used space give it back to the bump.
-    arena.free_run(d, |_, _| {});
-    arena.free_run(rest, |_, _| {});
-    arena.free_run(small, |_, _| {});
+    arena.free_run(d, |_, _| {}, |_, _| {});
+    arena.free_run(rest, |_, _| {}, |_, _| {});
+    arena.free_run(small, |_, _| {}, |_, _| {});
     assert_eq!(arena.bump(), bump0);
     // Growing and freeing a large block again and again does not move the bump up.
     for round in 0..20 {
@@ -505,12 +505,12 @@ fn free_runs_merge_with_free_neighbours_and_the_bump() {
             blocks.push(run(pages));
             if blocks.len() > 1 {
                 let old = blocks.remove(0);
-                arena.free_run(old, |_, _| {});
+                arena.free_run(old, |_, _| {}, |_, _| {});
             }
             pages *= 2;
         }
         for b in blocks {
-            arena.free_run(b, |_, _| {});
+            arena.free_run(b, |_, _| {}, |_, _| {});
         }
         assert_eq!(arena.bump(), bump0, "round {round}");
     }

@@ -1,0 +1,711 @@
+//! The shadow economy: which pages of shadow are real, and the policy that keeps
+//! shadow real only where memory is really used (Linux's `CONFIG_KASAN_VMALLOC`
+//! populate/release, and the per-page shadow idea of 2017 without its slower check).
+//!
+//! Every page of shadow is in one of three states:
+//!
+//! ```text
+//!   unmapped      accesses fault (vmalloc space nobody uses: a missing populate crashes)
+//!   shared(v)     reads v everywhere: one read-only page (0: the zero page; PAGE_FREE,
+//!                 VMALLOC_INVALID: a page filled with the poison value)
+//!   real          private and byte-granular
+//! ```
+//!
+//! The checks never change: they load a shadow byte as they always have, and the MMU
+//! answers from whichever page backs it. The core owns the policy and the
+//! bookkeeping; the platform ([`ShadowPages`]) does the mapping, in whole pages.
+//!
+//! - **Sharing whole pages** ([`crate::shadow::Shadow::poison`]): a range set to one
+//!   value whose shadow spans at least [`SHARE_MIN_PAGES`] whole pages gets those
+//!   pages mapped to the shared page of that value; only its partial edges are
+//!   written. A whole shadow page inside the range describes only memory of that
+//!   range, so nobody else can be writing it: its owner may replace it. So the
+//!   interior of a big live object is the zero page, of a big freed one the poisoned
+//!   page, and the 1/8 of a block's size is never committed.
+//! - **Releasing a page shared by neighbours** ([`release_free`]): a shadow page that
+//!   straddles two blocks is real (both wrote their part). It goes back to the shared
+//!   page only when all the memory it covers is free: the allocator asks after
+//!   merging a freed run with its free neighbours, under the lock that owns free
+//!   memory, so no allocation can be writing the page meanwhile (seed 002's rule).
+//! - **vmalloc on demand** ([`VmallocShadow`]): the vmalloc space's shadow starts
+//!   unmapped; `populate` maps the pages an area needs (counting the areas that use
+//!   each page, as neighbouring areas share them), `release` unmaps the pages no area
+//!   uses any more; the allocator calls it lazily, in batches, as Linux's vmap purge.
+//!
+//! A platform where a write to a shared page does not make a private copy by itself
+//! (a kernel mapping one read-only page) answers `false` to
+//! [`ShadowPages::copy_on_write`]; the core then calls [`ShadowPages::make_private`]
+//! on every shadow page before it writes it, and the kernel's page tables do the rest.
+
+#![allow(unsafe_code)]
+
+use crate::sync::SpinLock;
+use core::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+
+/// The size of a page of shadow.
+pub const SHADOW_PAGE: usize = 4096;
+
+/// The fewest whole shadow pages a fill must span before they are shared instead of
+/// written: 8 pages (256 KiB of memory at 1/8). Below that, writing the bytes costs
+/// less than the system calls of a remap.
+pub const SHARE_MIN_PAGES: usize = 8;
+
+/// How the platform backs pages of shadow. Addresses and lengths are shadow
+/// addresses in whole pages.
+pub trait ShadowPages: Sync {
+    /// Whether a shared page reading `value` exists (0 always may: the zero page).
+    fn has_shared(&self, value: u8) -> bool;
+    /// Backs `[addr, addr + len)` with the shared page of `value`, dropping any private
+    /// copy. The caller owns all the memory those pages describe. False: nothing
+    /// changed (no such page, no memory for the mapping); the caller writes instead.
+    fn share(&self, addr: usize, len: usize, value: u8) -> bool;
+    /// Maps unmapped pages `[addr, addr + len)` as real pages reading `fill`. False
+    /// when there is no memory.
+    fn populate(&self, addr: usize, len: usize, fill: u8) -> bool;
+    /// Unmaps `[addr, addr + len)`: its memory is given back and accesses fault.
+    fn unmap(&self, addr: usize, len: usize);
+    /// Whether writing a shared page makes a private copy by itself (a process: a
+    /// private mapping's copy-on-write). Default: yes.
+    fn copy_on_write(&self) -> bool {
+        true
+    }
+    /// Makes shared pages `[addr, addr + len)` private, keeping what they read (only
+    /// called when [`ShadowPages::copy_on_write`] is false). False when there is no
+    /// memory.
+    fn make_private(&self, _addr: usize, _len: usize) -> bool {
+        true
+    }
+    /// Whether shadow byte `addr` can be read without faulting (the report reads
+    /// neighbours of a bad address; vmalloc space may be unmapped).
+    fn readable(&self, _addr: usize) -> bool {
+        true
+    }
+}
+
+/// Rounds `x` down to a shadow page.
+pub const fn page_down(x: usize) -> usize {
+    x & !(SHADOW_PAGE - 1)
+}
+
+/// Rounds `x` up to a shadow page.
+pub const fn page_up(x: usize) -> usize {
+    (x + SHADOW_PAGE - 1) & !(SHADOW_PAGE - 1)
+}
+
+/// The whole shadow pages inside shadow range `[lo, hi)`, if at least `min` of them.
+pub fn whole_pages(lo: usize, hi: usize, min: usize) -> Option<(usize, usize)> {
+    let (a, b) = (page_up(lo), page_down(hi));
+    (b > a && (b - a) / SHADOW_PAGE >= min).then_some((a, b))
+}
+
+/// After freed memory was merged into free memory `[free_lo, free_hi)` (shadow
+/// addresses, the free range's exact shadow), maps back to the shared page of `value`
+/// every shadow page that overlaps `[touched_lo, touched_hi)` (the freed block's
+/// shadow) and lies wholly inside the free range. The caller holds the lock that owns
+/// free memory and has poisoned it all with `value`. Returns the pages released.
+pub fn release_free(
+    pages: &dyn ShadowPages,
+    (free_lo, free_hi): (usize, usize),
+    (touched_lo, touched_hi): (usize, usize),
+    value: u8,
+) -> usize {
+    if touched_lo >= touched_hi || !pages.has_shared(value) {
+        return 0;
+    }
+    let lo = page_down(touched_lo).max(page_up(free_lo));
+    let hi = page_up(touched_hi).min(page_down(free_hi));
+    if hi <= lo {
+        return 0;
+    }
+    if pages.share(lo, hi - lo, value) {
+        (hi - lo) / SHADOW_PAGE
+    } else {
+        0
+    }
+}
+
+/// The shadow of the vmalloc space, populated on demand: a count per shadow page of
+/// the areas (live, or freed and not yet purged) whose shadow lies on it. A page is
+/// mapped exactly while its count is above zero.
+pub struct VmallocShadow {
+    /// First shadow page of the vmalloc space (0: not set up).
+    base: AtomicUsize,
+    /// Shadow pages covered.
+    len: AtomicUsize,
+    /// The counters, one per shadow page (`len` of them).
+    counts: AtomicUsize,
+    /// Serialises populate and release (Linux: `init_mm.page_table_lock`). Holds
+    /// the mapped-page count.
+    lock: SpinLock<usize>,
+}
+
+impl core::fmt::Debug for VmallocShadow {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("VmallocShadow")
+            .field("base", &self.base.load(Ordering::Relaxed))
+            .field("len", &self.len.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for VmallocShadow {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Why a populate failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PopulateError {
+    /// The platform had no memory for the shadow.
+    NoMemory,
+    /// A nested call (signal handler) found the lock held by its own thread.
+    Busy,
+}
+
+impl VmallocShadow {
+    /// Not set up: every call passes (shadow always mapped, the flat layout).
+    pub const fn new() -> VmallocShadow {
+        VmallocShadow {
+            base: AtomicUsize::new(0),
+            len: AtomicUsize::new(0),
+            counts: AtomicUsize::new(0),
+            lock: SpinLock::new(0),
+        }
+    }
+
+    /// Sets up on-demand shadow for shadow range `[shadow_lo, shadow_hi)` (whole
+    /// pages), whose pages the platform has left unmapped; `counts` is zeroed memory
+    /// for one `u16` per page of it, kept for the heap's life.
+    ///
+    /// # Safety
+    ///
+    /// `counts` must point to `(shadow_hi - shadow_lo) / SHADOW_PAGE` zeroed,
+    /// writable `u16`s that nothing else uses and that stay mapped; no other thread
+    /// may use this value yet.
+    pub unsafe fn init(&self, shadow_lo: usize, shadow_hi: usize, counts: usize) {
+        debug_assert!(shadow_lo.is_multiple_of(SHADOW_PAGE) && shadow_hi > shadow_lo);
+        self.len
+            .store((shadow_hi - shadow_lo) / SHADOW_PAGE, Ordering::Relaxed);
+        self.counts.store(counts, Ordering::Relaxed);
+        // Release pairs with the Acquire in `span`: a thread that sees the base sees
+        // the length and the counters.
+        self.base.store(shadow_lo, Ordering::Release);
+    }
+
+    /// Whether on-demand shadow is set up.
+    pub fn enabled(&self) -> bool {
+        // Relaxed: a flag; `span` does the Acquire before anything is used.
+        self.base.load(Ordering::Relaxed) != 0
+    }
+
+    /// The page indices of shadow range `[lo, hi)`, clipped to the space.
+    fn span(&self, lo: usize, hi: usize) -> Option<(usize, usize)> {
+        // Acquire: see `init`.
+        let base = self.base.load(Ordering::Acquire);
+        let len = self.len.load(Ordering::Relaxed);
+        if base == 0 || hi <= lo || hi <= base || lo >= base + len * SHADOW_PAGE {
+            return None;
+        }
+        let first = (lo.max(base) - base) / SHADOW_PAGE;
+        let last = (page_up(hi).min(base + len * SHADOW_PAGE) - base) / SHADOW_PAGE;
+        Some((first, last))
+    }
+
+    fn count(&self, page: usize) -> &AtomicU16 {
+        let counts = self.counts.load(Ordering::Relaxed) as *const AtomicU16;
+        // SAFETY: `page` is below `len` (from `span`), and `init` was promised `len`
+        // counters at `counts` for the heap's life.
+        unsafe { &*counts.add(page) }
+    }
+
+    /// Whether shadow byte `addr` is mapped (not in the space, or a page in use).
+    /// Racy by nature: the report asks it for neighbours of a bad address.
+    pub fn readable(&self, addr: usize) -> bool {
+        match self.span(addr, addr + 1) {
+            // Relaxed: a hint for the report; a page is unmapped only under the lock
+            // after its count reached zero.
+            Some((p, _)) => self.count(p).load(Ordering::Relaxed) > 0,
+            None => true,
+        }
+    }
+
+    /// Whether shadow address `addr` lies in the on-demand space.
+    pub fn covers(&self, addr: usize) -> bool {
+        self.span(addr, addr + 1).is_some()
+    }
+
+    /// Takes the lock and keeps it (before `fork`).
+    pub fn lock_all(&self) {
+        core::mem::forget(self.lock.lock());
+    }
+
+    /// Releases the lock [`VmallocShadow::lock_all`] took.
+    ///
+    /// # Safety
+    ///
+    /// The caller must hold it through `lock_all`.
+    pub unsafe fn unlock_all(&self) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.lock.force_unlock() };
+    }
+
+    /// Pages mapped now.
+    pub fn mapped_pages(&self) -> usize {
+        *self.lock.lock()
+    }
+
+    /// `kasan_populate_vmalloc`: an area whose shadow is `[lo, hi)` is about to be
+    /// used. Pages no area uses yet are mapped: those wholly inside the range read
+    /// zero (the area's own poison and unpoison set every byte of them), the edges
+    /// read `VMALLOC_INVALID` so the part of them outside the area stays invalid.
+    /// Pages a neighbour populated are shared (one more user). On failure nothing
+    /// changed.
+    pub fn populate(
+        &self,
+        pages: &dyn ShadowPages,
+        lo: usize,
+        hi: usize,
+    ) -> Result<(), PopulateError> {
+        use crate::shadow::encoding::VMALLOC_INVALID;
+        let Some((first, last)) = self.span(lo, hi) else {
+            return Ok(());
+        };
+        let base = self.base.load(Ordering::Relaxed);
+        let page_addr = |p: usize| base + p * SHADOW_PAGE;
+        let mut mapped = self.lock.lock_unless_held().ok_or(PopulateError::Busy)?;
+        let mut p = first;
+        while p < last {
+            // Relaxed: counts change only under the lock we hold.
+            if self.count(p).load(Ordering::Relaxed) > 0 {
+                self.count(p).fetch_add(1, Ordering::Relaxed);
+                p += 1;
+                continue;
+            }
+            // A run [p, q) of pages no area uses: unmapped.
+            let mut q = p + 1;
+            while q < last && self.count(q).load(Ordering::Relaxed) == 0 {
+                q += 1;
+            }
+            let (a, b) = (page_addr(p), page_addr(q));
+            let (ia, ib) = (page_up(lo).max(a), page_down(hi).min(b));
+            let ok = if ib > ia {
+                (a == ia || pages.populate(a, ia - a, VMALLOC_INVALID))
+                    && pages.populate(ia, ib - ia, 0)
+                    && (ib == b || pages.populate(ib, b - ib, VMALLOC_INVALID))
+            } else {
+                pages.populate(a, b - a, VMALLOC_INVALID)
+            };
+            if !ok {
+                pages.unmap(a, b - a);
+                // Undo [first, p): each got one more user or was mapped at 1.
+                for r in first..p {
+                    if self.count(r).fetch_sub(1, Ordering::Relaxed) == 1 {
+                        pages.unmap(page_addr(r), SHADOW_PAGE);
+                        *mapped -= 1;
+                    }
+                }
+                return Err(PopulateError::NoMemory);
+            }
+            for r in p..q {
+                self.count(r).store(1, Ordering::Relaxed);
+            }
+            *mapped += q - p;
+            p = q;
+        }
+        Ok(())
+    }
+
+    /// `kasan_release_vmalloc`, for an area whose shadow is `[lo, hi)`, freed and
+    /// purged (its memory goes back to the vmalloc space right after): one user less
+    /// for each of its pages, and those no area uses any more are unmapped. Returns
+    /// the pages unmapped, or `Busy` for a nested call that found the lock held by its
+    /// own thread (nothing changed; the caller keeps the area queued).
+    pub fn release(
+        &self,
+        pages: &dyn ShadowPages,
+        lo: usize,
+        hi: usize,
+    ) -> Result<usize, PopulateError> {
+        self.release_all(pages, [(lo, hi)])
+    }
+
+    /// [`VmallocShadow::release`] for a batch of areas (the lazy purge) under one
+    /// lock: pages freed by neighbouring areas are unmapped together, in one call per
+    /// run of pages.
+    pub fn release_all(
+        &self,
+        pages: &dyn ShadowPages,
+        areas: impl IntoIterator<Item = (usize, usize)>,
+    ) -> Result<usize, PopulateError> {
+        let base = self.base.load(Ordering::Acquire);
+        let mut mapped = self.lock.lock_unless_held().ok_or(PopulateError::Busy)?;
+        let mut released = 0;
+        // The run of pages to unmap, [start, end) in page indices.
+        let mut run: Option<(usize, usize)> = None;
+        let flush = |run: (usize, usize)| {
+            pages.unmap(base + run.0 * SHADOW_PAGE, (run.1 - run.0) * SHADOW_PAGE);
+        };
+        for (lo, hi) in areas {
+            let Some((first, last)) = self.span(lo, hi) else {
+                continue;
+            };
+            for p in first..last {
+                // Relaxed: counts change only under the lock we hold.
+                let c = self.count(p);
+                debug_assert!(
+                    c.load(Ordering::Relaxed) > 0,
+                    "release of an unpopulated page"
+                );
+                if c.load(Ordering::Relaxed) == 0 || c.fetch_sub(1, Ordering::Relaxed) != 1 {
+                    continue;
+                }
+                released += 1;
+                run = match run {
+                    Some((s, e)) if e == p => Some((s, p + 1)),
+                    Some((s, e)) if s == p + 1 => Some((p, e)),
+                    Some(old) => {
+                        flush(old);
+                        Some((p, p + 1))
+                    }
+                    None => Some((p, p + 1)),
+                };
+            }
+        }
+        if let Some(r) = run {
+            flush(r);
+        }
+        *mapped -= released;
+        Ok(released)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use crate::shadow::encoding::{PAGE_FREE, VMALLOC_INVALID};
+    use crate::shadow::Shadow;
+    use std::boxed::Box;
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+    use std::vec;
+    use std::vec::Vec;
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum State {
+        Shared(u8),
+        Real,
+        Unmapped,
+    }
+
+    /// A fake platform: shadow pages are bytes of a Vec; their state is recorded, a
+    /// share fills the page (as the shared page reads), an unmap scribbles it.
+    #[derive(Default)]
+    struct FakePages {
+        states: Mutex<BTreeMap<usize, State>>,
+        shared: Vec<u8>,
+        fail_populate: core::sync::atomic::AtomicBool,
+        calls: AtomicUsize,
+    }
+
+    impl FakePages {
+        fn leak(shared: &[u8]) -> &'static FakePages {
+            Box::leak(Box::new(FakePages {
+                shared: shared.to_vec(),
+                ..Default::default()
+            }))
+        }
+        fn state(&self, page: usize) -> Option<State> {
+            self.states.lock().unwrap().get(&page).copied()
+        }
+        /// Pages written since they were shared are real (copy-on-write).
+        fn settle(&self) {
+            let mut states = self.states.lock().unwrap();
+            for (&page, state) in states.iter_mut() {
+                if let State::Shared(v) = *state {
+                    // SAFETY: shared pages were filled by `share` inside test memory.
+                    let bytes =
+                        unsafe { core::slice::from_raw_parts(page as *const u8, SHADOW_PAGE) };
+                    if bytes.iter().any(|&b| b != v) {
+                        *state = State::Real;
+                    }
+                }
+            }
+        }
+    }
+
+    fn set(addr: usize, len: usize, v: u8) {
+        // SAFETY: tests pass pages inside their own Vec.
+        unsafe { crate::shadow::fill(addr, v, len) };
+    }
+
+    impl ShadowPages for FakePages {
+        fn has_shared(&self, value: u8) -> bool {
+            value == 0 || self.shared.contains(&value)
+        }
+        fn share(&self, addr: usize, len: usize, value: u8) -> bool {
+            assert!(addr.is_multiple_of(SHADOW_PAGE) && len.is_multiple_of(SHADOW_PAGE));
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            set(addr, len, value);
+            let mut states = self.states.lock().unwrap();
+            for p in (addr..addr + len).step_by(SHADOW_PAGE) {
+                states.insert(p, State::Shared(value));
+            }
+            true
+        }
+        fn populate(&self, addr: usize, len: usize, fill: u8) -> bool {
+            if self.fail_populate.load(Ordering::Relaxed) {
+                return false;
+            }
+            let mut states = self.states.lock().unwrap();
+            for p in (addr..addr + len).step_by(SHADOW_PAGE) {
+                let old = states.insert(p, State::Real);
+                assert!(
+                    matches!(old, None | Some(State::Unmapped)),
+                    "populate of a mapped page"
+                );
+            }
+            set(addr, len, fill);
+            true
+        }
+        fn unmap(&self, addr: usize, len: usize) {
+            let mut states = self.states.lock().unwrap();
+            for p in (addr..addr + len).step_by(SHADOW_PAGE) {
+                states.insert(p, State::Unmapped);
+            }
+            set(addr, len, 0xAA);
+        }
+        fn readable(&self, addr: usize) -> bool {
+            self.state(page_down(addr)) != Some(State::Unmapped)
+        }
+    }
+
+    /// Page-aligned test shadow of `pages` pages, and a Shadow over the memory it
+    /// describes (the memory itself is never touched).
+    fn shadow_of(pages: usize, backing: &'static FakePages) -> (Vec<u8>, usize, Shadow) {
+        let buf = vec![0u8; (pages + 1) * SHADOW_PAGE];
+        let lo = (buf.as_ptr() as usize).next_multiple_of(SHADOW_PAGE);
+        // The described memory: 8 bytes per shadow byte, starting at address 1 << 40.
+        let mem = 1usize << 40;
+        let offset = lo.wrapping_sub(mem >> 3);
+        // SAFETY: the shadow of [mem, mem + pages * 32 KiB) is inside `buf`, which the
+        // test keeps alive while it uses the Shadow.
+        let shadow =
+            unsafe { Shadow::new(offset, mem, mem + pages * SHADOW_PAGE * 8) }.with_pages(backing);
+        (buf, mem, shadow)
+    }
+
+    const MEM_PER_PAGE: usize = SHADOW_PAGE * 8;
+
+    #[test]
+    fn big_fill_shares_whole_pages_and_writes_edges() {
+        let backing = FakePages::leak(&[PAGE_FREE]);
+        let (_buf, mem, shadow) = shadow_of(64, backing);
+        // 100 bytes into page 0 up to 40 bytes into page 20: pages 1..20 are whole.
+        let (a, b) = (mem + 800, mem + 20 * MEM_PER_PAGE + 320);
+        shadow.poison(a, b - a, PAGE_FREE);
+        backing.settle();
+        for p in 1..20 {
+            assert_eq!(
+                backing.state(shadow.shadow_addr(mem + p * MEM_PER_PAGE)),
+                Some(State::Shared(PAGE_FREE)),
+                "page {p}"
+            );
+        }
+        assert_eq!(
+            backing.state(shadow.shadow_addr(mem)),
+            None,
+            "edge pages are written, not mapped"
+        );
+        assert_eq!(
+            backing.state(shadow.shadow_addr(mem + 20 * MEM_PER_PAGE)),
+            None
+        );
+        // Every byte reads as written, edges included; the neighbours are untouched.
+        assert_eq!(shadow.byte(a - 8), Some(0));
+        assert_eq!(shadow.byte(a), Some(PAGE_FREE));
+        assert_eq!(shadow.byte(b - 8), Some(PAGE_FREE));
+        assert_eq!(shadow.byte(b), Some(0));
+        // A value without a shared page is written in full; so is a small fill.
+        let calls = backing.calls.load(Ordering::Relaxed);
+        shadow.poison(mem, 40 * MEM_PER_PAGE, VMALLOC_INVALID);
+        shadow.poison(mem + 50 * MEM_PER_PAGE, 7 * MEM_PER_PAGE, PAGE_FREE);
+        assert_eq!(backing.calls.load(Ordering::Relaxed), calls);
+        assert_eq!(shadow.byte(mem + 39 * MEM_PER_PAGE), Some(VMALLOC_INVALID));
+        assert_eq!(shadow.byte(mem + 56 * MEM_PER_PAGE), Some(PAGE_FREE));
+        // Unpoisoning a live big object: its interior is the zero page.
+        shadow.unpoison(mem, 30 * MEM_PER_PAGE + 5);
+        backing.settle();
+        assert_eq!(
+            backing.state(shadow.shadow_addr(mem + 10 * MEM_PER_PAGE)),
+            Some(State::Shared(0))
+        );
+        assert_eq!(shadow.byte(mem + 30 * MEM_PER_PAGE), Some(5));
+        assert!(shadow.check(mem, 30 * MEM_PER_PAGE + 5));
+        assert!(!shadow.check(mem, 30 * MEM_PER_PAGE + 6));
+    }
+
+    #[test]
+    fn release_free_takes_only_pages_wholly_free() {
+        let backing = FakePages::leak(&[PAGE_FREE]);
+        let (_buf, mem, shadow) = shadow_of(16, backing);
+        let sa = |x: usize| shadow.shadow_addr(x);
+        // Free memory [1.5 pages, 6 pages); the freed block was [2.5, 4.25) pages.
+        let page = MEM_PER_PAGE;
+        let (free_lo, free_hi) = (mem + page + page / 2, mem + 6 * page);
+        let (t0, t1) = (mem + 2 * page + page / 2, mem + 4 * page + page / 4);
+        shadow.poison(free_lo, free_hi - free_lo, PAGE_FREE);
+        let n = release_free(
+            backing,
+            (sa(free_lo), sa(free_hi)),
+            (sa(t0), sa(t1)),
+            PAGE_FREE,
+        );
+        // Pages 2, 3 and 4 overlap the block and lie inside the free range; page 1 does
+        // not lie inside it, page 5 does but the block never touched it.
+        assert_eq!(n, 3);
+        for p in 2..5 {
+            assert_eq!(
+                backing.state(sa(mem + p * page)),
+                Some(State::Shared(PAGE_FREE))
+            );
+        }
+        assert_eq!(backing.state(sa(mem + page)), None);
+        assert_eq!(backing.state(sa(mem + 5 * page)), None);
+        // Nothing shared when the value has no shared page, or nothing is whole.
+        assert_eq!(
+            release_free(
+                backing,
+                (sa(free_lo), sa(free_hi)),
+                (sa(t0), sa(t1)),
+                VMALLOC_INVALID
+            ),
+            0
+        );
+        assert_eq!(
+            release_free(
+                backing,
+                (sa(mem + page + 8), sa(mem + 2 * page - 8)),
+                (sa(mem + page + 8), sa(mem + page + 64)),
+                PAGE_FREE
+            ),
+            0
+        );
+    }
+
+    /// A vmalloc space of `pages` shadow pages over fake shadow, all unmapped.
+    fn vspace(
+        pages: usize,
+    ) -> (
+        Vec<u8>,
+        Vec<u16>,
+        &'static FakePages,
+        &'static VmallocShadow,
+        usize,
+    ) {
+        let backing = FakePages::leak(&[]);
+        let buf = vec![0u8; (pages + 1) * SHADOW_PAGE];
+        let lo = (buf.as_ptr() as usize).next_multiple_of(SHADOW_PAGE);
+        backing.unmap(lo, pages * SHADOW_PAGE);
+        let counts = vec![0u16; pages];
+        let v: &'static VmallocShadow = Box::leak(Box::new(VmallocShadow::new()));
+        // SAFETY: `counts` has a u16 per page and outlives the test's use of `v`.
+        unsafe { v.init(lo, lo + pages * SHADOW_PAGE, counts.as_ptr() as usize) };
+        (buf, counts, backing, v, lo)
+    }
+
+    #[test]
+    fn vmalloc_neighbours_share_a_page_and_release_it_last() {
+        let (_buf, _counts, backing, v, lo) = vspace(8);
+        let p = SHADOW_PAGE;
+        // Area A: shadow [0.25, 1.5) pages; area B: [1.5, 3) pages (shares page 1).
+        let a = (lo + p / 4, lo + p + p / 2);
+        let b = (lo + p + p / 2, lo + 3 * p);
+        v.populate(backing, a.0, a.1).unwrap();
+        assert_eq!(backing.state(lo), Some(State::Real));
+        assert_eq!(backing.state(lo + p), Some(State::Real));
+        // The edges read invalid outside the area.
+        // SAFETY: populated test pages.
+        assert_eq!(unsafe { *((lo + 8) as *const u8) }, VMALLOC_INVALID);
+        assert_eq!(
+            // SAFETY: as above.
+            unsafe { *((lo + p + p / 2 + 8) as *const u8) },
+            VMALLOC_INVALID
+        );
+        v.populate(backing, b.0, b.1).unwrap();
+        assert_eq!(v.mapped_pages(), 3);
+        assert!(v.readable(lo + p) && v.readable(lo + 2 * p) && !v.readable(lo + 3 * p));
+        // Releasing A frees page 0 only; page 1 is still B's.
+        assert_eq!(v.release(backing, a.0, a.1), Ok(1));
+        assert_eq!(backing.state(lo), Some(State::Unmapped));
+        assert_eq!(backing.state(lo + p), Some(State::Real));
+        assert_eq!(v.release(backing, b.0, b.1), Ok(2));
+        assert_eq!(v.mapped_pages(), 0);
+        assert!(!v.readable(lo + p));
+        // Outside the space: nothing to do.
+        assert_eq!(v.populate(backing, lo + 9 * p, lo + 10 * p), Ok(()));
+    }
+
+    #[test]
+    fn vmalloc_failed_populate_changes_nothing() {
+        let (_buf, _counts, backing, v, lo) = vspace(8);
+        let p = SHADOW_PAGE;
+        v.populate(backing, lo, lo + p + 8).unwrap();
+        backing.fail_populate.store(true, Ordering::Relaxed);
+        // Shares page 1 with the first area, needs pages 2..4 new: fails.
+        assert_eq!(
+            v.populate(backing, lo + p + 16, lo + 4 * p),
+            Err(PopulateError::NoMemory)
+        );
+        backing.fail_populate.store(false, Ordering::Relaxed);
+        assert_eq!(v.mapped_pages(), 2);
+        assert_eq!(backing.state(lo + 2 * p), Some(State::Unmapped));
+        // Page 1 still has exactly one user: releasing the first area unmaps it.
+        assert_eq!(v.release(backing, lo, lo + p + 8), Ok(2));
+        assert_eq!(v.mapped_pages(), 0);
+    }
+
+    #[test]
+    fn vmalloc_concurrent_populate_and_release() {
+        let (_buf, counts, backing, v, lo) = vspace(64);
+        let p = SHADOW_PAGE;
+        std::thread::scope(|s| {
+            for t in 0..2usize {
+                s.spawn(move || {
+                    let mut seed = 0x9E37_79B9_7F4A_7C15u64 ^ t as u64;
+                    let mut live: Vec<(usize, usize)> = Vec::new();
+                    for _ in 0..4000 {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        if live.len() < 8 && seed & 1 == 0 {
+                            // Each thread's areas lie in its own half, 8-byte granules of
+                            // shadow, so areas of both threads meet on page 31/32.
+                            let half = 32 * p;
+                            let start =
+                                lo + t * half + (seed as usize >> 8) % (half - 2 * p) / 8 * 8;
+                            let len = 8 + (seed as usize >> 40) % (2 * p) / 8 * 8;
+                            v.populate(backing, start, start + len).unwrap();
+                            live.push((start, start + len));
+                        } else if let Some(area) = live.pop() {
+                            v.release(backing, area.0, area.1).unwrap();
+                        }
+                    }
+                    for area in live {
+                        v.release(backing, area.0, area.1).unwrap();
+                    }
+                });
+            }
+        });
+        assert_eq!(v.mapped_pages(), 0);
+        assert!(counts.iter().all(|&c| c == 0));
+        for i in 0..64 {
+            assert_ne!(
+                backing.state(lo + i * p),
+                Some(State::Real),
+                "page {i} left mapped"
+            );
+        }
+    }
+}
