@@ -473,13 +473,19 @@ fn init_generic_heap(config: &Config) {
     HEAP.set_quarantine_max(quarantine_size(config));
     kasan_hosted::shadow_map::set_sharing(config.shadow_share);
     // The head map is allocator metadata: a wild access into it is reported (its
-    // shadow is the shared poisoned page, no memory).
+    // shadow is the shared poisoned page, no memory). Without a shared page (sharing
+    // off, no memfd) it would cost 1/8 of the head map in real shadow: left as before.
     let (map_lo, map_hi) = HEAP.head_map();
-    SHADOW.poison(
-        map_lo,
-        map_hi - map_lo,
-        kasan_core::shadow::encoding::PAGE_FREE,
-    );
+    let shared = SHADOW
+        .pages()
+        .is_some_and(|p| p.has_shared(kasan_core::shadow::encoding::PAGE_FREE));
+    if shared {
+        SHADOW.poison(
+            map_lo,
+            map_hi - map_lo,
+            kasan_core::shadow::encoding::PAGE_FREE,
+        );
+    }
     init_vmalloc_space(config);
 }
 
