@@ -84,6 +84,9 @@ void   free_pages(unsigned long addr, unsigned int order);
 void  *vmalloc(unsigned long size);
 void  *vzalloc(unsigned long size);
 void   vfree(const void *p);
+/* An area aligned to align (a power of two); __GFP_ZERO zeroes it; node is ignored. */
+void  *__vmalloc_node(unsigned long size, unsigned long align, gfp_t gfp_mask,
+		      int node, const void *caller);
 /*
  * Linux's vm_unmap_aliases(): purges the vfree'd areas waiting for the lazy purge
  * now (their shadow pages nobody else uses are unmapped, their addresses reusable).

@@ -183,11 +183,59 @@ static int random_size_alloc_test(struct rng *r, long loops)
 	return 0;
 }
 
+#define GFP_KERNEL_ZERO (0xcc0u | 0x100u) /* GFP_KERNEL | __GFP_ZERO */
+
 /*
- * Not in Linux's list: its three alignment tests allocate 5 (or 1..10) zeroed pages
- * with __vmalloc_node(size, align, GFP_KERNEL | __GFP_ZERO, ...). The runtime has no
- * aligned vmalloc, so those are skipped; this row keeps fix_align_alloc_test's size
- * and zeroing without the alignment: vzalloc(5 pages), write, vfree.
+ * Linux: __vmalloc_node(5 pages, THREAD_ALIGN, GFP_KERNEL | __GFP_ZERO), write,
+ * vfree. THREAD_ALIGN is x86-64's THREAD_SIZE, 32 KiB with KASAN.
+ */
+static int fix_align_alloc_test(struct rng *r, long loops)
+{
+	(void)r;
+	for (long i = 0; i < loops; i++) {
+		void *p = checked(__vmalloc_node(5 * PAGE_SIZE, 32768, GFP_KERNEL_ZERO, -1, 0),
+				  "__vmalloc_node");
+		touch(p, 5 * PAGE_SIZE, 1);
+		vfree(p);
+	}
+	return 0;
+}
+
+/* Linux: size 1..10 pages, align 1 << (rnd % 23) (up to 1024 pages), zeroed. */
+static int random_size_align_alloc_test(struct rng *r, long loops)
+{
+	for (long i = 0; i < loops; i++) {
+		unsigned long size = rnd_incl(r, 1, 10) * PAGE_SIZE;
+		unsigned long align = 1UL << rnd_incl(r, 0, 22);
+		void *p = checked(__vmalloc_node(size, align, GFP_KERNEL_ZERO, -1, 0),
+				  "__vmalloc_node");
+		touch(p, size, 1);
+		vfree(p);
+	}
+	return 0;
+}
+
+/*
+ * Linux: one page at every alignment 1 << i for i < BITS_PER_LONG, stopping at the
+ * first that fails (the runtime refuses alignments above 1 GiB), each loop.
+ */
+static int align_shift_alloc_test(struct rng *r, long loops)
+{
+	(void)r;
+	for (long n = 0; n < loops; n++) {
+		for (int i = 0; i < 64; i++) {
+			void *p = __vmalloc_node(PAGE_SIZE, 1UL << i, GFP_KERNEL_ZERO, -1, 0);
+			if (!p)
+				break;
+			vfree(p);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Not in Linux's list: fix_align_alloc_test's size and zeroing without the
+ * alignment: vzalloc(5 pages), write, vfree.
  */
 static int vzalloc_5_pages_test(struct rng *r, long loops)
 {
@@ -218,10 +266,9 @@ static const struct test_case tests[] = {
 	{ "full_fit_alloc_test", full_fit_alloc_test, 20000, NULL },
 	{ "long_busy_list_alloc_test", long_busy_list_alloc_test, 5000, NULL },
 	{ "random_size_alloc_test", random_size_alloc_test, 10000, NULL },
-	{ "fix_align_alloc_test", NULL, 0,
-	  "no aligned vmalloc in kasan.h (__vmalloc_node); see vzalloc_5_pages_test" },
-	{ "random_size_align_alloc_test", NULL, 0, "no aligned vmalloc in kasan.h (__vmalloc_node)" },
-	{ "align_shift_alloc_test", NULL, 0, "no aligned vmalloc in kasan.h (__vmalloc_node)" },
+	{ "fix_align_alloc_test", fix_align_alloc_test, 10000, NULL },
+	{ "random_size_align_alloc_test", random_size_align_alloc_test, 10000, NULL },
+	{ "align_shift_alloc_test", align_shift_alloc_test, 100, NULL },
 	{ "pcpu_alloc_test", NULL, 0, "no per-CPU allocator in kasan.h (__alloc_percpu/free_percpu)" },
 	{ "kvfree_rcu_1_arg_vmalloc_test", NULL, 0, "no RCU in the runtime (kvfree_rcu)" },
 	{ "kvfree_rcu_2_arg_vmalloc_test", NULL, 0, "no RCU in the runtime (kvfree_rcu)" },

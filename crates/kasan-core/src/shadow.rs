@@ -21,6 +21,7 @@ use core::ptr;
 
 use crate::shadow_pages::{
     page_down, page_up, whole_pages, ShadowPages, SHADOW_PAGE, SHARE_MIN_PAGES,
+    SHARE_MIN_POISON_PAGES,
 };
 
 /// log2 of the granule size.
@@ -240,7 +241,12 @@ impl Shadow {
     /// the edges written. False (nothing done) when the fill is too small or the
     /// platform cannot share this value.
     fn fill_paged(&self, pages: &dyn ShadowPages, lo: usize, hi: usize, value: u8) -> bool {
-        let Some((a, b)) = whole_pages(lo, hi, SHARE_MIN_PAGES) else {
+        let min = if value == 0 {
+            SHARE_MIN_PAGES
+        } else {
+            SHARE_MIN_POISON_PAGES
+        };
+        let Some((a, b)) = whole_pages(lo, hi, min) else {
             return false;
         };
         if !pages.has_shared(value) || !pages.share(a, b - a, value) {

@@ -501,6 +501,31 @@ fn vmalloc_at(size: usize, zero: bool, fp: usize) -> *mut c_void {
     p
 }
 
+/// `void *__vmalloc_node(unsigned long size, unsigned long align, gfp_t gfp_mask,
+/// int node, const void *caller)`: an area aligned to `align` (a power of two), zeroed
+/// with `__GFP_ZERO`; `node` and `caller` are ignored (one node; the track is the
+/// caller's stack).
+#[unsafe(no_mangle)]
+pub extern "C" fn __vmalloc_node(
+    size: usize,
+    align: usize,
+    gfp: u32,
+    _node: i32,
+    _caller: *const c_void,
+) -> *mut c_void {
+    let fp = frame_pointer();
+    let p = alloc_with(
+        fp,
+        |t| crate::with_heap!(h => h.alloc_vmalloc_aligned(size, align, gfp & GFP_ZERO != 0, t)),
+    );
+    if !p.is_null() && !runtime::config().vmalloc && runtime::mode() == runtime::RunMode::SwTags {
+        runtime::tags()
+            .shadow
+            .unpoison(p as usize, size.next_multiple_of(PAGE_SIZE));
+    }
+    p
+}
+
 /// `void vfree(const void *p)`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vfree(p: *const c_void) {

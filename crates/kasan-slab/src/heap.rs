@@ -560,6 +560,23 @@ impl<H: Host, M: Mode> Heap<H, M> {
         self.consumed(r, track)
     }
 
+    /// `__vmalloc_node`: a vmalloc area whose start is a multiple of `align` (a power
+    /// of two; a page at least).
+    pub fn alloc_vmalloc_aligned(
+        &self,
+        size: usize,
+        align: usize,
+        zero: bool,
+        track: &Track,
+    ) -> Result<usize, AllocError> {
+        let r = if size == 0 || size > MAX_SIZE || !align.is_power_of_two() || align > (1 << 30) {
+            Err(AllocError::Invalid)
+        } else {
+            self.alloc_page_backed(VMALLOC, size, align.max(PAGE_SIZE), zero, track)
+        };
+        self.consumed(r, track)
+    }
+
     /// `kmem_cache_create`: a cache of `size`-byte objects. There is no limit on
     /// the number of caches but memory: the table grows by segments.
     pub fn cache_create(
@@ -1341,11 +1358,14 @@ impl<H: Host, M: Mode> Heap<H, M> {
         }
         let touched = (run.start(), run.start() + pages * PAGE_SIZE);
         let arena = self.arenas.of(run.start());
+        // A big run gives back the shadow pages it shared with now-free neighbours
+        // (the core decides which runs are big enough: `release_free`).
+        let release = !core::ptr::eq(arena, &self.arenas.vmap);
         arena.free_run(
             run,
             |a, l| self.host.discard(a, l),
             |lo, hi| {
-                if !core::ptr::eq(arena, &self.arenas.vmap) {
+                if release {
                     self.mode.release_free((lo, hi), touched);
                 }
             },
