@@ -2506,7 +2506,7 @@ mod tests {
         fn first_bad_addr(&self, addr: usize, size: usize) -> usize {
             let tag = self.tag_of(addr);
             let mut p = self.untag(addr);
-            let end = p + size;
+            let end = p.saturating_add(size);
             while p < end && self.tag_at(p) == Some(tag) {
                 p = (p & !15) + 16;
             }

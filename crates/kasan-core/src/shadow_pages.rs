@@ -521,11 +521,11 @@ mod tests {
     fn big_fill_shares_whole_pages_and_writes_edges() {
         let backing = FakePages::leak(&[PAGE_FREE]);
         let (_buf, mem, shadow) = shadow_of(64, backing);
-        // 100 bytes into page 0 up to 40 bytes into page 20: pages 1..20 are whole.
-        let (a, b) = (mem + 800, mem + 20 * MEM_PER_PAGE + 320);
+        // 100 bytes into page 0 up to 40 bytes into page 30: pages 1..30 are whole.
+        let (a, b) = (mem + 800, mem + 30 * MEM_PER_PAGE + 320);
         shadow.poison(a, b - a, PAGE_FREE);
         backing.settle();
-        for p in 1..20 {
+        for p in 1..30 {
             assert_eq!(
                 backing.state(shadow.shadow_addr(mem + p * MEM_PER_PAGE)),
                 Some(State::Shared(PAGE_FREE)),
@@ -538,7 +538,7 @@ mod tests {
             "edge pages are written, not mapped"
         );
         assert_eq!(
-            backing.state(shadow.shadow_addr(mem + 20 * MEM_PER_PAGE)),
+            backing.state(shadow.shadow_addr(mem + 30 * MEM_PER_PAGE)),
             None
         );
         // Every byte reads as written, edges included; the neighbours are untouched.
@@ -570,10 +570,10 @@ mod tests {
         let backing = FakePages::leak(&[PAGE_FREE]);
         let (_buf, mem, shadow) = shadow_of(64, backing);
         let sa = |x: usize| shadow.shadow_addr(x);
-        // Free memory [1.5 pages, 40 pages); the freed block was [2.5, 22.25) pages.
+        // Free memory [1.5 pages, 40 pages); the freed block was [2.5, 32.25) pages.
         let page = MEM_PER_PAGE;
         let (free_lo, free_hi) = (mem + page + page / 2, mem + 40 * page);
-        let (t0, t1) = (mem + 2 * page + page / 2, mem + 22 * page + page / 4);
+        let (t0, t1) = (mem + 2 * page + page / 2, mem + 32 * page + page / 4);
         // Written, not shared, so that only `release_free` maps pages.
         set(sa(free_lo), sa(free_hi) - sa(free_lo), PAGE_FREE);
         let n = release_free(
@@ -582,17 +582,17 @@ mod tests {
             (sa(t0), sa(t1)),
             PAGE_FREE,
         );
-        // Pages 2 to 22 overlap the block and lie inside the free range; page 1 does
-        // not lie inside it, page 23 does but the block never touched it.
-        assert_eq!(n, 21);
-        for p in 2..23 {
+        // Pages 2 to 32 overlap the block and lie inside the free range; page 1 does
+        // not lie inside it, page 33 does but the block never touched it.
+        assert_eq!(n, 31);
+        for p in 2..33 {
             assert_eq!(
                 backing.state(sa(mem + p * page)),
                 Some(State::Shared(PAGE_FREE))
             );
         }
         assert_eq!(backing.state(sa(mem + page)), None);
-        assert_eq!(backing.state(sa(mem + 23 * page)), None);
+        assert_eq!(backing.state(sa(mem + 33 * page)), None);
         // Nothing for a value without a shared page, nor for a block too small to
         // have had its interior shared (it keeps its shadow pages).
         assert_eq!(
