@@ -1490,6 +1490,12 @@ impl<H: Host, M: Mode> Heap<H, M> {
         unsafe { self.arenas.vmap.init(base, size) };
     }
 
+    /// Marks the main arena's never-used memory free `bytes` ahead of the last run
+    /// (see [`crate::pages::Arena::set_fresh_ahead`]); before any allocation.
+    pub fn set_fresh_ahead(&self, bytes: usize) {
+        self.arenas.main.set_fresh_ahead(bytes);
+    }
+
     /// The main arena's head map (allocator metadata; the runtime poisons its shadow
     /// so that wild accesses into it are reported).
     pub fn head_map(&self) -> (usize, usize) {

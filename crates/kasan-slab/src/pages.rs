@@ -282,7 +282,8 @@ struct Free {
 }
 
 const SMALL_RUNS: usize = 64;
-/// How far ahead of the bump fresh memory is marked.
+/// How far ahead of the bump fresh memory is marked, unless the heap says otherwise
+/// ([`Arena::set_fresh_ahead`]).
 const FRESH_AHEAD: usize = 1 << 20;
 /// Runs this long (256 KiB) or longer give their memory back when freed.
 pub const DISCARD_PAGES: usize = 64;
@@ -297,6 +298,8 @@ pub struct Arena {
     /// Runs freed while this thread held `free` (a signal handler interrupted the
     /// arena), linked through their first word; merged in by the next holder.
     pending: AtomicUsize,
+    /// How far ahead of the bump never-used memory is marked free.
+    fresh_ahead: AtomicUsize,
     /// Pages handed out in runs.
     pub used_pages: AtomicUsize,
 }
@@ -341,6 +344,7 @@ impl Arena {
                 start: 0,
             }),
             pending: AtomicUsize::new(0),
+            fresh_ahead: AtomicUsize::new(FRESH_AHEAD),
             used_pages: AtomicUsize::new(0),
         }
     }
@@ -587,7 +591,9 @@ impl Arena {
         // handed those pages while they are being marked.
         if end + PAGE_SIZE > free.fresh {
             let from = free.fresh.max(end);
-            let to = (end + FRESH_AHEAD).min(arena_end);
+            // Relaxed: set once at start-up.
+            let ahead = self.fresh_ahead.load(Ordering::Relaxed);
+            let to = end.saturating_add(ahead).min(arena_end);
             if to > from {
                 on_fresh(from, to - from);
             }
@@ -693,6 +699,14 @@ impl Arena {
         let base = self.base.load(Ordering::Acquire);
         let pages = (self.end.load(Ordering::Relaxed) - base) / PAGE_SIZE;
         (base, base + (pages * 4).div_ceil(PAGE_SIZE) * PAGE_SIZE)
+    }
+
+    /// Marks never-used memory free `bytes` ahead of the bump (default 1 MiB): where
+    /// marking costs no memory (shared shadow pages), far ahead, so that wild accesses
+    /// past the last run are caught.
+    pub fn set_fresh_ahead(&self, bytes: usize) {
+        self.fresh_ahead
+            .store(bytes.max(FRESH_AHEAD), Ordering::Relaxed);
     }
 
     /// Whether the arena has been given memory.
