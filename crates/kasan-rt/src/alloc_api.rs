@@ -474,29 +474,28 @@ pub extern "C" fn free_pages(addr: usize, order: u32) {
 /// the tail of the last page is poisoned as `vmalloc-out-of-bounds`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vmalloc(size: usize) -> *mut c_void {
-    vmalloc_at(size, false, frame_pointer())
+    vmalloc_at(size, PAGE_SIZE, false, frame_pointer())
 }
 
 /// `void *vzalloc(unsigned long size)`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vzalloc(size: usize) -> *mut c_void {
-    vmalloc_at(size, true, frame_pointer())
+    vmalloc_at(size, PAGE_SIZE, true, frame_pointer())
 }
 
 /// With `kasan.vmalloc=off` the area's tail is left unchecked (its pages are
 /// still guarded), as Linux leaves vmalloc memory untagged.
-fn vmalloc_at(size: usize, zero: bool, fp: usize) -> *mut c_void {
+fn vmalloc_at(size: usize, align: usize, zero: bool, fp: usize) -> *mut c_void {
     let p = alloc_with(
         fp,
-        |t| crate::with_heap!(h => h.alloc_vmalloc(size, zero, t)),
+        |t| crate::with_heap!(h => h.alloc_vmalloc_aligned(size, align, zero, t)),
     );
-    if !p.is_null() && !runtime::config().vmalloc {
-        let whole = size.next_multiple_of(PAGE_SIZE);
-        // Generic: the heap leaves the vmalloc space's shadow zero itself.
-        if runtime::mode() == runtime::RunMode::SwTags {
-            // The area's pages all carry the pointer's tag.
-            runtime::tags().shadow.unpoison(p as usize, whole);
-        }
+    // Generic: the heap leaves the vmalloc space's shadow zero itself.
+    if !p.is_null() && !runtime::config().vmalloc && runtime::mode() == runtime::RunMode::SwTags {
+        // The area's pages all carry the pointer's tag.
+        runtime::tags()
+            .shadow
+            .unpoison(p as usize, size.next_multiple_of(PAGE_SIZE));
     }
     p
 }
@@ -513,17 +512,7 @@ pub extern "C" fn __vmalloc_node(
     _node: i32,
     _caller: *const c_void,
 ) -> *mut c_void {
-    let fp = frame_pointer();
-    let p = alloc_with(
-        fp,
-        |t| crate::with_heap!(h => h.alloc_vmalloc_aligned(size, align, gfp & GFP_ZERO != 0, t)),
-    );
-    if !p.is_null() && !runtime::config().vmalloc && runtime::mode() == runtime::RunMode::SwTags {
-        runtime::tags()
-            .shadow
-            .unpoison(p as usize, size.next_multiple_of(PAGE_SIZE));
-    }
-    p
+    vmalloc_at(size, align, gfp & GFP_ZERO != 0, frame_pointer())
 }
 
 /// `void vfree(const void *p)`.

@@ -116,6 +116,11 @@ impl VmallocState {
     }
 }
 
+/// Whether an allocation may ask for alignment `align`: a power of two up to 1 GiB.
+const fn valid_align(align: usize) -> bool {
+    align.is_power_of_two() && align <= 1 << 30
+}
+
 /// Linux's `optimal_redzone`: the redzone kept after an object of `size` bytes.
 pub const fn optimal_redzone(size: usize) -> usize {
     match size {
@@ -318,7 +323,7 @@ pub struct Heap<H: Host, M: Mode = Generic> {
     host: H,
     mode: M,
     arenas: Arenas,
-    /// vmalloc: checked (`kasan.vmalloc`), on-demand shadow, the lazy-purge queue.
+    /// vmalloc: checked (`kasan.vmalloc`), the lazy-purge queue.
     vmalloc: VmallocState,
     caches: CacheTable,
     quarantine: Quarantine,
@@ -495,7 +500,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
         zero: bool,
         track: &Track,
     ) -> Result<usize, AllocError> {
-        let r = if size > MAX_SIZE || !align.is_power_of_two() || align > (1 << 30) {
+        let r = if size > MAX_SIZE || !valid_align(align) {
             Err(AllocError::Invalid)
         } else {
             match self.class_for(size, align) {
@@ -552,12 +557,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
         zero: bool,
         track: &Track,
     ) -> Result<usize, AllocError> {
-        let r = if size == 0 || size > MAX_SIZE {
-            Err(AllocError::Invalid)
-        } else {
-            self.alloc_page_backed(VMALLOC, size, PAGE_SIZE, zero, track)
-        };
-        self.consumed(r, track)
+        self.alloc_vmalloc_aligned(size, PAGE_SIZE, zero, track)
     }
 
     /// `__vmalloc_node`: a vmalloc area whose start is a multiple of `align` (a power
@@ -569,7 +569,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
         zero: bool,
         track: &Track,
     ) -> Result<usize, AllocError> {
-        let r = if size == 0 || size > MAX_SIZE || !align.is_power_of_two() || align > (1 << 30) {
+        let r = if size == 0 || size > MAX_SIZE || !valid_align(align) {
             Err(AllocError::Invalid)
         } else {
             self.alloc_page_backed(VMALLOC, size, align.max(PAGE_SIZE), zero, track)
@@ -1025,8 +1025,9 @@ impl<H: Host, M: Mode> Heap<H, M> {
         let object = self.mode.untag(addr);
         let Some(run) = self.arenas.run_of(object) else {
             // Pages already given back: a page-aligned pointer into freed pages is
-            // freed twice (Linux: the first byte is not accessible).
-            let freed = !self.mode.check(addr, 1);
+            // freed twice (Linux: the first byte is not accessible). Purged vmalloc
+            // space has no shadow to read: it is free.
+            let freed = !self.shadow_readable(object) || !self.mode.check(addr, 1);
             let page_kind = !matches!(kind, FreeKind::Cache(_));
             return Err(
                 if self.arenas.contains(object)
@@ -1372,6 +1373,14 @@ impl<H: Host, M: Mode> Heap<H, M> {
         );
     }
 
+    /// Whether the shadow of untagged `addr` can be read: the vmalloc space's is
+    /// unmapped where no area uses it.
+    fn shadow_readable(&self, addr: usize) -> bool {
+        self.host
+            .vmalloc_shadow()
+            .is_none_or(|v| v.readable(self.mode.shadow_span(addr, 0).0))
+    }
+
     /// Whether vmalloc areas live in the vmalloc space with shadow on demand.
     fn vmalloc_on_demand(&self) -> bool {
         self.arenas.vmap.is_set() && self.host.vmalloc_shadow().is_some_and(|v| v.enabled())
@@ -1387,25 +1396,30 @@ impl<H: Host, M: Mode> Heap<H, M> {
             self.host
                 .discard(run.start() + PAGE_SIZE, (pages - 1) * PAGE_SIZE);
         }
-        let h = run.header();
-        // Relaxed: the CAS publishes.
-        let mut head = self.vmalloc.lazy.load(Ordering::Relaxed);
-        loop {
-            h.next_partial.store(head, Ordering::Relaxed);
-            // Release pairs with the Acquire swap in `purge_vmalloc`.
-            match self.vmalloc.lazy.compare_exchange_weak(
-                head,
-                run.start(),
-                Ordering::Release,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => break,
-                Err(now) => head = now,
-            }
-        }
+        self.push_lazy(run.start(), run.header());
         // Relaxed: a threshold; the list itself is published by the CAS.
         if self.vmalloc.lazy_pages.fetch_add(pages, Ordering::Relaxed) + pages >= LAZY_MAX_PAGES {
             self.purge_vmalloc();
+        }
+    }
+
+    /// Pushes a chain of freed areas (from `first` to the one whose header is `last`,
+    /// linked through `next_partial`) onto the lazy-purge list.
+    fn push_lazy(&self, first: usize, last: &crate::pages::RunHeader) {
+        // Relaxed: the CAS publishes.
+        let mut head = self.vmalloc.lazy.load(Ordering::Relaxed);
+        loop {
+            last.next_partial.store(head, Ordering::Relaxed);
+            // Release pairs with the Acquire swap in `purge_vmalloc`.
+            match self.vmalloc.lazy.compare_exchange_weak(
+                head,
+                first,
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return,
+                Err(now) => head = now,
+            }
         }
     }
 
@@ -1447,23 +1461,10 @@ impl<H: Host, M: Mode> Heap<H, M> {
             for run in areas() {
                 tail = run.start();
             }
-            let tail = self.arenas.vmap.run_of(tail).map(|r| r.header());
-            let mut now = self.vmalloc.lazy.load(Ordering::Relaxed);
-            loop {
-                if let Some(t) = tail {
-                    t.next_partial.store(now, Ordering::Relaxed);
-                }
-                // Release pairs with the Acquire swap above.
-                match self.vmalloc.lazy.compare_exchange_weak(
-                    now,
-                    head,
-                    Ordering::Release,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => return,
-                    Err(seen) => now = seen,
-                }
+            if let Some(tail) = self.arenas.vmap.run_of(tail) {
+                self.push_lazy(head, tail.header());
             }
+            return;
         }
         let mut at = head;
         while let Some(run) = self.arenas.vmap.run_of(at) {

@@ -729,17 +729,6 @@ impl Arena {
         // has just allocated, so no one else writes it.
         unsafe { core::ptr::write_bytes(addr as *mut u8, 0, len) };
     }
-
-    /// Copies `len` bytes between two objects the caller owns (realloc).
-    pub fn copy(&self, dst: usize, src: usize, len: usize) {
-        if len == 0 {
-            return;
-        }
-        debug_assert!(self.contains(dst) && self.contains(src));
-        // SAFETY: both ranges are inside the arena, in two distinct live objects owned
-        // by the caller, so they do not overlap.
-        unsafe { core::ptr::copy_nonoverlapping(src as *const u8, dst as *mut u8, len) };
-    }
 }
 
 /// The heap's arenas: one for everything but vmalloc, and the vmalloc space, whose
