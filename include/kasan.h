@@ -11,6 +11,9 @@
 #define KASAN_H
 
 #include <stddef.h>
+#ifndef __cplusplus
+#include <stdbool.h>
+#endif
 #ifdef __cplusplus
 #include <features.h> /* for __GLIBC__ below; g++ defines _GNU_SOURCE, so nothing is fixed early */
 #endif
@@ -50,6 +53,14 @@ void  *krealloc(const void *p, size_t new_size, gfp_t flags);
 void   kfree(const void *p);
 void   kfree_sensitive(const void *p);
 size_t ksize(const void *p);
+/* One NUMA node here: node is ignored. _track_caller: as kmalloc (the alloc stack
+ * is the whole call chain, which shows the caller's caller too). */
+void  *kmalloc_node(size_t size, gfp_t flags, int node);
+void  *kzalloc_node(size_t size, gfp_t flags, int node);
+void  *kmalloc_track_caller(size_t size, gfp_t flags);
+void  *kmalloc_node_track_caller(size_t size, gfp_t flags, int node);
+/* The largest kmalloc served by a slab cache; larger ones are page backed. */
+#define KMALLOC_MAX_CACHE_SIZE 8192UL
 
 /* Dedicated slab caches. Flag values are Linux's; see the notes on each. */
 #define SLAB_HWCACHE_ALIGN    0x00002000UL  /* align objects to the cache line */
@@ -80,6 +91,30 @@ void   mempool_destroy(mempool_t *pool);
 unsigned long __get_free_pages(gfp_t flags, unsigned int order);
 void   free_pages(unsigned long addr, unsigned int order);
 
+/*
+ * struct page, as in Linux: alloc_pages returns the first page's descriptor, and
+ * page + 1 is the next page. A descriptor is an address in a never-mapped range
+ * (x86-64's vmemmap base): pass it to these functions, never dereference it.
+ * "Physical" addresses are untagged virtual ones. In sw-tags mode page_address
+ * gives a page-allocator page its allocation's tag and any other page (slab,
+ * vmalloc, large kmalloc) the match-all tag, as Linux does.
+ */
+#ifndef PAGE_SHIFT
+#define PAGE_SHIFT 12
+#endif
+#ifndef PAGE_SIZE
+#define PAGE_SIZE (1UL << PAGE_SHIFT)
+#endif
+#define offset_in_page(p) ((unsigned long)(p) & (PAGE_SIZE - 1))
+struct page { unsigned long opaque[8]; };
+typedef unsigned long long phys_addr_t;
+struct page *alloc_pages(gfp_t gfp, unsigned int order);   /* NULL on failure */
+void   __free_pages(struct page *page, unsigned int order);
+void  *page_address(const struct page *page);
+struct page *virt_to_page(const void *addr);
+phys_addr_t virt_to_phys(const volatile void *addr);
+void  *phys_to_virt(phys_addr_t phys);
+
 /* vmalloc areas: page-granular, checked unless kasan.vmalloc=off. */
 void  *vmalloc(unsigned long size);
 void  *vzalloc(unsigned long size);
@@ -92,6 +127,16 @@ void  *__vmalloc_node(unsigned long size, unsigned long align, gfp_t gfp_mask,
  * now (their shadow pages nobody else uses are unmapped, their addresses reusable).
  */
 void   vm_unmap_aliases(void);
+/*
+ * Linux 6.12's vrealloc: within the area's pages it is resized in place (the cut
+ * part poisoned, the new part valid), else moved. NULL p: vmalloc; size 0: vfree.
+ */
+void  *vrealloc(const void *p, size_t size, gfp_t flags);
+bool   is_vmalloc_addr(const void *addr);            /* in a live vmalloc area */
+struct page *vmalloc_to_page(const void *addr);      /* NULL if not */
+/* Whole pages of a live vmalloc area or page allocation; 0 or -EINVAL. */
+int    set_memory_ro(unsigned long addr, int numpages);
+int    set_memory_rw(unsigned long addr, int numpages);
 
 /*
  * Linux's kernel string API and user copies, checked as Linux's instrumented
@@ -120,6 +165,13 @@ char  *strnchr(const char *s, size_t count, int c);
 unsigned long copy_to_user(void __user *to, const void *from, unsigned long n);   /* bytes not copied */
 unsigned long copy_from_user(void *to, const void __user *from, unsigned long n); /* bytes not copied */
 long   strncpy_from_user(char *dst, const char __user *src, long count);          /* length, count or -EFAULT */
+/* Linux's unchecked-access_ok and atomic-context variants: the same KASAN checks. */
+unsigned long __copy_to_user(void __user *to, const void *from, unsigned long n);
+unsigned long __copy_from_user(void *to, const void __user *from, unsigned long n);
+unsigned long __copy_to_user_inatomic(void __user *to, const void *from, unsigned long n);
+unsigned long __copy_from_user_inatomic(void *to, const void __user *from, unsigned long n);
+/* Both ranges checked; 0, or -EFAULT (-14) if an address is not mapped. */
+long   copy_to_kernel_nofault(void *dst, const void *src, size_t size);
 
 /* Runtime controls. */
 void   kasan_disable_current(void);                   /* nestable: no reports from this thread */
@@ -128,6 +180,18 @@ void   kasan_record_aux_stack(const void *p);         /* "Last potentially relat
 void   kasan_poison_range(const void *p, size_t size);    /* user-managed memory, e.g. arenas */
 void   kasan_unpoison_range(const void *p, size_t size);
 int    kasan_reports_count(void);                     /* bugs reported so far in this process */
+/* The bug type of the newest report ("slab-out-of-bounds", ...), NULL before the
+ * first: what Linux's KUnit suite reads from the console, for test harnesses. */
+const char *kasan_last_bug_type(void);
+bool   kasan_save_enable_multi_shot(void);             /* every report from now on; the old setting */
+void   kasan_restore_multi_shot(bool enabled);
+bool   kasan_enabled(void);                            /* false with kasan=off */
+bool   kasan_vmalloc_enabled(void);                    /* kasan.vmalloc (default on) */
+#ifdef __KASAN_SW_TAGS__
+#define KASAN_GRANULE_SIZE 16
+#else
+#define KASAN_GRANULE_SIZE 8
+#endif
 
 /*
  * Tag-based mode (kasan cc --mode=sw-tags), Linux's names. Heap pointers carry a random
@@ -137,6 +201,10 @@ int    kasan_reports_count(void);                     /* bugs reported so far in
 void  *kasan_reset_tag(const void *p);               /* the match-all pointer to the same memory */
 void  *kasan_set_tag(const void *p, unsigned char tag);
 unsigned char kasan_get_tag(const void *p);
+#define KASAN_TAG_MIN     0x00  /* random tags: KASAN_TAG_MIN..KASAN_TAG_MAX */
+#define KASAN_TAG_MAX     0x0d
+#define KASAN_TAG_INVALID 0x0e  /* freed and redzone memory */
+#define KASAN_TAG_KERNEL  0x0f  /* match-all: untagged pointers */
 
 /* The ASan user API, for code that checks __SANITIZE_ADDRESS__ (gcc also defines it under
  * kernel-address). Same meaning as kasan_poison_range / kasan_unpoison_range. */

@@ -256,6 +256,11 @@ pub struct Reporter {
     owner: AtomicU32,
     reported: AtomicBool,
     count: AtomicUsize,
+    /// The bug type of the newest report printed (`BUG: KASAN: <type>`), for test
+    /// harnesses that assert it (KUnit's console probe, in our C API).
+    last_bug_type: SpinLock<Option<&'static str>>,
+    /// `kasan_multi_shot` turned on at run time (Linux's `kasan_save_enable_multi_shot`).
+    multi_shot: AtomicBool,
     /// The text of the report being printed; taken only by the lock holder.
     text: SpinLock<[u8; REPORT_BUFFER]>,
     queue: Queue,
@@ -469,6 +474,8 @@ impl Reporter {
             owner: AtomicU32::new(0),
             reported: AtomicBool::new(false),
             count: AtomicUsize::new(0),
+            last_bug_type: SpinLock::new(None),
+            multi_shot: AtomicBool::new(false),
             text: SpinLock::new([0; REPORT_BUFFER]),
             queue: Queue::new(),
         }
@@ -529,6 +536,31 @@ impl Reporter {
         self.count.load(Ordering::Relaxed)
     }
 
+    /// The bug type of the newest report printed (`slab-out-of-bounds`, ...), or
+    /// `None` before the first. A report being printed right now may not be in yet.
+    pub fn last_bug_type(&self) -> Option<&'static str> {
+        *self.last_bug_type.lock()
+    }
+
+    /// Turns multi-shot reporting on whatever the configuration says, or back to the
+    /// configuration; returns the previous run-time setting (Linux's
+    /// `kasan_save_enable_multi_shot` / `kasan_restore_multi_shot`).
+    pub fn set_multi_shot(&self, on: bool) -> bool {
+        // Relaxed: a flag read by later reports; no data is published with it.
+        self.multi_shot.swap(on, Ordering::Relaxed)
+    }
+
+    fn multi_shot(&self, ctx: &Context<'_>) -> bool {
+        // Relaxed: see `set_multi_shot`.
+        ctx.config.multi_shot || self.multi_shot.load(Ordering::Relaxed)
+    }
+
+    fn note_bug_type(&self, bug_type: Option<&'static str>) {
+        if bug_type.is_some() {
+            *self.last_bug_type.lock() = bug_type;
+        }
+    }
+
     /// Reports `bug` unless the gate says no; returns whether it was (or, raised by
     /// a task that is already reporting, will be right after) printed (Linux's
     /// `kasan_report`). Applies `kasan.fault` afterwards.
@@ -536,7 +568,7 @@ impl Reporter {
         let who = Who::now(ctx);
         let id = owner_id(who.task.pid);
         let nested = self.held_by(id);
-        if !ctx.config.multi_shot && self.reported.swap(true, Ordering::Relaxed) {
+        if !self.multi_shot(ctx) && self.reported.swap(true, Ordering::Relaxed) {
             return false;
         }
         let what = What::Bug {
@@ -576,7 +608,7 @@ impl Reporter {
             }
             _ => {}
         }
-        if ctx.config.panic_on_warn && !ctx.config.multi_shot {
+        if ctx.config.panic_on_warn && !self.multi_shot(ctx) {
             ctx.platform.halt("panic_on_warn set ...\n");
         }
         true
@@ -633,7 +665,7 @@ impl Reporter {
             let mut out = Out::new(ctx.platform, &mut text[..]);
             if let Some(entry) = first {
                 write |= entry.is_write();
-                render(&mut out, ctx, entry);
+                self.note_bug_type(render(&mut out, ctx, entry));
                 out.flush();
             }
             write |= self.drain(ctx, &mut out);
@@ -659,7 +691,7 @@ impl Reporter {
                     trace: &p.trace[..p.depth],
                 };
                 write |= entry.is_write();
-                render(out, ctx, &entry);
+                self.note_bug_type(render(out, ctx, &entry));
                 out.flush();
             }
             // Release pairs with the Acquire loads in `Queue::push`: the slot is free.
@@ -700,8 +732,8 @@ impl Reporter {
     }
 }
 
-/// Renders one report into `out`.
-fn render(out: &mut Out<'_>, ctx: &Context<'_>, entry: &Entry<'_>) {
+/// Renders one report into `out`; returns its bug type (none for a fault).
+fn render(out: &mut Out<'_>, ctx: &Context<'_>, entry: &Entry<'_>) -> Option<&'static str> {
     match entry.what {
         What::Bug {
             kind,
@@ -716,12 +748,15 @@ fn render(out: &mut Out<'_>, ctx: &Context<'_>, entry: &Entry<'_>) {
                 is_write,
                 trace: entry.trace,
             };
-            match ctx.config.format {
+            Some(match ctx.config.format {
                 Format::Text => render_text(out, ctx, &bug, &entry.who, entry.index > 0),
                 Format::Json => render_json(out, ctx, &bug, &entry.who, entry.index > 0),
-            }
+            })
         }
-        What::ShadowFault { .. } => render_shadow_fault(out, ctx, entry, true),
+        What::ShadowFault { .. } => {
+            render_shadow_fault(out, ctx, entry, true);
+            None
+        }
     }
 }
 
@@ -1746,7 +1781,14 @@ fn write_cpu_line(out: &mut Out<'_>, ctx: &Context<'_>, who: &Who, tainted: bool
     }
 }
 
-fn render_text(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &Who, tainted: bool) {
+/// Returns the bug type of the title.
+fn render_text(
+    out: &mut Out<'_>,
+    ctx: &Context<'_>,
+    bug: &Bug<'_>,
+    who: &Who,
+    tainted: bool,
+) -> &'static str {
     let a = analyze(ctx, bug);
     let task = &who.task;
     let ip = bug.trace.first().copied().unwrap_or(0);
@@ -1810,6 +1852,7 @@ fn render_text(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &Who, t
         write_memory_state(out, ctx, a.first_bad);
     }
     let _ = writeln!(out, "{RULE}");
+    a.bug_type
 }
 
 /// The version of the JSON lines' schema (`docs/report-json.md`), in every line.
@@ -2290,7 +2333,14 @@ fn json_shadow(out: &mut Out<'_>, ctx: &Context<'_>, addr: usize) {
 }
 
 /// A KASAN report as one JSON line (schema: `docs/report-json.schema.json`).
-fn render_json(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &Who, tainted: bool) {
+/// Returns the report's bug type.
+fn render_json(
+    out: &mut Out<'_>,
+    ctx: &Context<'_>,
+    bug: &Bug<'_>,
+    who: &Who,
+    tainted: bool,
+) -> &'static str {
     let a = analyze(ctx, bug);
     let ip = bug.trace.first().copied().unwrap_or(0);
     let access = match bug.kind {
@@ -2338,6 +2388,7 @@ fn render_json(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &Who, t
         json_shadow(out, ctx, a.first_bad);
     }
     let _ = out.write_str(",\"fault\":null}\n");
+    a.bug_type
 }
 
 /// A general protection fault as one JSON line: the report's fields, `null` where
@@ -3572,8 +3623,12 @@ Memory state around the buggy address:
         assert_eq!(count, 1 + QUEUE_LEN);
         assert_eq!(text.matches("BUG: KASAN:").count(), 1 + QUEUE_LEN);
         assert_eq!(
-            text.lines().filter(|l| l.starts_with("kasan: ")).collect::<std::vec::Vec<_>>(),
-            ["kasan: 3 nested reports dropped: raised while a report was printed, with 8 already waiting"]
+            text.lines()
+                .filter(|l| l.starts_with("kasan: "))
+                .collect::<std::vec::Vec<_>>(),
+            [
+                "kasan: 3 nested reports dropped: raised while a report was printed, with 8 already waiting"
+            ]
         );
         let (json, _, _) = nested_run(QUEUE_LEN + 1, Format::Json);
         assert_eq!(json.lines().count(), 1 + QUEUE_LEN + 1);

@@ -257,6 +257,20 @@ pub fn protect(addr: usize, len: usize, accessible: bool) {
     unsafe { libc::mprotect(addr as *mut libc::c_void, len, prot) };
 }
 
+/// Makes `len` bytes of pages at `addr` read-only or read-write again (Linux's
+/// `set_memory_ro`/`set_memory_rw` on memory the program allocated); false if the
+/// kernel refused.
+pub fn set_writable(addr: usize, len: usize, writable: bool) -> bool {
+    let prot = if writable {
+        libc::PROT_READ | libc::PROT_WRITE
+    } else {
+        libc::PROT_READ
+    };
+    // SAFETY: the caller passes whole pages of a live allocation of the program's;
+    // changing their protection touches no other mapping.
+    unsafe { libc::mprotect(addr as *mut libc::c_void, len, prot) == 0 }
+}
+
 /// Reads a word at an address that may be unmapped, through the kernel, so that a
 /// bad address is an error rather than a fault.
 pub fn read_word(addr: usize) -> Option<usize> {

@@ -172,6 +172,20 @@ pub extern "C" fn __asan_handle_no_return() {
     crate::unwind::no_return();
 }
 
+/// `void (void)`: the constructor userspace ASan instrumentation (rustc's
+/// `-Zsanitizer=address`, clang's `-fsanitize=address`) emits in every module:
+/// brings the runtime up, as a first check would.
+#[unsafe(no_mangle)]
+pub extern "C" fn __asan_init() {
+    ensure_init();
+}
+
+/// `void (void)`: the instrumentation's version handshake (ASan ABI v8). The outline
+/// checks, `__asan_handle_no_return` and the global registration this runtime
+/// exports are v8's; nothing else is needed, so the check passes by being linked.
+#[unsafe(no_mangle)]
+pub extern "C" fn __asan_version_mismatch_check_v8() {}
+
 /// `void (void *addr, ssize_t size)`: poison the redzones around a dynamic alloca
 /// (`addr` is 32-aligned).
 #[unsafe(no_mangle)]

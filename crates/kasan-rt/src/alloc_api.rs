@@ -130,7 +130,7 @@ pub(crate) fn alloc_with(
 
 /// Allocates (kmalloc) for the caller of the entry point whose frame is `fp`.
 #[inline(always)]
-fn alloc(size: usize, align: usize, zero: bool, fp: usize) -> *mut c_void {
+pub(crate) fn alloc(size: usize, align: usize, zero: bool, fp: usize) -> *mut c_void {
     alloc_with(
         fp,
         |t| crate::with_heap!(h => h.alloc(size, align.max(MIN_ALIGN), zero, t)),
@@ -466,6 +466,7 @@ pub extern "C" fn __get_free_pages(flags: u32, order: u32) -> usize {
 #[unsafe(no_mangle)]
 pub extern "C" fn free_pages(addr: usize, order: u32) {
     if addr != 0 {
+        crate::kernel_mm::before_free(addr);
         free_kind(addr, FreeKind::Pages(order), frame_pointer());
     }
 }
@@ -485,7 +486,7 @@ pub extern "C" fn vzalloc(size: usize) -> *mut c_void {
 
 /// With `kasan.vmalloc=off` the area's tail is left unchecked (its pages are
 /// still guarded), as Linux leaves vmalloc memory untagged.
-fn vmalloc_at(size: usize, align: usize, zero: bool, fp: usize) -> *mut c_void {
+pub(crate) fn vmalloc_at(size: usize, align: usize, zero: bool, fp: usize) -> *mut c_void {
     let p = alloc_with(
         fp,
         |t| crate::with_heap!(h => h.alloc_vmalloc_aligned(size, align, zero, t)),
@@ -519,8 +520,14 @@ pub extern "C" fn __vmalloc_node(
 #[unsafe(no_mangle)]
 pub extern "C" fn vfree(p: *const c_void) {
     if !p.is_null() {
-        free_kind(p as usize, FreeKind::Vmalloc, frame_pointer());
+        vfree_at(p as usize, frame_pointer());
     }
+}
+
+/// `vfree` for the caller of the entry point whose frame is `fp`.
+pub(crate) fn vfree_at(p: usize, fp: usize) {
+    crate::kernel_mm::before_free(p);
+    free_kind(p, FreeKind::Vmalloc, fp);
 }
 
 /// `void vm_unmap_aliases(void)`: the lazy purge of freed vmalloc areas, now.

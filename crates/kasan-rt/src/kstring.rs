@@ -314,7 +314,18 @@ unsafe fn copy_user(local: *mut u8, remote: *mut u8, n: usize, to_remote: bool) 
 #[unsafe(no_mangle)]
 #[inline(never)]
 pub unsafe extern "C" fn copy_to_user(to: *mut c_void, from: *const c_void, n: usize) -> usize {
-    let site = Site::caller(frame_pointer());
+    // SAFETY: the caller's promise.
+    unsafe { copy_to_user_at(to, from, n, frame_pointer()) }
+}
+
+/// [`copy_to_user`] for the caller of the entry point whose frame is `fp`.
+///
+/// # Safety
+///
+/// As [`copy_to_user`].
+#[inline(always)]
+unsafe fn copy_to_user_at(to: *mut c_void, from: *const c_void, n: usize, fp: usize) -> usize {
+    let site = Site::caller(fp);
     let k = if site.check_read(from as usize, n) {
         n
     } else {
@@ -334,7 +345,18 @@ pub unsafe extern "C" fn copy_to_user(to: *mut c_void, from: *const c_void, n: u
 #[unsafe(no_mangle)]
 #[inline(never)]
 pub unsafe extern "C" fn copy_from_user(to: *mut c_void, from: *const c_void, n: usize) -> usize {
-    let site = Site::caller(frame_pointer());
+    // SAFETY: the caller's promise.
+    unsafe { copy_from_user_at(to, from, n, frame_pointer()) }
+}
+
+/// [`copy_from_user`] for the caller of the entry point whose frame is `fp`.
+///
+/// # Safety
+///
+/// As [`copy_from_user`].
+#[inline(always)]
+unsafe fn copy_from_user_at(to: *mut c_void, from: *const c_void, n: usize, fp: usize) -> usize {
+    let site = Site::caller(fp);
     let k = if site.check_write(to as usize, n) {
         n
     } else {
@@ -405,5 +427,88 @@ pub unsafe extern "C" fn strncpy_from_user(
         -EFAULT
     } else {
         count as c_long
+    }
+}
+
+macro_rules! user_copy_aliases {
+    ($($(#[$doc:meta])* $name:ident => $inner:ident;)*) => {$(
+        $(#[$doc])*
+        ///
+        /// # Safety
+        ///
+        /// As the checked copy it forwards to.
+        #[unsafe(no_mangle)]
+        #[inline(never)]
+        pub unsafe extern "C" fn $name(to: *mut c_void, from: *const c_void, n: usize) -> usize {
+            // SAFETY: the caller's promise.
+            unsafe { $inner(to, from, n, frame_pointer()) }
+        }
+    )*};
+}
+
+user_copy_aliases! {
+    /// `__copy_from_user`: Linux's variant without `access_ok` (a hosted process has
+    /// no user/kernel split to check); the same KASAN check as `copy_from_user`.
+    __copy_from_user => copy_from_user_at;
+    /// `__copy_to_user`, as `copy_to_user`.
+    __copy_to_user => copy_to_user_at;
+    /// `__copy_from_user_inatomic`: may not sleep (nothing here does).
+    __copy_from_user_inatomic => copy_from_user_at;
+    /// `__copy_to_user_inatomic`.
+    __copy_to_user_inatomic => copy_to_user_at;
+}
+
+/// `long copy_to_kernel_nofault(void *dst, const void *src, size_t size)`: Linux
+/// checks the destination whole at entry (`instrument_write`) and reads the source
+/// in instrumented code; both are checked here at entry, each reported at its first
+/// bad byte. The copy goes through the kernel so a bad address is `-EFAULT`, not a
+/// crash; only the part both checks passed is copied after a report.
+///
+/// # Safety
+///
+/// None beyond the checks: unmapped addresses return `-EFAULT`.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe extern "C" fn copy_to_kernel_nofault(
+    dst: *mut c_void,
+    src: *const c_void,
+    size: usize,
+) -> c_long {
+    let site = Site::caller(frame_pointer());
+    let w = if site.check_write(dst as usize, size) {
+        size
+    } else {
+        prefix(dst as usize, size)
+    };
+    let r = if site.check_read(src as usize, size) {
+        size
+    } else {
+        prefix(src as usize, size)
+    };
+    let k = w.min(r);
+    let mut chunk = [0u8; 256];
+    let mut i = 0;
+    while i < k {
+        let want = chunk.len().min(k - i);
+        // SAFETY: `chunk` is ours; both sides go through the kernel, which checks them.
+        let got = unsafe {
+            copy_user(
+                chunk.as_mut_ptr(),
+                src.cast_mut().cast::<u8>().add(i),
+                want,
+                false,
+            )
+        };
+        // SAFETY: as above.
+        let put = unsafe { copy_user(chunk.as_mut_ptr(), dst.cast::<u8>().add(i), got, true) };
+        if got < want || put < got {
+            return -(libc::EFAULT as c_long);
+        }
+        i += want;
+    }
+    if k < size {
+        -(libc::EFAULT as c_long)
+    } else {
+        0
     }
 }

@@ -17,6 +17,7 @@ pub mod abi_hwasan;
 pub mod alloc_api;
 pub mod checked;
 pub mod kernel;
+pub mod kernel_mm;
 pub mod kstring;
 pub mod libc_io;
 pub mod libc_str;

@@ -1134,9 +1134,57 @@ impl<H: Host, M: Mode> Heap<H, M> {
         }
     }
 
+    /// `vrealloc` in place: if the live vmalloc area at `addr` has pages for
+    /// `new_size` bytes (its guard page not counted), its valid part becomes exactly
+    /// `new_size` (the rest of its last page turns back into redzone) and true is
+    /// returned. The area keeps its allocation track, as Linux's vrealloc does.
+    pub fn resize_vmalloc(&self, addr: usize, new_size: usize) -> bool {
+        self.resize_kind(addr, new_size, FreeKind::Vmalloc)
+            .is_some()
+    }
+
+    /// The live page-backed block (page allocator, large kmalloc or vmalloc area)
+    /// that `addr` (tagged or not) falls in: its kind, untagged start, requested
+    /// size and tag. `None` for slab memory and for anything not allocated.
+    pub fn page_block(&self, addr: usize) -> Option<PageBlock> {
+        let addr = self.mode.untag(addr);
+        let run = self.arenas.run_of(addr)?;
+        let h = run.header();
+        let cache = h.cache.load(Ordering::Relaxed);
+        if !is_page_backed(cache) {
+            return None;
+        }
+        let i = run.slot_of(addr);
+        let meta = run.meta(i);
+        if meta.state() != State::Allocated {
+            return None;
+        }
+        let start = run.object(i);
+        let len = h.big_size.load(Ordering::Relaxed);
+        let capacity = self.object_size(run) - if cache == VMALLOC { PAGE_SIZE } else { 0 };
+        if addr < start || addr >= start + capacity.max(len) {
+            return None;
+        }
+        Some(PageBlock {
+            kind: block_kind(cache),
+            start,
+            len,
+            tag: meta.tag(),
+        })
+    }
+
     fn resize_inner(&self, addr: usize, new_size: usize) -> Option<Run> {
-        let (run, _, meta, _) = self.live_object(addr, FreeKind::Kmalloc).ok()?;
-        let object_size = self.object_size(run);
+        self.resize_kind(addr, new_size, FreeKind::Kmalloc)
+    }
+
+    fn resize_kind(&self, addr: usize, new_size: usize, kind: FreeKind) -> Option<Run> {
+        let (run, _, meta, _) = self.live_object(addr, kind).ok()?;
+        let guard = if kind == FreeKind::Vmalloc {
+            PAGE_SIZE
+        } else {
+            0
+        };
+        let object_size = self.object_size(run) - guard;
         if new_size > object_size || new_size > u32::MAX as usize {
             return None;
         }
@@ -1634,6 +1682,19 @@ impl<H: Host, M: Mode> Heap<H, M> {
     pub(crate) fn with_quarantine_locked(&self, f: impl FnOnce()) {
         self.quarantine.with_locked(self.host.cpu(), f);
     }
+}
+
+/// A live page-backed block, as [`Heap::page_block`] finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageBlock {
+    /// Page allocator memory, a large kmalloc or a vmalloc area.
+    pub kind: BlockKind,
+    /// The untagged address of its first byte.
+    pub start: usize,
+    /// The size the program asked for.
+    pub len: usize,
+    /// The tag its pointer carries (tag modes; generic: the match-all tag).
+    pub tag: u8,
 }
 
 impl<H: Host, M: Mode> Describe for Heap<H, M> {
