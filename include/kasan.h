@@ -137,6 +137,19 @@ struct page *vmalloc_to_page(const void *addr);      /* NULL if not */
 /* Whole pages of a live vmalloc area or page allocation; 0 or -EINVAL. */
 int    set_memory_ro(unsigned long addr, int numpages);
 int    set_memory_rw(unsigned long addr, int numpages);
+/*
+ * vmap: a new vmalloc area (its own tag in sw-tags mode) showing the given pages
+ * at a second address; vmalloc_to_page on it gives those pages back. Sw-tags mode
+ * only (its heap is shared memory mapped at 16 aliases, which can map a page
+ * twice); generic mode's heap is private memory: NULL and one warning line.
+ */
+#define VM_MAP 0x00000004UL
+typedef unsigned long pgprot_t;
+#define PAGE_KERNEL ((pgprot_t)0)
+void  *vmap(struct page **pages, unsigned int count, unsigned long flags, pgprot_t prot);
+void   vunmap(const void *addr);
+void  *vm_map_ram(struct page **pages, unsigned int count, int node);
+void   vm_unmap_ram(const void *mem, unsigned int count);
 
 /*
  * Linux's kernel string API and user copies, checked as Linux's instrumented

@@ -424,6 +424,78 @@ impl TaggedHeap {
         unsafe { libc::madvise(start as *mut libc::c_void, len, libc::MADV_REMOVE) };
     }
 
+    /// Maps the memory of whole pages `[src, src + len)` of the arena a second time
+    /// at `[dst, dst + len)`, in every alias (Linux's `vmap` of pages into a vmalloc
+    /// area): both ranges then show the same memory. The aliases are `MAP_SHARED`,
+    /// so `mremap` with an old size of 0 duplicates the mapping. On failure `dst` is
+    /// mapped back to its own pages and false returned.
+    pub fn alias_pages(&self, dst: usize, src: usize, len: usize) -> bool {
+        let (dst, src) = (self.untag(dst), self.untag(src));
+        if !self.in_arena(dst, len) || !self.in_arena(src, len) {
+            return false;
+        }
+        for a in 0..ALIASES {
+            let off = a << self.shift;
+            // SAFETY: both ranges are whole pages of alias `a` of our region; the
+            // caller (vmap) owns `[dst, dst + len)`, a live vmalloc area whose own
+            // memory nothing else refers to, and MAP_FIXED replaces only that range.
+            let r = unsafe {
+                libc::mremap(
+                    (src + off) as *mut libc::c_void,
+                    0,
+                    len,
+                    libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED,
+                    (dst + off) as *mut libc::c_void,
+                )
+            };
+            if r == libc::MAP_FAILED {
+                self.restore_pages(dst, len);
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Maps whole pages `[dst, dst + len)` of the arena back to their own memfd
+    /// pages in every alias (after [`TaggedHeap::alias_pages`]); false if the kernel
+    /// refused or the memfd is gone.
+    pub fn restore_pages(&self, dst: usize, len: usize) -> bool {
+        let dst = self.untag(dst);
+        let Some(fd) = memfd(self) else {
+            return false;
+        };
+        if !self.in_arena(dst, len) {
+            return false;
+        }
+        let mut ok = true;
+        for a in 0..ALIASES {
+            let off = a << self.shift;
+            // SAFETY: whole pages of alias `a` of our region, owned by the caller's
+            // vmalloc area; they get back the memfd pages at their own offset, as
+            // `init` mapped them.
+            let r = unsafe {
+                libc::mmap(
+                    (dst + off) as *mut libc::c_void,
+                    len,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_SHARED | libc::MAP_FIXED | libc::MAP_NORESERVE,
+                    fd,
+                    (dst - self.base) as libc::off_t,
+                )
+            };
+            ok &= r != libc::MAP_FAILED;
+        }
+        ok
+    }
+
+    fn in_arena(&self, untagged: usize, len: usize) -> bool {
+        len > 0
+            && untagged.is_multiple_of(4096)
+            && len.is_multiple_of(4096)
+            && untagged >= self.base
+            && untagged - self.base + len <= self.arena_size()
+    }
+
     /// Bytes of the heap that are resident: the memfd's allocated pages (`st_blocks`),
     /// each counted once however many aliases map it. 0 if `fstat` fails.
     pub fn resident_bytes(&self) -> usize {

@@ -187,6 +187,9 @@ pub extern "C" fn phys_to_virt(phys: u64) -> *mut c_void {
 #[unsafe(no_mangle)]
 pub extern "C" fn vmalloc_to_page(addr: *const c_void) -> *mut c_void {
     ensure_init();
+    if let Some(page) = vmap_page(addr as usize) {
+        return page as *mut c_void;
+    }
     match block(addr as usize) {
         Some(b) if b.kind == BlockKind::Vmalloc => page_of(addr as usize) as *mut c_void,
         _ => ptr::null_mut(),
@@ -258,6 +261,7 @@ pub extern "C" fn set_memory_rw(addr: usize, numpages: i32) -> i32 {
 /// Before a vmalloc area or pages are freed: if any area was made read-only, make
 /// this one's pages writable again (the allocator reuses them).
 pub(crate) fn before_free(addr: usize) {
+    take_vmap(addr);
     // Relaxed: see READ_ONLY.
     if READ_ONLY.load(Ordering::Relaxed) == 0 {
         return;
@@ -375,4 +379,289 @@ pub extern "C" fn kasan_vmalloc_enabled() -> bool {
 pub extern "C" fn kasan_enabled() -> bool {
     ensure_init();
     runtime::config().enabled
+}
+
+// --- vmap -------------------------------------------------------------------------
+
+/// A live `vmap`/`vm_map_ram` area: its untagged start, its page count and the
+/// page descriptors it maps (a runtime-private `mmap`ed array).
+#[derive(Clone, Copy)]
+struct Vmap {
+    start: usize,
+    count: usize,
+    pages: *mut usize,
+}
+
+/// Live vmap areas; `start == 0` is a free slot.
+struct VmapTable([Vmap; VMAP_MAX]);
+
+// SAFETY: the page arrays are owned by their slot and only touched under the lock.
+unsafe impl Send for VmapTable {}
+
+const VMAP_MAX: usize = 256;
+static VMAPS: SpinLock<VmapTable> = SpinLock::new(VmapTable(
+    [Vmap {
+        start: 0,
+        count: 0,
+        pages: ptr::null_mut(),
+    }; VMAP_MAX],
+));
+
+/// `void *vmap(struct page **pages, unsigned int count, unsigned long flags,
+/// pgprot_t prot)`: a vmalloc area (with its own tag in sw-tags mode) whose pages
+/// are `pages`, the same memory seen at a second address. Sw-tags mode only: its
+/// heap is a shared memory file mapped at 16 aliases, which can map a page twice;
+/// generic mode's heap is private memory, which cannot, so there vmap returns NULL
+/// with one warning line. NULL also for bad pages or when 256 vmaps are live.
+///
+/// # Safety
+///
+/// `pages` points at `count` page pointers (each read is checked first).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vmap(
+    pages: *const *const c_void,
+    count: u32,
+    _flags: u64,
+    _prot: u64,
+) -> *mut c_void {
+    // SAFETY: the caller passes `count` page pointers.
+    unsafe { map_pages("vmap", pages, count as usize, frame_pointer()) }
+}
+
+/// `void *vm_map_ram(struct page **pages, unsigned int count, int node)`: as vmap.
+///
+/// # Safety
+///
+/// As [`vmap`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vm_map_ram(
+    pages: *const *const c_void,
+    count: u32,
+    _node: i32,
+) -> *mut c_void {
+    // SAFETY: the caller passes `count` page pointers.
+    unsafe { map_pages("vm_map_ram", pages, count as usize, frame_pointer()) }
+}
+
+/// `void vunmap(const void *addr)`: NULL is ignored; an address no vmap returned
+/// gets one warning line.
+#[unsafe(no_mangle)]
+pub extern "C" fn vunmap(addr: *const c_void) {
+    if !addr.is_null() {
+        unmap_pages("vunmap", addr as usize, None, frame_pointer());
+    }
+}
+
+/// `void vm_unmap_ram(const void *mem, unsigned int count)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn vm_unmap_ram(mem: *const c_void, count: u32) {
+    unmap_pages(
+        "vm_unmap_ram",
+        mem as usize,
+        Some(count as usize),
+        frame_pointer(),
+    );
+}
+
+/// # Safety
+///
+/// `pages` points at `count` readable pointers.
+unsafe fn map_pages(
+    what: &str,
+    pages: *const *const c_void,
+    count: usize,
+    fp: usize,
+) -> *mut c_void {
+    ensure_init();
+    let Some(heap) = kasan_hosted::tagged::get() else {
+        warn(format_args!(
+            "kasan: {what}: mapping pages twice needs the sw-tags heap (shared memory); generic mode's heap is private: unsupported, NULL returned\n"
+        ));
+        return ptr::null_mut();
+    };
+    if pages.is_null() || count == 0 || count > (1 << 20) {
+        warn(format_args!(
+            "kasan: {what}({pages:p}, {count}): bad arguments\n"
+        ));
+        return ptr::null_mut();
+    }
+    let bytes = (count * core::mem::size_of::<usize>()).next_multiple_of(PAGE_SIZE);
+    // SAFETY: a fresh private anonymous mapping for the runtime's own use.
+    let array = unsafe {
+        libc::mmap(
+            ptr::null_mut(),
+            bytes,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if array == libc::MAP_FAILED {
+        return ptr::null_mut();
+    }
+    let array = array.cast::<usize>();
+    for i in 0..count {
+        // The read goes through the runtime's check first, as Linux's vmap reads
+        // the array in instrumented code.
+        let page = if runtime::check(pages as usize + i * 8, 8, false, fp) {
+            // SAFETY: the caller's promise, and the check passed.
+            unsafe { *pages.add(i) as usize }
+        } else {
+            0
+        };
+        let ok = page_addr(page).is_some_and(|a| heap.contains(a));
+        if !ok {
+            warn(format_args!(
+                "kasan: {what}: pages[{i}] = {page:#x} is not a page of the heap, NULL returned\n"
+            ));
+            // SAFETY: the array mapped above.
+            unsafe { libc::munmap(array.cast(), bytes) };
+            return ptr::null_mut();
+        }
+        // SAFETY: inside the array mapped above.
+        unsafe { *array.add(i) = page };
+    }
+    let v = vmalloc_at(count * PAGE_SIZE, PAGE_SIZE, false, fp);
+    if v.is_null() {
+        // SAFETY: the array mapped above.
+        unsafe { libc::munmap(array.cast(), bytes) };
+        return v;
+    }
+    let start = runtime::untag(v as usize);
+    let mut table = VMAPS.lock();
+    let Some(slot) = table.0.iter_mut().find(|e| e.start == 0) else {
+        drop(table);
+        warn(format_args!(
+            "kasan: {what}: {VMAP_MAX} vmaps live already, NULL returned\n"
+        ));
+        crate::alloc_api::vfree_at(v as usize, fp);
+        // SAFETY: the array mapped above.
+        unsafe { libc::munmap(array.cast(), bytes) };
+        return ptr::null_mut();
+    };
+    for i in 0..count {
+        // SAFETY: filled above.
+        let src = page_addr(unsafe { *array.add(i) }).unwrap_or(0);
+        if !heap.alias_pages(start + i * PAGE_SIZE, src, PAGE_SIZE) {
+            heap.restore_pages(start, count * PAGE_SIZE);
+            drop(table);
+            warn(format_args!(
+                "kasan: {what}: the kernel refused to map the pages twice, NULL returned\n"
+            ));
+            crate::alloc_api::vfree_at(v as usize, fp);
+            // SAFETY: the array mapped above.
+            unsafe { libc::munmap(array.cast(), bytes) };
+            return ptr::null_mut();
+        }
+    }
+    *slot = Vmap {
+        start,
+        count,
+        pages: array,
+    };
+    v
+}
+
+fn unmap_pages(what: &str, addr: usize, count: Option<usize>, fp: usize) {
+    ensure_init();
+    let start = runtime::untag(addr);
+    let mut table = VMAPS.lock();
+    let Some(slot) = table
+        .0
+        .iter_mut()
+        .find(|e| e.start != 0 && e.start == start)
+    else {
+        drop(table);
+        warn(format_args!(
+            "kasan: {what}({addr:#x}): not an address vmap returned, ignored\n"
+        ));
+        return;
+    };
+    let e = *slot;
+    if count.is_some_and(|c| c != e.count) {
+        drop(table);
+        warn(format_args!(
+            "kasan: {what}({addr:#x}, {}): the area maps {} pages, ignored\n",
+            count.unwrap_or(0),
+            e.count
+        ));
+        return;
+    }
+    *slot = Vmap {
+        start: 0,
+        count: 0,
+        pages: ptr::null_mut(),
+    };
+    drop(table);
+    if let Some(heap) = kasan_hosted::tagged::get() {
+        heap.restore_pages(e.start, e.count * PAGE_SIZE);
+    }
+    let bytes = (e.count * core::mem::size_of::<usize>()).next_multiple_of(PAGE_SIZE);
+    // SAFETY: the slot's array, no longer reachable from the table.
+    unsafe { libc::munmap(e.pages.cast(), bytes) };
+    crate::alloc_api::vfree_at(addr, fp);
+}
+
+/// The page a live vmap area maps at `addr`, if `addr` is in one.
+fn vmap_page(addr: usize) -> Option<usize> {
+    let a = runtime::untag(addr);
+    let table = VMAPS.lock();
+    let e = table
+        .0
+        .iter()
+        .find(|e| e.start != 0 && a >= e.start && a < e.start + e.count * PAGE_SIZE)?;
+    // SAFETY: inside the slot's array, read under the lock.
+    Some(unsafe { *e.pages.add((a - e.start) / PAGE_SIZE) })
+}
+
+/// A vmalloc area freed with `vfree` while it still maps pages (vmap): the mapping
+/// ends first, so the area's addresses show its own memory again before reuse.
+fn take_vmap(addr: usize) {
+    let start = runtime::untag(addr);
+    let mut table = VMAPS.lock();
+    let Some(slot) = table
+        .0
+        .iter_mut()
+        .find(|e| e.start != 0 && e.start == start)
+    else {
+        return;
+    };
+    let e = *slot;
+    *slot = Vmap {
+        start: 0,
+        count: 0,
+        pages: ptr::null_mut(),
+    };
+    drop(table);
+    if let Some(heap) = kasan_hosted::tagged::get() {
+        heap.restore_pages(e.start, e.count * PAGE_SIZE);
+    }
+    let bytes = (e.count * core::mem::size_of::<usize>()).next_multiple_of(PAGE_SIZE);
+    // SAFETY: the slot's array, no longer reachable from the table.
+    unsafe { libc::munmap(e.pages.cast(), bytes) };
+}
+
+/// In a forked child, after the heap moved to its private copy (mapped linearly):
+/// every live vmap area maps its pages again. Runs before any program code; a
+/// table lock held by a thread parked at fork leaves the aliases lost, said once.
+pub(crate) fn fork_child_vmaps() {
+    let Some(heap) = kasan_hosted::tagged::get() else {
+        return;
+    };
+    let Some(table) = VMAPS.try_lock() else {
+        kasan_hosted::output::write_stderr(
+            b"kasan: fork: vmap areas were being changed; in this child they show their own memory, not their pages\n",
+        );
+        return;
+    };
+    for e in table.0.iter().filter(|e| e.start != 0) {
+        for i in 0..e.count {
+            // SAFETY: inside the slot's array, read under the lock.
+            let page = unsafe { *e.pages.add(i) };
+            if let Some(src) = page_addr(page) {
+                heap.alias_pages(e.start + i * PAGE_SIZE, src, PAGE_SIZE);
+            }
+        }
+    }
 }
