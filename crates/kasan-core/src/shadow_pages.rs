@@ -142,7 +142,11 @@ pub fn release_free(
 
 /// The shadow of the vmalloc space, populated on demand: a count per shadow page of
 /// the areas (live, or freed and not yet purged) whose shadow lies on it. A page is
-/// mapped exactly while its count is above zero.
+/// mapped while its count is above zero. A page whose last area was purged stays
+/// mapped, marked [`CACHED`], while fewer than the cache's limit are: the next
+/// populate of it writes its edges instead of mapping it again (the map, unmap and
+/// first-touch fault cost more than the page is worth while the space is reused);
+/// [`VmallocShadow::drop_cache`] unmaps them all (`vm_unmap_aliases`).
 pub struct VmallocShadow {
     /// First shadow page of the vmalloc space (0: not set up).
     base: AtomicUsize,
@@ -153,7 +157,14 @@ pub struct VmallocShadow {
     /// Serialises populate and release (Linux: `init_mm.page_table_lock`). Holds
     /// the mapped-page count.
     lock: SpinLock<usize>,
+    /// Pages marked [`CACHED`] now (changed under `lock`).
+    cached: AtomicUsize,
+    /// The most pages kept [`CACHED`] (0: every released page is unmapped).
+    cache_max: AtomicUsize,
 }
+
+/// The count of a page no area uses that is kept mapped (see [`VmallocShadow`]).
+pub const CACHED: u16 = u16::MAX;
 
 impl core::fmt::Debug for VmallocShadow {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -187,7 +198,56 @@ impl VmallocShadow {
             len: AtomicUsize::new(0),
             counts: AtomicUsize::new(0),
             lock: SpinLock::new(0),
+            cached: AtomicUsize::new(0),
+            cache_max: AtomicUsize::new(0),
         }
+    }
+
+    /// Keeps up to `pages` released shadow pages mapped for reuse (0: none).
+    pub fn set_cache_max(&self, pages: usize) {
+        // Relaxed: read under the lock by `release_all`; any value is valid.
+        self.cache_max.store(pages, Ordering::Relaxed);
+    }
+
+    /// Pages kept mapped for reuse now.
+    pub fn cached_pages(&self) -> usize {
+        // Relaxed: a statistic.
+        self.cached.load(Ordering::Relaxed)
+    }
+
+    /// Unmaps every page kept for reuse (Linux's `vm_unmap_aliases` purges all);
+    /// returns how many. `Busy` for a nested call that found the lock held by its own
+    /// thread.
+    pub fn drop_cache(&self, pages: &dyn ShadowPages) -> Result<usize, PopulateError> {
+        let base = self.base.load(Ordering::Acquire);
+        let len = self.len.load(Ordering::Relaxed);
+        let mut mapped = self.lock.lock_unless_held().ok_or(PopulateError::Busy)?;
+        // Relaxed: changed only under the lock we hold.
+        if base == 0 || self.cached.load(Ordering::Relaxed) == 0 {
+            return Ok(0);
+        }
+        let mut dropped = 0;
+        let mut p = 0;
+        while p < len {
+            // Relaxed: counts change only under the lock we hold.
+            if self.count(p).load(Ordering::Relaxed) != CACHED {
+                p += 1;
+                continue;
+            }
+            let mut q = p + 1;
+            while q < len && self.count(q).load(Ordering::Relaxed) == CACHED {
+                q += 1;
+            }
+            pages.unmap(base + p * SHADOW_PAGE, (q - p) * SHADOW_PAGE);
+            for r in p..q {
+                self.count(r).store(0, Ordering::Relaxed);
+            }
+            dropped += q - p;
+            p = q;
+        }
+        *mapped -= dropped;
+        self.cached.store(0, Ordering::Relaxed);
+        Ok(dropped)
     }
 
     /// Sets up on-demand shadow for shadow range `[shadow_lo, shadow_hi)` (whole
@@ -293,7 +353,23 @@ impl VmallocShadow {
         let mut p = first;
         while p < last {
             // Relaxed: counts change only under the lock we hold.
-            if self.count(p).load(Ordering::Relaxed) > 0 {
+            let c = self.count(p).load(Ordering::Relaxed);
+            if c == CACHED {
+                // Mapped, no area on it, stale poison: its part outside this area
+                // must read invalid, its part inside is set by the area's poison
+                // and unpoison; an interior page needs nothing.
+                let a = page_addr(p);
+                if !(a >= lo && a + SHADOW_PAGE <= hi) {
+                    // SAFETY: a mapped page of the space, writable (a shared
+                    // page is a private file mapping: the write copies it).
+                    unsafe { crate::shadow::fill(a, VMALLOC_INVALID, SHADOW_PAGE) };
+                }
+                self.count(p).store(1, Ordering::Relaxed);
+                self.cached.fetch_sub(1, Ordering::Relaxed);
+                p += 1;
+                continue;
+            }
+            if c > 0 {
                 self.count(p).fetch_add(1, Ordering::Relaxed);
                 p += 1;
                 continue;
@@ -317,7 +393,8 @@ impl VmallocShadow {
             }
             if !ok {
                 pages.unmap(a, b - a);
-                // Undo [first, p): each got one more user or was mapped at 1.
+                // Undo [first, p): each got one more user or was mapped (or taken
+                // from the cache) at 1.
                 for r in first..p {
                     if self.count(r).fetch_sub(1, Ordering::Relaxed) == 1 {
                         pages.unmap(page_addr(r), SHADOW_PAGE);
@@ -376,7 +453,14 @@ impl VmallocShadow {
                     c.load(Ordering::Relaxed) > 0,
                     "release of an unpopulated page"
                 );
-                if c.load(Ordering::Relaxed) == 0 || c.fetch_sub(1, Ordering::Relaxed) != 1 {
+                let now = c.load(Ordering::Relaxed);
+                if now == 0 || now == CACHED || c.fetch_sub(1, Ordering::Relaxed) != 1 {
+                    continue;
+                }
+                // Relaxed: both change only under the lock we hold.
+                if self.cached.load(Ordering::Relaxed) < self.cache_max.load(Ordering::Relaxed) {
+                    c.store(CACHED, Ordering::Relaxed);
+                    self.cached.fetch_add(1, Ordering::Relaxed);
                     continue;
                 }
                 released += 1;

@@ -277,7 +277,19 @@ pub fn init_vmalloc(base: usize, size: usize) -> bool {
     // SAFETY: `counts` is fresh zeroed memory for `pages` u16s, never unmapped; the
     // runtime calls this once, before any thread allocates.
     unsafe { VMALLOC.init(lo, hi, counts) };
+    VMALLOC.set_cache_max(VMALLOC_SHADOW_CACHE);
     true
+}
+
+/// Released vmalloc shadow pages kept mapped for reuse: 4096 (16 MiB of shadow,
+/// 128 MiB of vmalloc space: twice Linux's lazy-purge batch of 64 MiB), so a program
+/// that keeps reusing its vmalloc addresses maps its shadow once. `vm_unmap_aliases`
+/// unmaps them.
+pub const VMALLOC_SHADOW_CACHE: usize = 4096;
+
+/// Unmaps the vmalloc shadow pages kept for reuse (`vm_unmap_aliases`).
+pub fn drop_vmalloc_shadow_cache() {
+    let _ = VMALLOC.drop_cache(&HostShadowPages);
 }
 
 /// Whether shadow address `addr` lies in the vmalloc space's on-demand shadow and is

@@ -535,6 +535,8 @@ pub(crate) fn vfree_at(p: usize, fp: usize) {
 pub extern "C" fn vm_unmap_aliases() {
     ensure_init();
     crate::with_heap!(h => h.purge_vmalloc());
+    // Everything purged: the shadow pages kept for reuse go too.
+    kasan_hosted::shadow_map::drop_vmalloc_shadow_cache();
 }
 
 /// `void kasan_record_aux_stack(const void *p)`.
