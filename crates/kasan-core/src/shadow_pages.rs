@@ -755,6 +755,42 @@ mod tests {
     }
 
     #[test]
+    fn vmalloc_released_pages_are_kept_for_reuse_up_to_the_limit() {
+        let (_buf, _counts, backing, v, lo) = vspace(8);
+        let p = SHADOW_PAGE;
+        v.set_cache_max(2);
+        // Area [0.5, 3.5) pages: 4 pages; released, 2 are kept mapped, 2 unmapped.
+        let (a_lo, a_hi) = (lo + p / 2, lo + 3 * p + p / 2);
+        v.populate(backing, a_lo, a_hi).unwrap();
+        // SAFETY: populated test pages, written as the area's unpoison would.
+        unsafe { crate::shadow::fill(a_lo, 0, a_hi - a_lo) };
+        assert_eq!(v.release(backing, a_lo, a_hi), Ok(2));
+        assert_eq!(v.cached_pages(), 2);
+        assert_eq!(v.mapped_pages(), 2);
+        assert!(v.readable(lo) && v.readable(lo + p) && !v.readable(lo + 2 * p));
+        assert_eq!(backing.state(lo), Some(State::Real));
+        assert_eq!(backing.state(lo + 2 * p), Some(State::Unmapped));
+        // A new area on the kept pages maps nothing, and its edge reads invalid
+        // outside it although the page still held the old area's zeros.
+        let calls = backing.calls.load(Ordering::Relaxed);
+        v.populate(backing, lo + p / 4, lo + p + p / 4).unwrap();
+        assert_eq!(backing.calls.load(Ordering::Relaxed), calls);
+        assert_eq!(v.cached_pages(), 0);
+        // SAFETY: populated test pages.
+        assert_eq!(unsafe { *((lo + 8) as *const u8) }, VMALLOC_INVALID);
+        // SAFETY: as above.
+        assert_eq!(unsafe { *((lo + p + p / 2) as *const u8) }, VMALLOC_INVALID);
+        assert_eq!(v.release(backing, lo + p / 4, lo + p + p / 4), Ok(0));
+        assert_eq!(v.cached_pages(), 2);
+        // vm_unmap_aliases: everything kept is unmapped.
+        assert_eq!(v.drop_cache(backing), Ok(2));
+        assert_eq!(v.mapped_pages(), 0);
+        assert_eq!(v.cached_pages(), 0);
+        assert!(!v.readable(lo));
+        assert_eq!(backing.state(lo), Some(State::Unmapped));
+    }
+
+    #[test]
     fn vmalloc_failed_populate_changes_nothing() {
         let (_buf, _counts, backing, v, lo) = vspace(8);
         let p = SHADOW_PAGE;
