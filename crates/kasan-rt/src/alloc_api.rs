@@ -441,12 +441,13 @@ pub extern "C" fn kfree_sensitive(p: *const c_void) {
         return;
     }
     ensure_init();
-    if !check_byte(p, fp) {
-        return;
-    }
-    if let Some(n) = crate::with_heap!(h => h.usable_size(p)) {
-        // SAFETY: `p` is a live object of `n` usable bytes.
-        unsafe { ptr::write_bytes(p as *mut u8, 0, n) };
+    // As Linux's: ksize() first (a freed object is reported there and reads as
+    // size 0, so nothing is zeroed), then kfree, which reports the double free.
+    if check_byte(p, fp) {
+        if let Some(n) = crate::with_heap!(h => h.usable_size(p)) {
+            // SAFETY: `p` is a live object of `n` usable bytes.
+            unsafe { ptr::write_bytes(p as *mut u8, 0, n) };
+        }
     }
     free_at(p, fp);
 }
