@@ -186,6 +186,51 @@ unsigned long __copy_from_user_inatomic(void *to, const void __user *from, unsig
 /* Both ranges checked; 0, or -EFAULT (-14) if an address is not mapped. */
 long   copy_to_kernel_nofault(void *dst, const void *src, size_t size);
 
+/*
+ * RCU (Linux's names): call_rcu runs func(head) on the runtime's RCU thread after a
+ * grace period (every thread inside rcu_read_lock when it started has left);
+ * rcu_barrier waits for every callback queued before it. call_rcu and queue_work
+ * record the caller's stack on the object, shown in a later report as "Last
+ * potentially related work creation". Workqueues: one worker thread each, items in
+ * queue order; a work function may free its own item.
+ */
+struct rcu_head {
+	struct rcu_head *next;
+	void (*func)(struct rcu_head *head);
+};
+typedef void (*rcu_callback_t)(struct rcu_head *head);
+void   call_rcu(struct rcu_head *head, rcu_callback_t func);
+void   rcu_barrier(void);
+void   synchronize_rcu(void);
+void   rcu_read_lock(void);
+void   rcu_read_unlock(void);
+#define rcu_dereference(p)               (*(__typeof__(p) volatile *)&(p))
+#define rcu_dereference_protected(p, c)  (p)
+#define rcu_assign_pointer(p, v)         __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
+#ifndef container_of
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+#endif
+
+struct work_struct;
+typedef void (*work_func_t)(struct work_struct *work);
+struct work_struct {
+	unsigned long data;          /* bit 0: pending */
+	struct work_struct *next;    /* the runtime's queue */
+	work_func_t func;
+};
+#define INIT_WORK(w, f) \
+	do { (w)->data = 0; (w)->next = NULL; (w)->func = (f); } while (0)
+struct workqueue_struct;
+struct workqueue_struct *alloc_workqueue(const char *name, unsigned int flags, int max_active, ...);
+#define create_workqueue(name) alloc_workqueue((name), 0, 1)
+#define create_singlethread_workqueue(name) alloc_workqueue((name), 0, 1)
+bool   queue_work(struct workqueue_struct *wq, struct work_struct *work); /* false if pending */
+void   flush_workqueue(struct workqueue_struct *wq);
+void   destroy_workqueue(struct workqueue_struct *wq);  /* runs what is queued, then frees */
+bool   schedule_work(struct work_struct *work);         /* on the system workqueue */
+void   flush_scheduled_work(void);
+
 /* Runtime controls. */
 void   kasan_disable_current(void);                   /* nestable: no reports from this thread */
 void   kasan_enable_current(void);

@@ -174,6 +174,13 @@ pub static OPTIONS: &[OptionSpec] = &[
         help: "check vmalloc memory",
     },
     OptionSpec {
+        name: "kasan.slub_rcu_debug",
+        kind: ON_OFF,
+        default: "on",
+        modes: "all",
+        help: "defer frees of SLAB_TYPESAFE_BY_RCU objects past a grace period and check them then (Linux's CONFIG_SLUB_RCU_DEBUG)",
+    },
+    OptionSpec {
         name: "kasan.page_alloc.sample",
         kind: Kind::Int {
             min: 1,
@@ -324,6 +331,8 @@ pub struct Config {
     pub quarantine_size: Option<u64>,
     /// `kasan.vmalloc`.
     pub vmalloc: bool,
+    /// `kasan.slub_rcu_debug`.
+    pub slub_rcu_debug: bool,
     /// `kasan.page_alloc.sample`.
     pub page_alloc_sample: u64,
     /// `kasan.page_alloc.sample.order`.
@@ -486,6 +495,7 @@ impl Default for Config {
             stack_depot_size: 128 << 20,
             quarantine_size: None,
             vmalloc: true,
+            slub_rcu_debug: true,
             page_alloc_sample: 1,
             page_alloc_sample_order: 3,
             extra_info: false,
@@ -608,6 +618,7 @@ impl Config {
                     "panic_on_warn" => self.panic_on_warn = on,
                     "kasan.stacktrace" => self.stacktrace = on,
                     "kasan.vmalloc" => self.vmalloc = on,
+                    "kasan.slub_rcu_debug" => self.slub_rcu_debug = on,
                     "kasan.extra_info" => self.extra_info = on,
                     "kasan.stats" => self.stats = on,
                     "kasan.stack_ring_evict" => self.stack_ring_evict = on,

@@ -199,7 +199,52 @@ pub extern "C" fn kmem_cache_free(s: *mut c_void, p: *mut c_void) {
         return;
     }
     if let Some(id) = cache_of(s, "kmem_cache_free", fp) {
-        free_kind(p as usize, FreeKind::Cache(id.index), fp);
+        let kind = FreeKind::Cache(id.index);
+        if runtime::config().slub_rcu_debug
+            && crate::with_heap!(h => h.cache_typesafe_by_rcu(id.index))
+        {
+            defer_free(p as usize, kind, fp);
+        } else {
+            free_kind(p as usize, kind, fp);
+        }
+    }
+}
+
+/// A free of a `SLAB_TYPESAFE_BY_RCU` object waiting for its grace period.
+#[repr(C)]
+struct DeferredFree {
+    head: crate::rcu::RcuHead,
+    addr: usize,
+    kind: FreeKind,
+}
+
+/// Linux's `CONFIG_SLUB_RCU_DEBUG`: an object of a `SLAB_TYPESAFE_BY_RCU` cache stays
+/// accessible until a grace period has passed, then is freed and poisoned as any
+/// other (from the RCU callback, whose stack is its free track, as in Linux). A bad
+/// free is reported now, before the wait (`kasan_slab_pre_free`).
+fn defer_free(addr: usize, kind: FreeKind, fp: usize) {
+    if let Err(e) = crate::with_heap!(h => h.free_check(addr, kind)) {
+        runtime::report_free(addr, e == FreeError::Double, fp);
+        return;
+    }
+    let node = Box::into_raw(Box::new(DeferredFree {
+        head: crate::rcu::RcuHead::new(),
+        addr,
+        kind,
+    }));
+    crate::rcu::call_rcu_internal(node.cast(), Some(free_after_grace_period));
+}
+
+unsafe extern "C" fn free_after_grace_period(head: *mut crate::rcu::RcuHead) {
+    // SAFETY: the node defer_free queued (its head is the first field), ours now.
+    let node = unsafe { Box::from_raw(head.cast::<DeferredFree>()) };
+    let fp = frame_pointer();
+    let r = runtime::entry(|| {
+        let t = enter(|| track(fp)).unwrap_or_default();
+        crate::with_heap!(h => h.free_after_rcu(node.addr, node.kind, &t))
+    });
+    if let Err(e) = r {
+        runtime::report_free(node.addr, e == FreeError::Double, fp);
     }
 }
 
@@ -319,6 +364,12 @@ pub extern "C" fn kmem_cache_destroy(s: *mut c_void) {
     };
     let name = crate::with_heap!(h => h.cache_name(id.index))
         .unwrap_or(kasan_core::report::Name::new("?"));
+    if runtime::config().slub_rcu_debug && crate::with_heap!(h => h.cache_typesafe_by_rcu(id.index))
+    {
+        // Deferred frees of its objects first (Linux's kmem_cache_destroy does
+        // rcu_barrier for these caches).
+        crate::rcu::rcu_barrier();
+    }
     match runtime::entry(|| crate::with_heap!(h => h.cache_destroy(id))) {
         Ok(()) => free_kind(s as usize, FreeKind::Kmalloc, fp),
         // Another thread destroyed it since the handle was checked.

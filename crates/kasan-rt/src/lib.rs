@@ -22,11 +22,13 @@ pub mod kstring;
 pub mod libc_io;
 pub mod libc_str;
 pub mod printf;
+pub mod rcu;
 pub mod runtime;
 pub mod signals;
 pub mod strings;
 pub mod threads;
 pub mod unwind;
+pub mod workqueue;
 
 use kasan_hosted::memory::InternalAlloc;
 

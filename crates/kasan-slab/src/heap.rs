@@ -1271,14 +1271,47 @@ impl<H: Host, M: Mode> Heap<H, M> {
     /// `SLAB_TYPESAFE_BY_RCU` cache it goes straight back to its cache, still valid
     /// (tag modes record nothing for it, as Linux). Always consumes `track`.
     pub fn free(&self, addr: usize, kind: FreeKind, track: &Track) -> Result<(), FreeError> {
-        let r = self.free_inner(addr, kind, track);
+        let r = self.free_inner(addr, kind, track, false);
         if r.is_err() {
             self.drop_track(track);
         }
         r
     }
 
-    fn free_inner(&self, addr: usize, kind: FreeKind, track: &Track) -> Result<(), FreeError> {
+    /// [`Heap::free`] of an object of a `SLAB_TYPESAFE_BY_RCU` cache whose grace
+    /// period has passed (Linux's `CONFIG_SLUB_RCU_DEBUG`: the free was deferred to an
+    /// RCU callback): poisoned and quarantined as any other object.
+    pub fn free_after_rcu(
+        &self,
+        addr: usize,
+        kind: FreeKind,
+        track: &Track,
+    ) -> Result<(), FreeError> {
+        let r = self.free_inner(addr, kind, track, true);
+        if r.is_err() {
+            self.drop_track(track);
+        }
+        r
+    }
+
+    /// What [`Heap::free`] of `addr` would say, without freeing (Linux's
+    /// `kasan_slab_pre_free`, before a free is deferred).
+    pub fn free_check(&self, addr: usize, kind: FreeKind) -> Result<(), FreeError> {
+        self.live_object(addr, kind).map(|_| ())
+    }
+
+    /// Whether live cache `cache` is `SLAB_TYPESAFE_BY_RCU`.
+    pub fn cache_typesafe_by_rcu(&self, cache: u32) -> bool {
+        self.config(cache).is_some_and(|c| c.typesafe_by_rcu())
+    }
+
+    fn free_inner(
+        &self,
+        addr: usize,
+        kind: FreeKind,
+        track: &Track,
+        rcu_done: bool,
+    ) -> Result<(), FreeError> {
         let (run, _, meta, object) = self.live_object(addr, kind)?;
         let cache = run.header().cache.load(Ordering::Relaxed);
         // Of two threads freeing one object at once, one frees it; the other's is a
@@ -1290,7 +1323,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
         if let Some(slot) = self.slot(cache) {
             slot.live.fetch_sub(1, Ordering::Relaxed);
         }
-        if self.config(cache).is_some_and(|c| c.typesafe_by_rcu()) {
+        if !rcu_done && self.config(cache).is_some_and(|c| c.typesafe_by_rcu()) {
             // Readers may still look at it under RCU: no poison, no quarantine.
             if M::OBJECT_TRACKS {
                 self.record_free(run, meta, addr, track);
