@@ -6,7 +6,9 @@
 //! - `kasan run PROGRAM ...` runs a KASAN-built program after checking its options,
 //!   inherited and `--options`, merged in that order ([`run`]),
 //! - `kasan symbolize BINARY < report` decodes a report's frames ([`symbolize`]),
-//! - `kasan stats` explains the exit statistics line ([`stats`]).
+//! - `kasan stats` explains the exit statistics line ([`stats`]),
+//! - `kasan selftest` builds and runs the ported Linux KASAN KUnit suite in both modes
+//!   ([`selftest`]).
 //!
 //! clap parses the subcommand; `cc` takes its arguments raw and parses its few options by
 //! hand, because everything after them belongs to the compiler and must pass through
@@ -18,6 +20,7 @@ mod cc;
 mod child;
 mod options;
 mod run;
+mod selftest;
 mod stats;
 mod symbolize;
 
@@ -72,6 +75,17 @@ enum Cmd {
     },
     /// Explain the `kasan: stats:` line printed with KASAN_OPTIONS=kasan.stats=on.
     Stats,
+    /// Build and run the ported Linux KASAN KUnit suite (76 cases), one process per
+    /// case, and print a table and `N passed, N failed, N skipped`.
+    Selftest {
+        /// The modes to build and run the suite in.
+        #[arg(long, value_enum, default_value = "both")]
+        mode: selftest::ModeChoice,
+        /// Keep the temporary directory (sources, binaries, each case's output); it is
+        /// always kept when something failed.
+        #[arg(long)]
+        keep: bool,
+    },
 }
 
 fn main() {
@@ -81,6 +95,7 @@ fn main() {
         Cmd::Run { options, command } => run::main(options.as_deref(), &command),
         Cmd::Symbolize { binary } => symbolize::main(&binary),
         Cmd::Stats => stats::main(),
+        Cmd::Selftest { mode, keep } => selftest::main(mode, keep),
     };
     std::process::exit(code);
 }
