@@ -1,7 +1,9 @@
 /*
  * Clean twin of the kmem_cache bugs: create caches with every flag and a
  * constructor, allocate in bulk and one by one, use every byte, free, destroy.
- * TYPESAFE_BY_RCU objects stay valid after free and come back at the same address.
+ * TYPESAFE_BY_RCU objects stay valid after free until a grace period has passed
+ * (kasan.slub_rcu_debug=on, the default, as Linux's CONFIG_SLUB_RCU_DEBUG); then
+ * they are freed as any other (rcu-typesafe-reuse.c has the reuse at once of =off).
  */
 #include <string.h>
 
@@ -42,8 +44,11 @@ int main(void)
 	kmem_cache_free(r, x);
 	if (x[47] != 1) /* still readable: type-safe by RCU */
 		return 3;
-	if (kmem_cache_alloc(r, GFP_KERNEL) != x)
+	rcu_barrier(); /* the deferred free has now happened */
+	x = kmem_cache_alloc(r, GFP_KERNEL);
+	if (!x)
 		return 4;
+	memset(x, 2, 48);
 	kmem_cache_free(r, x);
 	kmem_cache_destroy(c);
 	kmem_cache_destroy(r);
