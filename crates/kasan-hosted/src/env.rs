@@ -48,7 +48,7 @@ impl core::fmt::Debug for InitialVar {
 impl Drop for InitialVar {
     fn drop(&mut self) {
         // SAFETY: the mapping is ours alone; `bytes()` borrows end before drop.
-        unsafe { libc::munmap(self.base.cast(), self.map_len) };
+        unsafe { crate::sys::munmap(self.base.cast(), self.map_len) };
     }
 }
 
@@ -63,7 +63,7 @@ pub fn initial_value(name: &str, keep: usize) -> Result<Option<InitialVar>, i32>
     // SAFETY: a new private anonymous mapping at an address the kernel chooses
     // overlaps nothing.
     let p = unsafe {
-        libc::mmap(
+        crate::sys::mmap(
             ptr::null_mut(),
             map_len,
             libc::PROT_READ | libc::PROT_WRITE,

@@ -13,6 +13,7 @@ pub mod output;
 pub mod own;
 pub mod shadow_map;
 pub mod symbolize;
+pub mod sys;
 pub mod tagged;
 pub mod task;
 

@@ -65,7 +65,7 @@ pub fn map_shadow() -> Result<(), MapError> {
     // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping: it fails
     // instead, so this cannot clobber anything of the process's.
     let p = unsafe {
-        libc::mmap(
+        crate::sys::mmap(
             start as *mut libc::c_void,
             len,
             libc::PROT_READ | libc::PROT_WRITE,
@@ -82,7 +82,7 @@ pub fn map_shadow() -> Result<(), MapError> {
         if p != libc::MAP_FAILED {
             // SAFETY: an old kernel ignored the flag and mapped elsewhere; that
             // mapping is ours and unused.
-            unsafe { libc::munmap(p, len) };
+            unsafe { crate::sys::munmap(p, len) };
         }
         return Err(MapError { errno });
     }
@@ -144,7 +144,7 @@ pub fn map_anonymous(len: usize) -> Option<usize> {
     // SAFETY: a new anonymous mapping at an address the kernel chooses overlaps
     // nothing.
     let p = unsafe {
-        libc::mmap(
+        crate::sys::mmap(
             ptr::null_mut(),
             len,
             libc::PROT_READ | libc::PROT_WRITE,
@@ -457,7 +457,7 @@ unsafe impl GlobalAlloc for InternalAlloc {
                 Some(p) if p % layout.align() == 0 => return p as *mut u8,
                 Some(p) => {
                     // SAFETY: the mapping just made, unused.
-                    unsafe { libc::munmap(p as *mut libc::c_void, len) };
+                    unsafe { crate::sys::munmap(p as *mut libc::c_void, len) };
                 }
                 None => {}
             }
@@ -508,7 +508,7 @@ unsafe impl GlobalAlloc for InternalAlloc {
             }
             drop(s);
             // SAFETY: other big blocks are whole mappings of this rounded length.
-            unsafe { libc::munmap(p.cast(), len) };
+            unsafe { crate::sys::munmap(p.cast(), len) };
             return;
         };
         let mut s = self.state.lock();

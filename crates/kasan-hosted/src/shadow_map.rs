@@ -157,7 +157,7 @@ fn map_anonymous(addr: usize, len: usize, prot: i32) -> bool {
     // SAFETY: whole pages inside the shadow reservation (checked above); MAP_FIXED
     // replaces what the core asked us to replace.
     let p = unsafe {
-        libc::mmap(
+        crate::sys::mmap(
             addr as *mut libc::c_void,
             len,
             prot,
@@ -220,7 +220,7 @@ impl ShadowPages for HostShadowPages {
             // SAFETY: whole pages inside the shadow reservation (checked above), mapped
             // privately from our memfd, whose `off..off + n pages` exists.
             let p = unsafe {
-                libc::mmap(
+                crate::sys::mmap(
                     at as *mut libc::c_void,
                     n * SHADOW_PAGE,
                     libc::PROT_READ | libc::PROT_WRITE,

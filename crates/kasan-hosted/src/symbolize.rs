@@ -568,7 +568,7 @@ impl Mapping {
         // SAFETY: a fresh private read-only mapping of a file we hold open
         // touches no existing memory; failure is reported as MAP_FAILED.
         let ptr = unsafe {
-            libc::mmap(
+            crate::sys::mmap(
                 std::ptr::null_mut(),
                 len,
                 libc::PROT_READ,
@@ -643,7 +643,7 @@ impl Drop for Mapping {
         // SAFETY: `ptr`/`len` are exactly what mmap returned, and no borrow of
         // the bytes outlives `self` (see `data`).
         unsafe {
-            libc::munmap(self.ptr, self.len);
+            crate::sys::munmap(self.ptr, self.len);
         }
     }
 }

@@ -148,7 +148,7 @@ fn map_region(shift: u32) -> Result<(TaggedHeap, i32), MapError> {
     // SAFETY: a new PROT_NONE reservation at an address the kernel picks overlaps
     // nothing of the process's.
     let r = unsafe {
-        libc::mmap(
+        crate::sys::mmap(
             core::ptr::null_mut(),
             2 * span,
             libc::PROT_NONE,
@@ -166,9 +166,9 @@ fn map_region(shift: u32) -> Result<(TaggedHeap, i32), MapError> {
     // [base, base + span); munmap of an empty range is skipped.
     unsafe {
         if base > r {
-            libc::munmap(r as *mut libc::c_void, base - r);
+            crate::sys::munmap(r as *mut libc::c_void, base - r);
         }
-        libc::munmap(
+        crate::sys::munmap(
             (base + span) as *mut libc::c_void,
             r + 2 * span - (base + span),
         );
@@ -176,7 +176,7 @@ fn map_region(shift: u32) -> Result<(TaggedHeap, i32), MapError> {
     let unreserve = || {
         // SAFETY: [base, base + span) is the reservation (or aliases mapped over it),
         // ours alone, and nothing uses it yet.
-        unsafe { libc::munmap(base as *mut libc::c_void, span) };
+        unsafe { crate::sys::munmap(base as *mut libc::c_void, span) };
     };
     let fd = match new_memfd(alias) {
         Ok(fd) => fd,
@@ -310,7 +310,7 @@ fn map_aliases(base: usize, shift: u32, fd: i32) -> Result<(), MapError> {
         // SAFETY: [at, at + 1 << shift) is alias `a` of the region, which this module
         // owns; MAP_FIXED replaces only that range.
         let p = unsafe {
-            libc::mmap(
+            crate::sys::mmap(
                 at as *mut libc::c_void,
                 1 << shift,
                 libc::PROT_READ | libc::PROT_WRITE,
@@ -440,7 +440,7 @@ impl TaggedHeap {
             // caller (vmap) owns `[dst, dst + len)`, a live vmalloc area whose own
             // memory nothing else refers to, and MAP_FIXED replaces only that range.
             let r = unsafe {
-                libc::mremap(
+                crate::sys::mremap(
                     (src + off) as *mut libc::c_void,
                     0,
                     len,
@@ -474,7 +474,7 @@ impl TaggedHeap {
             // vmalloc area; they get back the memfd pages at their own offset, as
             // `init` mapped them.
             let r = unsafe {
-                libc::mmap(
+                crate::sys::mmap(
                     (dst + off) as *mut libc::c_void,
                     len,
                     libc::PROT_READ | libc::PROT_WRITE,
@@ -1115,7 +1115,7 @@ fn copy_mapped(to: i32, base: usize, off: usize, len: usize) -> Result<(), &'sta
     let len = off + len - start;
     // SAFETY: a new shared mapping of our new memfd at an address the kernel picks.
     let dst = unsafe {
-        libc::mmap(
+        crate::sys::mmap(
             core::ptr::null_mut(),
             len,
             libc::PROT_READ | libc::PROT_WRITE,
@@ -1131,7 +1131,7 @@ fn copy_mapped(to: i32, base: usize, off: usize, len: usize) -> Result<(), &'sta
     // memfd's data extent); the destination the mapping just made, of `len` bytes.
     unsafe {
         core::ptr::copy_nonoverlapping((base + start) as *const u8, dst.cast::<u8>(), len);
-        libc::munmap(dst, len);
+        crate::sys::munmap(dst, len);
     }
     Ok(())
 }

@@ -488,7 +488,7 @@ unsafe fn map_pages(
     let bytes = (count * core::mem::size_of::<usize>()).next_multiple_of(PAGE_SIZE);
     // SAFETY: a fresh private anonymous mapping for the runtime's own use.
     let array = unsafe {
-        libc::mmap(
+        kasan_hosted::sys::mmap(
             ptr::null_mut(),
             bytes,
             libc::PROT_READ | libc::PROT_WRITE,
@@ -516,7 +516,7 @@ unsafe fn map_pages(
                 "kasan: {what}: pages[{i}] = {page:#x} is not a page of the heap, NULL returned\n"
             ));
             // SAFETY: the array mapped above.
-            unsafe { libc::munmap(array.cast(), bytes) };
+            unsafe { kasan_hosted::sys::munmap(array.cast(), bytes) };
             return ptr::null_mut();
         }
         // SAFETY: inside the array mapped above.
@@ -525,7 +525,7 @@ unsafe fn map_pages(
     let v = vmalloc_at(count * PAGE_SIZE, PAGE_SIZE, false, fp);
     if v.is_null() {
         // SAFETY: the array mapped above.
-        unsafe { libc::munmap(array.cast(), bytes) };
+        unsafe { kasan_hosted::sys::munmap(array.cast(), bytes) };
         return v;
     }
     let start = runtime::untag(v as usize);
@@ -537,7 +537,7 @@ unsafe fn map_pages(
         ));
         crate::alloc_api::vfree_at(v as usize, fp);
         // SAFETY: the array mapped above.
-        unsafe { libc::munmap(array.cast(), bytes) };
+        unsafe { kasan_hosted::sys::munmap(array.cast(), bytes) };
         return ptr::null_mut();
     };
     for i in 0..count {
@@ -551,7 +551,7 @@ unsafe fn map_pages(
             ));
             crate::alloc_api::vfree_at(v as usize, fp);
             // SAFETY: the array mapped above.
-            unsafe { libc::munmap(array.cast(), bytes) };
+            unsafe { kasan_hosted::sys::munmap(array.cast(), bytes) };
             return ptr::null_mut();
         }
     }
@@ -599,7 +599,7 @@ fn unmap_pages(what: &str, addr: usize, count: Option<usize>, fp: usize) {
     }
     let bytes = (e.count * core::mem::size_of::<usize>()).next_multiple_of(PAGE_SIZE);
     // SAFETY: the slot's array, no longer reachable from the table.
-    unsafe { libc::munmap(e.pages.cast(), bytes) };
+    unsafe { kasan_hosted::sys::munmap(e.pages.cast(), bytes) };
     crate::alloc_api::vfree_at(addr, fp);
 }
 
@@ -639,7 +639,7 @@ fn take_vmap(addr: usize) {
     }
     let bytes = (e.count * core::mem::size_of::<usize>()).next_multiple_of(PAGE_SIZE);
     // SAFETY: the slot's array, no longer reachable from the table.
-    unsafe { libc::munmap(e.pages.cast(), bytes) };
+    unsafe { kasan_hosted::sys::munmap(e.pages.cast(), bytes) };
 }
 
 /// In a forked child, after the heap moved to its private copy (mapped linearly):

@@ -21,6 +21,7 @@ pub mod kernel_mm;
 pub mod kstring;
 pub mod libc_io;
 pub mod libc_str;
+pub mod mappings;
 pub mod printf;
 pub mod rcu;
 pub mod runtime;

@@ -94,7 +94,7 @@ pub fn install_altstack() -> usize {
     unsafe {
         libc::mprotect(base as *mut c_void, PAGE, libc::PROT_NONE);
         if libc::sigaltstack(&stack, core::ptr::null_mut()) != 0 {
-            libc::munmap(base as *mut c_void, ALTSTACK_SIZE + PAGE);
+            kasan_hosted::sys::munmap(base as *mut c_void, ALTSTACK_SIZE + PAGE);
             return 0;
         }
     }
@@ -124,7 +124,7 @@ pub fn release_altstack(base: usize) {
             return;
         }
         kasan_hosted::memory::clear_shadow(base + PAGE, base + PAGE + ALTSTACK_SIZE);
-        libc::munmap(base as *mut c_void, ALTSTACK_SIZE + PAGE);
+        kasan_hosted::sys::munmap(base as *mut c_void, ALTSTACK_SIZE + PAGE);
     }
 }
 

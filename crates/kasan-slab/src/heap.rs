@@ -54,7 +54,8 @@ use kasan_core::sync::CachePadded;
 
 use crate::cache::{CacheConfig, CacheSlot, CacheTable, Ctor, Lists};
 use crate::pages::{
-    is_page_backed, Arenas, ObjMeta, PageError, Run, State, LARGE, PAGES, PAGE_SIZE, VMALLOC,
+    is_page_backed, Arenas, ObjMeta, PageError, Run, State, WithdrawError, LARGE, PAGES, PAGE_SIZE,
+    VMALLOC,
 };
 use crate::quarantine::Quarantine;
 
@@ -1582,6 +1583,36 @@ impl<H: Host, M: Mode> Heap<H, M> {
     /// so that wild accesses into it are reported).
     pub fn head_map(&self) -> (usize, usize) {
         self.arenas.main.head_map()
+    }
+
+    /// The memory of the main arena and of the vmalloc space, `[base, end)` each,
+    /// where set up: what a program's own mappings must not land on unasked.
+    pub fn arena_ranges(&self) -> [Option<(usize, usize)>; 2] {
+        [self.arenas.main.range(), self.arenas.vmap.range()]
+    }
+
+    /// Hands the pages of `[lo, hi)` (page-aligned, in the main arena) to a mapping of
+    /// the program's own (`mmap(MAP_FIXED)` over freed heap memory): they leave the
+    /// arena ([`crate::pages::Arena::withdraw`]) and their shadow says accessible, as
+    /// ASan's `mmap` interceptor leaves a mapping's. Refused, changing nothing, when a
+    /// page is in a live or quarantined block or is allocator metadata.
+    pub fn withdraw(&self, lo: usize, hi: usize) -> Result<(), WithdrawError> {
+        self.arenas
+            .main
+            .withdraw(lo, hi, |a, l| self.poison_fresh(a, l))?;
+        self.mode.unpoison_range(lo, hi - lo);
+        Ok(())
+    }
+
+    /// Takes back the withdrawn pages of `[lo, hi)` (the program's mapping is gone and
+    /// zeroed memory is mapped there again): free pages once more, poisoned as never
+    /// used, their shadow shared again where it can be. False if this thread holds
+    /// the arena lock (a signal handler interrupted it): the pages stay withdrawn.
+    pub fn restore(&self, lo: usize, hi: usize) -> bool {
+        self.arenas.main.restore(lo, hi, |(a, b), merged| {
+            self.mode.poison_fresh(a, b - a);
+            self.mode.release_free(merged, (a, b));
+        })
     }
 
     /// Whether the shadow of a block of `cache` is kept (not for vmalloc areas with

@@ -15,6 +15,7 @@ pub mod pages;
 pub mod quarantine;
 
 pub use heap::{AllocError, DestroyError, FreeError, FreeKind, Heap, HeapStats, Host};
+pub use pages::WithdrawError;
 
 #[cfg(test)]
 mod tests;

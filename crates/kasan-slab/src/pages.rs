@@ -289,6 +289,21 @@ const FRESH_AHEAD: usize = 1 << 20;
 pub const DISCARD_PAGES: usize = 64;
 /// Marks a head-map entry as a free run's boundary tag (low bits: its pages).
 const FREE_TAG: u32 = 1 << 31;
+/// The head-map entry of a page withdrawn from the arena because the program mapped
+/// memory of its own over it ([`Arena::withdraw`]): in no run, not free. Run heads
+/// are page numbers + 1, below 2^28 for the largest arena, so never this value.
+const FOREIGN: u32 = !FREE_TAG;
+
+/// Why pages could not be withdrawn from the arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WithdrawError {
+    /// The page at this address is in a live run (an object, a block, a slab).
+    Live(usize),
+    /// The range reaches into the head map (allocator metadata).
+    Metadata,
+    /// This thread holds the arena lock already (a signal handler interrupted it).
+    Busy,
+}
 
 /// The page arena.
 pub struct Arena {
@@ -418,7 +433,7 @@ impl Arena {
         }
         // Acquire pairs with the Release in `set_heads`: the header is written.
         let head = self.head_slot(addr).load(Ordering::Acquire);
-        if head == 0 || head & FREE_TAG != 0 {
+        if head == 0 || head & FREE_TAG != 0 || head == FOREIGN {
             return None;
         }
         let start = self.base.load(Ordering::Relaxed) + (head as usize - 1) * PAGE_SIZE;
@@ -694,6 +709,160 @@ impl Arena {
         }
     }
 
+    /// The free run holding page `page` (below the bump, not foreign, under the lock),
+    /// as (first page, pages); `None` if the page is in a live run. Interior pages of
+    /// a free run have head 0 and its first and last pages carry its tag, and two free
+    /// runs are never adjacent (they are merged), so the run is found by walking left.
+    fn free_run_at(&self, free: &Free, page: usize) -> Option<(usize, usize)> {
+        let head = |p: usize| self.head_slot(p).load(Ordering::Relaxed);
+        if let Some(n) = self.tag_at(page) {
+            // The run's first or last page: the last one of a longer run has a free
+            // page (interior, or the first page's tag) on its left, a first one never.
+            let left_free = page > free.start && {
+                let h = head(page - PAGE_SIZE);
+                h == 0 || h & FREE_TAG != 0
+            };
+            let first = if n > 1 && left_free {
+                page - (n - 1) * PAGE_SIZE
+            } else {
+                page
+            };
+            return Some((first, n));
+        }
+        if head(page) != 0 {
+            return None;
+        }
+        let mut p = page;
+        while p > free.start {
+            p -= PAGE_SIZE;
+            if let Some(n) = self.tag_at(p) {
+                return (p + n * PAGE_SIZE > page).then_some((p, n));
+            }
+            if head(p) != 0 {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// Takes the pages of `[lo, hi)` (page-aligned, inside the arena) out of the
+    /// arena, for a mapping of the program's own (`mmap(MAP_FIXED)` over freed heap
+    /// memory): every page must be free, never used, or withdrawn already; nothing
+    /// changes otherwise. Free runs around the range keep the rest of their pages; the
+    /// bump moves past a range that reaches beyond it, and `on_fresh` gets the
+    /// never-used memory left between (as `new_run`'s). Withdrawn pages are in no run
+    /// and never handed out until [`Arena::restore`].
+    pub fn withdraw(
+        &self,
+        lo: usize,
+        hi: usize,
+        on_fresh: impl FnOnce(usize, usize),
+    ) -> Result<(), WithdrawError> {
+        debug_assert!(lo < hi && lo % PAGE_SIZE == 0 && hi % PAGE_SIZE == 0);
+        debug_assert!(self.contains(lo) && hi <= self.end());
+        let mut free = self.free.lock_unless_held().ok_or(WithdrawError::Busy)?;
+        self.drain_pending(&mut free);
+        if lo < free.start {
+            return Err(WithdrawError::Metadata);
+        }
+        let below = hi.min(free.bump);
+        // Check every page first, so a refusal changes nothing.
+        let mut page = lo;
+        while page < below {
+            if self.head_slot(page).load(Ordering::Relaxed) == FOREIGN {
+                page += PAGE_SIZE;
+                continue;
+            }
+            let (run, n) = self
+                .free_run_at(&free, page)
+                .ok_or(WithdrawError::Live(page))?;
+            page = run + n * PAGE_SIZE;
+        }
+        let mut page = lo;
+        while page < below {
+            if self.head_slot(page).load(Ordering::Relaxed) == FOREIGN {
+                page += PAGE_SIZE;
+                continue;
+            }
+            let Some((run, n)) = self.free_run_at(&free, page) else {
+                unreachable!("checked above, under the same lock");
+            };
+            let end = run + n * PAGE_SIZE;
+            self.unlink(&mut free, run, n);
+            // The parts outside the range stay free; their neighbours inside it are
+            // foreign now, so they merge with nothing.
+            if run < lo {
+                self.link(&mut free, run, (lo - run) / PAGE_SIZE);
+            }
+            if end > hi {
+                self.link(&mut free, hi, (end - hi) / PAGE_SIZE);
+            }
+            let (a, b) = (run.max(lo), end.min(hi));
+            self.set_heads(a, (b - a) / PAGE_SIZE, FOREIGN);
+            page = b;
+        }
+        if hi > free.bump {
+            let old = free.bump;
+            let from = lo.max(old);
+            self.set_heads(from, (hi - from) / PAGE_SIZE, FOREIGN);
+            free.bump = hi;
+            if old < lo {
+                // Never-used pages between the old bump and the range: a free run now
+                // (the page left of the old bump is never free: it would have merged).
+                if lo > free.fresh {
+                    let start = free.fresh.max(old);
+                    on_fresh(start, lo - start);
+                }
+                self.link(&mut free, old, (lo - old) / PAGE_SIZE);
+            }
+            free.fresh = free.fresh.max(hi);
+        }
+        Ok(())
+    }
+
+    /// Gives the withdrawn pages of `[lo, hi)` back to the arena (the program's
+    /// mapping is gone and fresh zeroed memory is mapped there again), each stretch
+    /// merged with its free neighbours. `each(stretch, merged)` is called under the
+    /// lock for every stretch of withdrawn pages with the free memory it is now part
+    /// of (as `free_run`'s `merged`). Pages of the range that are not withdrawn are
+    /// left as they are. False if this thread holds the arena lock already.
+    pub fn restore(
+        &self,
+        lo: usize,
+        hi: usize,
+        mut each: impl FnMut((usize, usize), (usize, usize)),
+    ) -> bool {
+        debug_assert!(lo < hi && lo % PAGE_SIZE == 0 && hi % PAGE_SIZE == 0);
+        let Some(mut free) = self.free.lock_unless_held() else {
+            return false;
+        };
+        self.drain_pending(&mut free);
+        let foreign = |p: usize| self.head_slot(p).load(Ordering::Relaxed) == FOREIGN;
+        let mut page = lo.max(free.start);
+        while page < hi {
+            if !foreign(page) {
+                page += PAGE_SIZE;
+                continue;
+            }
+            let start = page;
+            while page < hi && foreign(page) {
+                page += PAGE_SIZE;
+            }
+            let pages = (page - start) / PAGE_SIZE;
+            self.set_heads(start, pages, 0);
+            let merged = self.put_free(&mut free, start, pages);
+            each((start, page), merged);
+        }
+        true
+    }
+
+    /// Whether any page of `[lo, hi)` is withdrawn ([`Arena::withdraw`]).
+    pub fn any_withdrawn(&self, lo: usize, hi: usize) -> bool {
+        (lo..hi)
+            .step_by(PAGE_SIZE)
+            .any(|p| self.head_slot(p).load(Ordering::Relaxed) == FOREIGN)
+    }
+
     /// The head map: `[base, first run)`, allocator metadata the program never touches.
     pub fn head_map(&self) -> (usize, usize) {
         let base = self.base.load(Ordering::Acquire);
@@ -707,6 +876,13 @@ impl Arena {
     pub fn set_fresh_ahead(&self, bytes: usize) {
         self.fresh_ahead
             .store(bytes.max(FRESH_AHEAD), Ordering::Relaxed);
+    }
+
+    /// The arena's memory, `[base, end)` (head map included), once it has some.
+    pub fn range(&self) -> Option<(usize, usize)> {
+        // Acquire: see `init`.
+        let base = self.base.load(Ordering::Acquire);
+        (base != 0).then(|| (base, self.end.load(Ordering::Relaxed)))
     }
 
     /// Whether the arena has been given memory.

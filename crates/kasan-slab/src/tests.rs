@@ -517,6 +517,112 @@ fn free_runs_merge_with_free_neighbours_and_the_bump() {
 }
 
 #[test]
+fn withdrawn_pages_leave_the_arena_until_restored() {
+    use crate::pages::{Arena, WithdrawError};
+    const P: usize = 4096;
+    let mem = FakeMemory::new(16 << 20);
+    let arena = Arena::new();
+    // SAFETY: the fake memory is page-aligned, zeroed and used by nothing else.
+    unsafe { arena.init(mem.base(), 16 << 20) };
+    let run = |pages| arena.new_run(pages, 0, 1, 4096, 64, |_, _| {}).unwrap();
+    let bump0 = arena.bump();
+    let (a, b, c) = (run(10), run(1), run(3));
+    // Live pages and the head map are refused, and nothing changes.
+    assert_eq!(
+        arena.withdraw(b.start(), b.start() + P, |_, _| {}),
+        Err(WithdrawError::Live(b.start()))
+    );
+    assert_eq!(
+        arena.withdraw(a.start() - P, a.start() + P, |_, _| {}),
+        Err(WithdrawError::Metadata)
+    );
+    arena.free_run(a, |_, _| {}, |_, _| {});
+    // Pages 3..6 of the free 10-page run: refused while they reach into b.
+    assert_eq!(
+        arena.withdraw(a.start() + 3 * P, b.start() + P, |_, _| {}),
+        Err(WithdrawError::Live(b.start()))
+    );
+    arena
+        .withdraw(a.start() + 3 * P, a.start() + 6 * P, |_, _| {})
+        .unwrap();
+    // Withdrawing them again is allowed (a mapping over the program's own mapping).
+    arena
+        .withdraw(a.start() + 4 * P, a.start() + 5 * P, |_, _| {})
+        .unwrap();
+    assert!(arena.run_of(a.start() + 3 * P).is_none());
+    assert!(arena.any_withdrawn(a.start(), a.start() + 4 * P));
+    assert!(!arena.any_withdrawn(a.start(), a.start() + 3 * P));
+    // The pages around them stay free: 3 on the left, 4 on the right, and are handed
+    // out; no run ever covers a withdrawn page.
+    let left = run(3);
+    assert_eq!(left.start(), a.start());
+    let right = run(4);
+    assert_eq!(right.start(), a.start() + 6 * P);
+    let other = run(3);
+    assert!(
+        other.start() >= c.start() + 3 * P,
+        "not the withdrawn pages"
+    );
+    // Withdrawing past the bump moves it; the never-used gap is free and marked.
+    let top = arena.bump();
+    let mut fresh = Vec::new();
+    arena
+        .withdraw(top + 2 * P, top + 5 * P, |a, l| fresh.push((a, l)))
+        .unwrap();
+    assert_eq!(arena.bump(), top + 5 * P);
+    let gap = run(2);
+    assert_eq!(
+        gap.start(),
+        top,
+        "the gap below a withdrawn range is a free run"
+    );
+    // Restoring gives the pages back, merged with free neighbours and the bump.
+    let mut stretches = Vec::new();
+    assert!(arena.restore(a.start(), a.start() + 10 * P, |s, m| stretches.push((s, m))));
+    assert_eq!(
+        stretches,
+        vec![(
+            (a.start() + 3 * P, a.start() + 6 * P),
+            (a.start() + 3 * P, a.start() + 6 * P)
+        )]
+    );
+    assert!(!arena.any_withdrawn(a.start(), a.start() + 10 * P));
+    let back = run(3);
+    assert_eq!(back.start(), a.start() + 3 * P);
+    assert!(arena.restore(top + 2 * P, top + 5 * P, |_, _| {}));
+    for r in [left, right, back, b, c, other, gap] {
+        arena.free_run(r, |_, _| {}, |_, _| {});
+    }
+    assert_eq!(arena.bump(), bump0, "everything merged back into the bump");
+}
+
+#[test]
+fn heap_withdraw_unpoisons_and_restore_poisons_as_free_pages() {
+    let mem = FakeMemory::new(64 << 20);
+    let h = heap(&mem, 64 << 20);
+    h.set_quarantine_max(0);
+    let s = mem.shadow();
+    let p = h.alloc(1 << 20, 4096, false, &track(1)).unwrap();
+    let live = h.withdraw(p, p + 4096);
+    assert!(
+        matches!(live, Err(crate::WithdrawError::Live(_))),
+        "{live:?}"
+    );
+    assert!(s.check(p, 4096), "a refused withdraw changes no shadow");
+    h.free_k(p, &track(2)).unwrap();
+    assert!(!s.check(p, 1));
+    h.withdraw(p, p + 8192).unwrap();
+    assert!(s.check(p, 8192), "the program's own mapping is accessible");
+    // New blocks never land on it.
+    let q = h.alloc(1 << 20, 4096, false, &track(3)).unwrap();
+    assert!(q >= p + 8192 || q + (1 << 20) <= p, "{q:#x} over {p:#x}");
+    assert!(h.restore(p, p + 8192));
+    assert!(!s.check(p, 1), "free pages again");
+    assert_eq!(h.object(p).map(|o| o.object), None);
+    h.free_k(q, &track(4)).unwrap();
+}
+
+#[test]
 fn the_cache_table_grows_past_its_first_segment() {
     use crate::cache::FIRST_SEGMENT;
     let mem = FakeMemory::new(256 << 20);
