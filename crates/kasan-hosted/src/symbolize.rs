@@ -20,7 +20,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ffi::{c_int, c_void, OsStr};
 use std::fs::File;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -648,6 +648,24 @@ impl Drop for Mapping {
     }
 }
 
+/// `realpath` into a buffer of the runtime's: `std::fs::canonicalize` calls glibc's
+/// `realpath(path, NULL)`, which allocates its result with the program's `malloc`,
+/// from the heap the report being printed describes (a freed page reported a moment
+/// before could become a new slab, and the report's own memory dump show it).
+fn real_path(path: &Path) -> Option<PathBuf> {
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    let mut buf = vec![0u8; libc::PATH_MAX as usize + 1];
+    // SAFETY: a NUL-terminated path and a buffer of PATH_MAX bytes and more, as
+    // realpath requires of a caller-supplied one; glibc then allocates nothing for
+    // paths under 1 KiB (its scratch buffers are on the stack).
+    let r = unsafe { libc::realpath(c.as_ptr(), buf.as_mut_ptr().cast()) };
+    if r.is_null() {
+        return None;
+    }
+    buf.truncate(buf.iter().position(|&b| b == 0)?);
+    Some(PathBuf::from(std::ffi::OsString::from_vec(buf)))
+}
+
 /// Looks for the separate debug file of a stripped object, as gdb does.
 fn find_debug_file(path: &Path, file: &object::File<'static>) -> Option<object::File<'static>> {
     let build_id = file.build_id().ok().flatten();
@@ -667,7 +685,7 @@ fn find_debug_file(path: &Path, file: &object::File<'static>) -> Option<object::
         let link = Path::new(OsStr::from_bytes(link));
         // The debug link is relative to the real directory of the object,
         // which for /proc/self/exe is only known through the link.
-        let real = std::fs::canonicalize(path).ok();
+        let real = real_path(path);
         if let Some(dir) = real.as_deref().and_then(Path::parent) {
             candidates.push(dir.join(link));
             candidates.push(dir.join(".debug").join(link));

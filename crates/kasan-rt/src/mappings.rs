@@ -148,7 +148,7 @@ pub unsafe extern "C" fn mmap(
     // Only a fixed mapping can land on the runtime's reservations: the kernel places
     // any other one where nothing is mapped (and MAP_FIXED_NOREPLACE fails there).
     let fixed = flags & libc::MAP_FIXED != 0 && flags & libc::MAP_FIXED_NOREPLACE == 0;
-    if !fixed || len == 0 || addr as usize % PAGE != 0 {
+    if !fixed || len == 0 || !(addr as usize).is_multiple_of(PAGE) {
         // SAFETY: the program's call, passed on as it is.
         return unsafe { sys::mmap(addr, len, prot, flags, fd, off) };
     }
@@ -214,7 +214,7 @@ pub unsafe extern "C" fn mmap64(
 /// As `munmap`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn munmap(addr: *mut c_void, len: usize) -> c_int {
-    if len == 0 || addr as usize % PAGE != 0 {
+    if len == 0 || !(addr as usize).is_multiple_of(PAGE) {
         // SAFETY: the program's call, passed on (the kernel refuses it).
         return unsafe { sys::munmap(addr, len) };
     }
@@ -279,10 +279,10 @@ pub unsafe extern "C" fn mremap(
     } else {
         core::ptr::null_mut()
     };
-    if old as usize % PAGE == 0 {
+    if (old as usize).is_multiple_of(PAGE) {
         let old_end = (old as usize).saturating_add(old_len.max(1).next_multiple_of(PAGE));
         let from = touch(old as usize, old_end - old as usize);
-        let to = if target.is_null() || target as usize % PAGE != 0 {
+        let to = if target.is_null() || !(target as usize).is_multiple_of(PAGE) {
             Touch::Nothing
         } else {
             touch(target as usize, new_len.max(1).next_multiple_of(PAGE))

@@ -758,7 +758,7 @@ impl Arena {
         hi: usize,
         on_fresh: impl FnOnce(usize, usize),
     ) -> Result<(), WithdrawError> {
-        debug_assert!(lo < hi && lo % PAGE_SIZE == 0 && hi % PAGE_SIZE == 0);
+        debug_assert!(lo < hi && lo.is_multiple_of(PAGE_SIZE) && hi.is_multiple_of(PAGE_SIZE));
         debug_assert!(self.contains(lo) && hi <= self.end());
         let mut free = self.free.lock_unless_held().ok_or(WithdrawError::Busy)?;
         self.drain_pending(&mut free);
@@ -832,7 +832,7 @@ impl Arena {
         hi: usize,
         mut each: impl FnMut((usize, usize), (usize, usize)),
     ) -> bool {
-        debug_assert!(lo < hi && lo % PAGE_SIZE == 0 && hi % PAGE_SIZE == 0);
+        debug_assert!(lo < hi && lo.is_multiple_of(PAGE_SIZE) && hi.is_multiple_of(PAGE_SIZE));
         let Some(mut free) = self.free.lock_unless_held() else {
             return false;
         };
