@@ -665,14 +665,18 @@ pub fn print_flags_text(flags: &Flags) -> String {
 fn shipped_archive(archive: &Path) -> PathBuf {
     let stripped = archive.with_file_name(STRIPPED_ARCHIVE);
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    // The copy is remade when the archive or this program (which decides what the
+    // copy holds) is newer.
+    let this = std::env::current_exe().ok().and_then(|e| modified(&e));
     if let (Some(built), Some(made)) = (modified(archive), modified(&stripped)) {
-        if made >= built {
+        if made >= built && this.is_none_or(|t| made >= t) {
             return stripped;
         }
     }
     let tmp = archive.with_file_name(format!(".{STRIPPED_ARCHIVE}.{}", std::process::id()));
     let ok = Command::new("objcopy")
         .arg("--strip-debug")
+        .args(weakened().map(|name| format!("--weaken-symbol={name}")))
         .arg(archive)
         .arg(&tmp)
         .stderr(std::process::Stdio::null())
@@ -685,6 +689,31 @@ fn shipped_archive(archive: &Path) -> PathBuf {
     } else {
         archive.to_path_buf()
     }
+}
+
+/// The checked functions a program may define itself, as ASan's interceptors allow
+/// (compiler-rt defines them weak): every name of abi.txt's "Checked functions"
+/// section but the `mem*` intrinsics, which the runtime's own code calls and which
+/// must stay the checked ones. `libkasan-nodebug.a` holds them as weak definitions,
+/// so a program's own `strlcpy` or a harness's `kstrdup` replaces ours instead of
+/// failing the link with `multiple definition` (the runtime's own code keeps calling
+/// its own through local references).
+fn weakened() -> impl Iterator<Item = &'static str> {
+    const ABI: &str = include_str!("../../kasan-rt/src/abi.txt");
+    const KEPT: &[&str] = &[
+        "memcpy",
+        "memmove",
+        "memset",
+        "__asan_memcpy",
+        "__asan_memmove",
+        "__asan_memset",
+    ];
+    ABI.lines()
+        .skip_while(|l| !l.starts_with("# Checked functions"))
+        .skip(1)
+        .take_while(|l| !l.starts_with('#'))
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && !KEPT.contains(n))
 }
 
 /// The directory holding `kasan.h`: `KASAN_INCLUDE_DIR`, else this repository's
@@ -1216,6 +1245,32 @@ mod tests {
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
         assert_eq!(shell_quote(""), "''");
         assert_eq!(shell_quote("$HOME"), "'$HOME'");
+    }
+
+    #[test]
+    fn weakened_names_are_the_checked_functions_but_the_intrinsics() {
+        let names: Vec<_> = weakened().collect();
+        for name in [
+            "strlcpy",
+            "kstrdup",
+            "strcpy",
+            "strtok",
+            "printf",
+            "copy_to_user",
+        ] {
+            assert!(names.contains(&name), "{name} is not weakened");
+        }
+        for name in [
+            "memcpy",
+            "memset",
+            "memmove",
+            "__asan_memcpy",
+            "malloc",
+            "_Znwm",
+        ] {
+            assert!(!names.contains(&name), "{name} is weakened");
+        }
+        assert!(names.len() > 70, "only {} names", names.len());
     }
 
     #[test]
