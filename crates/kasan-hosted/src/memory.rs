@@ -224,6 +224,42 @@ pub fn clear_shadow(low: usize, high: usize) {
     SHADOW.poison(rest, high - rest, 0);
 }
 
+/// Marks the program's own mapping of `[addr, addr + len)` in the low range
+/// `[PAGE_SIZE, COVERED_START)` (a kernel with `vm.mmap_min_addr` below 64 KiB, or a
+/// privileged program, lets it map there): its shadow bytes become 0 while mapped
+/// (`mapped`), so the inline checks pass, and [`USER_POISON`](encoding::USER_POISON)
+/// again once unmapped. The part of the range outside the low range is left alone.
+/// Does nothing before the shadow is mapped.
+pub fn mark_low_mapping(addr: usize, len: usize, mapped: bool) {
+    let lo = addr.max(kasan_core::generic::PAGE_SIZE);
+    let hi = addr.saturating_add(len).min(COVERED_START);
+    if lo >= hi || !shadow_mapped() {
+        return;
+    }
+    let value = if mapped { 0 } else { encoding::USER_POISON };
+    let first = round_up(lo) >> 3;
+    let last = round_up(hi) >> 3;
+    // SAFETY: the shadow bytes of [0, COVERED_START) are the first ones of the shadow
+    // mapping, which `shadow_mapped` says exists; the runtime never hands them out.
+    unsafe { kasan_core::shadow::fill(SHADOW_OFFSET + first, value, last - first) };
+}
+
+/// Whether `[addr, addr + size)` lies in the low range the program mapped itself
+/// ([`mark_low_mapping`]): a failed outline check there (below [`COVERED_START`],
+/// where the checks see no shadow) is no bug.
+pub fn in_low_mapping(addr: usize, size: usize) -> bool {
+    let Some(end) = addr.checked_add(size.max(1)) else {
+        return false;
+    };
+    if addr < kasan_core::generic::PAGE_SIZE || end > COVERED_START || !shadow_mapped() {
+        return false;
+    }
+    ((addr >> 3)..end.div_ceil(8)).all(|g| {
+        // SAFETY: as in `mark_low_mapping`: a shadow byte of [0, COVERED_START).
+        unsafe { core::ptr::read_volatile((SHADOW_OFFSET + g) as *const u8) == 0 }
+    })
+}
+
 /// Whether `[addr, addr + size)` is a range of user memory with shadow: it neither
 /// wraps nor reaches below [`COVERED_START`] or past [`USER_END`]. An empty range
 /// always is.

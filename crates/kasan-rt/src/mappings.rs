@@ -21,7 +21,7 @@
 
 use core::ffi::{c_int, c_void};
 
-use kasan_hosted::memory::{SHADOW_OFFSET, USER_END};
+use kasan_hosted::memory::{self, SHADOW_OFFSET, USER_END};
 use kasan_hosted::sys;
 use kasan_slab::WithdrawError;
 
@@ -145,6 +145,27 @@ pub unsafe extern "C" fn mmap(
     fd: c_int,
     off: libc::off_t,
 ) -> *mut c_void {
+    // SAFETY: the program's call.
+    let p = unsafe { map(addr, len, prot, flags, fd, off) };
+    if p != libc::MAP_FAILED {
+        memory::mark_low_mapping(p as usize, len, true);
+    }
+    p
+}
+
+/// `mmap` but for the low range's shadow.
+///
+/// # Safety
+///
+/// As `mmap`.
+unsafe fn map(
+    addr: *mut c_void,
+    len: usize,
+    prot: c_int,
+    flags: c_int,
+    fd: c_int,
+    off: libc::off_t,
+) -> *mut c_void {
     // Only a fixed mapping can land on the runtime's reservations: the kernel places
     // any other one where nothing is mapped (and MAP_FIXED_NOREPLACE fails there).
     let fixed = flags & libc::MAP_FIXED != 0 && flags & libc::MAP_FIXED_NOREPLACE == 0;
@@ -214,6 +235,20 @@ pub unsafe extern "C" fn mmap64(
 /// As `munmap`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn munmap(addr: *mut c_void, len: usize) -> c_int {
+    // SAFETY: the program's call.
+    let r = unsafe { unmap(addr, len) };
+    if r == 0 {
+        memory::mark_low_mapping(addr as usize, len, false);
+    }
+    r
+}
+
+/// `munmap` but for the low range's shadow.
+///
+/// # Safety
+///
+/// As `munmap`.
+unsafe fn unmap(addr: *mut c_void, len: usize) -> c_int {
     if len == 0 || !(addr as usize).is_multiple_of(PAGE) {
         // SAFETY: the program's call, passed on (the kernel refuses it).
         return unsafe { sys::munmap(addr, len) };
@@ -301,5 +336,11 @@ pub unsafe extern "C" fn mremap(
         }
     }
     // SAFETY: the program's call, passed on as it is.
-    unsafe { sys::mremap(old, old_len, new_len, flags, target) }
+    let p = unsafe { sys::mremap(old, old_len, new_len, flags, target) };
+    if p != libc::MAP_FAILED {
+        // The old range's pages moved (or stayed, in the part the new one keeps).
+        memory::mark_low_mapping(old as usize, old_len, false);
+        memory::mark_low_mapping(p as usize, new_len, true);
+    }
+    p
 }

@@ -957,6 +957,11 @@ fn report(kind: Kind, addr: usize, size: usize, is_write: bool, fp: usize, pc: u
     if !ready() || !config().enabled || (kind == Kind::Access && suppressed()) {
         return false;
     }
+    // Memory the program mapped below the shadow's range: the outline and range
+    // checks see no shadow there and land here; the inline checks read its zeros.
+    if kind == Kind::Access && kasan_hosted::memory::in_low_mapping(addr, size) {
+        return false;
+    }
     own(|| {
         let mut frames = core::mem::MaybeUninit::<[usize; 64]>::uninit();
         // SAFETY: every bit pattern is a valid usize, so an uninitialised array of
