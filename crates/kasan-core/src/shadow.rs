@@ -19,10 +19,7 @@
 
 use core::ptr;
 
-use crate::shadow_pages::{
-    page_down, page_up, whole_pages, ShadowPages, SHADOW_PAGE, SHARE_MIN_PAGES,
-    SHARE_MIN_POISON_PAGES,
-};
+use crate::shadow_pages::{fill_shadow, ShadowPages, SHARE_MIN_PAGES, SHARE_MIN_POISON_PAGES};
 
 /// log2 of the granule size.
 pub const GRANULE_SHIFT: u32 = 3;
@@ -222,47 +219,15 @@ impl Shadow {
         }
         let first = self.shadow_addr(begin);
         let count = (end - begin) >> GRANULE_SHIFT;
-        if let Some(pages) = self.pages {
-            if self.fill_paged(pages, first, first + count, value) {
-                return;
-            }
-            if !pages.copy_on_write()
-                && !pages.make_private(page_down(first), page_up(first + count) - page_down(first))
-            {
-                return;
-            }
-        }
-        // SAFETY: `[begin, end)` lies inside the covered range, so its `count` shadow
-        // bytes starting at `first` are mapped and writable (`Shadow::new`).
-        unsafe { fill(first, value, count) };
-    }
-
-    /// A fill of shadow `[lo, hi)` that spans enough whole pages: those are shared,
-    /// the edges written. False (nothing done) when the fill is too small or the
-    /// platform cannot share this value.
-    fn fill_paged(&self, pages: &dyn ShadowPages, lo: usize, hi: usize, value: u8) -> bool {
         let min = if value == 0 {
             SHARE_MIN_PAGES
         } else {
             SHARE_MIN_POISON_PAGES
         };
-        let Some((a, b)) = whole_pages(lo, hi, min) else {
-            return false;
-        };
-        if !pages.has_shared(value) || !pages.share(a, b - a, value) {
-            return false;
-        }
-        for (x, y) in [(lo, a), (b, hi)] {
-            if y > x {
-                if !pages.copy_on_write() && !pages.make_private(page_down(x), SHADOW_PAGE) {
-                    continue;
-                }
-                // SAFETY: `[x, y)` is part of the shadow of a covered range (the edges
-                // of `[lo, hi)`), mapped and writable (`Shadow::new`).
-                unsafe { fill(x, value, y - x) };
-            }
-        }
-        true
+        // SAFETY: `[begin, end)` lies inside the covered range, so its `count` shadow
+        // bytes starting at `first` are mapped and writable (`Shadow::new`), or are
+        // pages the platform shares (which `with_pages` promised keep that true).
+        unsafe { fill_shadow(self.pages, first, first + count, value, min) };
     }
 
     /// Makes `[addr, addr + size)` accessible: whole granules get 0 and a partial last

@@ -107,6 +107,49 @@ pub fn whole_pages(lo: usize, hi: usize, min: usize) -> Option<(usize, usize)> {
     (b > a && (b - a) / SHADOW_PAGE >= min).then_some((a, b))
 }
 
+/// Sets shadow bytes `[lo, hi)` to `value`: with a platform that shares pages, a
+/// fill spanning at least `min` whole pages maps those to the shared page of `value`
+/// and writes only its edges; otherwise (and on a platform whose shared pages need
+/// [`ShadowPages::make_private`] first) every byte is written. Both shadows (the
+/// generic one and the tag shadow) fill through here.
+///
+/// # Safety
+///
+/// `[lo, hi)` must be shadow bytes that are mapped and writable (a shared page of a
+/// copy-on-write platform counts as writable), describing memory the caller owns.
+pub unsafe fn fill_shadow(
+    pages: Option<&dyn ShadowPages>,
+    lo: usize,
+    hi: usize,
+    value: u8,
+    min: usize,
+) {
+    if let Some(pages) = pages {
+        if let Some((a, b)) = whole_pages(lo, hi, min) {
+            if pages.has_shared(value) && pages.share(a, b - a, value) {
+                for (x, y) in [(lo, a), (b, hi)] {
+                    if y > x {
+                        if !pages.copy_on_write() && !pages.make_private(page_down(x), SHADOW_PAGE)
+                        {
+                            continue;
+                        }
+                        // SAFETY: `[x, y)` is an edge of `[lo, hi)` (the caller's
+                        // promise).
+                        unsafe { crate::shadow::fill(x, value, y - x) };
+                    }
+                }
+                return;
+            }
+        }
+        if !pages.copy_on_write() && !pages.make_private(page_down(lo), page_up(hi) - page_down(lo))
+        {
+            return;
+        }
+    }
+    // SAFETY: the caller's promise.
+    unsafe { crate::shadow::fill(lo, value, hi - lo) };
+}
+
 /// After freed memory was merged into free memory `[free_lo, free_hi)` (shadow
 /// addresses, the free range's exact shadow), maps back to the shared page of `value`
 /// every shadow page that overlaps `[touched_lo, touched_hi)` (the freed block's

@@ -37,6 +37,7 @@ use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use crate::mode::{BlockKind, FreeCheck, Mode, ReportMode, Ring, RingFind, TagPolicy};
 use crate::report::{Backing, ObjectInfo, Track};
+use crate::shadow_pages::{fill_shadow, ShadowPages, SHARE_MIN_PAGES, SHARE_MIN_POISON_PAGES};
 use crate::sync::CachePadded;
 
 /// Bytes per tag granule (`KASAN_GRANULE_SIZE` of the tag modes).
@@ -256,13 +257,27 @@ impl TagCarrier for TopBitsCarrier {
 /// addresses), holding the granule's tag. Its place may be set once at start-up
 /// ([`TagShadow::set_range`]) when it is only known then (a mapping made at run
 /// time); until then nothing is covered.
-#[derive(Debug)]
 pub struct TagShadow<C: TagCarrier> {
     offset: AtomicUsize,
     start: AtomicUsize,
     end: AtomicUsize,
     carrier: C,
     scheme: TagScheme,
+    /// How the platform backs shadow pages (none: every byte is written).
+    pages: Option<&'static dyn ShadowPages>,
+}
+
+impl<C: TagCarrier + core::fmt::Debug> core::fmt::Debug for TagShadow<C> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TagShadow")
+            .field("offset", &self.offset)
+            .field("start", &self.start)
+            .field("end", &self.end)
+            .field("carrier", &self.carrier)
+            .field("scheme", &self.scheme)
+            .field("paged", &self.pages.is_some())
+            .finish()
+    }
 }
 
 impl<C: TagCarrier> TagShadow<C> {
@@ -287,6 +302,36 @@ impl<C: TagCarrier> TagShadow<C> {
             end: AtomicUsize::new(end),
             carrier,
             scheme,
+            pages: None,
+        }
+    }
+
+    /// [`TagShadow::new`] with page sharing: a tag write spanning
+    /// [`SHARE_MIN_PAGES`] whole shadow pages or more (1.5 MiB of memory at 1/16;
+    /// [`SHARE_MIN_POISON_PAGES`] for the invalid tag of a free) maps them to the
+    /// platform's shared page of that tag, as the generic shadow does
+    /// ([`crate::shadow::Shadow::with_pages`]).
+    ///
+    /// # Safety
+    ///
+    /// As [`TagShadow::new`]; the platform keeps the promise for the pages it shares
+    /// (they read as mapped memory, and a write to one makes a private copy unless it
+    /// answers `copy_on_write` false).
+    pub const unsafe fn new_paged(
+        offset: usize,
+        start: usize,
+        end: usize,
+        carrier: C,
+        scheme: TagScheme,
+        pages: &'static dyn ShadowPages,
+    ) -> Self {
+        TagShadow {
+            offset: AtomicUsize::new(offset),
+            start: AtomicUsize::new(start),
+            end: AtomicUsize::new(end),
+            carrier,
+            scheme,
+            pages: Some(pages),
         }
     }
 
@@ -373,9 +418,16 @@ impl<C: TagCarrier> TagShadow<C> {
             return;
         }
         let count = (end - begin) >> TAG_GRANULE_SHIFT;
+        let min = if tag == self.scheme.invalid {
+            SHARE_MIN_POISON_PAGES
+        } else {
+            SHARE_MIN_PAGES
+        };
+        let first = self.shadow_addr(begin);
         // SAFETY: `[begin, end)` is inside the covered range, so its `count` shadow
-        // bytes from `shadow_addr(begin)` are mapped and writable (`TagShadow::new`).
-        unsafe { crate::shadow::fill(self.shadow_addr(begin), tag, count) };
+        // bytes from `first` are mapped and writable (`TagShadow::new`, and
+        // `with_pages` for shared pages).
+        unsafe { fill_shadow(self.pages, first, first + count, tag, min) };
     }
 
     /// Linux's `kasan_unpoison`: the granules of `[untag(tagged), +round_up(size))` get

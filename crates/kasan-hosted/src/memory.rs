@@ -107,8 +107,15 @@ pub fn map_shadow() -> Result<(), MapError> {
 /// are not the process's). For the exit statistics; allocates through the runtime's
 /// own allocator.
 pub fn shadow_resident_bytes() -> Option<usize> {
+    anonymous_bytes_in(SHADOW_OFFSET, SHADOW_OFFSET + (USER_END >> 3) + 4096)
+}
+
+/// The anonymous (private) bytes of every mapping inside `[lo, hi)`, from
+/// `/proc/self/smaps` (a shadow's real pages; its shared pages are the memfd's).
+/// Allocates through the runtime's own allocator.
+pub fn anonymous_bytes_in(lo: usize, hi: usize) -> Option<usize> {
     let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
-    let shadow_end = SHADOW_OFFSET + (USER_END >> 3) + 4096;
+    let (shadow_lo, shadow_end) = (lo, hi);
     let mut in_shadow = false;
     let mut total = 0usize;
     let mut seen = false;
@@ -118,7 +125,7 @@ pub fn shadow_resident_bytes() -> Option<usize> {
                 if let (Ok(lo), Ok(hi)) =
                     (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16))
                 {
-                    in_shadow = lo >= SHADOW_OFFSET && hi <= shadow_end;
+                    in_shadow = lo >= shadow_lo && hi <= shadow_end;
                     continue;
                 }
             }

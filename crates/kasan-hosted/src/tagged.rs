@@ -185,9 +185,7 @@ fn map_region(shift: u32) -> Result<(TaggedHeap, i32), MapError> {
             return Err(e);
         }
     };
-    let shadow = match map_aliases(base, shift, fd)
-        .and_then(|()| memory::map_anonymous(alias / GRANULE).ok_or(MapError { errno: errno() }))
-    {
+    let shadow = match map_aliases(base, shift, fd).and_then(|()| map_tag_shadow(alias / GRANULE)) {
         Ok(shadow) => shadow,
         Err(e) => {
             unreserve();
@@ -204,6 +202,19 @@ fn map_region(shift: u32) -> Result<(TaggedHeap, i32), MapError> {
         },
         fd,
     ))
+}
+
+/// Maps the tag shadow (`len` bytes, private anonymous) between two `PROT_NONE`
+/// pages, so that the kernel never merges it with a neighbouring mapping: its real
+/// pages are then exactly the anonymous pages of the mappings inside it
+/// ([`TaggedHeap::shadow_resident_bytes`]), however its shared pages split it.
+fn map_tag_shadow(len: usize) -> Result<usize, MapError> {
+    let p = memory::map_anonymous(len + 2 * PAGE).ok_or(MapError { errno: errno() })?;
+    for guard in [p, p + PAGE + len] {
+        // SAFETY: a page of the mapping just made, ours alone.
+        unsafe { libc::mprotect(guard as *mut libc::c_void, PAGE, libc::PROT_NONE) };
+    }
+    Ok(p + PAGE)
 }
 
 /// Records `fd` as the heap's memfd, with its identity.
@@ -539,23 +550,11 @@ impl TaggedHeap {
         seen.then_some(total)
     }
 
-    /// Resident bytes of the tag shadow (`Rss` of its mapping, from `/proc/self/smaps`;
-    /// allocates, as [`TaggedHeap::pss_bytes`]).
+    /// Real bytes of the tag shadow: the anonymous pages of the mappings inside it
+    /// (its shared pages are the tag memfd's), from `/proc/self/smaps`; allocates, as
+    /// [`TaggedHeap::pss_bytes`].
     pub fn shadow_resident_bytes(&self) -> Option<usize> {
-        let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
-        let header = format!("{:x}-", self.shadow);
-        let mut inside = false;
-        for line in smaps.lines() {
-            if line.as_bytes().first().is_some_and(u8::is_ascii_hexdigit) && line.contains('-') {
-                inside = line.starts_with(&header);
-            } else if inside {
-                if let Some(kb) = line.strip_prefix("Rss:") {
-                    let kb: usize = kb.trim().trim_end_matches("kB").trim().parse().ok()?;
-                    return Some(kb * 1024);
-                }
-            }
-        }
-        None
+        crate::memory::anonymous_bytes_in(self.shadow, self.shadow + self.shadow_len())
     }
 }
 

@@ -155,13 +155,15 @@ pub static TAGS_HEAP: Heap<TagPages, SwTags<Carrier>> = Heap::with_mode(
     SwTags::new(
         // SAFETY: an empty range covers nothing, so no shadow byte is ever touched
         // until `init` sets the real one (`set_range`).
+        // The tag shadow shares the pages of big blocks' tags (`init_tags`).
         unsafe {
-            TagShadow::new(
+            TagShadow::new_paged(
                 0,
                 0,
                 0,
                 LateAliasCarrier::new(tagged::TAG_SHIFT, tagged::KERNEL_TAG),
                 X86_64,
+                &kasan_hosted::shadow_map::TAG_SHADOW_PAGES,
             )
         },
         &BOUND_RING,
@@ -555,6 +557,11 @@ fn init_tags_heap(config: &Config) {
         t.shadow
             .set_range(region.shadow_offset(), base, base + size)
     };
+    kasan_hosted::shadow_map::set_sharing(config.shadow_share);
+    kasan_hosted::shadow_map::init_tags(
+        region.shadow_base(),
+        region.shadow_base() + region.shadow_len(),
+    );
     // SAFETY: alias 0 of the region: page-aligned, zeroed, ours alone, never
     // unmapped; the tag shadow covers it.
     unsafe { TAGS_HEAP.init(base, size) };
