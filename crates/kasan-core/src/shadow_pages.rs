@@ -204,10 +204,29 @@ pub struct VmallocShadow {
     cached: AtomicUsize,
     /// The most pages kept [`CACHED`] (0: every released page is unmapped).
     cache_max: AtomicUsize,
+    /// The context ids (`sync::context_id`) of the populates mapping outside the
+    /// lock now, 0 for a free slot (changed under `lock`).
+    populators: [AtomicUsize; POPULATORS],
 }
 
 /// The count of a page no area uses that is kept mapped (see [`VmallocShadow`]).
 pub const CACHED: u16 = u16::MAX;
+
+/// The bit of a count whose page a populate has claimed and is mapping outside the
+/// lock (its one user is that populate's area); [`CACHED`] has it too, and is not
+/// pending.
+pub const PENDING: u16 = 0x8000;
+
+/// Whether count `c` is a page being mapped.
+const fn is_pending(c: u16) -> bool {
+    c & PENDING != 0 && c != CACHED
+}
+
+/// Runs of unused pages one populate claims (an area's span has at most three).
+const MAX_RUNS: usize = 4;
+
+/// Populates that may map outside the lock at once.
+const POPULATORS: usize = 8;
 
 impl core::fmt::Debug for VmallocShadow {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -243,6 +262,7 @@ impl VmallocShadow {
             lock: SpinLock::new(0),
             cached: AtomicUsize::new(0),
             cache_max: AtomicUsize::new(0),
+            populators: [const { AtomicUsize::new(0) }; POPULATORS],
         }
     }
 
@@ -344,7 +364,10 @@ impl VmallocShadow {
         match self.span(addr, addr + 1) {
             // Relaxed: a hint for the report; a page is unmapped only under the lock
             // after its count reached zero.
-            Some((p, _)) => self.count(p).load(Ordering::Relaxed) > 0,
+            Some((p, _)) => {
+                let c = self.count(p).load(Ordering::Relaxed);
+                c > 0 && !is_pending(c)
+            }
             None => true,
         }
     }
@@ -380,40 +403,205 @@ impl VmallocShadow {
     /// read `VMALLOC_INVALID` so the part of them outside the area stays invalid.
     /// Pages a neighbour populated are shared (one more user). On failure nothing
     /// changed.
+    ///
+    /// The mapping itself (a system call in a process) runs outside the lock: the
+    /// pages are claimed under it, marked [`PENDING`], mapped, and published under it
+    /// again, so threads populating other areas do not wait for each other's calls.
+    /// A populate that needs a page another one has pending waits (outside the lock)
+    /// until it is published, then starts over; one whose own thread has pages
+    /// pending (a signal handler that interrupted a populate) answers `Busy`.
     pub fn populate(
         &self,
         pages: &dyn ShadowPages,
         lo: usize,
         hi: usize,
     ) -> Result<(), PopulateError> {
-        use crate::shadow::encoding::VMALLOC_INVALID;
         let Some((first, last)) = self.span(lo, hi) else {
             return Ok(());
         };
-        let base = self.base.load(Ordering::Relaxed);
-        let page_addr = |p: usize| base + p * SHADOW_PAGE;
-        let mut mapped = self.lock.lock_unless_held().ok_or(PopulateError::Busy)?;
+        let me = crate::sync::context_id();
+        loop {
+            let mut mapped = self.lock.lock_unless_held().ok_or(PopulateError::Busy)?;
+            // Relaxed: counts change only under the lock we hold.
+            if (first..last).any(|p| is_pending(self.count(p).load(Ordering::Relaxed))) {
+                if me != crate::sync::ANONYMOUS
+                    && self
+                        .populators
+                        .iter()
+                        .any(|s| s.load(Ordering::Relaxed) == me)
+                {
+                    // Our own thread, interrupted mid-populate, holds them.
+                    return Err(PopulateError::Busy);
+                }
+                drop(mapped);
+                // Relaxed: a hint; the decision is taken again under the lock.
+                while (first..last).any(|p| is_pending(self.count(p).load(Ordering::Relaxed))) {
+                    core::hint::spin_loop();
+                }
+                continue;
+            }
+            let slot = self.populators.iter().position(|s| {
+                // Relaxed: slots change only under the lock we hold.
+                s.load(Ordering::Relaxed) == 0
+            });
+            // Relaxed: as above.
+            let runs_needed = (first..last)
+                .filter(|&p| {
+                    self.count(p).load(Ordering::Relaxed) == 0
+                        && (p == first || self.count(p - 1).load(Ordering::Relaxed) != 0)
+                })
+                .count();
+            let Some(slot) = slot.filter(|_| runs_needed <= MAX_RUNS) else {
+                // Every slot busy (or a span of many runs, which one area's is not):
+                // map under the lock, one populate at a time.
+                return self.populate_locked(pages, &mut mapped, first, last, lo, hi);
+            };
+            self.populators[slot].store(me, Ordering::Relaxed);
+            let mut runs = [(0usize, 0usize); MAX_RUNS];
+            let claimed = self.claim(&mut mapped, first, last, lo, hi, &mut runs);
+            drop(mapped);
+            let base = self.base.load(Ordering::Relaxed);
+            let mut ok = true;
+            for &(p, q) in &runs[..claimed] {
+                ok = ok && self.map_run(pages, base, p, q, lo, hi);
+            }
+            let mut mapped = self.lock.lock();
+            self.populators[slot].store(0, Ordering::Relaxed);
+            if ok {
+                for &(p, q) in &runs[..claimed] {
+                    for r in p..q {
+                        self.count(r).store(1, Ordering::Relaxed);
+                    }
+                }
+                return Ok(());
+            }
+            // Give back what the claim took: the runs (unmapped again, whatever part
+            // of them was mapped), and one user of every other page.
+            let mut p = first;
+            while p < last {
+                if let Some(&(_, q)) = runs[..claimed].iter().find(|r| r.0 == p) {
+                    pages.unmap(base + p * SHADOW_PAGE, (q - p) * SHADOW_PAGE);
+                    for r in p..q {
+                        self.count(r).store(0, Ordering::Relaxed);
+                    }
+                    *mapped -= q - p;
+                    p = q;
+                    continue;
+                }
+                if self.count(p).fetch_sub(1, Ordering::Relaxed) == 1 {
+                    pages.unmap(base + p * SHADOW_PAGE, SHADOW_PAGE);
+                    *mapped -= 1;
+                }
+                p += 1;
+            }
+            return Err(PopulateError::NoMemory);
+        }
+    }
+
+    /// Under the lock: one more user for every page of `[first, last)` (a cached
+    /// page gets its edges rewritten), and the runs of pages no area uses (at most
+    /// [`MAX_RUNS`], which the caller counted) claimed [`PENDING`] into `runs` for the
+    /// caller to map outside the lock. Returns the runs claimed.
+    fn claim(
+        &self,
+        mapped: &mut usize,
+        first: usize,
+        last: usize,
+        lo: usize,
+        hi: usize,
+        runs: &mut [(usize, usize); MAX_RUNS],
+    ) -> usize {
+        let mut claimed = 0;
         let mut p = first;
         while p < last {
             // Relaxed: counts change only under the lock we hold.
             let c = self.count(p).load(Ordering::Relaxed);
-            if c == CACHED {
-                // Mapped, no area on it, stale poison: its part outside this area
-                // must read invalid, its part inside is set by the area's poison
-                // and unpoison; an interior page needs nothing.
-                let a = page_addr(p);
-                if !(a >= lo && a + SHADOW_PAGE <= hi) {
-                    // SAFETY: a mapped page of the space, writable (a shared
-                    // page is a private file mapping: the write copies it).
-                    unsafe { crate::shadow::fill(a, VMALLOC_INVALID, SHADOW_PAGE) };
-                }
-                self.count(p).store(1, Ordering::Relaxed);
-                self.cached.fetch_sub(1, Ordering::Relaxed);
+            if c != 0 {
+                self.take_mapped(p, c, lo, hi);
                 p += 1;
                 continue;
             }
-            if c > 0 {
-                self.count(p).fetch_add(1, Ordering::Relaxed);
+            let mut q = p + 1;
+            while q < last && self.count(q).load(Ordering::Relaxed) == 0 {
+                q += 1;
+            }
+            for r in p..q {
+                self.count(r).store(PENDING | 1, Ordering::Relaxed);
+            }
+            *mapped += q - p;
+            runs[claimed] = (p, q);
+            claimed += 1;
+            p = q;
+        }
+        claimed
+    }
+
+    /// One more user of mapped page `p` (count `c`, not 0, not pending): a cached
+    /// page gets its part outside `[lo, hi)` rewritten invalid.
+    fn take_mapped(&self, p: usize, c: u16, lo: usize, hi: usize) {
+        use crate::shadow::encoding::VMALLOC_INVALID;
+        if c == CACHED {
+            // Mapped, no area on it, stale poison: its part outside this area must
+            // read invalid, its part inside is set by the area's poison and
+            // unpoison; an interior page needs nothing.
+            let a = self.base.load(Ordering::Relaxed) + p * SHADOW_PAGE;
+            if !(a >= lo && a + SHADOW_PAGE <= hi) {
+                // SAFETY: a mapped page of the space, writable (a shared page is a
+                // private file mapping: the write copies it).
+                unsafe { crate::shadow::fill(a, VMALLOC_INVALID, SHADOW_PAGE) };
+            }
+            self.count(p).store(1, Ordering::Relaxed);
+            self.cached.fetch_sub(1, Ordering::Relaxed);
+        } else {
+            self.count(p).fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Maps run `[p, q)` of the space (page indices; `base` its first shadow page):
+    /// one mapping, then the edge pages (partly outside shadow `[lo, hi)`) made to
+    /// read invalid; the pages wholly inside stay zero.
+    fn map_run(
+        &self,
+        pages: &dyn ShadowPages,
+        base: usize,
+        p: usize,
+        q: usize,
+        lo: usize,
+        hi: usize,
+    ) -> bool {
+        use crate::shadow::encoding::VMALLOC_INVALID;
+        let (a, b) = (base + p * SHADOW_PAGE, base + q * SHADOW_PAGE);
+        if !pages.populate(a, b - a, 0) {
+            return false;
+        }
+        for edge in [page_down(lo), page_down(hi - 1)] {
+            if (a..b).contains(&edge) && !(edge >= lo && edge + SHADOW_PAGE <= hi) {
+                // SAFETY: `edge` is a page just populated (real, writable), claimed
+                // by this populate: nobody else writes it until it is published.
+                unsafe { crate::shadow::fill(edge, VMALLOC_INVALID, SHADOW_PAGE) };
+            }
+        }
+        true
+    }
+
+    /// [`VmallocShadow::populate`] with every mapping made under the lock (when all
+    /// populator slots are taken).
+    fn populate_locked(
+        &self,
+        pages: &dyn ShadowPages,
+        mapped: &mut usize,
+        first: usize,
+        last: usize,
+        lo: usize,
+        hi: usize,
+    ) -> Result<(), PopulateError> {
+        let base = self.base.load(Ordering::Relaxed);
+        let mut p = first;
+        while p < last {
+            // Relaxed: counts change only under the lock we hold.
+            let c = self.count(p).load(Ordering::Relaxed);
+            if c != 0 {
+                self.take_mapped(p, c, lo, hi);
                 p += 1;
                 continue;
             }
@@ -422,25 +610,13 @@ impl VmallocShadow {
             while q < last && self.count(q).load(Ordering::Relaxed) == 0 {
                 q += 1;
             }
-            // One mapping for the run; then the edge pages (partly outside the area)
-            // are made to read invalid, the pages wholly inside it stay zero.
-            let (a, b) = (page_addr(p), page_addr(q));
-            let ok = pages.populate(a, b - a, 0);
-            if ok {
-                for edge in [page_down(lo), page_down(hi - 1)] {
-                    if (a..b).contains(&edge) && !(edge >= lo && edge + SHADOW_PAGE <= hi) {
-                        // SAFETY: `edge` is a page just populated (real, writable).
-                        unsafe { crate::shadow::fill(edge, VMALLOC_INVALID, SHADOW_PAGE) };
-                    }
-                }
-            }
-            if !ok {
-                pages.unmap(a, b - a);
+            if !self.map_run(pages, base, p, q, lo, hi) {
+                pages.unmap(base + p * SHADOW_PAGE, (q - p) * SHADOW_PAGE);
                 // Undo [first, p): each got one more user or was mapped (or taken
                 // from the cache) at 1.
                 for r in first..p {
                     if self.count(r).fetch_sub(1, Ordering::Relaxed) == 1 {
-                        pages.unmap(page_addr(r), SHADOW_PAGE);
+                        pages.unmap(base + r * SHADOW_PAGE, SHADOW_PAGE);
                         *mapped -= 1;
                     }
                 }
@@ -552,6 +728,7 @@ mod tests {
         states: Mutex<BTreeMap<usize, State>>,
         shared: Vec<u8>,
         fail_populate: core::sync::atomic::AtomicBool,
+        slow_populate: core::sync::atomic::AtomicBool,
         calls: AtomicUsize,
     }
 
@@ -603,6 +780,11 @@ mod tests {
         fn populate(&self, addr: usize, len: usize, fill: u8) -> bool {
             if self.fail_populate.load(Ordering::Relaxed) {
                 return false;
+            }
+            if self.slow_populate.load(Ordering::Relaxed) {
+                // A system call's worth of time, for other threads to meet the
+                // pages pending.
+                std::thread::sleep(std::time::Duration::from_micros(50));
             }
             let mut states = self.states.lock().unwrap();
             for p in (addr..addr + len).step_by(SHADOW_PAGE) {
@@ -892,6 +1074,67 @@ mod tests {
                 Some(State::Real),
                 "page {i} left mapped"
             );
+        }
+    }
+
+    #[test]
+    fn vmalloc_populates_map_outside_the_lock_and_wait_for_pending_pages() {
+        // Four threads populate and release overlapping areas on 6 pages, with a slow
+        // platform: pages are often pending when another thread needs them. No page
+        // is ever mapped twice (the fake asserts it), every page of an area is mapped
+        // when its populate returns, and all is unmapped at the end.
+        fn thread_id() -> usize {
+            std::thread_local!(static HERE: u8 = const { 0 });
+            HERE.with(|h| h as *const u8 as usize)
+        }
+        crate::sync::set_context_source(thread_id);
+        let (_buf, counts, backing, v, lo) = vspace(6);
+        backing.slow_populate.store(true, Ordering::Relaxed);
+        let p = SHADOW_PAGE;
+        let waited = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for t in 0..4usize {
+                let waited = &waited;
+                s.spawn(move || {
+                    let mut seed = 0x2545_F491_4F6C_DD1Du64 ^ (t as u64 * 0x9E37);
+                    let mut live: Vec<(usize, usize)> = Vec::new();
+                    for _ in 0..400 {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        if live.len() < 3 && seed & 1 == 0 {
+                            let start = lo + (seed as usize >> 8) % (5 * p) / 8 * 8;
+                            let len = 8 + (seed as usize >> 40) % (p + p / 2) / 8 * 8;
+                            let end = (start + len).min(lo + 6 * p);
+                            let before = std::time::Instant::now();
+                            v.populate(backing, start, end).unwrap();
+                            if before.elapsed() > std::time::Duration::from_micros(40) {
+                                waited.fetch_add(1, Ordering::Relaxed);
+                            }
+                            let mut page = page_down(start);
+                            while page < end {
+                                assert_eq!(backing.state(page), Some(State::Real));
+                                page += p;
+                            }
+                            live.push((start, end));
+                        } else if let Some(area) = live.pop() {
+                            v.release(backing, area.0, area.1).unwrap();
+                        }
+                    }
+                    for area in live {
+                        v.release(backing, area.0, area.1).unwrap();
+                    }
+                });
+            }
+        });
+        assert!(
+            waited.load(Ordering::Relaxed) > 0,
+            "no populate ever mapped"
+        );
+        assert_eq!(v.mapped_pages(), 0);
+        assert!(counts.iter().all(|&c| c == 0));
+        for i in 0..6 {
+            assert_eq!(backing.state(lo + i * p), Some(State::Unmapped), "page {i}");
         }
     }
 }

@@ -25,7 +25,7 @@ use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 const UNLOCKED: usize = 0;
 /// The id of a holder when no context source is registered (holders are then
 /// anonymous and re-entry is not recognised).
-const ANONYMOUS: usize = 1;
+pub const ANONYMOUS: usize = 1;
 
 /// The platform's "who am I" function (0: none yet).
 static CONTEXT_SOURCE: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());

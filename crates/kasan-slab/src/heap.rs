@@ -979,7 +979,12 @@ impl<H: Host, M: Mode> Heap<H, M> {
             );
         }
         let end = run.start() + pages * PAGE_SIZE;
-        if kind == VMALLOC {
+        if kind == VMALLOC && !self.shadowed(kind) {
+            // Unchecked vmalloc (`kasan.vmalloc=off`): the MMU guard is the only one.
+            // Checked, the guard page's shadow says VMALLOC_INVALID and no mprotect
+            // is made: one costs two system calls per area and two kernel mappings
+            // per live area, and the kernel's mapping limit (vm.max_map_count) then
+            // made vmalloc fail at some 32,000 live areas.
             self.host.protect(end - PAGE_SIZE, PAGE_SIZE, false);
         }
         Ok(self.finish_alloc(
@@ -1418,7 +1423,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
         let h = run.header();
         let pages = h.pages.load(Ordering::Relaxed) as usize;
         let cache = h.cache.load(Ordering::Relaxed);
-        if cache == VMALLOC {
+        if cache == VMALLOC && !self.shadowed(cache) {
             self.host
                 .protect(run.start() + (pages - 1) * PAGE_SIZE, PAGE_SIZE, true);
         }
