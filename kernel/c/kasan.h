@@ -62,6 +62,9 @@ void *kasan_memmove(void *d, const void *s, size_t n);
 #define memcpy(d, s, n) kasan_memcpy((d), (s), (n))
 #define memmove(d, s, n) kasan_memmove((d), (s), (n))
 
+/* Shadow pages that are real (private) now; prints them with `label` too. */
+long kasan_shadow_real_pages(const char *label);
+
 int kasan_reports_count(void);
 const char *kasan_last_bug_type(void);
 bool kasan_enabled(void);

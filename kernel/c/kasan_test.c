@@ -338,6 +338,62 @@ static void vmalloc_uaf(struct kunit *test)
 	EXPECT_KASAN_FAIL(((volatile char *)v)[8], "vmalloc-out-of-bounds");
 }
 
+/* ---- the shadow economy: shadow real only where memory is used ---- */
+
+/*
+ * Big objects get real shadow only at their edges (the interior is the shared zero
+ * page while live, the shared poisoned page once freed), and when their memory goes
+ * back to the allocator so do their shadow pages; vmalloc areas' shadow is populated
+ * per area and unmapped at the lazy purge. A freed big object stays detectable.
+ */
+static void shadow_economy(struct kunit *test)
+{
+	enum { N = 16, SZ = 1 << 20, VN = 8 };
+	char *p[N], *v[VN];
+	long before, live, freed, vlive, vfreed;
+	int i;
+
+	before = kasan_shadow_real_pages("before");
+	for (i = 0; i < N; i++) {
+		p[i] = kmalloc(SZ, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+		p[i][0] = 1;
+		p[i][SZ / 2] = 2;
+		p[i][SZ - 1] = 3;
+	}
+	live = kasan_shadow_real_pages("16 live 1 MiB kmalloc objects");
+	/* A flat shadow: SZ / 8 / PAGE_SIZE = 32 real pages per object. */
+	if (live - before > N * 4)
+		kt_fail(test, __LINE__, "live big objects cost more than their edges in shadow");
+	for (i = 0; i < N; i++)
+		kfree(p[i]);
+	EXPECT_KASAN_FAIL(((volatile char *)p[N - 1])[SZ / 2], "use-after-free");
+	freed = kasan_shadow_real_pages("after kfree (quarantine holds the newest)");
+	if (freed > before + 8)
+		kt_fail(test, __LINE__, "freed big objects kept their shadow pages");
+
+	for (i = 0; i < VN; i++) {
+		v[i] = vmalloc(SZ);
+		KUNIT_ASSERT_NOT_NULL(test, v[i]);
+		v[i][SZ - 1] = 1;
+	}
+	vlive = kasan_shadow_real_pages("8 live 1 MiB vmalloc areas");
+	/* Populated per area (the space's shadow starts unmapped), edges real only. */
+	if (vlive <= freed)
+		kt_fail(test, __LINE__, "vmalloc areas got no shadow of their own");
+	if (vlive - freed > VN * 4)
+		kt_fail(test, __LINE__, "live vmalloc areas cost more than their edges in shadow");
+	for (i = 0; i < VN; i++)
+		vfree(v[i]);
+	/* Push the areas through the quarantine, then purge the lazy list. */
+	for (i = 0; i < N; i++)
+		kfree(kmalloc(SZ, GFP_KERNEL));
+	vm_unmap_aliases();
+	vfreed = kasan_shadow_real_pages("after vfree and vm_unmap_aliases");
+	if (vfreed > freed + 16)
+		kt_fail(test, __LINE__, "purged vmalloc areas kept their shadow");
+}
+
 /* ---- Rust (rust/kasan_test_rust.rs, instrumented by rustc +nightly) ---- */
 
 unsigned char kasan_test_rust_uaf(void) __attribute__((weak));
@@ -400,6 +456,7 @@ const struct kunit_case kasan_kernel_cases[] = {
 	KUNIT_CASE(kasan_alloca_oob_right),
 	KUNIT_CASE(vmalloc_oob),
 	KUNIT_CASE(vmalloc_uaf),
+	KUNIT_CASE(shadow_economy),
 	KUNIT_CASE(rust_uaf),
 	KUNIT_CASE(null_ptr_deref),
 	KUNIT_CASE(user_memory_access),

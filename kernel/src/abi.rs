@@ -501,6 +501,19 @@ pub extern "C" fn kasan_memmove(d: *mut u8, s: *const u8, n: usize) -> *mut u8 {
     kasan_memcpy(d, s, n)
 }
 
+/// Real (private) shadow pages now, printed with `label`.
+#[unsafe(no_mangle)]
+pub extern "C" fn kasan_shadow_real_pages(label: *const c_char) -> i64 {
+    let n = crate::mm::SHADOW_REAL.load(core::sync::atomic::Ordering::Relaxed);
+    crate::say(format_args!(
+        "kasan: shadow: {} real pages ({} KiB) {}\n",
+        n,
+        n * 4,
+        c_str(label)
+    ));
+    n as i64
+}
+
 /// Reports printed so far.
 #[unsafe(no_mangle)]
 pub extern "C" fn kasan_reports_count() -> i32 {
