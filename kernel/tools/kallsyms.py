@@ -3,13 +3,12 @@
 
     kallsyms.py <nm -n -S --defined-only -C output> <out.bin>
 
-Only symbols in the higher half (text, data, bss) are kept, sorted by address; a
+Only symbols of the image (boot code at 1 MiB, then the higher half) are kept, sorted by address; a
 symbol without a size gets the distance to the next one.
 """
 import struct
 import sys
 
-KVMA = 0xFFFFFFFF80000000
 
 
 def main():
@@ -22,7 +21,7 @@ def main():
             addr, size, kind, name = int(parts[0], 16), 0, parts[1], " ".join(parts[2:])
         else:
             continue
-        if addr < KVMA or kind not in "tTdDbBrR" or name.startswith("__kallsyms"):
+        if addr < 0x100000 or kind not in "tTdDbBrR" or name.startswith("__kallsyms"):
             continue
         syms.append((addr, size, name))
     syms.sort()
