@@ -3,8 +3,8 @@
 
     kallsyms.py <nm -n -S --defined-only -C output> <out.bin>
 
-Only symbols of the image (boot code at 1 MiB, then the higher half) are kept, sorted by address; a
-symbol without a size gets the distance to the next one.
+Only symbols of the image (boot code at 1 MiB, then the higher half) are kept, sorted
+by address; each reaches to the next one, as in Linux's kallsyms.
 """
 import struct
 import sys
@@ -27,7 +27,9 @@ def main():
     syms.sort()
     out, names = [], b""
     for i, (addr, size, name) in enumerate(syms):
-        if size == 0 and i + 1 < len(syms):
+        # As Linux's kallsyms: a symbol reaches to the next one (a global's size
+        # then covers the redzone the compiler put after it).
+        if i + 1 < len(syms) and syms[i + 1][0] > addr:
             size = syms[i + 1][0] - addr
         out.append((addr, min(size, 0xFFFFFFFF), len(names)))
         names += name.encode() + b"\0"
