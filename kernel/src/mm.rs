@@ -274,6 +274,24 @@ pub fn mapped(va: usize) -> bool {
     true
 }
 
+/// The physical address `va` maps to (any page size), if mapped.
+pub fn virt_to_phys(va: usize) -> Option<usize> {
+    let mut table = pml4();
+    for level in 0..4 {
+        let shift = 39 - 9 * level;
+        let v = read(entry(table, (va >> shift) & 511));
+        if v & P == 0 {
+            return None;
+        }
+        if level == 3 || v & HUGE != 0 {
+            let base = (v & ADDR) as usize & !((1usize << shift) - 1);
+            return Some(base + (va & ((1 << shift) - 1)));
+        }
+        table = (v & ADDR) as usize;
+    }
+    None
+}
+
 /// Builds the early shadow and leaves the vmalloc space's shadow unmapped; drops
 /// the boot identity map. Returns false without memory.
 pub fn init_shadow() -> bool {

@@ -185,6 +185,9 @@ impl Platform for KernelPlatform {
         io::serial_write(message.as_bytes());
         io::qemu_exit(3)
     }
+    fn page_frame(&self, addr: usize) -> usize {
+        crate::mm::virt_to_phys(addr).map_or(addr >> 12, |p| p >> 12)
+    }
     fn hardware_name(&self) -> Option<&str> {
         Some("QEMU Standard PC (i440FX + PIIX, 1996), BIOS (multiboot)")
     }

@@ -1453,7 +1453,7 @@ struct PageFacts {
 }
 
 impl PageFacts {
-    fn of(addr: usize, o: &ObjectInfo) -> PageFacts {
+    fn of(platform: &dyn Platform, addr: usize, o: &ObjectInfo) -> PageFacts {
         let p = &o.page;
         // A freed large kmalloc is no compound page any more (freeing splits it: its
         // pages are order 0 again); a slab is one while it exists.
@@ -1465,11 +1465,11 @@ impl PageFacts {
         };
         // KASAN dumps the head page (`virt_to_head_page`): a compound page's first, or
         // the page itself.
-        let pfn = if compound || p.kind == PageKind::Slab {
-            p.start >> 12
+        let pfn = platform.page_frame(if compound || p.kind == PageKind::Slab {
+            p.start
         } else {
-            addr >> 12
-        };
+            addr
+        });
         let page_type = match p.kind {
             PageKind::Slab => Some((0xf5u32, "slab")),
             PageKind::LargeKmalloc if !o.freed => Some((0xf8, "large_kmalloc")),
@@ -1528,7 +1528,7 @@ fn write_physical_page(
     who: &Who,
 ) {
     let p = &o.page;
-    let f = PageFacts::of(addr, o);
+    let f = PageFacts::of(ctx.platform, addr, o);
     let (pfn, order, refcount, flags) = (f.pfn, f.order, f.refcount, f.flags);
     let large = order > 0;
     let page_type = f.page_type.map(|(t, _)| t);
@@ -2088,7 +2088,7 @@ fn json_function(out: &mut Out<'_>, ctx: &Context<'_>, ip: usize, is_return: boo
 /// `page`: the physical-page section's facts (`flags` and `page_type` as their lines
 /// print them) and, for page-allocator and large-kmalloc memory, page_owner's record.
 fn json_page(out: &mut Out<'_>, ctx: &Context<'_>, addr: usize, o: &ObjectInfo, who: &Who) {
-    let f = PageFacts::of(addr, o);
+    let f = PageFacts::of(ctx.platform, addr, o);
     let _ = write!(
         out,
         "{{\"pfn\":{},\"order\":{},\"refcount\":{},\"mapcount\":0,\"mapping\":\"0x0\",\"index\":0,\"flags\":\"",
