@@ -107,6 +107,12 @@ pub trait Platform: Sync {
     fn hardware_name(&self) -> Option<&str> {
         None
     }
+    /// The page frame number of the page holding `addr` (the report's `pfn:`);
+    /// default: the address's page number (a process has no physical addresses to
+    /// tell). A kernel translates its direct map or walks its page tables.
+    fn page_frame(&self, addr: usize) -> usize {
+        addr >> 12
+    }
     /// Runs `f` on a stack kept for reports, so that a report needs little of the
     /// stack of the code that hit the bug (a coroutine's, a signal stack). Called
     /// with the report lock held and never re-entered (bugs raised during a report

@@ -753,11 +753,23 @@ fn render(out: &mut Out<'_>, ctx: &Context<'_>, entry: &Entry<'_>) -> Option<&'s
                 Format::Json => render_json(out, ctx, &bug, &entry.who, entry.index > 0),
             })
         }
-        What::ShadowFault { .. } => {
+        What::ShadowFault { fault, .. } => {
             render_shadow_fault(out, ctx, entry, true);
-            None
+            // The type `kasan_non_canonical_hook` names, for harnesses that check it.
+            Some(gpf_bug_type(ctx, fault.addr).1)
         }
     }
+}
+
+/// The end of x86-64 user space (Linux's `TASK_SIZE_MAX`, rounded to the page): a
+/// kernel's shadow covers only the upper half, so below its start lie user addresses
+/// and, above them, non-canonical ones (wild).
+const USER_END: usize = 0x0000_7fff_ffff_f000;
+
+/// Where user addresses end for a shadow: below its first covered address and
+/// below [`USER_END`].
+fn user_end(shadow: &Shadow) -> usize {
+    shadow.range().0.min(USER_END)
 }
 
 /// What `kasan_non_canonical_hook` calls a fault on the shadow of `addr`: its
@@ -765,7 +777,7 @@ fn render(out: &mut Out<'_>, ctx: &Context<'_>, entry: &Entry<'_>) -> Option<&'s
 fn gpf_bug_type(ctx: &Context<'_>, addr: usize) -> (Option<&'static str>, &'static str) {
     if addr < generic::PAGE_SIZE {
         (None, "null-ptr-deref")
-    } else if addr < ctx.generic.map_or(generic::PAGE_SIZE, |s| s.range().0) {
+    } else if addr < ctx.generic.map_or(generic::PAGE_SIZE, user_end) {
         (Some("probably"), "user-memory-access")
     } else {
         (Some("maybe"), "wild-memory-access")
@@ -1441,7 +1453,7 @@ struct PageFacts {
 }
 
 impl PageFacts {
-    fn of(addr: usize, o: &ObjectInfo) -> PageFacts {
+    fn of(platform: &dyn Platform, addr: usize, o: &ObjectInfo) -> PageFacts {
         let p = &o.page;
         // A freed large kmalloc is no compound page any more (freeing splits it: its
         // pages are order 0 again); a slab is one while it exists.
@@ -1453,11 +1465,11 @@ impl PageFacts {
         };
         // KASAN dumps the head page (`virt_to_head_page`): a compound page's first, or
         // the page itself.
-        let pfn = if compound || p.kind == PageKind::Slab {
-            p.start >> 12
+        let pfn = platform.page_frame(if compound || p.kind == PageKind::Slab {
+            p.start
         } else {
-            addr >> 12
-        };
+            addr
+        });
         let page_type = match p.kind {
             PageKind::Slab => Some((0xf5u32, "slab")),
             PageKind::LargeKmalloc if !o.freed => Some((0xf8, "large_kmalloc")),
@@ -1516,7 +1528,7 @@ fn write_physical_page(
     who: &Who,
 ) {
     let p = &o.page;
-    let f = PageFacts::of(addr, o);
+    let f = PageFacts::of(ctx.platform, addr, o);
     let (pfn, order, refcount, flags) = (f.pfn, f.order, f.refcount, f.flags);
     let large = order > 0;
     let page_type = f.page_type.map(|(t, _)| t);
@@ -2076,7 +2088,7 @@ fn json_function(out: &mut Out<'_>, ctx: &Context<'_>, ip: usize, is_return: boo
 /// `page`: the physical-page section's facts (`flags` and `page_type` as their lines
 /// print them) and, for page-allocator and large-kmalloc memory, page_owner's record.
 fn json_page(out: &mut Out<'_>, ctx: &Context<'_>, addr: usize, o: &ObjectInfo, who: &Who) {
-    let f = PageFacts::of(addr, o);
+    let f = PageFacts::of(ctx.platform, addr, o);
     let _ = write!(
         out,
         "{{\"pfn\":{},\"order\":{},\"refcount\":{},\"mapcount\":0,\"mapping\":\"0x0\",\"index\":0,\"flags\":\"",
@@ -3353,6 +3365,38 @@ Memory state around the buggy address:
         };
         Reporter::new().report_shadow_fault(&ctx, &fault, &[0x1044, 0x1188]);
         platform.take()
+    }
+
+    #[test]
+    fn shadow_fault_types_for_a_kernel_shadow() {
+        // A kernel's shadow covers the upper half: below it lie user addresses up to
+        // TASK_SIZE_MAX, then non-canonical (wild) ones.
+        // SAFETY: the shadow is never read or written here; only its range is used.
+        let shadow =
+            unsafe { Shadow::new(0xdfff_fc00_0000_0000, 0xffff_8000_0000_0000, usize::MAX) };
+        let depot = StackDepot::new();
+        let heap = Heap {
+            object: 0,
+            freed: false,
+            alloc: Handle::NONE,
+            free: Handle::NONE,
+        };
+        let platform = FakePlatform::default();
+        let config = Config::default();
+        let ctx = Context {
+            config: &config,
+            mode: &Generic { shadow },
+            generic: Some(&shadow),
+            platform: &platform,
+            describe: &heap,
+            depot: &depot,
+        };
+        assert_eq!(gpf_bug_type(&ctx, 0x10).1, "null-ptr-deref");
+        assert_eq!(gpf_bug_type(&ctx, 0x40_0000).1, "user-memory-access");
+        assert_eq!(
+            gpf_bug_type(&ctx, 0xdead_0000_0000_0000).1,
+            "wild-memory-access"
+        );
     }
 
     #[test]
