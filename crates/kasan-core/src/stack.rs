@@ -57,6 +57,21 @@
 //! under it). [`StackDepot::fetch_into`] copies a record seqlock-style (generation and
 //! count checked before and after) for readers that may race with a final `put`.
 //!
+//! The hash table grows with the stacks stored: it starts at 2^12 buckets and, when
+//! the stacks outnumber the buckets, the inserter (under the lock) maps a table four
+//! times larger (up to 2^20 buckets), relinks every chained record into it and
+//! publishes it. Old tables are never unmapped (a lock-free reader may still walk
+//! one), and their bytes stay counted in the cap: all of them together are smaller
+//! than the newest. A reader that walks an old table, or a chain being relinked,
+//! may only miss (every record it reaches is a complete record, matched by hash,
+//! frames and generation), and a miss is redone under the lock on the current table:
+//!
+//! ```text
+//!  table:   | bits u32 | bucket[0] | ... | bucket[2^bits - 1] |     (each a raw handle)
+//!  grow:    lock; new = map(4 x); for each chained record r: push r on new[r.hash];
+//!           table = new (Release); unlock            old table: stays mapped
+//! ```
+//!
 //! A `put` finds the record only through the handle, so bad handles are filtered: the
 //! pool must be mapped and the start bitmap must mark the offset as a record start
 //! (bits are set once and never cleared, since a slot keeps its class). A `put` of a
@@ -92,8 +107,12 @@ pub const MAX_FRAMES: usize = 256;
 /// Frames per size-class step of refcounted records.
 const CLASS_FRAMES: usize = 4;
 const CLASSES: usize = MAX_FRAMES / CLASS_FRAMES;
-const BUCKET_BITS: u32 = 16;
-const BUCKETS: usize = 1 << BUCKET_BITS;
+/// Buckets of the first table (16 KiB): a small program's stacks fit it.
+const MIN_BUCKET_BITS: u32 = 12;
+/// The largest table (2^20 buckets, 4 MiB, as Linux sizes its table for KASAN).
+const MAX_BUCKET_BITS: u32 = 20;
+/// Each growth multiplies the buckets by 2^GROW_BITS.
+const GROW_BITS: u32 = 2;
 /// Longest lock-free walk of a hash chain before the search is redone under the lock
 /// (a reader hopping through reused records could otherwise go round for as long as
 /// writers keep reusing them).
@@ -151,7 +170,7 @@ pub struct SaveFlags(pub u32);
 
 impl SaveFlags {
     /// Only find a stack, or store it in space the depot already has, without waiting
-    /// for the insert lock.
+    /// for the insert lock (so a lookup racing with a table growth may miss).
     pub const NONE: SaveFlags = SaveFlags(0);
     /// May map a new pool (and wait for the insert lock).
     pub const CAN_ALLOC: SaveFlags = SaveFlags(1);
@@ -275,6 +294,11 @@ fn hash(frames: &[usize]) -> u32 {
     h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
     h ^= h >> 33;
     h as u32
+}
+
+/// Bytes of a table of 2^`bits` buckets, with its leading bits word.
+fn table_bytes(bits: u32) -> usize {
+    ((1usize << bits) + 1) * 4
 }
 
 /// The size class of a refcounted record of `frames` frames (1 ..= CLASSES).
@@ -541,8 +565,26 @@ impl StackDepot {
     fn bucket(&self, hash: u32) -> Option<&AtomicU32> {
         // Acquire pairs with the Release store that published the table.
         let table = self.table.load(Ordering::Acquire);
-        // SAFETY: the table has `BUCKETS` entries and is never freed.
-        (!table.is_null()).then(|| unsafe { &*table.add(hash as usize & (BUCKETS - 1)) })
+        if table.is_null() {
+            return None;
+        }
+        // SAFETY: a published table starts with its bucket bits, written before the
+        // Release store that published it and never changed; it is never unmapped.
+        let bits = unsafe { &*table }.load(Ordering::Relaxed);
+        let index = 1 + (hash as usize & ((1usize << bits) - 1));
+        // SAFETY: the table holds `1 + 2^bits` words, so `index` is inside it.
+        Some(unsafe { &*table.add(index) })
+    }
+
+    /// Bucket bits of the current table (0 before the first save).
+    fn bucket_bits(&self) -> u32 {
+        // Acquire pairs with the Release store that published the table.
+        let table = self.table.load(Ordering::Acquire);
+        if table.is_null() {
+            return 0;
+        }
+        // SAFETY: as in `bucket`.
+        unsafe { &*table }.load(Ordering::Relaxed)
     }
 
     /// Looks `frames` up in the chain from `head`, following at most `limit` links, and
@@ -724,13 +766,57 @@ impl StackDepot {
             }
         };
         self.init_record(handle, bucket, h, frames, if get { 1 } else { PERSISTENT });
-        // Relaxed: statistics.
-        self.stacks.fetch_add(1, Ordering::Relaxed);
+        // Relaxed: statistics (and the growth test below, made under the lock).
+        let stacks = self.stacks.fetch_add(1, Ordering::Relaxed) + 1;
         if get {
             // Relaxed: statistics.
             self.in_use.fetch_add(1, Ordering::Relaxed);
         }
+        let bits = self.bucket_bits();
+        if can_alloc && stacks > 1 << bits && bits < MAX_BUCKET_BITS {
+            self.grow(bits + GROW_BITS, pools);
+        }
         handle
+    }
+
+    /// Maps a table of 2^`bits` buckets, moves every chained record into it and
+    /// publishes it. Called under the insert lock; does nothing if the cap leaves no
+    /// room (the old table keeps serving, with longer chains).
+    fn grow(&self, bits: u32, pools: &dyn PoolSource) {
+        let Some(new) = self.map_table_of(bits, pools) else {
+            return;
+        };
+        // Relaxed: the table pointer changes only under the lock we hold.
+        let old = self.table.load(Ordering::Relaxed);
+        // SAFETY: `old` is a published table (a save mapped one before any record was
+        // stored): `1 + 2^old_bits` words, never unmapped.
+        let old_bits = unsafe { &*old }.load(Ordering::Relaxed);
+        for i in 0..1usize << old_bits {
+            // SAFETY: `1 + i` is below `1 + 2^old_bits`.
+            let head = unsafe { &*old.add(1 + i) };
+            // Relaxed: links change only under the lock we hold.
+            let mut h = Handle(head.load(Ordering::Relaxed));
+            while let Some(rec) = self.record(h) {
+                // Relaxed: as above; a dead record's header is fixed under the lock.
+                let next = rec.next().load(Ordering::Relaxed);
+                let hash_value = rec.hash().load(Ordering::Relaxed);
+                let index = 1 + (hash_value as usize & ((1usize << bits) - 1));
+                // SAFETY: `index` is below `1 + 2^bits`, the new table's size.
+                let bucket = unsafe { &*new.add(index) };
+                // Release pairs with the Acquire link loads in `find`: a reader of the
+                // old chain that follows this link reaches a complete record (it was
+                // published before; this keeps the pairing on the link it reads).
+                rec.next()
+                    .store(bucket.load(Ordering::Relaxed), Ordering::Release);
+                // Relaxed: the new table is not published yet; the Release store of the
+                // table below publishes its buckets.
+                bucket.store(h.raw(), Ordering::Relaxed);
+                h = Handle(next);
+            }
+        }
+        // Release pairs with the Acquire in `bucket`: the new table's bits and links
+        // are visible to whoever finds it.
+        self.table.store(new, Ordering::Release);
     }
 
     /// Writes a record into a fresh or freed slot and links it at the head of `bucket`.
@@ -909,18 +995,28 @@ impl StackDepot {
     }
 
     fn map_table(&self, pools: &dyn PoolSource) -> bool {
-        let bytes = BUCKETS * 4;
-        if !self.reserve(bytes) {
-            return false;
-        }
-        match pools.map_pool(bytes) {
+        match self.map_table_of(MIN_BUCKET_BITS, pools) {
             Some(p) => {
-                // Release pairs with the Acquire in `bucket`: the zeroed table is visible.
-                self.table.store(p as *mut AtomicU32, Ordering::Release);
+                // Release pairs with the Acquire in `bucket`: the zeroed table and its
+                // bits are visible.
+                self.table.store(p, Ordering::Release);
                 true
             }
             None => false,
         }
+    }
+
+    /// A zeroed, unpublished table of 2^`bits` buckets, its first word set to `bits`.
+    fn map_table_of(&self, bits: u32, pools: &dyn PoolSource) -> Option<*mut AtomicU32> {
+        let bytes = table_bytes(bits);
+        if !self.reserve(bytes) {
+            return None;
+        }
+        let p = pools.map_pool(bytes)? as *mut AtomicU32;
+        // SAFETY: the pool source mapped `bytes` (at least one word) of writable
+        // memory, which nobody else sees until the table is published.
+        unsafe { &*p }.store(bits, Ordering::Relaxed);
+        Some(p)
     }
 
     fn new_pool(&self, alloc: &mut Alloc, pools: &dyn PoolSource) -> bool {
@@ -955,6 +1051,80 @@ impl StackDepot {
         // Relaxed: statistics.
         self.pool_count.fetch_add(1, Ordering::Relaxed);
         true
+    }
+}
+
+/// Slots in a [`SaveHints`].
+pub const HINTS: usize = 256;
+
+/// The handle last saved from each call site, for one thread (or CPU): a save of a
+/// stack seen before compares it with the record its hint names, with no hashing of
+/// the whole stack and no chain walk. The call site is the first three frames and the
+/// depth; a hint is only a guess, checked as a chain entry is (length, every frame,
+/// then `take` with its generation check), so a stale or overwritten one costs a miss,
+/// never a wrong handle.
+#[derive(Debug)]
+pub struct SaveHints {
+    slots: [AtomicU32; HINTS],
+}
+
+impl Default for SaveHints {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SaveHints {
+    /// No hints.
+    pub const fn new() -> SaveHints {
+        SaveHints {
+            slots: [const { AtomicU32::new(0) }; HINTS],
+        }
+    }
+
+    fn slot(&self, frames: &[usize]) -> &AtomicU32 {
+        let word = |i: usize| frames.get(i).copied().unwrap_or(0) as u64;
+        let key = word(0) ^ word(1).rotate_left(21) ^ word(2).rotate_left(42) ^ frames.len() as u64;
+        let index = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize;
+        &self.slots[index % HINTS]
+    }
+}
+
+impl StackDepot {
+    /// [`StackDepot::save_flags`], first trying the handle `hints` holds for this call
+    /// site, and leaving the handle found there for the next save. `hints` may be
+    /// shared or reentered (a signal handler): a torn or stale hint is just a miss.
+    pub fn save_hinted(
+        &self,
+        frames: &[usize],
+        flags: SaveFlags,
+        pools: &dyn PoolSource,
+        hints: &SaveHints,
+    ) -> Handle {
+        let frames = &frames[..frames.len().min(MAX_FRAMES)];
+        if frames.is_empty() {
+            return Handle::NONE;
+        }
+        let slot = hints.slot(frames);
+        // Relaxed: a guess; the record it names is validated below, its contents
+        // ordered by the Acquire meta load and the count's Acquire in `take`.
+        let hint = Handle(slot.load(Ordering::Relaxed));
+        if let Some(rec) = self.record(hint) {
+            // Acquire pairs with the Release meta store in `init_record`.
+            let meta = rec.meta().load(Ordering::Acquire);
+            if meta_len(meta) == frames.len()
+                && rec.same_frames(frames)
+                && self.take(hint, rec, meta, flags.contains(SaveFlags::GET))
+            {
+                return hint;
+            }
+        }
+        let handle = self.save_flags(frames, flags, pools);
+        if handle.is_some() {
+            // Relaxed: a guess for this call site's next save (see above).
+            slot.store(handle.raw(), Ordering::Relaxed);
+        }
+        handle
     }
 }
 
@@ -1003,7 +1173,8 @@ mod tests {
 
     const GET: SaveFlags = SaveFlags(SaveFlags::CAN_ALLOC.0 | SaveFlags::GET.0);
     const KEEP: SaveFlags = SaveFlags::CAN_ALLOC;
-    const TABLE: usize = BUCKETS * 4;
+    const TABLE: usize = ((1 << MIN_BUCKET_BITS) + 1) * 4;
+    const BUCKETS: usize = 1 << 16;
 
     struct HeapPools(Counter);
     impl PoolSource for HeapPools {
@@ -1527,7 +1698,7 @@ mod tests {
         for i in 0..200_000usize {
             let frames = stack(i, 1 + i % 37);
             by_bucket
-                .entry(hash(&frames) as usize & (BUCKETS - 1))
+                .entry(hash(&frames) as usize & ((1 << MIN_BUCKET_BITS) - 1))
                 .or_default()
                 .push(frames);
         }
@@ -1650,6 +1821,199 @@ mod tests {
             }
         }
         assert!(evicted > 1000 && bad > 1000, "{evicted} {bad}");
+    }
+
+    /// The table grows as stacks are stored (4x each time, from 2^12 buckets), every
+    /// stack stays found through each growth, the old tables' bytes stay counted, and
+    /// chains stay short.
+    #[test]
+    fn the_table_grows_with_the_stacks() {
+        let depot = StackDepot::new();
+        let pools = pools();
+        let mut saved = Vec::new();
+        for i in 0..70_000usize {
+            let frames = stack(i, 1 + i % 9);
+            let h = depot.save(&frames, true, &pools);
+            saved.push((h, frames));
+            if i + 1 == 1 << MIN_BUCKET_BITS {
+                assert_eq!(depot.bucket_bits(), MIN_BUCKET_BITS);
+            }
+        }
+        assert_eq!(depot.bucket_bits(), 18);
+        let tables: usize = [12, 14, 16, 18].iter().map(|&b| table_bytes(b)).sum();
+        let s = depot.stats();
+        assert_eq!(s.bytes, tables + s.pools * POOL_SIZE);
+        for (h, frames) in &saved {
+            assert_eq!(depot.fetch(*h), &frames[..]);
+            assert_eq!(depot.save(frames, false, &pools), *h);
+        }
+        // Chains in the grown table: 70k stacks in 256k buckets.
+        let longest = (0..1u32 << 18)
+            .map(|b| {
+                let mut n = 0;
+                let mut h = Handle(depot.bucket(b).unwrap().load(Ordering::Relaxed));
+                while let Some(rec) = depot.record(h) {
+                    n += 1;
+                    h = Handle(rec.next().load(Ordering::Relaxed));
+                }
+                n
+            })
+            .max()
+            .unwrap();
+        assert!(longest <= 8, "longest chain {longest}");
+    }
+
+    /// A cap too small for a bigger table leaves the first one serving.
+    #[test]
+    fn the_cap_stops_growth_not_saves() {
+        let depot = StackDepot::new();
+        let pools = pools();
+        depot.set_cap(table_bytes(MIN_BUCKET_BITS) + 13 * POOL_SIZE);
+        let saved: Vec<_> = (0..6000usize)
+            .map(|i| (depot.save(&stack(i, 2), true, &pools), stack(i, 2)))
+            .collect();
+        assert_eq!(depot.bucket_bits(), MIN_BUCKET_BITS);
+        for (h, frames) in &saved {
+            assert!(h.is_some());
+            assert_eq!(depot.save(frames, false, &pools), *h);
+        }
+    }
+
+    /// Threads insert new stacks (forcing growths), look up stacks others stored, and
+    /// save(GET)/put refcounted ones (records freed and slots reused while the table
+    /// is relinked): every handle must name its stack, every lookup of a stored stack
+    /// must find the one handle.
+    #[test]
+    fn threads_insert_and_look_up_while_the_table_grows() {
+        const THREADS: usize = 4;
+        const PER: usize = 25_000;
+        let depot = Arc::new(StackDepot::new());
+        let pools = Arc::new(pools());
+        let first: Arc<Vec<Vec<usize>>> =
+            Arc::new((0..2000).map(|i| stack(i, 3 + i % 20)).collect());
+        let handles: Arc<Vec<Handle>> =
+            Arc::new(first.iter().map(|f| depot.save(f, true, &*pools)).collect());
+        let threads: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let (depot, pools) = (depot.clone(), pools.clone());
+                let (first, handles) = (first.clone(), handles.clone());
+                std::thread::spawn(move || {
+                    let mut rng = Rng(5 + t as u64);
+                    let mut mine = Vec::new();
+                    for i in 0..PER {
+                        let frames = stack(10_000 + t * PER + i, 1 + i % 30);
+                        let h = depot.save(&frames, true, &*pools);
+                        assert_eq!(depot.fetch(h), &frames[..]);
+                        mine.push((h, frames));
+                        // A save that may not wait for the lock may miss while another
+                        // thread relinks the table (NONE), never find a wrong record; one
+                        // that may wait finds the one handle.
+                        let k = rng.below(first.len());
+                        let got = depot.save(&first[k], false, &*pools);
+                        assert!(got == handles[k] || got == Handle::NONE, "{got:?}");
+                        assert_eq!(depot.save(&first[k], true, &*pools), handles[k]);
+                        let (h, frames) = &mine[rng.below(mine.len())];
+                        let got = depot.save(frames, false, &*pools);
+                        assert!(got == *h || got == Handle::NONE, "{got:?}");
+                        assert_eq!(depot.save(frames, true, &*pools), *h);
+                        let churn = stack(900_000 + t * 10 + rng.below(10), 6);
+                        let g = depot.save_flags(&churn, GET, &*pools);
+                        assert_eq!(depot.fetch(g), &churn[..]);
+                        depot.put(g);
+                    }
+                    mine
+                })
+            })
+            .collect();
+        let all: Vec<_> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        assert!(depot.bucket_bits() >= 16, "{}", depot.bucket_bits());
+        for (h, frames) in &all {
+            assert_eq!(depot.save(frames, false, &*pools), *h);
+        }
+        let s = depot.stats();
+        assert_eq!(s.stacks, 2000 + THREADS * PER, "{s:?}");
+        assert!(s.failed < 1000, "{s:?}");
+        assert_eq!((s.in_use, s.bad_puts), (0, 0), "{s:?}");
+        assert!(s.evicted > 1000, "{s:?}");
+    }
+
+    /// A hinted save returns what a plain save would, leaves the handle in its slot,
+    /// takes references as a save does, and survives its record being freed and the
+    /// slot reused by another stack.
+    #[test]
+    fn hinted_saves_find_the_stack_and_survive_reuse() {
+        let depot = StackDepot::new();
+        let pools = pools();
+        let hints = SaveHints::new();
+        let a = stack(1, 6);
+        let ha = depot.save_hinted(&a, KEEP, &pools, &hints);
+        assert_eq!(hints.slot(&a).load(Ordering::Relaxed), ha.0);
+        assert_eq!(depot.save_hinted(&a, KEEP, &pools, &hints), ha);
+        assert_eq!(depot.save(&a, false, &pools), ha);
+        // A stack sharing the first three frames and the depth (the same slot) but
+        // not the rest: the hint does not match, the right handle comes back.
+        let mut b = a.clone();
+        b[5] = 0xdead;
+        assert!(core::ptr::eq(hints.slot(&a), hints.slot(&b)));
+        let hb = depot.save_hinted(&b, KEEP, &pools, &hints);
+        assert_ne!(hb, ha);
+        assert_eq!(depot.fetch(hb), &b[..]);
+        assert_eq!(depot.save_hinted(&a, KEEP, &pools, &hints), ha);
+        // Refcounted: a hit takes a reference.
+        let c = stack(2, 7);
+        let hc = depot.save_hinted(&c, GET, &pools, &hints);
+        assert_eq!(depot.save_hinted(&c, GET, &pools, &hints), hc);
+        assert_eq!(count_of(&depot, hc), 2);
+        depot.put(hc);
+        depot.put(hc);
+        // c's slot is reused by d (same class); the hint for c now names d's record.
+        let d = stack(3, 8);
+        let hd = depot.save_flags(&d, GET, &pools);
+        assert_eq!(hd, hc);
+        let hc2 = depot.save_hinted(&c, GET, &pools, &hints);
+        assert_ne!(hc2, hd);
+        assert_eq!(depot.fetch(hc2), &c[..]);
+        assert_eq!(depot.fetch(hd), &d[..]);
+        assert_eq!((count_of(&depot, hd), count_of(&depot, hc2)), (1, 1));
+        let s = depot.stats();
+        assert_eq!((s.stacks, s.in_use, s.bad_puts), (4, 2, 0), "{s:?}");
+    }
+
+    /// Threads share one hint table over a churning refcounted set (the worst case:
+    /// hints overwritten and records reused under them): every handle is right.
+    #[test]
+    fn shared_hints_under_churn() {
+        let depot = Arc::new(StackDepot::new());
+        let pools = Arc::new(pools());
+        let hints = Arc::new(SaveHints::new());
+        let stacks: Arc<Vec<Vec<usize>>> = Arc::new(
+            (0..16)
+                .map(|i| std::vec![0x1000, 0x2000, 0x3000, 0x4000 + i])
+                .collect(),
+        );
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let (depot, pools, hints, stacks) =
+                    (depot.clone(), pools.clone(), hints.clone(), stacks.clone());
+                std::thread::spawn(move || {
+                    let mut rng = Rng(77 + t);
+                    for _ in 0..100_000 {
+                        let frames = &stacks[rng.below(stacks.len())];
+                        let h = depot.save_hinted(frames, GET, &*pools, &hints);
+                        assert_eq!(depot.fetch(h), &frames[..]);
+                        depot.put(h);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let s = depot.stats();
+        assert_eq!((s.stacks, s.in_use, s.bad_puts), (0, 0, 0), "{s:?}");
     }
 
     #[test]

@@ -888,6 +888,13 @@ pub(crate) fn context() -> Context<'static> {
     }
 }
 
+std::thread_local! {
+    /// This thread's depot hints: the handle last saved from each call site, so a
+    /// save of a stack this thread saved before skips the hash and the chain walk
+    /// (no destructor, constant-initialised: usable in any thread at any time).
+    static SAVE_HINTS: kasan_core::stack::SaveHints = const { kasan_core::stack::SaveHints::new() };
+}
+
 /// A track for an allocation or free made by the caller of the entry point whose
 /// frame is `fp`.
 ///
@@ -920,7 +927,7 @@ pub fn track(fp: usize) -> Track {
             RunMode::Generic => SaveFlags::CAN_ALLOC,
             RunMode::SwTags => SaveFlags::CAN_ALLOC | SaveFlags::GET,
         };
-        DEPOT.save_flags(&frames[..n], flags, &Pools)
+        SAVE_HINTS.with(|hints| DEPOT.save_hinted(&frames[..n], flags, &Pools, hints))
     } else {
         Handle::NONE
     };
