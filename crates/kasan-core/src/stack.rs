@@ -1,4 +1,5 @@
-//! Saved stacks for every mode: the stack depot and the frame-pointer walk.
+//! Saved stacks for every mode: the stack depot, the frame-pointer walk, and the
+//! unwind-rule cache that carries the walk through code built without frame pointers.
 //!
 //! The depot stores each distinct stack once and names it by a 32-bit handle, so an
 //! object's alloc and free tracks cost 4 bytes of stack each. Records are
@@ -83,7 +84,7 @@
 
 use core::marker::PhantomData;
 use core::ptr;
-use core::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use crate::sync::SpinLock;
 
@@ -1161,6 +1162,203 @@ pub fn walk_frames(
     n
 }
 
+/// How to find the caller's frame from a return address, on x86-64: what a
+/// function's call frame information says at that address, reduced to the two shapes
+/// compilers emit for a call site (anything else ends the walk).
+///
+/// ```text
+///  FramePointer:  CFA = rbp + 16, return address at CFA - 8, caller's rbp at CFA - 16
+///  Cfa:           CFA = sp + sp_offset, return address at CFA - 8,
+///                 caller's rbp at CFA - rbp_at (or unchanged when not saved)
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnwindRule {
+    /// A frame-pointer frame, or code without unwind information (try the chain).
+    FramePointer,
+    /// A frame without a frame pointer: the CFA is the stack pointer plus an offset.
+    Cfa {
+        /// CFA minus the stack pointer at the call (a multiple of 8, below 128 KiB).
+        sp_offset: u32,
+        /// Where the caller's rbp was saved, in bytes below the CFA (a multiple of 8,
+        /// below 2 KiB), if the function saved it.
+        rbp_at: Option<u32>,
+    },
+    /// The outermost frame, or a rule the walk does not follow: stop here.
+    Stop,
+}
+
+const RULE_KIND_BITS: u32 = 2;
+const RULE_SP_BITS: u32 = 14;
+const RULE_RBP_BITS: u32 = 8;
+/// Bits of the pc kept in an entry (the rest is its slot index).
+const RULE_KEY_SHIFT: u32 = 29;
+/// Slots of the cache: the index is the return address's low bits.
+pub const UNWIND_SLOTS: usize = 4096;
+
+impl UnwindRule {
+    /// The rule packed into the low `RULE_KEY_SHIFT` bits (0 is never a packed rule).
+    fn pack(self) -> Option<u64> {
+        Some(match self {
+            UnwindRule::FramePointer => 1,
+            UnwindRule::Stop => 3,
+            UnwindRule::Cfa { sp_offset, rbp_at } => {
+                let sp = sp_offset / 8;
+                if sp_offset % 8 != 0 || sp >= 1 << RULE_SP_BITS {
+                    return None;
+                }
+                let rbp = match rbp_at {
+                    None => 0,
+                    Some(at) if at % 8 == 0 && at / 8 < 1 << RULE_RBP_BITS => {
+                        1 | (u64::from(at / 8) << 1)
+                    }
+                    Some(_) => return None,
+                };
+                2 | (u64::from(sp) << RULE_KIND_BITS) | (rbp << (RULE_KIND_BITS + RULE_SP_BITS))
+            }
+        })
+    }
+
+    fn unpack(bits: u64) -> Option<UnwindRule> {
+        let field = |shift: u32, width: u32| ((bits >> shift) & ((1 << width) - 1)) as u32;
+        match bits & 3 {
+            1 => Some(UnwindRule::FramePointer),
+            3 => Some(UnwindRule::Stop),
+            2 => {
+                let rbp = field(RULE_KIND_BITS + RULE_SP_BITS, RULE_RBP_BITS + 1);
+                Some(UnwindRule::Cfa {
+                    sp_offset: field(RULE_KIND_BITS, RULE_SP_BITS) * 8,
+                    rbp_at: (rbp & 1 != 0).then_some((rbp >> 1) * 8),
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A fixed-size, lock-free cache of unwind rules by return address: the unwind tables
+/// are read once per return address (by the platform, where it is safe to), and every
+/// later walk through that address costs one load. Direct-mapped: slot = the address's
+/// low 12 bits, and each slot is one word holding the rest of the address with the
+/// rule, so a reader sees a whole entry or another one, never a torn pair. Memory:
+/// 32 KiB, never allocated.
+///
+/// ```text
+///  entry u64:  | pc >> 12 : 35 | spare | rbp_at/8 : 8 | rbp saved : 1 | sp_offset/8 : 14 | kind : 2 |
+/// ```
+#[derive(Debug)]
+pub struct UnwindCache {
+    slots: [AtomicU64; UNWIND_SLOTS],
+}
+
+impl Default for UnwindCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl UnwindCache {
+    /// An empty cache.
+    pub const fn new() -> UnwindCache {
+        UnwindCache {
+            slots: [const { AtomicU64::new(0) }; UNWIND_SLOTS],
+        }
+    }
+
+    fn slot(&self, pc: usize) -> &AtomicU64 {
+        &self.slots[pc % UNWIND_SLOTS]
+    }
+
+    /// The rule cached for `pc`, if any.
+    pub fn get(&self, pc: usize) -> Option<UnwindRule> {
+        // Relaxed: an entry is one word, self-contained (key and rule together); it
+        // publishes no other memory, so it pairs with no store but its own.
+        let e = self.slot(pc).load(Ordering::Relaxed);
+        if pc >> 47 != 0 || e >> RULE_KEY_SHIFT != (pc / UNWIND_SLOTS) as u64 {
+            return None;
+        }
+        UnwindRule::unpack(e & ((1 << RULE_KEY_SHIFT) - 1))
+    }
+
+    /// Caches `rule` for `pc` (replacing whatever shared its slot); a rule that does
+    /// not fit an entry, or an address above 2^47, is not cached.
+    pub fn insert(&self, pc: usize, rule: UnwindRule) {
+        let Some(bits) = rule.pack() else { return };
+        if pc >> 47 != 0 {
+            return;
+        }
+        // Relaxed: see `get`.
+        self.slot(pc).store(
+            ((pc / UNWIND_SLOTS) as u64) << RULE_KEY_SHIFT | bits,
+            Ordering::Relaxed,
+        );
+    }
+}
+
+/// Walks the stack from the frame at `fp` (a frame-pointer frame: saved rbp, then the
+/// return address), storing return addresses into `out` (after skipping `skip`) and
+/// following, for each return address, the rule `rule` gives for it: the frame-pointer
+/// chain where the code keeps one, the stack pointer plus an offset where it does not.
+/// Stops when the stack stops growing or leaves `[fp, stack_end)`, at a zero return
+/// address, at a [`UnwindRule::Stop`], or when `out` is full. With every rule
+/// `FramePointer` it is [`walk_frames`]. `read` reads one word (the platform decides
+/// how safely).
+pub fn walk_unwind(
+    fp: usize,
+    stack_end: usize,
+    mut skip: usize,
+    out: &mut [usize],
+    mut read: impl FnMut(usize) -> Option<usize>,
+    mut rule: impl FnMut(usize) -> UnwindRule,
+) -> usize {
+    if fp & 7 != 0 || fp == 0 || fp.saturating_add(16) > stack_end {
+        return 0;
+    }
+    let (Some(mut rbp), Some(mut pc)) = (read(fp), read(fp + 8)) else {
+        return 0;
+    };
+    let mut sp = fp + 16;
+    let mut n = 0;
+    while n < out.len() && pc != 0 {
+        if skip > 0 {
+            skip -= 1;
+        } else {
+            out[n] = pc;
+            n += 1;
+        }
+        let (cfa, caller_rbp) = match rule(pc) {
+            UnwindRule::FramePointer => {
+                if rbp & 7 != 0 || rbp.saturating_add(16) > stack_end {
+                    break;
+                }
+                let Some(next) = read(rbp) else { break };
+                (rbp + 16, next)
+            }
+            UnwindRule::Cfa { sp_offset, rbp_at } => {
+                let cfa = sp.saturating_add(sp_offset as usize);
+                if cfa > stack_end || cfa < 8 {
+                    break;
+                }
+                let caller_rbp = match rbp_at {
+                    Some(at) if (at as usize) <= cfa => match read(cfa - at as usize) {
+                        Some(v) => v,
+                        None => break,
+                    },
+                    Some(_) => break,
+                    None => rbp,
+                };
+                (cfa, caller_rbp)
+            }
+            UnwindRule::Stop => break,
+        };
+        if cfa <= sp {
+            break;
+        }
+        let Some(ret) = read(cfa - 8) else { break };
+        (pc, sp, rbp) = (ret, cfa, caller_rbp);
+    }
+    n
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2014,6 +2212,184 @@ mod tests {
         }
         let s = depot.stats();
         assert_eq!((s.stacks, s.in_use, s.bad_puts), (0, 0, 0), "{s:?}");
+    }
+
+    #[test]
+    fn unwind_cache_round_trips_and_replaces() {
+        let cache = UnwindCache::new();
+        let rules = [
+            UnwindRule::FramePointer,
+            UnwindRule::Stop,
+            UnwindRule::Cfa {
+                sp_offset: 8,
+                rbp_at: None,
+            },
+            UnwindRule::Cfa {
+                sp_offset: 0x1_fff8,
+                rbp_at: Some(16),
+            },
+            UnwindRule::Cfa {
+                sp_offset: 56,
+                rbp_at: Some(2040),
+            },
+        ];
+        for (i, &r) in rules.iter().enumerate() {
+            let pc = 0x5555_0000_1234 + i * 0x10_0000;
+            assert_eq!(cache.get(pc), None);
+            cache.insert(pc, r);
+            assert_eq!(cache.get(pc), Some(r), "{r:?}");
+            // Same slot, other address: not this rule.
+            assert_eq!(cache.get(pc + UNWIND_SLOTS), None);
+        }
+        // An address sharing the slot replaces the entry.
+        let pc = 0x7f00_0000_0abc;
+        cache.insert(pc, UnwindRule::Stop);
+        cache.insert(pc + 7 * UNWIND_SLOTS, UnwindRule::FramePointer);
+        assert_eq!(cache.get(pc), None);
+        assert_eq!(
+            cache.get(pc + 7 * UNWIND_SLOTS),
+            Some(UnwindRule::FramePointer)
+        );
+        // Rules that do not fit, and addresses above 2^47, are not cached.
+        for r in [
+            UnwindRule::Cfa {
+                sp_offset: 12,
+                rbp_at: None,
+            },
+            UnwindRule::Cfa {
+                sp_offset: 1 << 17,
+                rbp_at: None,
+            },
+            UnwindRule::Cfa {
+                sp_offset: 8,
+                rbp_at: Some(2048),
+            },
+        ] {
+            cache.insert(0x1000_0040, r);
+            assert_eq!(cache.get(0x1000_0040), None, "{r:?}");
+        }
+        cache.insert(1 << 47, UnwindRule::Stop);
+        assert_eq!(cache.get(1 << 47), None);
+    }
+
+    /// Threads write different rules for addresses sharing slots while others read:
+    /// a reader sees the rule of its own address or nothing, never another's.
+    #[test]
+    fn unwind_cache_readers_never_see_another_address_rule() {
+        let cache = Arc::new(UnwindCache::new());
+        let rule_of = |pc: usize| UnwindRule::Cfa {
+            sp_offset: ((pc / UNWIND_SLOTS) % 1000) as u32 * 8,
+            rbp_at: Some(((pc / UNWIND_SLOTS) % 200) as u32 * 8),
+        };
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let cache = cache.clone();
+                std::thread::spawn(move || {
+                    let mut rng = Rng(11 + t);
+                    let mut hits = 0;
+                    for _ in 0..300_000 {
+                        let pc = 0x40_0000 + rng.below(64) * UNWIND_SLOTS + rng.below(8) * 8;
+                        if rng.below(2) == 0 {
+                            cache.insert(pc, rule_of(pc));
+                        } else if let Some(r) = cache.get(pc) {
+                            assert_eq!(r, rule_of(pc));
+                            hits += 1;
+                        }
+                    }
+                    hits
+                })
+            })
+            .collect();
+        let hits: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+        assert!(hits > 0);
+    }
+
+    /// A stack of frame-pointer frames and frames without one (the CFA from the stack
+    /// pointer, rbp saved or left alone), walked by the rules; the frame-pointer walk
+    /// alone loses the frameless function's caller.
+    #[test]
+    fn unwind_walk_crosses_frames_without_frame_pointers() {
+        // 0x1000: entry frame (rbp chain): [0x1000] = garbage rbp 0x77 (the frameless
+        // caller used rbp for data), [0x1008] = 0xa01 (return into frameless A).
+        // A: CFA = sp + 0x28, saves rbp at CFA - 16: sp = 0x1010, CFA = 0x1038,
+        //    [0x1028] = 0x1100 (caller's rbp), [0x1030] = 0xb01 (return into B).
+        // B: a frame-pointer frame at 0x1100: [0x1100] = 0x1200, [0x1108] = 0xc01.
+        // C (0xc01): frameless, rbp not saved: CFA = sp + 0x18 = 0x1110 + 0x18.
+        //    [0x1120] = 0xd01; D (0xd01): frame-pointer, rbp still 0x1200.
+        // 0x1200: [0x1200] = 0, [0x1208] = 0xe01; E: Stop.
+        let mem = |a: usize| match a {
+            0x1000 => Some(0x77),
+            0x1008 => Some(0xa01),
+            0x1028 => Some(0x1100),
+            0x1030 => Some(0xb01),
+            0x1100 => Some(0x1200),
+            0x1108 => Some(0xc01),
+            0x1120 => Some(0xd01),
+            0x1200 => Some(0),
+            0x1208 => Some(0xe01),
+            a if (0x1000..0x2000).contains(&a) => Some(0x5a5a),
+            _ => None,
+        };
+        let rule = |pc: usize| match pc {
+            0xa01 => UnwindRule::Cfa {
+                sp_offset: 0x28,
+                rbp_at: Some(16),
+            },
+            0xc01 => UnwindRule::Cfa {
+                sp_offset: 0x18,
+                rbp_at: None,
+            },
+            0xe01 => UnwindRule::Stop,
+            _ => UnwindRule::FramePointer,
+        };
+        let mut out = [0; 16];
+        let n = walk_unwind(0x1000, 0x2000, 0, &mut out, mem, rule);
+        assert_eq!(&out[..n], &[0xa01, 0xb01, 0xc01, 0xd01, 0xe01]);
+        assert_eq!(walk_unwind(0x1000, 0x2000, 2, &mut out, mem, rule), 3);
+        assert_eq!(&out[..3], &[0xc01, 0xd01, 0xe01]);
+        assert_eq!(walk_unwind(0x1000, 0x2000, 0, &mut out[..2], mem, rule), 2);
+        // The stack ends below B's frame: the walk stops at the bound.
+        assert_eq!(walk_unwind(0x1000, 0x1100, 0, &mut out, mem, rule), 2);
+        // The frame-pointer walk reads A's garbage rbp and stops after one frame.
+        assert_eq!(walk_frames(0x1000, 0x2000, 0, &mut out, mem), 1);
+        // A rule pointing the CFA backwards (sp_offset 0) ends the walk.
+        let back = |pc: usize| match pc {
+            0xa01 => UnwindRule::Cfa {
+                sp_offset: 0,
+                rbp_at: None,
+            },
+            _ => UnwindRule::FramePointer,
+        };
+        assert_eq!(walk_unwind(0x1000, 0x2000, 0, &mut out, mem, back), 1);
+    }
+
+    /// With every rule FramePointer the walk is the frame-pointer walk.
+    #[test]
+    fn unwind_walk_by_frame_pointers_matches_walk_frames() {
+        let mut rng = Rng(3);
+        for _ in 0..2000 {
+            // A random chain, sometimes broken, in [0x1000, 0x1400).
+            let mut words = std::vec![0usize; 128];
+            for w in words.iter_mut() {
+                *w = match rng.below(4) {
+                    0 => 0x1000 + rng.below(128) * 8,
+                    1 => 0,
+                    _ => 0x40_0000 + rng.below(1 << 20),
+                };
+            }
+            let mem = |a: usize| {
+                (0x1000..0x1400)
+                    .contains(&a)
+                    .then(|| words[(a - 0x1000) / 8])
+            };
+            let fp = 0x1000 + rng.below(64) * 8;
+            let end = 0x1000 + (64 + rng.below(65)) * 8;
+            let skip = rng.below(3);
+            let (mut a, mut b) = ([0; 32], [0; 32]);
+            let n = walk_frames(fp, end, skip, &mut a, mem);
+            let m = walk_unwind(fp, end, skip, &mut b, mem, |_| UnwindRule::FramePointer);
+            assert_eq!(&a[..n], &b[..m], "fp {fp:#x} end {end:#x} skip {skip}");
+        }
     }
 
     #[test]
