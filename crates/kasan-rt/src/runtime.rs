@@ -471,6 +471,10 @@ fn init_generic_heap(config: &Config) {
     // never unmapped, and inside user space, which the shadow covers.
     unsafe { HEAP.init(base, size) };
     HEAP.set_quarantine_max(quarantine_size(config));
+    HEAP.set_quarantine_live_bound(
+        config.quarantine_live_percent as usize,
+        config.quarantine_floor as usize,
+    );
     kasan_hosted::shadow_map::set_sharing(config.shadow_share);
     // The head map is allocator metadata: a wild access into it is reported (its
     // shadow is the shared poisoned page, no memory). Without a shared page (sharing
