@@ -5,6 +5,7 @@
  * each return address's unwind rule; the frame-pointer chain alone loses the
  * program's function that called into libc, or ends in libc.
  */
+// ENV: KASAN_OPTIONS=kasan_multi_shot
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
