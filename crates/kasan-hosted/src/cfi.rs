@@ -326,3 +326,30 @@ pub fn walk(fp: usize, out: &mut [usize]) -> usize {
     }
     n
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every return address of a walk from here (this crate's frames, std's test
+    /// harness built without frame pointers, libc's thread start) has a rule read from
+    /// its tables, and the walk through those rules reaches the thread's start.
+    #[test]
+    fn every_frame_of_this_thread_has_a_rule() {
+        let mut out = [0usize; 64];
+        let n = crate::task::save_stack(crate::task::frame_pointer(), 0, &mut out);
+        assert!(n >= 4, "walked {n} frames");
+        for &pc in &out[..n] {
+            let rule = rule_for(pc);
+            assert!(rule.is_some(), "no rule for {pc:#x}");
+        }
+        // The outermost frame of a thread is clone3's or start_thread's: a Stop rule
+        // or a zero return address ended the walk, not a lost chain.
+        assert_eq!(rule_for(0), Some(UnwindRule::Stop));
+        let frameless = out[..n]
+            .iter()
+            .filter(|&&pc| matches!(rule_for(pc), Some(UnwindRule::Cfa { .. })))
+            .count();
+        assert!(frameless >= 1, "no frame without a frame pointer among {n}");
+    }
+}

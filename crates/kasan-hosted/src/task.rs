@@ -234,13 +234,11 @@ fn rule(pc: usize) -> UnwindRule {
     if stack_room() < RULE_STACK_ROOM {
         return UnwindRule::FramePointer;
     }
-    match looked_up(pc) {
-        Some(r) => {
-            UNWIND.insert(pc, r);
-            r
-        }
-        None => UnwindRule::FramePointer,
-    }
+    // Tables that could not be read give the frame-pointer rule, cached too: a miss
+    // costs the loader's iteration and a table search, far more than a walk.
+    let r = looked_up(pc).unwrap_or(UnwindRule::FramePointer);
+    UNWIND.insert(pc, r);
+    r
 }
 
 /// [`crate::cfi::rule_for`] in a frame of its own, so that its context takes stack

@@ -493,7 +493,7 @@ fn quarantine_follows_the_live_heap() {
     let half = held_after_churn(50, 1 << 20);
     // Half of the live heap (4 MiB and the slabs around it), with a batch of slack.
     assert!(
-        half >= 1 << 20 && half <= 4 << 20,
+        (1 << 20..=4 << 20).contains(&half),
         "50% of live: held {half}"
     );
     let floored = held_after_churn(50, 8 << 20);
