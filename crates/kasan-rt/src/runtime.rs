@@ -393,6 +393,9 @@ fn init() {
             return;
         }
     }
+    // This thread's stack bounds (the main thread's, as a rule): the stack walk reads
+    // the live stack directly and looks unwind rules up only where they are known.
+    crate::threads::stack_bounds();
     // The mode first: it decides what is mapped.
     if linked_for_sw_tags() {
         // Relaxed: published by the Release store of READY (see `mode`).
