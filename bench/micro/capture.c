@@ -10,6 +10,9 @@
  *   capture KIND DEPTH N     one measurement; prints "ns_per_op=<x> frames=<n>"
  *     KIND: malloc     malloc(32)+free pairs (set KASAN_OPTIONS=kasan.stacktrace=off
  *                      for the baseline without capture)
+ *           libc       tsearch()+tdelete() of one key: a malloc and a free made by
+ *                      glibc code without frame pointers (the strdup/getline case);
+ *                      with stacks off it is the baseline again
  *           backtrace  glibc backtrace() into a 64-entry buffer
  *           fpwalk     the frame-pointer chain walked in C into a 64-entry buffer
  *
@@ -20,6 +23,7 @@
  * the walk plus the save of an existing stack into the depot.
  */
 #include <execinfo.h>
+#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +62,11 @@ __attribute__((noinline, no_sanitize_address)) static int fp_walk(void **out, in
 	return n;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
 __attribute__((noinline)) static void run(const char *kind, long n)
 {
 	void *buf[MAX_FRAMES];
@@ -67,6 +76,14 @@ __attribute__((noinline)) static void run(const char *kind, long n)
 			p[0] = (char)i;
 			sink += p[0];
 			free(p);
+		}
+		frames_seen = fp_walk(buf, MAX_FRAMES);
+	} else if (strcmp(kind, "libc") == 0) {
+		static int key = 1;
+		void *root = NULL;
+		for (long i = 0; i < n; i++) {
+			tsearch(&key, &root, cmp_int);
+			tdelete(&key, &root, cmp_int);
 		}
 		frames_seen = fp_walk(buf, MAX_FRAMES);
 	} else if (strcmp(kind, "backtrace") == 0) {

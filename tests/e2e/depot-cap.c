@@ -4,7 +4,7 @@
  * on, and a report whose stacks could not be saved (both are new: the call sites in
  * main differ) leaves their blocks out, as Linux does with a failed depot save.
  */
-// ENV: KASAN_OPTIONS=kasan.stack_depot_size=300K,kasan.stats=on
+// ENV: KASAN_OPTIONS=kasan.stack_depot_size=100K,kasan.stats=on
 #include <stdlib.h>
 
 #include "e2e.h"

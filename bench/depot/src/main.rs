@@ -20,7 +20,7 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use kasan_core::stack::{Handle, PoolSource, SaveFlags, StackDepot, POOL_SIZE};
+use kasan_core::stack::{Handle, PoolSource, SaveFlags, SaveHints, StackDepot, POOL_SIZE};
 
 /// Pools from the global allocator, zeroed, never freed (as the runtime's `mmap`).
 struct Pools(AtomicUsize);
@@ -99,12 +99,31 @@ fn existing(quick: bool) {
     println!("   {:<44} {:>10}", "", "ns/save");
     let hot = |i: usize| &all[(i * 7) & 63];
     let cold = |i: usize| &all[(i * 7919) % all.len()];
-    let rows: [(&str, f64); 4] = [
+    let hints = SaveHints::new();
+    let rows: [(&str, f64); 6] = [
         (
             "persistent, 64 hot stacks",
             best(rounds, || {
                 time(n, |i| {
                     black_box(depot.save(black_box(hot(i)), true, &pools));
+                })
+            }),
+        ),
+        (
+            "persistent, 64 hot stacks, hinted",
+            best(rounds, || {
+                time(n, |i| {
+                    let s = black_box(hot(i));
+                    black_box(depot.save_hinted(s, SaveFlags::CAN_ALLOC, &pools, &hints));
+                })
+            }),
+        ),
+        (
+            "persistent, all 20k stacks in turn, hinted",
+            best(rounds, || {
+                time(n, |i| {
+                    let s = black_box(cold(i));
+                    black_box(depot.save_hinted(s, SaveFlags::CAN_ALLOC, &pools, &hints));
                 })
             }),
         ),

@@ -167,6 +167,20 @@ pub static OPTIONS: &[OptionSpec] = &[
         help: "bytes of freed objects held back from reuse (default: 1/32 of RAM, at most 128M)",
     },
     OptionSpec {
+        name: "kasan.quarantine_live_percent",
+        kind: Kind::Int { min: 0, max: 10000 },
+        default: "50",
+        modes: "generic",
+        help: "the quarantine also holds at most this percentage of the live heap (0: no such bound)",
+    },
+    OptionSpec {
+        name: "kasan.quarantine_floor",
+        kind: Kind::Size,
+        default: "16M",
+        modes: "generic",
+        help: "the live-heap bound never goes below this (small programs still catch late use-after-free)",
+    },
+    OptionSpec {
         name: "kasan.vmalloc",
         kind: ON_OFF,
         default: "on",
@@ -329,6 +343,11 @@ pub struct Config {
     pub stack_depot_size: u64,
     /// `kasan.quarantine_size`; `None` means "derive from the machine's memory".
     pub quarantine_size: Option<u64>,
+    /// `kasan.quarantine_live_percent`: the quarantine's bound as a share of the live
+    /// heap (0: none).
+    pub quarantine_live_percent: u64,
+    /// `kasan.quarantine_floor`: the least the live-heap bound allows.
+    pub quarantine_floor: u64,
     /// `kasan.vmalloc`.
     pub vmalloc: bool,
     /// `kasan.slub_rcu_debug`.
@@ -494,6 +513,8 @@ impl Default for Config {
             shadow_share: true,
             stack_depot_size: 128 << 20,
             quarantine_size: None,
+            quarantine_live_percent: 50,
+            quarantine_floor: 16 << 20,
             vmalloc: true,
             slub_rcu_debug: true,
             page_alloc_sample: 1,
@@ -636,6 +657,7 @@ impl Config {
                     "kasan.stack_ring_size" => self.stack_ring_size = n,
                     "kasan.page_alloc.sample" => self.page_alloc_sample = n,
                     "kasan.page_alloc.sample.order" => self.page_alloc_sample_order = n as u32,
+                    "kasan.quarantine_live_percent" => self.quarantine_live_percent = n,
                     _ => unreachable!("option table and setter disagree: {}", spec.name),
                 }
             }
@@ -644,6 +666,7 @@ impl Config {
                 match spec.name {
                     "kasan.stack_depot_size" => self.stack_depot_size = n,
                     "kasan.quarantine_size" => self.quarantine_size = Some(n),
+                    "kasan.quarantine_floor" => self.quarantine_floor = n,
                     _ => unreachable!("option table and setter disagree: {}", spec.name),
                 }
             }
@@ -757,6 +780,15 @@ mod tests {
         assert!(c.multi_shot);
         assert_eq!(c.fault, Fault::PanicOnWrite);
         assert_eq!(c.quarantine_size, Some(16 << 20));
+        assert_eq!(
+            (c.quarantine_live_percent, c.quarantine_floor),
+            (50, 16 << 20)
+        );
+        let q = parse_ok("kasan.quarantine_live_percent=0 kasan.quarantine_floor=1M");
+        assert_eq!(
+            (q.quarantine_live_percent, q.quarantine_floor),
+            (0, 1 << 20)
+        );
         assert_eq!(c.log_path(), Some("/tmp/k.log"));
         assert_eq!(c.format, Format::Json);
         assert_eq!(c.stack_depth, 16);

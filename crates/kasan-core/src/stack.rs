@@ -1,4 +1,5 @@
-//! Saved stacks for every mode: the stack depot and the frame-pointer walk.
+//! Saved stacks for every mode: the stack depot, the frame-pointer walk, and the
+//! unwind-rule cache that carries the walk through code built without frame pointers.
 //!
 //! The depot stores each distinct stack once and names it by a 32-bit handle, so an
 //! object's alloc and free tracks cost 4 bytes of stack each. Records are
@@ -57,6 +58,21 @@
 //! under it). [`StackDepot::fetch_into`] copies a record seqlock-style (generation and
 //! count checked before and after) for readers that may race with a final `put`.
 //!
+//! The hash table grows with the stacks stored: it starts at 2^12 buckets and, when
+//! the stacks outnumber the buckets, the inserter (under the lock) maps a table four
+//! times larger (up to 2^20 buckets), relinks every chained record into it and
+//! publishes it. Old tables are never unmapped (a lock-free reader may still walk
+//! one), and their bytes stay counted in the cap: all of them together are smaller
+//! than the newest. A reader that walks an old table, or a chain being relinked,
+//! may only miss (every record it reaches is a complete record, matched by hash,
+//! frames and generation), and a miss is redone under the lock on the current table:
+//!
+//! ```text
+//!  table:   | bits u32 | bucket[0] | ... | bucket[2^bits - 1] |     (each a raw handle)
+//!  grow:    lock; new = map(4 x); for each chained record r: push r on new[r.hash];
+//!           table = new (Release); unlock            old table: stays mapped
+//! ```
+//!
 //! A `put` finds the record only through the handle, so bad handles are filtered: the
 //! pool must be mapped and the start bitmap must mark the offset as a record start
 //! (bits are set once and never cleared, since a slot keeps its class). A `put` of a
@@ -68,7 +84,7 @@
 
 use core::marker::PhantomData;
 use core::ptr;
-use core::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use crate::sync::SpinLock;
 
@@ -92,8 +108,12 @@ pub const MAX_FRAMES: usize = 256;
 /// Frames per size-class step of refcounted records.
 const CLASS_FRAMES: usize = 4;
 const CLASSES: usize = MAX_FRAMES / CLASS_FRAMES;
-const BUCKET_BITS: u32 = 16;
-const BUCKETS: usize = 1 << BUCKET_BITS;
+/// Buckets of the first table (16 KiB): a small program's stacks fit it.
+const MIN_BUCKET_BITS: u32 = 12;
+/// The largest table (2^20 buckets, 4 MiB, as Linux sizes its table for KASAN).
+const MAX_BUCKET_BITS: u32 = 20;
+/// Each growth multiplies the buckets by 2^GROW_BITS.
+const GROW_BITS: u32 = 2;
 /// Longest lock-free walk of a hash chain before the search is redone under the lock
 /// (a reader hopping through reused records could otherwise go round for as long as
 /// writers keep reusing them).
@@ -151,7 +171,7 @@ pub struct SaveFlags(pub u32);
 
 impl SaveFlags {
     /// Only find a stack, or store it in space the depot already has, without waiting
-    /// for the insert lock.
+    /// for the insert lock (so a lookup racing with a table growth may miss).
     pub const NONE: SaveFlags = SaveFlags(0);
     /// May map a new pool (and wait for the insert lock).
     pub const CAN_ALLOC: SaveFlags = SaveFlags(1);
@@ -275,6 +295,11 @@ fn hash(frames: &[usize]) -> u32 {
     h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
     h ^= h >> 33;
     h as u32
+}
+
+/// Bytes of a table of 2^`bits` buckets, with its leading bits word.
+fn table_bytes(bits: u32) -> usize {
+    ((1usize << bits) + 1) * 4
 }
 
 /// The size class of a refcounted record of `frames` frames (1 ..= CLASSES).
@@ -541,8 +566,26 @@ impl StackDepot {
     fn bucket(&self, hash: u32) -> Option<&AtomicU32> {
         // Acquire pairs with the Release store that published the table.
         let table = self.table.load(Ordering::Acquire);
-        // SAFETY: the table has `BUCKETS` entries and is never freed.
-        (!table.is_null()).then(|| unsafe { &*table.add(hash as usize & (BUCKETS - 1)) })
+        if table.is_null() {
+            return None;
+        }
+        // SAFETY: a published table starts with its bucket bits, written before the
+        // Release store that published it and never changed; it is never unmapped.
+        let bits = unsafe { &*table }.load(Ordering::Relaxed);
+        let index = 1 + (hash as usize & ((1usize << bits) - 1));
+        // SAFETY: the table holds `1 + 2^bits` words, so `index` is inside it.
+        Some(unsafe { &*table.add(index) })
+    }
+
+    /// Bucket bits of the current table (0 before the first save).
+    fn bucket_bits(&self) -> u32 {
+        // Acquire pairs with the Release store that published the table.
+        let table = self.table.load(Ordering::Acquire);
+        if table.is_null() {
+            return 0;
+        }
+        // SAFETY: as in `bucket`.
+        unsafe { &*table }.load(Ordering::Relaxed)
     }
 
     /// Looks `frames` up in the chain from `head`, following at most `limit` links, and
@@ -724,13 +767,57 @@ impl StackDepot {
             }
         };
         self.init_record(handle, bucket, h, frames, if get { 1 } else { PERSISTENT });
-        // Relaxed: statistics.
-        self.stacks.fetch_add(1, Ordering::Relaxed);
+        // Relaxed: statistics (and the growth test below, made under the lock).
+        let stacks = self.stacks.fetch_add(1, Ordering::Relaxed) + 1;
         if get {
             // Relaxed: statistics.
             self.in_use.fetch_add(1, Ordering::Relaxed);
         }
+        let bits = self.bucket_bits();
+        if can_alloc && stacks > 1 << bits && bits < MAX_BUCKET_BITS {
+            self.grow(bits + GROW_BITS, pools);
+        }
         handle
+    }
+
+    /// Maps a table of 2^`bits` buckets, moves every chained record into it and
+    /// publishes it. Called under the insert lock; does nothing if the cap leaves no
+    /// room (the old table keeps serving, with longer chains).
+    fn grow(&self, bits: u32, pools: &dyn PoolSource) {
+        let Some(new) = self.map_table_of(bits, pools) else {
+            return;
+        };
+        // Relaxed: the table pointer changes only under the lock we hold.
+        let old = self.table.load(Ordering::Relaxed);
+        // SAFETY: `old` is a published table (a save mapped one before any record was
+        // stored): `1 + 2^old_bits` words, never unmapped.
+        let old_bits = unsafe { &*old }.load(Ordering::Relaxed);
+        for i in 0..1usize << old_bits {
+            // SAFETY: `1 + i` is below `1 + 2^old_bits`.
+            let head = unsafe { &*old.add(1 + i) };
+            // Relaxed: links change only under the lock we hold.
+            let mut h = Handle(head.load(Ordering::Relaxed));
+            while let Some(rec) = self.record(h) {
+                // Relaxed: as above; a dead record's header is fixed under the lock.
+                let next = rec.next().load(Ordering::Relaxed);
+                let hash_value = rec.hash().load(Ordering::Relaxed);
+                let index = 1 + (hash_value as usize & ((1usize << bits) - 1));
+                // SAFETY: `index` is below `1 + 2^bits`, the new table's size.
+                let bucket = unsafe { &*new.add(index) };
+                // Release pairs with the Acquire link loads in `find`: a reader of the
+                // old chain that follows this link reaches a complete record (it was
+                // published before; this keeps the pairing on the link it reads).
+                rec.next()
+                    .store(bucket.load(Ordering::Relaxed), Ordering::Release);
+                // Relaxed: the new table is not published yet; the Release store of the
+                // table below publishes its buckets.
+                bucket.store(h.raw(), Ordering::Relaxed);
+                h = Handle(next);
+            }
+        }
+        // Release pairs with the Acquire in `bucket`: the new table's bits and links
+        // are visible to whoever finds it.
+        self.table.store(new, Ordering::Release);
     }
 
     /// Writes a record into a fresh or freed slot and links it at the head of `bucket`.
@@ -909,18 +996,28 @@ impl StackDepot {
     }
 
     fn map_table(&self, pools: &dyn PoolSource) -> bool {
-        let bytes = BUCKETS * 4;
-        if !self.reserve(bytes) {
-            return false;
-        }
-        match pools.map_pool(bytes) {
+        match self.map_table_of(MIN_BUCKET_BITS, pools) {
             Some(p) => {
-                // Release pairs with the Acquire in `bucket`: the zeroed table is visible.
-                self.table.store(p as *mut AtomicU32, Ordering::Release);
+                // Release pairs with the Acquire in `bucket`: the zeroed table and its
+                // bits are visible.
+                self.table.store(p, Ordering::Release);
                 true
             }
             None => false,
         }
+    }
+
+    /// A zeroed, unpublished table of 2^`bits` buckets, its first word set to `bits`.
+    fn map_table_of(&self, bits: u32, pools: &dyn PoolSource) -> Option<*mut AtomicU32> {
+        let bytes = table_bytes(bits);
+        if !self.reserve(bytes) {
+            return None;
+        }
+        let p = pools.map_pool(bytes)? as *mut AtomicU32;
+        // SAFETY: the pool source mapped `bytes` (at least one word) of writable
+        // memory, which nobody else sees until the table is published.
+        unsafe { &*p }.store(bits, Ordering::Relaxed);
+        Some(p)
     }
 
     fn new_pool(&self, alloc: &mut Alloc, pools: &dyn PoolSource) -> bool {
@@ -958,6 +1055,80 @@ impl StackDepot {
     }
 }
 
+/// Slots in a [`SaveHints`].
+pub const HINTS: usize = 256;
+
+/// The handle last saved from each call site, for one thread (or CPU): a save of a
+/// stack seen before compares it with the record its hint names, with no hashing of
+/// the whole stack and no chain walk. The call site is the first three frames and the
+/// depth; a hint is only a guess, checked as a chain entry is (length, every frame,
+/// then `take` with its generation check), so a stale or overwritten one costs a miss,
+/// never a wrong handle.
+#[derive(Debug)]
+pub struct SaveHints {
+    slots: [AtomicU32; HINTS],
+}
+
+impl Default for SaveHints {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SaveHints {
+    /// No hints.
+    pub const fn new() -> SaveHints {
+        SaveHints {
+            slots: [const { AtomicU32::new(0) }; HINTS],
+        }
+    }
+
+    fn slot(&self, frames: &[usize]) -> &AtomicU32 {
+        let word = |i: usize| frames.get(i).copied().unwrap_or(0) as u64;
+        let key = word(0) ^ word(1).rotate_left(21) ^ word(2).rotate_left(42) ^ frames.len() as u64;
+        let index = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize;
+        &self.slots[index % HINTS]
+    }
+}
+
+impl StackDepot {
+    /// [`StackDepot::save_flags`], first trying the handle `hints` holds for this call
+    /// site, and leaving the handle found there for the next save. `hints` may be
+    /// shared or reentered (a signal handler): a torn or stale hint is just a miss.
+    pub fn save_hinted(
+        &self,
+        frames: &[usize],
+        flags: SaveFlags,
+        pools: &dyn PoolSource,
+        hints: &SaveHints,
+    ) -> Handle {
+        let frames = &frames[..frames.len().min(MAX_FRAMES)];
+        if frames.is_empty() {
+            return Handle::NONE;
+        }
+        let slot = hints.slot(frames);
+        // Relaxed: a guess; the record it names is validated below, its contents
+        // ordered by the Acquire meta load and the count's Acquire in `take`.
+        let hint = Handle(slot.load(Ordering::Relaxed));
+        if let Some(rec) = self.record(hint) {
+            // Acquire pairs with the Release meta store in `init_record`.
+            let meta = rec.meta().load(Ordering::Acquire);
+            if meta_len(meta) == frames.len()
+                && rec.same_frames(frames)
+                && self.take(hint, rec, meta, flags.contains(SaveFlags::GET))
+            {
+                return hint;
+            }
+        }
+        let handle = self.save_flags(frames, flags, pools);
+        if handle.is_some() {
+            // Relaxed: a guess for this call site's next save (see above).
+            slot.store(handle.raw(), Ordering::Relaxed);
+        }
+        handle
+    }
+}
+
 /// Walks a frame-pointer chain starting at frame `fp`, storing return addresses into
 /// `out` (after skipping the first `skip`) until the chain leaves `[fp, stack_end)`,
 /// stops growing, or `out` is full. `read` reads one word (the platform decides how
@@ -991,6 +1162,203 @@ pub fn walk_frames(
     n
 }
 
+/// How to find the caller's frame from a return address, on x86-64: what a
+/// function's call frame information says at that address, reduced to the two shapes
+/// compilers emit for a call site (anything else ends the walk).
+///
+/// ```text
+///  FramePointer:  CFA = rbp + 16, return address at CFA - 8, caller's rbp at CFA - 16
+///  Cfa:           CFA = sp + sp_offset, return address at CFA - 8,
+///                 caller's rbp at CFA - rbp_at (or unchanged when not saved)
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnwindRule {
+    /// A frame-pointer frame, or code without unwind information (try the chain).
+    FramePointer,
+    /// A frame without a frame pointer: the CFA is the stack pointer plus an offset.
+    Cfa {
+        /// CFA minus the stack pointer at the call (a multiple of 8, below 128 KiB).
+        sp_offset: u32,
+        /// Where the caller's rbp was saved, in bytes below the CFA (a multiple of 8,
+        /// below 2 KiB), if the function saved it.
+        rbp_at: Option<u32>,
+    },
+    /// The outermost frame, or a rule the walk does not follow: stop here.
+    Stop,
+}
+
+const RULE_KIND_BITS: u32 = 2;
+const RULE_SP_BITS: u32 = 14;
+const RULE_RBP_BITS: u32 = 8;
+/// Bits of the pc kept in an entry (the rest is its slot index).
+const RULE_KEY_SHIFT: u32 = 29;
+/// Slots of the cache: the index is the return address's low bits.
+pub const UNWIND_SLOTS: usize = 4096;
+
+impl UnwindRule {
+    /// The rule packed into the low `RULE_KEY_SHIFT` bits (0 is never a packed rule).
+    fn pack(self) -> Option<u64> {
+        Some(match self {
+            UnwindRule::FramePointer => 1,
+            UnwindRule::Stop => 3,
+            UnwindRule::Cfa { sp_offset, rbp_at } => {
+                let sp = sp_offset / 8;
+                if sp_offset % 8 != 0 || sp >= 1 << RULE_SP_BITS {
+                    return None;
+                }
+                let rbp = match rbp_at {
+                    None => 0,
+                    Some(at) if at % 8 == 0 && at / 8 < 1 << RULE_RBP_BITS => {
+                        1 | (u64::from(at / 8) << 1)
+                    }
+                    Some(_) => return None,
+                };
+                2 | (u64::from(sp) << RULE_KIND_BITS) | (rbp << (RULE_KIND_BITS + RULE_SP_BITS))
+            }
+        })
+    }
+
+    fn unpack(bits: u64) -> Option<UnwindRule> {
+        let field = |shift: u32, width: u32| ((bits >> shift) & ((1 << width) - 1)) as u32;
+        match bits & 3 {
+            1 => Some(UnwindRule::FramePointer),
+            3 => Some(UnwindRule::Stop),
+            2 => {
+                let rbp = field(RULE_KIND_BITS + RULE_SP_BITS, RULE_RBP_BITS + 1);
+                Some(UnwindRule::Cfa {
+                    sp_offset: field(RULE_KIND_BITS, RULE_SP_BITS) * 8,
+                    rbp_at: (rbp & 1 != 0).then_some((rbp >> 1) * 8),
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A fixed-size, lock-free cache of unwind rules by return address: the unwind tables
+/// are read once per return address (by the platform, where it is safe to), and every
+/// later walk through that address costs one load. Direct-mapped: slot = the address's
+/// low 12 bits, and each slot is one word holding the rest of the address with the
+/// rule, so a reader sees a whole entry or another one, never a torn pair. Memory:
+/// 32 KiB, never allocated.
+///
+/// ```text
+///  entry u64:  | pc >> 12 : 35 | spare | rbp_at/8 : 8 | rbp saved : 1 | sp_offset/8 : 14 | kind : 2 |
+/// ```
+#[derive(Debug)]
+pub struct UnwindCache {
+    slots: [AtomicU64; UNWIND_SLOTS],
+}
+
+impl Default for UnwindCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl UnwindCache {
+    /// An empty cache.
+    pub const fn new() -> UnwindCache {
+        UnwindCache {
+            slots: [const { AtomicU64::new(0) }; UNWIND_SLOTS],
+        }
+    }
+
+    fn slot(&self, pc: usize) -> &AtomicU64 {
+        &self.slots[pc % UNWIND_SLOTS]
+    }
+
+    /// The rule cached for `pc`, if any.
+    pub fn get(&self, pc: usize) -> Option<UnwindRule> {
+        // Relaxed: an entry is one word, self-contained (key and rule together); it
+        // publishes no other memory, so it pairs with no store but its own.
+        let e = self.slot(pc).load(Ordering::Relaxed);
+        if pc >> 47 != 0 || e >> RULE_KEY_SHIFT != (pc / UNWIND_SLOTS) as u64 {
+            return None;
+        }
+        UnwindRule::unpack(e & ((1 << RULE_KEY_SHIFT) - 1))
+    }
+
+    /// Caches `rule` for `pc` (replacing whatever shared its slot); a rule that does
+    /// not fit an entry, or an address above 2^47, is not cached.
+    pub fn insert(&self, pc: usize, rule: UnwindRule) {
+        let Some(bits) = rule.pack() else { return };
+        if pc >> 47 != 0 {
+            return;
+        }
+        // Relaxed: see `get`.
+        self.slot(pc).store(
+            ((pc / UNWIND_SLOTS) as u64) << RULE_KEY_SHIFT | bits,
+            Ordering::Relaxed,
+        );
+    }
+}
+
+/// Walks the stack from the frame at `fp` (a frame-pointer frame: saved rbp, then the
+/// return address), storing return addresses into `out` (after skipping `skip`) and
+/// following, for each return address, the rule `rule` gives for it: the frame-pointer
+/// chain where the code keeps one, the stack pointer plus an offset where it does not.
+/// Stops when the stack stops growing or leaves `[fp, stack_end)`, at a zero return
+/// address, at a [`UnwindRule::Stop`], or when `out` is full. With every rule
+/// `FramePointer` it is [`walk_frames`]. `read` reads one word (the platform decides
+/// how safely).
+pub fn walk_unwind(
+    fp: usize,
+    stack_end: usize,
+    mut skip: usize,
+    out: &mut [usize],
+    mut read: impl FnMut(usize) -> Option<usize>,
+    mut rule: impl FnMut(usize) -> UnwindRule,
+) -> usize {
+    if fp & 7 != 0 || fp == 0 || fp.saturating_add(16) > stack_end {
+        return 0;
+    }
+    let (Some(mut rbp), Some(mut pc)) = (read(fp), read(fp + 8)) else {
+        return 0;
+    };
+    let mut sp = fp + 16;
+    let mut n = 0;
+    while n < out.len() && pc != 0 {
+        if skip > 0 {
+            skip -= 1;
+        } else {
+            out[n] = pc;
+            n += 1;
+        }
+        let (cfa, caller_rbp) = match rule(pc) {
+            UnwindRule::FramePointer => {
+                if rbp & 7 != 0 || rbp.saturating_add(16) > stack_end {
+                    break;
+                }
+                let Some(next) = read(rbp) else { break };
+                (rbp + 16, next)
+            }
+            UnwindRule::Cfa { sp_offset, rbp_at } => {
+                let cfa = sp.saturating_add(sp_offset as usize);
+                if cfa > stack_end || cfa < 8 {
+                    break;
+                }
+                let caller_rbp = match rbp_at {
+                    Some(at) if (at as usize) <= cfa => match read(cfa - at as usize) {
+                        Some(v) => v,
+                        None => break,
+                    },
+                    Some(_) => break,
+                    None => rbp,
+                };
+                (cfa, caller_rbp)
+            }
+            UnwindRule::Stop => break,
+        };
+        if cfa <= sp {
+            break;
+        }
+        let Some(ret) = read(cfa - 8) else { break };
+        (pc, sp, rbp) = (ret, cfa, caller_rbp);
+    }
+    n
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1003,7 +1371,8 @@ mod tests {
 
     const GET: SaveFlags = SaveFlags(SaveFlags::CAN_ALLOC.0 | SaveFlags::GET.0);
     const KEEP: SaveFlags = SaveFlags::CAN_ALLOC;
-    const TABLE: usize = BUCKETS * 4;
+    const TABLE: usize = ((1 << MIN_BUCKET_BITS) + 1) * 4;
+    const BUCKETS: usize = 1 << 16;
 
     struct HeapPools(Counter);
     impl PoolSource for HeapPools {
@@ -1527,7 +1896,7 @@ mod tests {
         for i in 0..200_000usize {
             let frames = stack(i, 1 + i % 37);
             by_bucket
-                .entry(hash(&frames) as usize & (BUCKETS - 1))
+                .entry(hash(&frames) as usize & ((1 << MIN_BUCKET_BITS) - 1))
                 .or_default()
                 .push(frames);
         }
@@ -1650,6 +2019,377 @@ mod tests {
             }
         }
         assert!(evicted > 1000 && bad > 1000, "{evicted} {bad}");
+    }
+
+    /// The table grows as stacks are stored (4x each time, from 2^12 buckets), every
+    /// stack stays found through each growth, the old tables' bytes stay counted, and
+    /// chains stay short.
+    #[test]
+    fn the_table_grows_with_the_stacks() {
+        let depot = StackDepot::new();
+        let pools = pools();
+        let mut saved = Vec::new();
+        for i in 0..70_000usize {
+            let frames = stack(i, 1 + i % 9);
+            let h = depot.save(&frames, true, &pools);
+            saved.push((h, frames));
+            if i + 1 == 1 << MIN_BUCKET_BITS {
+                assert_eq!(depot.bucket_bits(), MIN_BUCKET_BITS);
+            }
+        }
+        assert_eq!(depot.bucket_bits(), 18);
+        let tables: usize = [12, 14, 16, 18].iter().map(|&b| table_bytes(b)).sum();
+        let s = depot.stats();
+        assert_eq!(s.bytes, tables + s.pools * POOL_SIZE);
+        for (h, frames) in &saved {
+            assert_eq!(depot.fetch(*h), &frames[..]);
+            assert_eq!(depot.save(frames, false, &pools), *h);
+        }
+        // Chains in the grown table: 70k stacks in 256k buckets.
+        let longest = (0..1u32 << 18)
+            .map(|b| {
+                let mut n = 0;
+                let mut h = Handle(depot.bucket(b).unwrap().load(Ordering::Relaxed));
+                while let Some(rec) = depot.record(h) {
+                    n += 1;
+                    h = Handle(rec.next().load(Ordering::Relaxed));
+                }
+                n
+            })
+            .max()
+            .unwrap();
+        assert!(longest <= 8, "longest chain {longest}");
+    }
+
+    /// A cap too small for a bigger table leaves the first one serving.
+    #[test]
+    fn the_cap_stops_growth_not_saves() {
+        let depot = StackDepot::new();
+        let pools = pools();
+        depot.set_cap(table_bytes(MIN_BUCKET_BITS) + 13 * POOL_SIZE);
+        let saved: Vec<_> = (0..6000usize)
+            .map(|i| (depot.save(&stack(i, 2), true, &pools), stack(i, 2)))
+            .collect();
+        assert_eq!(depot.bucket_bits(), MIN_BUCKET_BITS);
+        for (h, frames) in &saved {
+            assert!(h.is_some());
+            assert_eq!(depot.save(frames, false, &pools), *h);
+        }
+    }
+
+    /// Threads insert new stacks (forcing growths), look up stacks others stored, and
+    /// save(GET)/put refcounted ones (records freed and slots reused while the table
+    /// is relinked): every handle must name its stack, every lookup of a stored stack
+    /// must find the one handle.
+    #[test]
+    fn threads_insert_and_look_up_while_the_table_grows() {
+        const THREADS: usize = 4;
+        const PER: usize = 25_000;
+        let depot = Arc::new(StackDepot::new());
+        let pools = Arc::new(pools());
+        let first: Arc<Vec<Vec<usize>>> =
+            Arc::new((0..2000).map(|i| stack(i, 3 + i % 20)).collect());
+        let handles: Arc<Vec<Handle>> =
+            Arc::new(first.iter().map(|f| depot.save(f, true, &*pools)).collect());
+        let threads: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let (depot, pools) = (depot.clone(), pools.clone());
+                let (first, handles) = (first.clone(), handles.clone());
+                std::thread::spawn(move || {
+                    let mut rng = Rng(5 + t as u64);
+                    let mut mine = Vec::new();
+                    for i in 0..PER {
+                        let frames = stack(10_000 + t * PER + i, 1 + i % 30);
+                        let h = depot.save(&frames, true, &*pools);
+                        assert_eq!(depot.fetch(h), &frames[..]);
+                        mine.push((h, frames));
+                        // A save that may not wait for the lock may miss while another
+                        // thread relinks the table (NONE), never find a wrong record; one
+                        // that may wait finds the one handle.
+                        let k = rng.below(first.len());
+                        let got = depot.save(&first[k], false, &*pools);
+                        assert!(got == handles[k] || got == Handle::NONE, "{got:?}");
+                        assert_eq!(depot.save(&first[k], true, &*pools), handles[k]);
+                        let (h, frames) = &mine[rng.below(mine.len())];
+                        let got = depot.save(frames, false, &*pools);
+                        assert!(got == *h || got == Handle::NONE, "{got:?}");
+                        assert_eq!(depot.save(frames, true, &*pools), *h);
+                        let churn = stack(900_000 + t * 10 + rng.below(10), 6);
+                        let g = depot.save_flags(&churn, GET, &*pools);
+                        assert_eq!(depot.fetch(g), &churn[..]);
+                        depot.put(g);
+                    }
+                    mine
+                })
+            })
+            .collect();
+        let all: Vec<_> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        assert!(depot.bucket_bits() >= 16, "{}", depot.bucket_bits());
+        for (h, frames) in &all {
+            assert_eq!(depot.save(frames, false, &*pools), *h);
+        }
+        let s = depot.stats();
+        assert_eq!(s.stacks, 2000 + THREADS * PER, "{s:?}");
+        assert!(s.failed < 1000, "{s:?}");
+        assert_eq!((s.in_use, s.bad_puts), (0, 0), "{s:?}");
+        assert!(s.evicted > 1000, "{s:?}");
+    }
+
+    /// A hinted save returns what a plain save would, leaves the handle in its slot,
+    /// takes references as a save does, and survives its record being freed and the
+    /// slot reused by another stack.
+    #[test]
+    fn hinted_saves_find_the_stack_and_survive_reuse() {
+        let depot = StackDepot::new();
+        let pools = pools();
+        let hints = SaveHints::new();
+        let a = stack(1, 6);
+        let ha = depot.save_hinted(&a, KEEP, &pools, &hints);
+        assert_eq!(hints.slot(&a).load(Ordering::Relaxed), ha.0);
+        assert_eq!(depot.save_hinted(&a, KEEP, &pools, &hints), ha);
+        assert_eq!(depot.save(&a, false, &pools), ha);
+        // A stack sharing the first three frames and the depth (the same slot) but
+        // not the rest: the hint does not match, the right handle comes back.
+        let mut b = a.clone();
+        b[5] = 0xdead;
+        assert!(core::ptr::eq(hints.slot(&a), hints.slot(&b)));
+        let hb = depot.save_hinted(&b, KEEP, &pools, &hints);
+        assert_ne!(hb, ha);
+        assert_eq!(depot.fetch(hb), &b[..]);
+        assert_eq!(depot.save_hinted(&a, KEEP, &pools, &hints), ha);
+        // Refcounted: a hit takes a reference.
+        let c = stack(2, 7);
+        let hc = depot.save_hinted(&c, GET, &pools, &hints);
+        assert_eq!(depot.save_hinted(&c, GET, &pools, &hints), hc);
+        assert_eq!(count_of(&depot, hc), 2);
+        depot.put(hc);
+        depot.put(hc);
+        // c's slot is reused by d (same class); the hint for c now names d's record.
+        let d = stack(3, 8);
+        let hd = depot.save_flags(&d, GET, &pools);
+        assert_eq!(hd, hc);
+        let hc2 = depot.save_hinted(&c, GET, &pools, &hints);
+        assert_ne!(hc2, hd);
+        assert_eq!(depot.fetch(hc2), &c[..]);
+        assert_eq!(depot.fetch(hd), &d[..]);
+        assert_eq!((count_of(&depot, hd), count_of(&depot, hc2)), (1, 1));
+        let s = depot.stats();
+        assert_eq!((s.stacks, s.in_use, s.bad_puts), (4, 2, 0), "{s:?}");
+    }
+
+    /// Threads share one hint table over a churning refcounted set (the worst case:
+    /// hints overwritten and records reused under them): every handle is right.
+    #[test]
+    fn shared_hints_under_churn() {
+        let depot = Arc::new(StackDepot::new());
+        let pools = Arc::new(pools());
+        let hints = Arc::new(SaveHints::new());
+        let stacks: Arc<Vec<Vec<usize>>> = Arc::new(
+            (0..16)
+                .map(|i| std::vec![0x1000, 0x2000, 0x3000, 0x4000 + i])
+                .collect(),
+        );
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let (depot, pools, hints, stacks) =
+                    (depot.clone(), pools.clone(), hints.clone(), stacks.clone());
+                std::thread::spawn(move || {
+                    let mut rng = Rng(77 + t);
+                    for _ in 0..100_000 {
+                        let frames = &stacks[rng.below(stacks.len())];
+                        let h = depot.save_hinted(frames, GET, &*pools, &hints);
+                        assert_eq!(depot.fetch(h), &frames[..]);
+                        depot.put(h);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let s = depot.stats();
+        assert_eq!((s.stacks, s.in_use, s.bad_puts), (0, 0, 0), "{s:?}");
+    }
+
+    #[test]
+    fn unwind_cache_round_trips_and_replaces() {
+        let cache = UnwindCache::new();
+        let rules = [
+            UnwindRule::FramePointer,
+            UnwindRule::Stop,
+            UnwindRule::Cfa {
+                sp_offset: 8,
+                rbp_at: None,
+            },
+            UnwindRule::Cfa {
+                sp_offset: 0x1_fff8,
+                rbp_at: Some(16),
+            },
+            UnwindRule::Cfa {
+                sp_offset: 56,
+                rbp_at: Some(2040),
+            },
+        ];
+        for (i, &r) in rules.iter().enumerate() {
+            let pc = 0x5555_0000_1234 + i * 0x10_0000;
+            assert_eq!(cache.get(pc), None);
+            cache.insert(pc, r);
+            assert_eq!(cache.get(pc), Some(r), "{r:?}");
+            // Same slot, other address: not this rule.
+            assert_eq!(cache.get(pc + UNWIND_SLOTS), None);
+        }
+        // An address sharing the slot replaces the entry.
+        let pc = 0x7f00_0000_0abc;
+        cache.insert(pc, UnwindRule::Stop);
+        cache.insert(pc + 7 * UNWIND_SLOTS, UnwindRule::FramePointer);
+        assert_eq!(cache.get(pc), None);
+        assert_eq!(
+            cache.get(pc + 7 * UNWIND_SLOTS),
+            Some(UnwindRule::FramePointer)
+        );
+        // Rules that do not fit, and addresses above 2^47, are not cached.
+        for r in [
+            UnwindRule::Cfa {
+                sp_offset: 12,
+                rbp_at: None,
+            },
+            UnwindRule::Cfa {
+                sp_offset: 1 << 17,
+                rbp_at: None,
+            },
+            UnwindRule::Cfa {
+                sp_offset: 8,
+                rbp_at: Some(2048),
+            },
+        ] {
+            cache.insert(0x1000_0040, r);
+            assert_eq!(cache.get(0x1000_0040), None, "{r:?}");
+        }
+        cache.insert(1 << 47, UnwindRule::Stop);
+        assert_eq!(cache.get(1 << 47), None);
+    }
+
+    /// Threads write different rules for addresses sharing slots while others read:
+    /// a reader sees the rule of its own address or nothing, never another's.
+    #[test]
+    fn unwind_cache_readers_never_see_another_address_rule() {
+        let cache = Arc::new(UnwindCache::new());
+        let rule_of = |pc: usize| UnwindRule::Cfa {
+            sp_offset: ((pc / UNWIND_SLOTS) % 1000) as u32 * 8,
+            rbp_at: Some(((pc / UNWIND_SLOTS) % 200) as u32 * 8),
+        };
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let cache = cache.clone();
+                std::thread::spawn(move || {
+                    let mut rng = Rng(11 + t);
+                    let mut hits = 0;
+                    for _ in 0..300_000 {
+                        let pc = 0x40_0000 + rng.below(64) * UNWIND_SLOTS + rng.below(8) * 8;
+                        if rng.below(2) == 0 {
+                            cache.insert(pc, rule_of(pc));
+                        } else if let Some(r) = cache.get(pc) {
+                            assert_eq!(r, rule_of(pc));
+                            hits += 1;
+                        }
+                    }
+                    hits
+                })
+            })
+            .collect();
+        let hits: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+        assert!(hits > 0);
+    }
+
+    /// A stack of frame-pointer frames and frames without one (the CFA from the stack
+    /// pointer, rbp saved or left alone), walked by the rules; the frame-pointer walk
+    /// alone loses the frameless function's caller.
+    #[test]
+    fn unwind_walk_crosses_frames_without_frame_pointers() {
+        // 0x1000: entry frame (rbp chain): [0x1000] = garbage rbp 0x77 (the frameless
+        // caller used rbp for data), [0x1008] = 0xa01 (return into frameless A).
+        // A: CFA = sp + 0x28, saves rbp at CFA - 16: sp = 0x1010, CFA = 0x1038,
+        //    [0x1028] = 0x1100 (caller's rbp), [0x1030] = 0xb01 (return into B).
+        // B: a frame-pointer frame at 0x1100: [0x1100] = 0x1200, [0x1108] = 0xc01.
+        // C (0xc01): frameless, rbp not saved: CFA = sp + 0x18 = 0x1110 + 0x18.
+        //    [0x1120] = 0xd01; D (0xd01): frame-pointer, rbp still 0x1200.
+        // 0x1200: [0x1200] = 0, [0x1208] = 0xe01; E: Stop.
+        let mem = |a: usize| match a {
+            0x1000 => Some(0x77),
+            0x1008 => Some(0xa01),
+            0x1028 => Some(0x1100),
+            0x1030 => Some(0xb01),
+            0x1100 => Some(0x1200),
+            0x1108 => Some(0xc01),
+            0x1120 => Some(0xd01),
+            0x1200 => Some(0),
+            0x1208 => Some(0xe01),
+            a if (0x1000..0x2000).contains(&a) => Some(0x5a5a),
+            _ => None,
+        };
+        let rule = |pc: usize| match pc {
+            0xa01 => UnwindRule::Cfa {
+                sp_offset: 0x28,
+                rbp_at: Some(16),
+            },
+            0xc01 => UnwindRule::Cfa {
+                sp_offset: 0x18,
+                rbp_at: None,
+            },
+            0xe01 => UnwindRule::Stop,
+            _ => UnwindRule::FramePointer,
+        };
+        let mut out = [0; 16];
+        let n = walk_unwind(0x1000, 0x2000, 0, &mut out, mem, rule);
+        assert_eq!(&out[..n], &[0xa01, 0xb01, 0xc01, 0xd01, 0xe01]);
+        assert_eq!(walk_unwind(0x1000, 0x2000, 2, &mut out, mem, rule), 3);
+        assert_eq!(&out[..3], &[0xc01, 0xd01, 0xe01]);
+        assert_eq!(walk_unwind(0x1000, 0x2000, 0, &mut out[..2], mem, rule), 2);
+        // The stack ends below B's frame: the walk stops at the bound.
+        assert_eq!(walk_unwind(0x1000, 0x1100, 0, &mut out, mem, rule), 2);
+        // The frame-pointer walk reads A's garbage rbp and stops after one frame.
+        assert_eq!(walk_frames(0x1000, 0x2000, 0, &mut out, mem), 1);
+        // A rule pointing the CFA backwards (sp_offset 0) ends the walk.
+        let back = |pc: usize| match pc {
+            0xa01 => UnwindRule::Cfa {
+                sp_offset: 0,
+                rbp_at: None,
+            },
+            _ => UnwindRule::FramePointer,
+        };
+        assert_eq!(walk_unwind(0x1000, 0x2000, 0, &mut out, mem, back), 1);
+    }
+
+    /// With every rule FramePointer the walk is the frame-pointer walk.
+    #[test]
+    fn unwind_walk_by_frame_pointers_matches_walk_frames() {
+        let mut rng = Rng(3);
+        for _ in 0..2000 {
+            // A random chain, sometimes broken, in [0x1000, 0x1400).
+            let mut words = std::vec![0usize; 128];
+            for w in words.iter_mut() {
+                *w = match rng.below(4) {
+                    0 => 0x1000 + rng.below(128) * 8,
+                    1 => 0,
+                    _ => 0x40_0000 + rng.below(1 << 20),
+                };
+            }
+            let mem = |a: usize| {
+                (0x1000..0x1400)
+                    .contains(&a)
+                    .then(|| words[(a - 0x1000) / 8])
+            };
+            let fp = 0x1000 + rng.below(64) * 8;
+            let end = 0x1000 + (64 + rng.below(65)) * 8;
+            let skip = rng.below(3);
+            let (mut a, mut b) = ([0; 32], [0; 32]);
+            let n = walk_frames(fp, end, skip, &mut a, mem);
+            let m = walk_unwind(fp, end, skip, &mut b, mem, |_| UnwindRule::FramePointer);
+            assert_eq!(&a[..n], &b[..m], "fp {fp:#x} end {end:#x} skip {skip}");
+        }
     }
 
     #[test]

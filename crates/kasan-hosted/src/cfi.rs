@@ -23,12 +23,20 @@
 //! undefined return address (the outermost frame), when the stack stops growing, or
 //! when `out` is full. It allocates (gimli's unwind context), so it runs only on the
 //! report path.
+//!
+//! [`rule_for`] is the allocation path's half: the same tables, read with a context
+//! held on the stack (no allocation, about 5 KiB of stack), reduced to the
+//! [`UnwindRule`] of one return address, which the caller caches
+//! ([`kasan_core::stack::UnwindCache`]): each return address is looked up once.
 
 use addr2line::gimli::{
     BaseAddresses, CfaRule, EhFrame, EhFrameHdr, EndianSlice, LittleEndian, Pointer, RegisterRule,
     UnwindContext, UnwindSection, X86_64,
 };
 use core::ffi::{c_int, c_void};
+
+use addr2line::gimli::{ReaderOffset, Register, UnwindContextStorage, UnwindTableRow};
+use kasan_core::stack::UnwindRule;
 
 use crate::memory::read_word;
 
@@ -111,6 +119,104 @@ fn tables_for(pc: usize) -> Option<Tables> {
         libc::dl_iterate_phdr(Some(find_tables), (&raw mut search).cast::<c_void>());
     }
     search.found
+}
+
+/// Unwind-context storage inline (no allocation): x86-64 rows have at most 17
+/// register rules and call sites need no remembered-state stack deeper than 2.
+struct StoreOnStack;
+
+impl<T: ReaderOffset> UnwindContextStorage<T> for StoreOnStack {
+    type Rules = [(Register, RegisterRule<T>); 24];
+    type Stack = [UnwindTableRow<T, Self>; 2];
+}
+
+/// The unwind rule of the return address `pc` from its object's `.eh_frame`:
+/// [`UnwindRule::FramePointer`] where the object has no unwind information for it,
+/// `None` where the tables could not be read (no rule to cache). Allocates nothing;
+/// takes the loader's lock (`dl_iterate_phdr`) and a few KiB of stack.
+pub fn rule_for(pc: usize) -> Option<UnwindRule> {
+    if pc == 0 {
+        return Some(UnwindRule::Stop);
+    }
+    let Some(t) = tables_for(pc) else {
+        return Some(UnwindRule::FramePointer);
+    };
+    // SAFETY: as in `cfi_step`: the PT_GNU_EH_FRAME segment of a loaded object is
+    // mapped and read-only while it is loaded.
+    let hdr_bytes = unsafe { core::slice::from_raw_parts(t.hdr as *const u8, t.hdr_len) };
+    let bases = BaseAddresses::default().set_eh_frame_hdr(t.hdr as u64);
+    let hdr = EhFrameHdr::new(hdr_bytes, LittleEndian)
+        .parse(&bases, 8)
+        .ok()?;
+    let eh_frame_at = match hdr.eh_frame_ptr() {
+        Pointer::Direct(a) => a as usize,
+        Pointer::Indirect(_) => return None,
+    };
+    if eh_frame_at < t.hdr || eh_frame_at >= t.segment_end {
+        return None;
+    }
+    // SAFETY: `.eh_frame` lies in the same loaded segment, up to its end.
+    let eh_bytes = unsafe {
+        core::slice::from_raw_parts(eh_frame_at as *const u8, t.segment_end - eh_frame_at)
+    };
+    let eh_frame: EhFrame<Slice> = EhFrame::new(eh_bytes, LittleEndian);
+    let bases = bases.set_eh_frame(eh_frame_at as u64);
+    let table = hdr.table()?;
+    let mut ctx = UnwindContext::<usize, StoreOnStack>::new_in();
+    let row = match table.unwind_info_for_address(
+        &eh_frame,
+        &bases,
+        &mut ctx,
+        (pc - 1) as u64,
+        EhFrame::cie_from_offset,
+    ) {
+        Ok(row) => row,
+        // No FDE covers the address (hand-written code, JIT): the chain.
+        Err(addr2line::gimli::Error::NoUnwindInfoForAddress) => {
+            return Some(UnwindRule::FramePointer)
+        }
+        Err(_) => return None,
+    };
+    Some(rule_of_row(
+        row.cfa(),
+        row.register(X86_64::RA),
+        row.register(X86_64::RBP),
+    ))
+}
+
+/// The [`UnwindRule`] of one CFI row (its CFA, return-address and rbp rules).
+fn rule_of_row(
+    cfa: &CfaRule<usize>,
+    ra: Option<RegisterRule<usize>>,
+    rbp: Option<RegisterRule<usize>>,
+) -> UnwindRule {
+    let (register, offset) = match *cfa {
+        CfaRule::RegisterAndOffset { register, offset } => (register, offset),
+        CfaRule::Expression(_) => return UnwindRule::Stop,
+    };
+    match ra {
+        Some(RegisterRule::Offset(-8)) => {}
+        _ => return UnwindRule::Stop,
+    }
+    if register == X86_64::RBP {
+        return if offset == 16 && rbp == Some(RegisterRule::Offset(-16)) {
+            UnwindRule::FramePointer
+        } else {
+            UnwindRule::Stop
+        };
+    }
+    if register != X86_64::RSP || offset < 8 || offset % 8 != 0 {
+        return UnwindRule::Stop;
+    }
+    let rbp_at = match rbp {
+        Some(RegisterRule::Offset(o)) if o < 0 => Some((-o) as u32),
+        Some(RegisterRule::SameValue) | None => None,
+        _ => return UnwindRule::Stop,
+    };
+    UnwindRule::Cfa {
+        sp_offset: offset as u32,
+        rbp_at,
+    }
 }
 
 /// One step: the caller's (pc, sp, rbp) from the CFI of the function that the return
@@ -219,4 +325,31 @@ pub fn walk(fp: usize, out: &mut [usize]) -> usize {
         (pc, sp, rbp) = (npc, nsp, nrbp);
     }
     n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every return address of a walk from here (this crate's frames, std's test
+    /// harness built without frame pointers, libc's thread start) has a rule read from
+    /// its tables, and the walk through those rules reaches the thread's start.
+    #[test]
+    fn every_frame_of_this_thread_has_a_rule() {
+        let mut out = [0usize; 64];
+        let n = crate::task::save_stack(crate::task::frame_pointer(), 0, &mut out);
+        assert!(n >= 4, "walked {n} frames");
+        for &pc in &out[..n] {
+            let rule = rule_for(pc);
+            assert!(rule.is_some(), "no rule for {pc:#x}");
+        }
+        // The outermost frame of a thread is clone3's or start_thread's: a Stop rule
+        // or a zero return address ended the walk, not a lost chain.
+        assert_eq!(rule_for(0), Some(UnwindRule::Stop));
+        let frameless = out[..n]
+            .iter()
+            .filter(|&&pc| matches!(rule_for(pc), Some(UnwindRule::Cfa { .. })))
+            .count();
+        assert!(frameless >= 1, "no frame without a frame pointer among {n}");
+    }
 }

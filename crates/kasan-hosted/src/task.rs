@@ -6,6 +6,7 @@
 use core::cell::Cell;
 
 use kasan_core::platform::Task;
+use kasan_core::stack::{UnwindCache, UnwindRule};
 
 std::thread_local! {
     /// This thread's id; 0 until first asked (and after `fork`, see `forget_tid`).
@@ -191,6 +192,10 @@ pub fn save_stack(fp: usize, skip: usize, out: &mut [usize]) -> usize {
         // kernel below, so the walk never faults), up to 1 MiB of them.
         top = fp.saturating_add(1 << 20);
     }
+    // Each return address's frame is found by its unwind rule (`rule`): the
+    // frame-pointer chain where the code keeps one, the CFA from the stack pointer
+    // where it does not (glibc's `strdup`, `getline`, `fopen` calling `malloc`), so
+    // the walk never scans the stack for return addresses.
     // The chain may leave the mapping `fp` is in: from a signal stack or the
     // report stack to the interrupted stack, from a coroutine's stack to the
     // thread's, or to garbage where a function without frame pointers used `rbp`.
@@ -205,17 +210,42 @@ pub fn save_stack(fp: usize, skip: usize, out: &mut [usize]) -> usize {
         (0, 0)
     };
     let mut pages = Pages::new(fp, live);
-    let mut n = kasan_core::stack::walk_frames(fp, top, skip, out, |a| pages.read(a));
-    if n < 2 && out.len() >= 2 {
-        // The chain broke at once: the caller was built without frame pointers (its
-        // `rbp` is not a frame). Fall back to scanning the stack above the entry
-        // point's frame for return addresses: words that point into executable code
-        // right after a call instruction. Cheaper than DWARF unwinding, and only taken
-        // when the frame-pointer walk found nothing. It stops at the first page that
-        // is not mapped.
-        n += scan_stack(fp + 16, top, &mut out[n..], &mut pages);
-    }
+    let n = kasan_core::stack::walk_unwind(fp, top, skip, out, |a| pages.read(a), rule);
     cut_at_restorer(&out[..n])
+}
+
+/// Unwind rules by return address, for every thread: filled on first sight of each
+/// return address from the unwind tables, one load after that.
+static UNWIND: UnwindCache = UnwindCache::new();
+
+/// Stack the rule lookup may use (gimli's context on the stack, the loader's
+/// iteration): it is only done where this much is known to be left.
+const RULE_STACK_ROOM: usize = 24 << 10;
+
+/// The unwind rule of a return address: the cache's, or read from the unwind tables
+/// (and cached) where the stack has room for that; else the frame-pointer rule, the
+/// walk's behaviour without tables (on a small signal stack or thread stack, or one
+/// of unknown bounds, a frame without a frame pointer then ends the walk or, where
+/// its rbp is the caller's, skips one frame).
+fn rule(pc: usize) -> UnwindRule {
+    if let Some(r) = UNWIND.get(pc) {
+        return r;
+    }
+    if stack_room() < RULE_STACK_ROOM {
+        return UnwindRule::FramePointer;
+    }
+    // Tables that could not be read give the frame-pointer rule, cached too: a miss
+    // costs the loader's iteration and a table search, far more than a walk.
+    let r = looked_up(pc).unwrap_or(UnwindRule::FramePointer);
+    UNWIND.insert(pc, r);
+    r
+}
+
+/// [`crate::cfi::rule_for`] in a frame of its own, so that its context takes stack
+/// only where the room was checked.
+#[inline(never)]
+fn looked_up(pc: usize) -> Option<UnwindRule> {
+    crate::cfi::rule_for(pc)
 }
 
 /// How many of `frames` come before the signal trampoline: a signal handler's stack
@@ -329,90 +359,6 @@ impl Pages {
         // one the kernel just read for us); stack pages are not unmapped under us.
         Some(unsafe { *(a as *const usize) })
     }
-}
-
-/// Executable ranges of the loaded objects, gathered once (on the first fallback
-/// scan): the candidates for return addresses.
-struct ExecRanges {
-    ranges: [(usize, usize); 64],
-    count: usize,
-}
-
-static EXEC: std::sync::OnceLock<ExecRanges> = std::sync::OnceLock::new();
-
-unsafe extern "C" fn collect_exec(
-    info: *mut libc::dl_phdr_info,
-    _size: usize,
-    data: *mut libc::c_void,
-) -> libc::c_int {
-    // SAFETY: the loader passes a valid `dl_phdr_info`; `data` is our `ExecRanges`.
-    let (info, ranges) = unsafe { (&*info, &mut *(data as *mut ExecRanges)) };
-    for i in 0..info.dlpi_phnum as usize {
-        // SAFETY: `dlpi_phdr` has `dlpi_phnum` entries.
-        let ph = unsafe { &*info.dlpi_phdr.add(i) };
-        if ph.p_type == libc::PT_LOAD
-            && ph.p_flags & libc::PF_X != 0
-            && ranges.count < ranges.ranges.len()
-        {
-            let start = info.dlpi_addr as usize + ph.p_vaddr as usize;
-            ranges.ranges[ranges.count] = (start, start + ph.p_memsz as usize);
-            ranges.count += 1;
-        }
-    }
-    0
-}
-
-fn exec_ranges() -> &'static ExecRanges {
-    EXEC.get_or_init(|| {
-        let mut ranges = ExecRanges {
-            ranges: [(0, 0); 64],
-            count: 0,
-        };
-        // SAFETY: the callback only reads the loader's records and writes `ranges`.
-        unsafe { libc::dl_iterate_phdr(Some(collect_exec), (&raw mut ranges).cast()) };
-        ranges
-    })
-}
-
-/// Whether `pc` looks like a return address: inside executable code, right after a
-/// `call rel32` (E8) or an indirect `call` through a register or memory (FF /2).
-fn looks_like_return(pc: usize, ranges: &ExecRanges) -> bool {
-    let inside = |a: usize| {
-        ranges.ranges[..ranges.count]
-            .iter()
-            .any(|&(s, e)| a >= s && a < e)
-    };
-    if pc < 8 || !inside(pc - 7) || !inside(pc - 1) {
-        return false;
-    }
-    // SAFETY: `[pc - 7, pc)` lies inside a loaded executable segment: mapped.
-    let code = unsafe { core::ptr::read_unaligned((pc - 8) as *const [u8; 8]) };
-    let modrm_is_call = |m: u8| (m >> 3) & 7 == 2;
-    code[3] == 0xE8
-        || (code[6] == 0xFF && modrm_is_call(code[7]) && code[7] >> 6 == 3)
-        || (code[5] == 0xFF && modrm_is_call(code[6]))
-        || (code[2] == 0xFF && modrm_is_call(code[3]))
-        || (code[1] == 0xFF && modrm_is_call(code[2]))
-}
-
-/// Scans the stack words in `[from, top)` for return addresses (at most 4096 words,
-/// stopping at an unmapped page).
-fn scan_stack(from: usize, top: usize, out: &mut [usize], pages: &mut Pages) -> usize {
-    let ranges = exec_ranges();
-    let mut n = 0;
-    let mut at = (from + 7) & !7;
-    let end = top.min(at.saturating_add(4096 * 8));
-    while at + 8 <= end && n < out.len() {
-        let Some(word) = pages.read(at) else {
-            break;
-        };
-        if looks_like_return(word, ranges) {
-            out[n] = word;
-            n += 1;
-        }
-        at += 8;
-    }
-    n
 }
 
 /// The machine's description for the `Hardware name:` line, read once.

@@ -395,6 +395,9 @@ fn init() {
             return;
         }
     }
+    // This thread's stack bounds (the main thread's, as a rule): the stack walk reads
+    // the live stack directly and looks unwind rules up only where they are known.
+    crate::threads::stack_bounds();
     // The mode first: it decides what is mapped.
     if linked_for_sw_tags() {
         // Relaxed: published by the Release store of READY (see `mode`).
@@ -473,6 +476,10 @@ fn init_generic_heap(config: &Config) {
     // never unmapped, and inside user space, which the shadow covers.
     unsafe { HEAP.init(base, size) };
     HEAP.set_quarantine_max(quarantine_size(config));
+    HEAP.set_quarantine_live_bound(
+        config.quarantine_live_percent as usize,
+        config.quarantine_floor as usize,
+    );
     kasan_hosted::shadow_map::set_sharing(config.shadow_share);
     // The head map is allocator metadata: a wild access into it is reported (its
     // shadow is the shared poisoned page, no memory). Without a shared page (sharing
@@ -895,6 +902,13 @@ pub(crate) fn context() -> Context<'static> {
     }
 }
 
+std::thread_local! {
+    /// This thread's depot hints: the handle last saved from each call site, so a
+    /// save of a stack this thread saved before skips the hash and the chain walk
+    /// (no destructor, constant-initialised: usable in any thread at any time).
+    static SAVE_HINTS: kasan_core::stack::SaveHints = const { kasan_core::stack::SaveHints::new() };
+}
+
 /// A track for an allocation or free made by the caller of the entry point whose
 /// frame is `fp`.
 ///
@@ -927,7 +941,7 @@ pub fn track(fp: usize) -> Track {
             RunMode::Generic => SaveFlags::CAN_ALLOC,
             RunMode::SwTags => SaveFlags::CAN_ALLOC | SaveFlags::GET,
         };
-        DEPOT.save_flags(&frames[..n], flags, &Pools)
+        SAVE_HINTS.with(|hints| DEPOT.save_hinted(&frames[..n], flags, &Pools, hints))
     } else {
         Handle::NONE
     };

@@ -454,6 +454,12 @@ impl<H: Host, M: Mode> Heap<H, M> {
         self.quarantine.set_max(bytes);
     }
 
+    /// Bounds the quarantine by `percent` of the live heap too (0: not), never below
+    /// `floor` bytes ([`Quarantine::set_live_bound`]).
+    pub fn set_quarantine_live_bound(&self, percent: usize, floor: usize) {
+        self.quarantine.set_live_bound(percent, floor);
+    }
+
     /// Current figures.
     pub fn stats(&self) -> HeapStats {
         HeapStats {

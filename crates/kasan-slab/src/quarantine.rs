@@ -6,6 +6,14 @@
 //! of batches; when the global total passes the bound, the oldest batch is taken
 //! out and its objects released, outside every quarantine lock.
 //!
+//! The bound is the smaller of `kasan.quarantine_size` and a share of the live heap
+//! (`kasan.quarantine_live_percent`, default half), never below a floor
+//! (`kasan.quarantine_floor`, 16 MiB) so that a small program still catches a late
+//! use-after-free: a program's quarantine grows with its heap instead of starting at
+//! 1/32 of the machine. The live heap is the arena's pages in runs less the
+//! quarantine's own bytes, read at each move into the global FIFO (where the
+//! eviction is decided); the per-CPU limit follows the bound of the last move.
+//!
 //! ```text
 //!  per-CPU queues:  [cpu0: a->b->c] [cpu1: d] ...      (each <= percpu limit)
 //!  global batches:  head [e->f->g] [h->i] ... [j->k] tail   (total <= max)
@@ -20,7 +28,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use kasan_core::sync::{CachePadded, SpinLock};
 
-use crate::pages::{Arenas, ObjMeta};
+use crate::pages::{Arenas, ObjMeta, PAGE_SIZE};
 
 /// Per-CPU queues (CPUs beyond this share them, by CPU number modulo).
 const CPUS: usize = 16;
@@ -53,6 +61,13 @@ pub struct Quarantine {
     percpu: [CachePadded<SpinLock<QList>>; CPUS],
     global: SpinLock<Global>,
     max: AtomicUsize,
+    /// The live-heap share in percent (0: no live bound).
+    live_percent: AtomicUsize,
+    /// The least the live bound allows.
+    floor: AtomicUsize,
+    /// The bound computed at the last move into the global FIFO (the per-CPU limit
+    /// follows it).
+    bound: AtomicUsize,
 }
 
 impl Default for Quarantine {
@@ -130,7 +145,32 @@ impl Quarantine {
                 bytes: 0,
             }),
             max: AtomicUsize::new(0),
+            live_percent: AtomicUsize::new(0),
+            floor: AtomicUsize::new(0),
+            bound: AtomicUsize::new(usize::MAX),
         }
+    }
+
+    /// Bounds the quarantine by `percent` of the live heap as well (0: no such bound),
+    /// but never below `floor` bytes.
+    pub fn set_live_bound(&self, percent: usize, floor: usize) {
+        // Relaxed: tunables read afresh at each put; no data hangs on them.
+        self.live_percent.store(percent, Ordering::Relaxed);
+        self.floor.store(floor, Ordering::Relaxed);
+        self.bound.store(usize::MAX, Ordering::Relaxed);
+    }
+
+    /// The bound for a quarantine holding `held` bytes of a heap of `used` bytes:
+    /// `max`, lowered to the live share (live = used - held), not below the floor.
+    fn bound_for(&self, max: usize, used: usize, held: usize) -> usize {
+        // Relaxed: tunables (see `set_live_bound`).
+        let percent = self.live_percent.load(Ordering::Relaxed);
+        if percent == 0 {
+            return max;
+        }
+        let live = used.saturating_sub(held);
+        let share = (live / 100).saturating_mul(percent);
+        share.max(self.floor.load(Ordering::Relaxed)).min(max)
     }
 
     /// Sets the bound in bytes (the footprint of slots or pages held).
@@ -166,7 +206,9 @@ impl Quarantine {
             release(obj);
             return;
         }
-        let percpu_max = PERCPU_MAX.min(max / (2 * CPUS)).max(1);
+        // Relaxed: a hint for the per-CPU limit, recomputed at every move below.
+        let bound = self.bound.load(Ordering::Relaxed).min(max);
+        let percpu_max = PERCPU_MAX.min(bound / (2 * CPUS)).max(1);
         let Some(mut q) = (0..CPUS).find_map(|i| self.percpu[(cpu + i) % CPUS].lock_unless_held())
         else {
             // Every queue is held by this thread (signal handlers nested CPUS deep).
@@ -179,7 +221,6 @@ impl Quarantine {
         }
         let full = core::mem::take(&mut *q);
         drop(q);
-        let batch_size = (2 * max / BATCHES).max(1);
         let Some(mut g) = self.global.lock_unless_held() else {
             // Not reached (checked above); the objects leave the quarantine early
             // rather than be lost.
@@ -189,6 +230,10 @@ impl Quarantine {
         let evicted = {
             let tail = g.tail;
             g.bytes += full.bytes;
+            let max = self.bound_for(max, arena.used_pages() * PAGE_SIZE, g.bytes);
+            // Relaxed: see the load above.
+            self.bound.store(max, Ordering::Relaxed);
+            let batch_size = (2 * max / BATCHES).max(1);
             g.batches[tail].append(arena, full);
             if g.batches[tail].bytes >= batch_size && (tail + 1) % BATCHES != g.head {
                 g.tail = (tail + 1) % BATCHES;

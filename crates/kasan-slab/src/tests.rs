@@ -463,6 +463,46 @@ fn quarantine_is_bounded_and_releases_the_oldest() {
     assert!(first.iter().any(|p| again.contains(p)));
 }
 
+/// With a live-heap bound the quarantine follows the heap: half of a 4 MiB live set
+/// (not the 32 MiB `max`), never below the floor; without it, `max`.
+#[test]
+fn quarantine_follows_the_live_heap() {
+    let held_after_churn = |percent: usize, floor: usize| {
+        let mem = FakeMemory::new(96 << 20);
+        let h = heap(&mem, 96 << 20);
+        h.set_quarantine_max(32 << 20);
+        h.set_quarantine_live_bound(percent, floor);
+        // 4 MiB live: 1024 objects of 4 KiB.
+        let live: Vec<usize> = (0..1024)
+            .map(|_| h.alloc(4096, 16, false, &track(1)).unwrap())
+            .collect();
+        // 64 MiB of churn.
+        for _ in 0..(64 << 20) / 1024 {
+            let p = h.alloc(1024, 16, false, &track(1)).unwrap();
+            h.free(p, FreeKind::Kmalloc, &track(1)).unwrap();
+        }
+        let held = h.stats().quarantine_bytes;
+        assert_eq!(live.len(), 1024);
+        held
+    };
+    let old = held_after_churn(0, 0);
+    assert!(
+        old > 24 << 20 && old <= 32 << 20,
+        "no live bound: held {old}"
+    );
+    let half = held_after_churn(50, 1 << 20);
+    // Half of the live heap (4 MiB and the slabs around it), with a batch of slack.
+    assert!(
+        (1 << 20..=4 << 20).contains(&half),
+        "50% of live: held {half}"
+    );
+    let floored = held_after_churn(50, 8 << 20);
+    assert!(
+        floored > 6 << 20 && floored <= 8 << 20,
+        "floor 8 MiB: held {floored}"
+    );
+}
+
 #[test]
 fn free_runs_merge_with_free_neighbours_and_the_bump() {
     use crate::pages::Arena;
