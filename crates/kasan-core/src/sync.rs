@@ -15,11 +15,26 @@
 //! is nested ([`set_nested_source`]); there [`SpinLock::lock_unless_held`] waits a
 //! bounded time for a contended lock and then answers `None`, which callers treat
 //! as "busy" (the allocation fails as `GFP_ATOMIC` may; the depot saves no stack).
+//!
+//! Once contended for a while (a few hundred pauses), a waiter sleeps instead of
+//! spinning, if the platform registered a way to ([`set_wait_source`]: a futex on a
+//! hosted platform), so threads that outnumber the CPUs do not spin through the
+//! time slice of the holder they wait for. Without it (a kernel, early start-up)
+//! waiters spin as before; nested contexts never sleep (their wait is bounded).
+//!
+//! ```text
+//!  waiter:  waiters += 1 ; s = seq ; CAS(locked) fails ; wait(seq == s) ; retry
+//!  holder:  locked <- UNLOCKED (swap) ; if waiters > 0 { seq += 1 ; wake one }
+//! ```
+//!
+//! Both sides' first two steps are SeqCst, so the holder sees the waiter counted or
+//! the waiter's CAS sees the lock free; a wake between the waiter's read of `seq`
+//! and its sleep changed `seq`, so the sleep returns at once: no wake is lost.
 #![allow(unsafe_code)]
 
 use core::cell::UnsafeCell;
 use core::ops::{Deref, DerefMut};
-use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 
 /// The lock word of a free lock.
 const UNLOCKED: usize = 0;
@@ -36,6 +51,40 @@ static NESTED_SOURCE: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
 /// How many backoff rounds (each up to 1024 pauses) a nested context waits for a
 /// contended lock before giving up: about a millisecond.
 const NESTED_ROUNDS: u32 = 64;
+
+/// Backoff rounds (1, 2, 4, ... pauses: 255 in all) a waiter spins before it sleeps,
+/// when the platform can put it to sleep.
+const SPIN_ROUNDS: u32 = 8;
+
+/// How the platform puts a waiter to sleep and wakes it (a futex on Linux).
+#[derive(Debug)]
+pub struct WaitSource {
+    /// Sleeps while `*word == expected` (may return early, spuriously); must be
+    /// async-signal-safe and must not take any lock of this module.
+    pub wait: fn(word: &AtomicU32, expected: u32),
+    /// Wakes one thread sleeping in `wait` on `word`.
+    pub wake: fn(word: &AtomicU32),
+}
+
+/// The platform's sleep and wake (null: waiters spin).
+static WAIT_SOURCE: AtomicPtr<WaitSource> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Registers how contended waiters sleep (see the module documentation).
+pub fn set_wait_source(source: &'static WaitSource) {
+    // Release pairs with the Acquire in `wait_source`: a thread that sees the
+    // pointer sees the functions it points to.
+    WAIT_SOURCE.store(
+        source as *const WaitSource as *mut WaitSource,
+        Ordering::Release,
+    );
+}
+
+fn wait_source() -> Option<&'static WaitSource> {
+    // Acquire: see `set_wait_source`.
+    let p = WAIT_SOURCE.load(Ordering::Acquire);
+    // SAFETY: the only non-null value ever stored is a `&'static WaitSource`.
+    (!p.is_null()).then(|| unsafe { &*p })
+}
 
 /// Registers the function telling whether the current context runs nested in an
 /// interrupted runtime call (async-signal-safe and cheap; asked only when a lock is
@@ -89,6 +138,10 @@ pub fn context_id() -> usize {
 pub struct SpinLock<T> {
     /// `UNLOCKED`, or the holder's context id.
     locked: AtomicUsize,
+    /// Waiters asleep or about to sleep (see the module documentation).
+    waiters: AtomicU32,
+    /// Bumped by each release that saw waiters: the word they sleep on.
+    seq: AtomicU32,
     value: UnsafeCell<T>,
 }
 
@@ -101,6 +154,8 @@ impl<T> SpinLock<T> {
     pub const fn new(value: T) -> SpinLock<T> {
         SpinLock {
             locked: AtomicUsize::new(UNLOCKED),
+            waiters: AtomicU32::new(0),
+            seq: AtomicU32::new(0),
             value: UnsafeCell::new(value),
         }
     }
@@ -157,15 +212,18 @@ impl<T> SpinLock<T> {
                     holder if holder == me && me != ANONYMOUS => return None,
                     _ => {}
                 }
+                if !bounded && rounds >= SPIN_ROUNDS {
+                    if let Some(source) = wait_source() {
+                        return self.lock_sleeping(me, source);
+                    }
+                }
                 for _ in 0..spins {
                     core::hint::spin_loop();
                 }
                 spins = (spins * 2).min(1024);
-                if bounded {
-                    rounds += 1;
-                    if rounds > NESTED_ROUNDS {
-                        return None;
-                    }
+                rounds = rounds.saturating_add(1);
+                if bounded && rounds > NESTED_ROUNDS {
+                    return None;
                 }
             }
             // Acquire: as in `lock_as`.
@@ -176,6 +234,52 @@ impl<T> SpinLock<T> {
             {
                 return Some(SpinGuard { lock: self });
             }
+        }
+    }
+
+    /// Waits for the lock asleep (see the module documentation); `None` if this
+    /// context turns out to hold it.
+    #[cold]
+    fn lock_sleeping(&self, me: usize, source: &WaitSource) -> Option<SpinGuard<'_, T>> {
+        // SeqCst pairs with the SeqCst swap and load in `release`: the releaser sees
+        // this waiter counted, or our CAS below sees the lock free.
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        let got = loop {
+            // SeqCst: read before the CAS, so a release after the CAS changes it.
+            let seq = self.seq.load(Ordering::SeqCst);
+            // SeqCst: see above; Acquire pairs with the release of the last holder.
+            match self
+                .locked
+                .compare_exchange(UNLOCKED, me, Ordering::SeqCst, Ordering::SeqCst)
+            {
+                Ok(_) => break Some(SpinGuard { lock: self }),
+                Err(holder) if holder == me && me != ANONYMOUS => break None,
+                Err(_) => (source.wait)(&self.seq, seq),
+            }
+        };
+        // Relaxed: only a count; a release that still sees us wakes one spuriously.
+        self.waiters.fetch_sub(1, Ordering::Relaxed);
+        got
+    }
+
+    /// Frees the lock and wakes one sleeping waiter, if any.
+    #[inline]
+    fn release(&self) {
+        // Release pairs with the Acquire in `lock_as`/`try_lock` of the next holder;
+        // SeqCst (and on the load) pairs with `lock_sleeping`'s count and CAS.
+        self.locked.swap(UNLOCKED, Ordering::SeqCst);
+        if self.waiters.load(Ordering::SeqCst) != 0 {
+            self.wake_one();
+        }
+    }
+
+    #[cold]
+    fn wake_one(&self) {
+        // SeqCst: after the swap in `release`, so a waiter that read the old value
+        // sleeps on a word that no longer matches.
+        self.seq.fetch_add(1, Ordering::SeqCst);
+        if let Some(source) = wait_source() {
+            (source.wake)(&self.seq);
         }
     }
 
@@ -204,8 +308,7 @@ impl<T> SpinLock<T> {
     ///
     /// No live guard of this lock may be used afterwards.
     pub unsafe fn force_unlock(&self) {
-        // Release: as in `SpinGuard::drop`.
-        self.locked.store(UNLOCKED, Ordering::Release);
+        self.release();
     }
 }
 
@@ -233,8 +336,7 @@ impl<T> DerefMut for SpinGuard<'_, T> {
 
 impl<T> Drop for SpinGuard<'_, T> {
     fn drop(&mut self) {
-        // Release pairs with the Acquire in `lock_as`/`try_lock` of the next holder.
-        self.lock.locked.store(UNLOCKED, Ordering::Release);
+        self.lock.release();
     }
 }
 
@@ -283,5 +385,55 @@ mod tests {
         other.join().unwrap();
         assert_eq!(*lock.lock_unless_held().unwrap(), 1);
         assert!(!lock.held_by_current());
+    }
+
+    static WAITS: AtomicUsize = AtomicUsize::new(0);
+
+    /// A sleep that yields until the word changes, counting its calls.
+    fn yield_wait(word: &AtomicU32, expected: u32) {
+        WAITS.fetch_add(1, Ordering::Relaxed);
+        for _ in 0..1000 {
+            if word.load(Ordering::SeqCst) != expected {
+                return;
+            }
+            std::thread::yield_now();
+        }
+    }
+
+    fn no_wake(_: &AtomicU32) {}
+
+    static YIELD: WaitSource = WaitSource {
+        wait: yield_wait,
+        wake: no_wake,
+    };
+
+    #[test]
+    fn contended_waiters_sleep_and_none_is_lost() {
+        set_context_source(thread_id);
+        set_wait_source(&YIELD);
+        let lock = std::sync::Arc::new(SpinLock::new(0u64));
+        // Eight threads on however few CPUs: a holder preempted mid-section makes the
+        // others sleep; every increment must land and every waiter get through.
+        let threads: std::vec::Vec<_> = (0..8)
+            .map(|_| {
+                let lock = lock.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..20_000 {
+                        let mut g = lock.lock_unless_held().expect("not nested");
+                        *g += 1;
+                        if (*g).is_multiple_of(512) {
+                            // Hold it long enough that the waiters give up spinning.
+                            std::thread::sleep(std::time::Duration::from_micros(200));
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(*lock.lock(), 8 * 20_000);
+        assert!(WAITS.load(Ordering::Relaxed) > 0, "no waiter slept");
+        assert_eq!(lock.waiters.load(Ordering::Relaxed), 0);
     }
 }

@@ -52,6 +52,38 @@ fn thread_token() -> usize {
     unsafe { libc::pthread_self() as usize }
 }
 
+/// Contended runtime locks sleep on a futex (`kasan_core::sync`, "sleeping").
+static FUTEX: kasan_core::sync::WaitSource = kasan_core::sync::WaitSource {
+    wait: futex_wait,
+    wake: futex_wake,
+};
+
+fn futex_wait(word: &core::sync::atomic::AtomicU32, expected: u32) {
+    // SAFETY: FUTEX_WAIT on a live, aligned u32 of this process; the kernel only
+    // reads it. A signal or a changed word returns early, which callers expect.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+            expected,
+            core::ptr::null::<libc::timespec>(),
+        )
+    };
+}
+
+fn futex_wake(word: &core::sync::atomic::AtomicU32) {
+    // SAFETY: FUTEX_WAKE on a live, aligned u32 of this process touches no memory.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
+            1,
+        )
+    };
+}
+
 /// The depot's pools come straight from `mmap`.
 #[derive(Debug)]
 struct Pools;
@@ -426,6 +458,7 @@ fn init() {
     }
     kasan_core::sync::set_context_source(thread_token);
     kasan_core::sync::set_nested_source(nested_entry);
+    kasan_core::sync::set_wait_source(&FUTEX);
     let config = read_options();
     output::set_json(config.format == kasan_core::config::Format::Json);
     if let Some(path) = config.log_path() {

@@ -22,7 +22,25 @@
 //! run of the cache is left (so no object, and no report about one, refers to it).
 //! Segment memory comes from the host zeroed and is never given back; an all-zero
 //! [`CacheSlot`] is an empty one.
-#![allow(unsafe_code)]
+//!
+//! # Per-CPU object caches
+//!
+//! In front of the kmalloc classes sit per-CPU magazines ([`CpuCache`], Bonwick's
+//! magazines; the role of Linux SLUB's per-CPU slabs): a stack of free objects per
+//! class per CPU slot, so the common allocation and release touch no shared lock.
+//!
+//! ```text
+//!  CPU slot 0: [kmalloc-8: a b c .] [kmalloc-16: .] ... [kmalloc-8k: x .]
+//!  CPU slot 1: [kmalloc-8: d . . .] ...
+//!       empty -> refill cap/2 objects from the class's runs under its lock (one batch)
+//!       full  -> flush the oldest cap/2 back to their runs under its lock (one batch)
+//! ```
+//!
+//! An object in a magazine is free to the program (its state is `Free`, its free
+//! track kept, so freeing it again is a double free) but still counted in its run's
+//! `in_use`, so the run is never given back under it. Magazines belong to CPU slots,
+//! not threads: a thread that exits leaves nothing behind, and a forked child
+//! inherits them whole (their locks are part of the heap's fork locking).
 
 use core::cell::UnsafeCell;
 use core::ffi::c_void;
@@ -33,7 +51,7 @@ use kasan_core::mode::TagPolicy;
 use kasan_core::report::Name;
 use kasan_core::sync::SpinLock;
 
-use crate::heap::{optimal_redzone, MIN_ALIGN};
+use crate::heap::{optimal_redzone, KMALLOC_CACHES, MIN_ALIGN};
 use crate::pages::{header_size, PAGE_SIZE};
 
 /// A constructor, called on each object when its run is made.
@@ -139,6 +157,63 @@ impl CacheConfig {
         } else {
             TagPolicy::FreshEachAlloc
         }
+    }
+}
+
+/// Per-CPU slots of magazines (CPUs beyond this share them, by CPU number modulo).
+pub const MAG_CPUS: usize = 16;
+/// Most objects a magazine holds.
+pub const MAG_MAX: usize = 32;
+/// Fewest objects a magazine holds (the largest classes).
+const MAG_MIN: usize = 4;
+/// Bytes of slots a magazine may hold, which sets its capacity per class.
+const MAG_BYTES: usize = 32 << 10;
+
+/// The capacity of a magazine of slots `slot` bytes apart (even, so a refill and
+/// a flush move half).
+pub const fn magazine_capacity(slot: usize) -> usize {
+    let n = MAG_BYTES / if slot == 0 { 1 } else { slot };
+    let n = if n < MAG_MIN {
+        MAG_MIN
+    } else if n > MAG_MAX {
+        MAG_MAX
+    } else {
+        n
+    };
+    n & !1
+}
+
+/// One class's magazine on one CPU slot: free objects, newest on top.
+#[derive(Debug, Clone, Copy)]
+pub struct Magazine {
+    /// Objects held (`objs[..n]`).
+    pub n: usize,
+    /// Untagged object addresses.
+    pub objs: [usize; MAG_MAX],
+}
+
+/// One CPU slot's magazines, one per kmalloc class.
+#[derive(Debug)]
+pub struct CpuCache {
+    /// Indexed by kmalloc class.
+    pub mags: [Magazine; KMALLOC_CACHES],
+}
+
+impl CpuCache {
+    /// Empty magazines.
+    pub const fn new() -> CpuCache {
+        CpuCache {
+            mags: [Magazine {
+                n: 0,
+                objs: [0; MAG_MAX],
+            }; KMALLOC_CACHES],
+        }
+    }
+}
+
+impl Default for CpuCache {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

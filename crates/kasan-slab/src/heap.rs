@@ -50,9 +50,11 @@ use kasan_core::report::{Backing, Describe, Name, ObjectInfo, PageInfo, PageKind
 use kasan_core::shadow::{Shadow, GRANULE_SIZE};
 use kasan_core::shadow_pages::VmallocShadow;
 use kasan_core::stack::Handle;
-use kasan_core::sync::CachePadded;
+use kasan_core::sync::{CachePadded, SpinLock};
 
-use crate::cache::{CacheConfig, CacheSlot, CacheTable, Ctor, Lists};
+use crate::cache::{
+    magazine_capacity, CacheConfig, CacheSlot, CacheTable, CpuCache, Ctor, Lists, MAG_CPUS,
+};
 use crate::pages::{
     is_page_backed, Arenas, ObjMeta, PageError, Run, State, WithdrawError, LARGE, PAGES, PAGE_SIZE,
     VMALLOC,
@@ -303,6 +305,19 @@ enum Tagging {
     Keep(usize),
 }
 
+/// Whether cache index `cache` is a kmalloc class (never destroyed; served through
+/// the per-CPU magazines; its `CacheSlot::live` is not kept).
+#[inline]
+fn is_kmalloc_class(cache: u32) -> bool {
+    (cache as usize) < KMALLOC_CACHES
+}
+
+/// The cache index of a run.
+#[inline]
+fn cache_of(run: Run) -> u32 {
+    run.header().cache.load(Ordering::Relaxed)
+}
+
 /// The [`BlockKind`] of a run's cache index.
 fn block_kind(cache: u32) -> BlockKind {
     match cache {
@@ -328,8 +343,13 @@ pub struct Heap<H: Host, M: Mode = Generic> {
     vmalloc: VmallocState,
     caches: CacheTable,
     quarantine: Quarantine,
-    /// Objects live; on its own cache line, as every allocation and free writes it.
-    live: CachePadded<AtomicUsize>,
+    /// The kmalloc classes' per-CPU magazines (`cache` module docs), each slot on
+    /// cache lines of its own.
+    percpu: [CachePadded<SpinLock<CpuCache>>; MAG_CPUS],
+    /// Objects live, counted per CPU slot (every allocation and free writes one, so
+    /// one shared counter would bounce between CPUs); a slot's count wraps when its
+    /// CPU frees more than it allocated, the sum is exact.
+    live: [CachePadded<AtomicUsize>; MAG_CPUS],
 }
 
 impl<H: Host, M: Mode> core::fmt::Debug for Heap<H, M> {
@@ -365,7 +385,8 @@ impl<H: Host, M: Mode> Heap<H, M> {
             vmalloc: VmallocState::new(),
             caches: CacheTable::new(),
             quarantine: Quarantine::new(),
-            live: CachePadded(AtomicUsize::new(0)),
+            percpu: [const { CachePadded(SpinLock::new(CpuCache::new())) }; MAG_CPUS],
+            live: [const { CachePadded(AtomicUsize::new(0)) }; MAG_CPUS],
         }
     }
 
@@ -394,6 +415,11 @@ impl<H: Host, M: Mode> Heap<H, M> {
     /// it does not have.
     pub fn lock_all(&self) {
         self.quarantine.lock_all();
+        // Magazines before the cache locks: a refill or flush takes a class's lock
+        // while holding its magazine's.
+        for pc in &self.percpu {
+            core::mem::forget(pc.lock());
+        }
         self.caches.lock_all();
         for cache in self.caches.slots() {
             core::mem::forget(cache.lists.lock());
@@ -424,6 +450,9 @@ impl<H: Host, M: Mode> Heap<H, M> {
                 cache.lists.force_unlock();
             }
             self.caches.unlock_all();
+            for pc in &self.percpu {
+                pc.force_unlock();
+            }
             self.quarantine.unlock_all();
         }
     }
@@ -465,7 +494,26 @@ impl<H: Host, M: Mode> Heap<H, M> {
         HeapStats {
             pages: self.arenas.used_pages(),
             quarantine_bytes: self.quarantine.bytes(),
-            live_objects: self.live.load(Ordering::Relaxed),
+            live_objects: self.live_objects(),
+        }
+    }
+
+    /// The sum of the per-CPU live counts (Relaxed: a statistic).
+    fn live_objects(&self) -> usize {
+        self.live
+            .iter()
+            .fold(0usize, |sum, c| sum.wrapping_add(c.load(Ordering::Relaxed)))
+    }
+
+    /// Counts an object in (`up`) or out of the live total, on this CPU's counter.
+    #[inline]
+    fn count_live(&self, up: bool) {
+        let c = &self.live[self.host.cpu() % MAG_CPUS];
+        // Relaxed: a statistic; wrapping is by design (see `live`).
+        if up {
+            c.fetch_add(1, Ordering::Relaxed);
+        } else {
+            c.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
@@ -778,7 +826,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
         if zero && size > 0 {
             self.arenas.of(object).zero(object, size);
         }
-        self.live.fetch_add(1, Ordering::Relaxed);
+        self.count_live(true);
         if !M::OBJECT_TRACKS && !page_backed {
             self.mode.record(tagged, object_size, false, track, cpu);
         }
@@ -795,6 +843,22 @@ impl<H: Host, M: Mode> Heap<H, M> {
     ) -> Result<usize, AllocError> {
         let slot = self.slot(cache).ok_or(AllocError::Invalid)?;
         let config = slot.config().ok_or(AllocError::Destroyed)?;
+        if let Some(object) = self.magazine_pop(slot, cache, generation, config) {
+            if let Some((run, i)) = self
+                .arenas
+                .run_of(object)
+                .and_then(|run| Some((run, run.index_of(object)?)))
+            {
+                return Ok(self.finish_alloc(
+                    run,
+                    i,
+                    size,
+                    zero,
+                    track,
+                    Tagging::New(config.tag_policy()),
+                ));
+            }
+        }
         loop {
             let mut lists = slot.lists.lock_unless_held().ok_or(AllocError::Busy)?;
             if !slot.is_live(generation) {
@@ -835,6 +899,94 @@ impl<H: Host, M: Mode> Heap<H, M> {
         }
     }
 
+    /// An object from this CPU's magazine of kmalloc class `cache`, refilled from the
+    /// class's runs in one batch when empty. `None` sends the caller to the shared
+    /// path: not a kmalloc class, the magazine held (another thread on this CPU slot,
+    /// or this thread interrupted inside it by a signal handler: it is only ever
+    /// tried, never waited for), or the class has no free slot in its runs.
+    #[inline]
+    fn magazine_pop(
+        &self,
+        slot: &CacheSlot,
+        cache: u32,
+        generation: u32,
+        config: &CacheConfig,
+    ) -> Option<usize> {
+        if !is_kmalloc_class(cache) || generation != KMALLOC_GENERATION {
+            return None;
+        }
+        let mut pc = self.percpu[self.host.cpu() % MAG_CPUS].try_lock()?;
+        let mag = &mut pc.mags[cache as usize];
+        if mag.n == 0 {
+            let want = magazine_capacity(config.slot) / 2;
+            let mut lists = slot.lists.lock_unless_held()?;
+            let to_free = self.drain_deferred(slot, &mut lists);
+            while mag.n < want {
+                let Some((run, i)) = self.pop_object(slot, &mut lists) else {
+                    break;
+                };
+                mag.objs[mag.n] = run.object(i);
+                mag.n += 1;
+            }
+            drop(lists);
+            self.free_chain(to_free);
+            if mag.n == 0 {
+                return None;
+            }
+            // Handed out in the runs' order (lowest address first), as from the
+            // run's free list.
+            mag.objs[..mag.n].reverse();
+        }
+        mag.n -= 1;
+        Some(mag.objs[mag.n])
+    }
+
+    /// Puts the released object `addr` of kmalloc class `cache` on this CPU's
+    /// magazine, flushing the oldest half of a full one to their runs in one batch
+    /// under the class's lock. False (nothing done) sends the caller to the shared
+    /// path: not a kmalloc class, the magazine held (see `magazine_pop`), or a full
+    /// magazine whose class lock this thread holds.
+    #[inline]
+    fn magazine_push(&self, slot: &CacheSlot, cache: u32, run: Run, addr: usize) -> bool {
+        if !is_kmalloc_class(cache) {
+            return false;
+        }
+        let Some(mut pc) = self.percpu[self.host.cpu() % MAG_CPUS].try_lock() else {
+            return false;
+        };
+        let cap = slot.config().map_or(0, |c| magazine_capacity(c.slot));
+        if cap == 0 {
+            return false;
+        }
+        let mag = &mut pc.mags[cache as usize];
+        if mag.n >= cap {
+            let Some(mut lists) = slot.lists.lock_unless_held() else {
+                return false;
+            };
+            let mut to_free = self.drain_deferred(slot, &mut lists);
+            let half = cap / 2;
+            for &obj in &mag.objs[..half] {
+                let Some(r) = self.arenas.run_of(obj) else {
+                    continue;
+                };
+                if let Some(r) = self.release_locked(slot, &mut lists, r, obj) {
+                    r.header().next_partial.store(to_free, Ordering::Relaxed);
+                    to_free = r.start();
+                }
+            }
+            drop(lists);
+            mag.objs.copy_within(half..mag.n, 0);
+            mag.n -= half;
+            self.free_chain(to_free);
+        }
+        // Free to the program from now on (a second free is a double free), still
+        // counted in its run's `in_use`.
+        run.meta(run.slot_of(addr)).set_state(State::Free);
+        mag.objs[mag.n] = addr;
+        mag.n += 1;
+        true
+    }
+
     /// Takes a free slot off the cache's lists (under its lock). A list that does
     /// not lead to a live run of this cache (it cannot happen) is dropped rather
     /// than followed.
@@ -871,7 +1023,9 @@ impl<H: Host, M: Mode> Heap<H, M> {
                 lists.partial = h.next_partial.load(Ordering::Relaxed);
                 h.on_partial.store(0, Ordering::Relaxed);
             }
-            slot.live.fetch_add(1, Ordering::Relaxed);
+            if !is_kmalloc_class(cache_of(run)) {
+                slot.live.fetch_add(1, Ordering::Relaxed);
+            }
             return Some((run, i));
         }
     }
@@ -1331,8 +1485,8 @@ impl<H: Host, M: Mode> Heap<H, M> {
         if !meta.transition(State::Allocated, State::Quarantined) {
             return Err(FreeError::Double);
         }
-        self.live.fetch_sub(1, Ordering::Relaxed);
-        if let Some(slot) = self.slot(cache) {
+        self.count_live(false);
+        if let Some(slot) = self.slot(cache).filter(|_| !is_kmalloc_class(cache)) {
             slot.live.fetch_sub(1, Ordering::Relaxed);
         }
         if !rcu_done && self.config(cache).is_some_and(|c| c.typesafe_by_rcu()) {
@@ -1402,7 +1556,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
         };
         let meta = run.meta(i);
         let size = self.requested_size(run, meta);
-        self.live.fetch_sub(1, Ordering::Relaxed);
+        self.count_live(false);
         self.finish_alloc(run, i, size, false, track, Tagging::Keep(addr));
         true
     }
@@ -1652,6 +1806,9 @@ impl<H: Host, M: Mode> Heap<H, M> {
         let Some(slot) = self.slot(cache) else {
             return;
         };
+        if self.magazine_push(slot, cache, run, addr) {
+            return;
+        }
         let Some(mut lists) = slot.lists.lock_unless_held() else {
             let meta = run.meta(run.slot_of(addr));
             // Relaxed: the CAS publishes.
@@ -1756,6 +1913,60 @@ impl<H: Host, M: Mode> Heap<H, M> {
     /// Runs `f` holding this CPU's quarantine queue.
     pub(crate) fn with_quarantine_locked(&self, f: impl FnOnce()) {
         self.quarantine.with_locked(self.host.cpu(), f);
+    }
+
+    /// Runs `f` holding every CPU slot's magazines, as a signal handler that
+    /// interrupted a magazine operation finds its own.
+    pub(crate) fn with_magazines_locked(&self, f: impl FnOnce()) {
+        let _g: std::vec::Vec<_> = self.percpu.iter().map(|pc| pc.lock()).collect();
+        f();
+    }
+
+    /// Whether untagged `object` sits in a magazine.
+    pub(crate) fn in_magazine(&self, object: usize) -> bool {
+        self.percpu.iter().any(|pc| {
+            let pc = pc.lock();
+            pc.mags.iter().any(|m| m.objs[..m.n].contains(&object))
+        })
+    }
+
+    /// Accounts for every slab slot of the main arena (call with no other thread in
+    /// the heap): `(in_use, held, in_magazines)`, the runs' `in_use` counts, the
+    /// slots allocated, quarantined or pooled, and the objects in magazines, which
+    /// must all be `Free`. No object is lost when `in_use == held + in_magazines`.
+    pub(crate) fn slab_census(&self) -> (usize, usize, usize) {
+        let mut mags = 0;
+        for pc in &self.percpu {
+            let pc = pc.lock();
+            for m in &pc.mags {
+                for &o in &m.objs[..m.n] {
+                    let run = self.arenas.run_of(o).expect("a magazine object's run");
+                    assert_eq!(run.meta(run.slot_of(o)).state(), State::Free);
+                }
+                mags += m.n;
+            }
+        }
+        let (_, first) = self.arenas.main.head_map();
+        let end = self.arenas.main.bump();
+        let (mut in_use, mut held, mut at) = (0, 0, first);
+        while at < end {
+            match self.arenas.main.run_of(at).filter(|r| r.start() == at) {
+                Some(run) => {
+                    let h = run.header();
+                    if !is_page_backed(cache_of(run)) {
+                        in_use += h.in_use.load(Ordering::Relaxed) as usize;
+                        for i in 0..h.nobj.load(Ordering::Relaxed) as usize {
+                            if run.meta(i).state() != State::Free {
+                                held += 1;
+                            }
+                        }
+                    }
+                    at += h.pages.load(Ordering::Relaxed).max(1) as usize * PAGE_SIZE;
+                }
+                None => at += PAGE_SIZE,
+            }
+        }
+        (in_use, held, mags)
     }
 }
 

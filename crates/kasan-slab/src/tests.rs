@@ -1377,3 +1377,160 @@ mod late_static {
         assert!(!mode.check(p, 1));
     }
 }
+
+// ---- Per-CPU magazines ----
+
+/// A host that names a different CPU at each call, as if every thread migrated
+/// between every two allocator calls: objects flow between all the magazines.
+struct Migrating;
+
+static NEXT_CPU: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl FreeK for Heap<Migrating> {
+    fn free_k(&self, addr: usize, track: &Track) -> Result<(), FreeError> {
+        self.free(addr, FreeKind::Kmalloc, track)
+    }
+}
+
+impl Host for Migrating {
+    fn discard(&self, _addr: usize, _len: usize) {}
+    fn protect(&self, _addr: usize, _len: usize, _accessible: bool) {}
+    fn cpu(&self) -> usize {
+        NEXT_CPU.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 3
+    }
+    fn map(&self, bytes: usize) -> Option<usize> {
+        NoHost.map(bytes)
+    }
+}
+
+#[test]
+fn a_double_free_of_an_object_in_a_magazine_is_reported() {
+    let mem = FakeMemory::new(16 << 20);
+    let h = heap(&mem, 16 << 20);
+    let s = mem.shadow();
+    // No quarantine: the freed object goes straight to this CPU's magazine.
+    h.set_quarantine_max(0);
+    let p = h.alloc(40, 16, false, &track(1)).unwrap();
+    h.free_k(p, &track(2)).unwrap();
+    assert!(h.in_magazine(p));
+    assert_eq!(s.byte(p), Some(SLAB_FREE));
+    assert_eq!(h.free_k(p, &track(3)), Err(FreeError::Double));
+    assert_eq!(
+        h.free(p, FreeKind::Cache(2), &track(3)),
+        Err(FreeError::Invalid)
+    );
+    let o = h.object(p).unwrap();
+    assert!(o.freed);
+    assert_eq!(o.free.unwrap().pid, 2);
+    // Handed out again from the magazine (newest first), it is live once more.
+    let q = h.alloc(40, 16, false, &track(4)).unwrap();
+    assert_eq!(q, p);
+    assert!(!h.in_magazine(p));
+    assert!(s.check(q, 40));
+    h.free_k(q, &track(5)).unwrap();
+    let (in_use, held, mags) = h.slab_census();
+    assert_eq!(in_use, held + mags);
+}
+
+#[test]
+fn a_nested_call_holding_its_magazines_uses_the_shared_path() {
+    let mem = FakeMemory::new(16 << 20);
+    let h = heap(&mem, 16 << 20);
+    h.set_quarantine_max(0);
+    let a = h.alloc(100, 16, false, &track(1)).unwrap();
+    h.with_magazines_locked(|| {
+        // As a signal handler inside a magazine operation finds it.
+        let b = h.alloc(100, 16, false, &track(2)).unwrap();
+        h.free_k(b, &track(2)).unwrap();
+        h.free_k(a, &track(2)).unwrap();
+        assert_eq!(h.free_k(a, &track(2)), Err(FreeError::Double));
+        assert_eq!(h.free_k(b, &track(2)), Err(FreeError::Double));
+    });
+    // Both went back to their run's free list, not to a magazine.
+    assert!(!h.in_magazine(a));
+    let (in_use, held, mags) = h.slab_census();
+    assert_eq!((in_use, held, mags), (0, 0, 0));
+}
+
+#[test]
+fn threads_through_migrating_magazines_lose_and_share_nothing() {
+    use std::sync::{Arc, Mutex};
+    let mem = FakeMemory::new(256 << 20);
+    kasan_core::sync::set_context_source(thread_id);
+    let h = Heap::new(Migrating, mem.shadow());
+    // SAFETY: as in `heap`.
+    unsafe { h.init(mem.base(), 256 << 20) };
+    let h = Arc::new(h);
+    h.set_quarantine_max(256 << 10);
+    // Objects one thread hands to another to free (remote frees).
+    let handoff: Arc<Mutex<Vec<(usize, usize, u64)>>> = Arc::new(Mutex::new(Vec::new()));
+    let stamp_ok = |p: usize, n: usize, stamp: u64| {
+        // SAFETY: a live object of at least `n` bytes.
+        n < 8 || unsafe { (p as *const u64).read_unaligned() } == stamp
+    };
+    let threads: Vec<_> = (0..4u64)
+        .map(|t| {
+            let (h, handoff) = (h.clone(), handoff.clone());
+            std::thread::spawn(move || {
+                let mut mine: Vec<(usize, usize, u64)> = Vec::new();
+                let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ t;
+                for i in 0..40_000u64 {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    let size = match x % 16 {
+                        0 => (x >> 8) as usize % 8192,
+                        _ => (x >> 8) as usize % 300,
+                    };
+                    let p = h.alloc(size, 16, false, &track(t as u32 + 1)).unwrap();
+                    let stamp = (t << 56) | i;
+                    if size >= 8 {
+                        // SAFETY: `p` is ours, `size` bytes.
+                        unsafe { (p as *mut u64).write_unaligned(stamp) };
+                    }
+                    mine.push((p, size, stamp));
+                    if mine.len() > 64 {
+                        let victim = mine.swap_remove((x >> 32) as usize % mine.len());
+                        if x.is_multiple_of(4) {
+                            handoff.lock().unwrap().push(victim);
+                        } else {
+                            assert!(stamp_ok(victim.0, victim.1, victim.2), "object shared");
+                            h.free_k(victim.0, &track(9)).unwrap();
+                        }
+                    }
+                    if i % 64 == 0 {
+                        let theirs = core::mem::take(&mut *handoff.lock().unwrap());
+                        for (p, n, st) in theirs {
+                            assert!(stamp_ok(p, n, st), "object shared");
+                            h.free_k(p, &track(10)).unwrap();
+                        }
+                    }
+                }
+                mine
+            })
+        })
+        .collect();
+    let mut live: Vec<(usize, usize, u64)> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    live.extend(core::mem::take(&mut *handoff.lock().unwrap()));
+    live.sort();
+    for w in live.windows(2) {
+        assert!(w[0].0 + w[0].1 <= w[1].0, "two live objects overlap");
+    }
+    for &(p, n, st) in &live {
+        assert!(stamp_ok(p, n, st), "object shared");
+        assert!(mem.shadow().check(p, n), "live object poisoned");
+    }
+    assert_eq!(h.stats().live_objects, live.len());
+    let (in_use, held, mags) = h.slab_census();
+    assert!(mags > 0, "the magazines were used");
+    assert_eq!(in_use, held + mags, "an object was lost");
+    for &(p, _, _) in &live {
+        h.free_k(p, &track(11)).unwrap();
+    }
+    assert_eq!(h.stats().live_objects, 0);
+    let (in_use, held, mags) = h.slab_census();
+    assert_eq!(in_use, held + mags, "an object was lost");
+}
