@@ -41,9 +41,14 @@ int main(void)
 	}
 	char *x = kmem_cache_alloc(r, GFP_KERNEL);
 	memset(x, 1, 48);
+	/* Still readable inside a read-side critical section that spans the free: the
+	 * grace period cannot end before rcu_read_unlock (outside one, the deferred free
+	 * may come first, as in Linux). */
+	rcu_read_lock();
 	kmem_cache_free(r, x);
-	if (x[47] != 1) /* still readable: type-safe by RCU */
+	if (x[47] != 1) /* type-safe by RCU */
 		return 3;
+	rcu_read_unlock();
 	rcu_barrier(); /* the deferred free has now happened */
 	x = kmem_cache_alloc(r, GFP_KERNEL);
 	if (!x)
