@@ -222,15 +222,6 @@ pub struct Gpf {
     pub regs: Option<Registers>,
 }
 
-impl Gpf {
-    const EMPTY: Gpf = Gpf {
-        shadow_addr: 0,
-        addr: 0,
-        access: None,
-        regs: None,
-    };
-}
-
 /// General protection faults printed so far in this process: Linux's `die_counter`
 /// (`[#N]` in the fault line), which counts for the whole kernel.
 static OOPS: AtomicU32 = AtomicU32::new(0);
@@ -261,10 +252,17 @@ pub struct Reporter {
     last_bug_type: SpinLock<Option<&'static str>>,
     /// `kasan_multi_shot` turned on at run time (Linux's `kasan_save_enable_multi_shot`).
     multi_shot: AtomicBool,
-    /// The text of the report being printed; taken only by the lock holder.
-    text: SpinLock<[u8; REPORT_BUFFER]>,
+    /// The text of the report being printed; taken only by the lock holder. One
+    /// buffer for every reporter of the program ([`REPORT_TEXT`]).
+    text: &'static SpinLock<[u8; REPORT_BUFFER]>,
     queue: Queue,
 }
+
+/// The report text buffer, shared by every [`Reporter`] (a program has one; tests
+/// build several, which then take turns). A static of its own so that it is
+/// zero-initialised (`.bss`): inside the reporter, whose other fields are not all
+/// zero bytes, its 128 KiB would be `.data` in every statically linked program.
+static REPORT_TEXT: SpinLock<[u8; REPORT_BUFFER]> = SpinLock::new([0; REPORT_BUFFER]);
 
 impl fmt::Debug for Reporter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -373,10 +371,15 @@ struct Pending {
 }
 
 impl Pending {
+    /// All zero bytes (the first variant of each enum), so that the reporter, whose
+    /// queue holds these, is a zero-initialised static: `.bss`, not 137 KiB of
+    /// `.data` in every statically linked program.
     const EMPTY: Pending = Pending {
-        what: What::ShadowFault {
-            fault: Gpf::EMPTY,
-            oops: 0,
+        what: What::Bug {
+            kind: Kind::Access,
+            addr: 0,
+            size: 0,
+            is_write: false,
         },
         who: Who {
             task: Task::EMPTY,
@@ -476,7 +479,7 @@ impl Reporter {
             count: AtomicUsize::new(0),
             last_bug_type: SpinLock::new(None),
             multi_shot: AtomicBool::new(false),
-            text: SpinLock::new([0; REPORT_BUFFER]),
+            text: &REPORT_TEXT,
             queue: Queue::new(),
         }
     }
@@ -659,7 +662,9 @@ impl Reporter {
     fn print_locked(&self, ctx: &Context<'_>, first: Option<&Entry<'_>>) -> bool {
         let mut write = false;
         let mut body = || {
-            let Some(mut text) = self.text.try_lock() else {
+            // Another reporter may be rendering (tests); only this context holding
+            // it already (a nested fault inside a report) gives up.
+            let Some(mut text) = self.text.lock_unless_held() else {
                 return;
             };
             let mut out = Out::new(ctx.platform, &mut text[..]);
