@@ -1,7 +1,8 @@
 /*
  * bench/vmalloc/test_vmalloc.c - the workloads of Linux's lib/test_vmalloc.c (the
  * vmalloc stress and performance module), rewritten for the kasan runtime's vmalloc
- * API (vmalloc, vzalloc, vfree: the only vmalloc calls kasan.h declares).
+ * API (vmalloc, vzalloc, __vmalloc_node, vfree, vm_map_ram, and call_rcu standing in
+ * for kvfree_rcu).
  *
  *   test_vmalloc [THREADS] [SCALE_PERCENT]
  *
@@ -34,7 +35,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef PAGE_SIZE
 #define PAGE_SIZE 4096UL
+#endif
 #define MAX_THREADS 64
 
 static long scale_pct = 100;
@@ -248,6 +251,98 @@ static int vzalloc_5_pages_test(struct rng *r, long loops)
 	return 0;
 }
 
+/*
+ * Linux: vmalloc(1 page), write, kvfree_rcu(p, rcu): the area is freed after a grace
+ * period. Here kvfree_rcu's two-argument form is what it means: call_rcu on the
+ * rcu_head inside the object, whose callback vfree()s it. Linux's test does not wait
+ * for the frees; this one ends with rcu_barrier(), so the frees are in its time.
+ */
+struct test_kvfree_rcu {
+	struct rcu_head rcu;
+	unsigned char array[20];
+};
+
+static void kvfree_rcu_cb(struct rcu_head *head)
+{
+	vfree(head); /* rcu is the first member */
+}
+
+static int kvfree_rcu_2_arg_vmalloc_test(struct rng *r, long loops)
+{
+	(void)r;
+	for (long i = 0; i < loops; i++) {
+		struct test_kvfree_rcu *p = checked(vmalloc(PAGE_SIZE), "vmalloc");
+		p->array[0] = 'a';
+		call_rcu(&p->rcu, kvfree_rcu_cb);
+	}
+	rcu_barrier();
+	return 0;
+}
+
+/*
+ * Linux: vmalloc(1 page), write, kvfree_rcu_mightsleep(p): no rcu_head in the object;
+ * Linux collects the pointers in page-sized blocks freed together after a grace
+ * period. Here: blocks of 64 pointers (kmalloc'ed), each handed to call_rcu when full;
+ * the callback vfree()s every pointer, then the block. Ends with rcu_barrier().
+ */
+#define KVFREE_BATCH 64
+struct kvfree_block {
+	struct rcu_head rcu;
+	int nr;
+	void *ptrs[KVFREE_BATCH];
+};
+
+static void kvfree_block_cb(struct rcu_head *head)
+{
+	struct kvfree_block *b = (struct kvfree_block *)head;
+	for (int i = 0; i < b->nr; i++)
+		vfree(b->ptrs[i]);
+	kfree(b);
+}
+
+static int kvfree_rcu_1_arg_vmalloc_test(struct rng *r, long loops)
+{
+	(void)r;
+	struct kvfree_block *b = NULL;
+	for (long i = 0; i < loops; i++) {
+		unsigned char *p = checked(vmalloc(PAGE_SIZE), "vmalloc");
+		p[0] = 'a';
+		if (!b) {
+			b = checked(kmalloc(sizeof(*b), GFP_KERNEL), "kmalloc");
+			b->nr = 0;
+		}
+		b->ptrs[b->nr++] = p;
+		if (b->nr == KVFREE_BATCH) {
+			call_rcu(&b->rcu, kvfree_block_cb);
+			b = NULL;
+		}
+	}
+	if (b)
+		call_rcu(&b->rcu, kvfree_block_cb);
+	rcu_barrier();
+	return 0;
+}
+
+/*
+ * Not run (generic mode's heap is private memory, which cannot be mapped twice); kept
+ * for a sw-tags build of this bench.
+ * Linux: one page (nr_pages=0 gives map_nr_pages=1) from the page allocator, then
+ * vm_map_ram(pages, 1), write, vm_unmap_ram each loop; the page is freed at the end.
+ */
+__attribute__((unused)) static int vm_map_ram_test(struct rng *r, long loops)
+{
+	(void)r;
+	struct page *pg = checked(alloc_pages(GFP_KERNEL, 0), "alloc_pages");
+	struct page *pages[1] = { pg };
+	for (long i = 0; i < loops; i++) {
+		unsigned char *v = checked(vm_map_ram(pages, 1, -1), "vm_map_ram");
+		*v = 'a';
+		vm_unmap_ram(v, 1);
+	}
+	__free_pages(pg, 0);
+	return 0;
+}
+
 struct test_case {
 	const char *name;
 	int (*fn)(struct rng *, long);
@@ -270,9 +365,10 @@ static const struct test_case tests[] = {
 	{ "random_size_align_alloc_test", random_size_align_alloc_test, 10000, NULL },
 	{ "align_shift_alloc_test", align_shift_alloc_test, 100, NULL },
 	{ "pcpu_alloc_test", NULL, 0, "no per-CPU allocator in kasan.h (__alloc_percpu/free_percpu)" },
-	{ "kvfree_rcu_1_arg_vmalloc_test", NULL, 0, "no RCU in the runtime (kvfree_rcu)" },
-	{ "kvfree_rcu_2_arg_vmalloc_test", NULL, 0, "no RCU in the runtime (kvfree_rcu)" },
-	{ "vm_map_ram_test", NULL, 0, "no vm_map_ram/vm_unmap_ram in kasan.h" },
+	{ "kvfree_rcu_1_arg_vmalloc_test", kvfree_rcu_1_arg_vmalloc_test, 10000, NULL },
+	{ "kvfree_rcu_2_arg_vmalloc_test", kvfree_rcu_2_arg_vmalloc_test, 10000, NULL },
+	{ "vm_map_ram_test", NULL, 0,
+	  "vm_map_ram maps pages a second time, which generic mode's private heap cannot (sw-tags only)" },
 	{ "vzalloc_5_pages_test", vzalloc_5_pages_test, 10000, NULL },
 };
 #define NR_TESTS (sizeof(tests) / sizeof(tests[0]))
