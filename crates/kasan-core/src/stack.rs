@@ -1188,6 +1188,8 @@ pub enum UnwindRule {
 }
 
 const RULE_KIND_BITS: u32 = 2;
+/// The packed [`UnwindRule::FramePointer`] (kind 1, no fields).
+const RULE_FRAME_POINTER: u64 = 1;
 const RULE_SP_BITS: u32 = 14;
 const RULE_RBP_BITS: u32 = 8;
 /// Bits of the pc kept in an entry (the rest is its slot index).
@@ -1199,7 +1201,7 @@ impl UnwindRule {
     /// The rule packed into the low `RULE_KEY_SHIFT` bits (0 is never a packed rule).
     fn pack(self) -> Option<u64> {
         Some(match self {
-            UnwindRule::FramePointer => 1,
+            UnwindRule::FramePointer => RULE_FRAME_POINTER,
             UnwindRule::Stop => 3,
             UnwindRule::Cfa { sp_offset, rbp_at } => {
                 let sp = sp_offset / 8;
@@ -1218,10 +1220,11 @@ impl UnwindRule {
         })
     }
 
+    #[inline]
     fn unpack(bits: u64) -> Option<UnwindRule> {
         let field = |shift: u32, width: u32| ((bits >> shift) & ((1 << width) - 1)) as u32;
         match bits & 3 {
-            1 => Some(UnwindRule::FramePointer),
+            RULE_FRAME_POINTER => Some(UnwindRule::FramePointer),
             3 => Some(UnwindRule::Stop),
             2 => {
                 let rbp = field(RULE_KIND_BITS + RULE_SP_BITS, RULE_RBP_BITS + 1);
@@ -1269,6 +1272,7 @@ impl UnwindCache {
     }
 
     /// The rule cached for `pc`, if any.
+    #[inline]
     pub fn get(&self, pc: usize) -> Option<UnwindRule> {
         // Relaxed: an entry is one word, self-contained (key and rule together); it
         // publishes no other memory, so it pairs with no store but its own.
@@ -1277,6 +1281,15 @@ impl UnwindCache {
             return None;
         }
         UnwindRule::unpack(e & ((1 << RULE_KEY_SHIFT) - 1))
+    }
+
+    /// Whether `pc`'s cached rule is [`UnwindRule::FramePointer`]: one load and one
+    /// comparison (false when nothing is cached for it).
+    #[inline]
+    pub fn keeps_frame_pointer(&self, pc: usize) -> bool {
+        // Relaxed: see `get`.
+        let e = self.slot(pc).load(Ordering::Relaxed);
+        e == ((pc / UNWIND_SLOTS) as u64) << RULE_KEY_SHIFT | RULE_FRAME_POINTER && pc >> 47 == 0
     }
 
     /// Caches `rule` for `pc` (replacing whatever shared its slot); a rule that does
@@ -1301,13 +1314,16 @@ impl UnwindCache {
 /// Stops when the stack stops growing or leaves `[fp, stack_end)`, at a zero return
 /// address, at a [`UnwindRule::Stop`], or when `out` is full. With every rule
 /// `FramePointer` it is [`walk_frames`]. `read` reads one word (the platform decides
-/// how safely).
+/// how safely). `keeps_fp` is the cheap question asked first: true only for return
+/// addresses whose rule is known to be `FramePointer` (a cache hit); those frames take
+/// the frame-pointer step without asking `rule`, which is asked for all others.
 pub fn walk_unwind(
     fp: usize,
     stack_end: usize,
     mut skip: usize,
     out: &mut [usize],
     mut read: impl FnMut(usize) -> Option<usize>,
+    mut keeps_fp: impl FnMut(usize) -> bool,
     mut rule: impl FnMut(usize) -> UnwindRule,
 ) -> usize {
     if fp & 7 != 0 || fp == 0 || fp.saturating_add(16) > stack_end {
@@ -1324,6 +1340,17 @@ pub fn walk_unwind(
         } else {
             out[n] = pc;
             n += 1;
+        }
+        if keeps_fp(pc) {
+            // The `FramePointer` arm below and the common tail, in one step.
+            if rbp & 7 != 0 || rbp.saturating_add(16) > stack_end || rbp + 16 <= sp {
+                break;
+            }
+            let (Some(next), Some(ret)) = (read(rbp), read(rbp + 8)) else {
+                break;
+            };
+            (pc, sp, rbp) = (ret, rbp + 16, next);
+            continue;
         }
         let (cfa, caller_rbp) = match rule(pc) {
             UnwindRule::FramePointer => {
@@ -2342,14 +2369,23 @@ mod tests {
             0xe01 => UnwindRule::Stop,
             _ => UnwindRule::FramePointer,
         };
+        let no = |_: usize| false;
         let mut out = [0; 16];
-        let n = walk_unwind(0x1000, 0x2000, 0, &mut out, mem, rule);
+        let n = walk_unwind(0x1000, 0x2000, 0, &mut out, mem, no, rule);
+        // The same walk with the fast question answered for every FramePointer pc.
+        let mut fast = [0; 16];
+        let fp_rule = |pc: usize| rule(pc) == UnwindRule::FramePointer;
+        let m = walk_unwind(0x1000, 0x2000, 0, &mut fast, mem, fp_rule, rule);
+        assert_eq!(&fast[..m], &out[..n]);
         assert_eq!(&out[..n], &[0xa01, 0xb01, 0xc01, 0xd01, 0xe01]);
-        assert_eq!(walk_unwind(0x1000, 0x2000, 2, &mut out, mem, rule), 3);
+        assert_eq!(walk_unwind(0x1000, 0x2000, 2, &mut out, mem, no, rule), 3);
         assert_eq!(&out[..3], &[0xc01, 0xd01, 0xe01]);
-        assert_eq!(walk_unwind(0x1000, 0x2000, 0, &mut out[..2], mem, rule), 2);
+        assert_eq!(
+            walk_unwind(0x1000, 0x2000, 0, &mut out[..2], mem, no, rule),
+            2
+        );
         // The stack ends below B's frame: the walk stops at the bound.
-        assert_eq!(walk_unwind(0x1000, 0x1100, 0, &mut out, mem, rule), 2);
+        assert_eq!(walk_unwind(0x1000, 0x1100, 0, &mut out, mem, no, rule), 2);
         // The frame-pointer walk reads A's garbage rbp and stops after one frame.
         assert_eq!(walk_frames(0x1000, 0x2000, 0, &mut out, mem), 1);
         // A rule pointing the CFA backwards (sp_offset 0) ends the walk.
@@ -2360,7 +2396,7 @@ mod tests {
             },
             _ => UnwindRule::FramePointer,
         };
-        assert_eq!(walk_unwind(0x1000, 0x2000, 0, &mut out, mem, back), 1);
+        assert_eq!(walk_unwind(0x1000, 0x2000, 0, &mut out, mem, no, back), 1);
     }
 
     /// With every rule FramePointer the walk is the frame-pointer walk.
@@ -2387,8 +2423,32 @@ mod tests {
             let skip = rng.below(3);
             let (mut a, mut b) = ([0; 32], [0; 32]);
             let n = walk_frames(fp, end, skip, &mut a, mem);
-            let m = walk_unwind(fp, end, skip, &mut b, mem, |_| UnwindRule::FramePointer);
+            let m = walk_unwind(
+                fp,
+                end,
+                skip,
+                &mut b,
+                mem,
+                |_| false,
+                |_| UnwindRule::FramePointer,
+            );
             assert_eq!(&a[..n], &b[..m], "fp {fp:#x} end {end:#x} skip {skip}");
+            // The fast frame-pointer step, taken for some pcs, walks the same frames.
+            let mut c = [0; 32];
+            let k = walk_unwind(
+                fp,
+                end,
+                skip,
+                &mut c,
+                mem,
+                |pc| pc & 1 == 0,
+                |_| UnwindRule::FramePointer,
+            );
+            assert_eq!(
+                &a[..n],
+                &c[..k],
+                "fp {fp:#x} end {end:#x} skip {skip} (fast)"
+            );
         }
     }
 

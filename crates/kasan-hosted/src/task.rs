@@ -210,8 +210,30 @@ pub fn save_stack(fp: usize, skip: usize, out: &mut [usize]) -> usize {
         (0, 0)
     };
     let mut pages = Pages::new(fp, live);
-    let n = kasan_core::stack::walk_unwind(fp, top, skip, out, |a| pages.read(a), rule);
-    cut_at_restorer(&out[..n])
+    // The walk stops at the signal trampoline (see `cut_at_restorer`), which it
+    // stored last: that frame is dropped.
+    let restorer = crate::own::restorer();
+    let mut at_restorer = false;
+    let n = kasan_core::stack::walk_unwind(
+        fp,
+        top,
+        skip,
+        out,
+        |a| pages.read(a),
+        |pc| pc != restorer && UNWIND.keeps_frame_pointer(pc),
+        |pc| {
+            if pc == restorer {
+                at_restorer = true;
+                return UnwindRule::Stop;
+            }
+            rule(pc)
+        },
+    );
+    if at_restorer && n > 0 && out[n - 1] == restorer {
+        n - 1
+    } else {
+        n
+    }
 }
 
 /// Unwind rules by return address, for every thread: filled on first sight of each
@@ -227,10 +249,18 @@ const RULE_STACK_ROOM: usize = 24 << 10;
 /// walk's behaviour without tables (on a small signal stack or thread stack, or one
 /// of unknown bounds, a frame without a frame pointer then ends the walk or, where
 /// its rbp is the caller's, skips one frame).
+#[inline(always)]
 fn rule(pc: usize) -> UnwindRule {
-    if let Some(r) = UNWIND.get(pc) {
-        return r;
+    match UNWIND.get(pc) {
+        Some(r) => r,
+        None => rule_missed(pc),
     }
+}
+
+/// [`rule`] for a return address not in the cache (or whose slot another took).
+#[cold]
+#[inline(never)]
+fn rule_missed(pc: usize) -> UnwindRule {
     if stack_room() < RULE_STACK_ROOM {
         return UnwindRule::FramePointer;
     }
@@ -339,17 +369,25 @@ impl Pages {
         }
     }
 
+    #[inline(always)]
     fn read(&mut self, a: usize) -> Option<usize> {
         if a & 7 != 0 {
             return None;
         }
-        if a >= self.live.0 && a < self.live.1 {
+        if a.wrapping_sub(self.live.0) < self.live.1 - self.live.0 {
             // SAFETY: an aligned word between the stack pointer and the top of the
             // thread's own stack mapping (`set_stack_low`): mapped, as the live part
             // of the stack always is. `top` is page-aligned or the thread control
             // block's start, so the word ends at or below it.
             return Some(unsafe { *(a as *const usize) });
         }
+        self.read_outside(a)
+    }
+
+    /// [`Pages::read`] of a word outside the live part of the thread's stack.
+    #[cold]
+    #[inline(never)]
+    fn read_outside(&mut self, a: usize) -> Option<usize> {
         if a >> 12 != self.known {
             let word = crate::memory::read_word(a)?;
             self.known = a >> 12;
