@@ -48,8 +48,36 @@ pub fn current() -> Task {
     Task::new(tid(), &comm)
 }
 
-/// The CPU this thread runs on.
+unsafe extern "C" {
+    /// glibc (2.35 on): the offset of the thread's `struct rseq` from the thread
+    /// pointer, and its size (0 when glibc did not register one).
+    static __rseq_offset: isize;
+    static __rseq_size: u32;
+}
+
+/// The CPU this thread runs on: the kernel's `cpu_id` in the thread's rseq area
+/// (glibc registers one per thread; one load, as glibc's own `sched_getcpu` does),
+/// or `sched_getcpu` where there is none (rseq disabled by a tunable, or the
+/// registration failed: `cpu_id` negative).
+#[inline]
 pub fn cpu() -> u32 {
+    // SAFETY: both are plain data glibc sets before any user code runs.
+    let (offset, size) = unsafe { (__rseq_offset, __rseq_size) };
+    if size != 0 {
+        let tp: usize;
+        // SAFETY: %fs:0 holds the thread control block's self pointer on x86-64 glibc.
+        unsafe {
+            core::arch::asm!("mov {}, fs:0", out(reg) tp, options(nostack, readonly, preserves_flags))
+        };
+        // SAFETY: with a registered area, `tp + __rseq_offset` is this thread's
+        // `struct rseq` (cpu_id_start: u32, then cpu_id: i32), which the kernel
+        // updates on migration; a volatile read, as it changes under us.
+        let id =
+            unsafe { core::ptr::read_volatile((tp.wrapping_add_signed(offset) + 4) as *const i32) };
+        if id >= 0 {
+            return id as u32;
+        }
+    }
     // SAFETY: sched_getcpu has no preconditions.
     let c = unsafe { libc::sched_getcpu() };
     c.max(0) as u32
@@ -472,6 +500,33 @@ pub fn hardware_name() -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rseq read names the CPU the kernel says, on each CPU the thread is moved to.
+    #[test]
+    fn cpu_is_the_kernels() {
+        let n = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        std::thread::spawn(move || {
+            for c in 0..n {
+                // SAFETY: a zeroed cpu_set_t with one bit set, for this thread only.
+                let pinned = unsafe {
+                    let mut set: libc::cpu_set_t = core::mem::zeroed();
+                    libc::CPU_SET(c, &mut set);
+                    libc::sched_setaffinity(0, core::mem::size_of_val(&set), &set) == 0
+                };
+                if !pinned {
+                    continue; // not allowed on that CPU (a restricted cpuset)
+                }
+                // SAFETY: no preconditions.
+                let kernel = unsafe { libc::sched_getcpu() };
+                assert_eq!(kernel, c as i32);
+                assert_eq!(cpu(), c as u32);
+            }
+        })
+        .join()
+        .unwrap();
+    }
 
     #[inline(never)]
     fn leaf(out: &mut [usize]) -> usize {
