@@ -505,11 +505,13 @@ impl<H: Host, M: Mode> Heap<H, M> {
             .fold(0usize, |sum, c| sum.wrapping_add(c.load(Ordering::Relaxed)))
     }
 
-    /// Counts an object in (`up`) or out of the live total, on this CPU's counter.
+    /// Counts an object in (`up`) or out of the live total, on this CPU's counter
+    /// (a locked add: threads share a CPU's counter, and the figure stays exact).
     #[inline]
     fn count_live(&self, up: bool) {
         let c = &self.live[self.host.cpu() % MAG_CPUS];
-        // Relaxed: a statistic; wrapping is by design (see `live`).
+        // Relaxed: a statistic, read only by `live_objects`; wrapping is by design
+        // (see `live`).
         if up {
             c.fetch_add(1, Ordering::Relaxed);
         } else {
@@ -1018,7 +1020,9 @@ impl<H: Host, M: Mode> Heap<H, M> {
             };
             h.free_head
                 .store(run.meta(i).next.load(Ordering::Relaxed), Ordering::Relaxed);
-            h.in_use.fetch_add(1, Ordering::Relaxed);
+            // Under the cache's lock, as every change of `in_use`: no locked add.
+            h.in_use
+                .store(h.in_use.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
             if h.free_head.load(Ordering::Relaxed) == 0 {
                 lists.partial = h.next_partial.load(Ordering::Relaxed);
                 h.on_partial.store(0, Ordering::Relaxed);

@@ -88,14 +88,16 @@ impl ObjMeta {
         }
     }
 
-    /// Sets the slot's state (its tag and freed mark stay).
+    /// Sets the slot's state (its tag and freed mark stay). Only for the thread that
+    /// owns the slot's change of state (it took the object off a free list or out of
+    /// the quarantine): a plain load and store, no read-modify-write. A racing
+    /// [`ObjMeta::transition`] (a double free in the program) expects `Allocated`,
+    /// which the word never holds between the two, so it cannot slip in and be lost.
     pub fn set_state(&self, state: State) {
         // Relaxed: as in `transition`.
-        let _ = self
-            .state
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |w| {
-                Some((w & !STATE_MASK) | state as u32)
-            });
+        let w = self.state.load(Ordering::Relaxed);
+        self.state
+            .store((w & !STATE_MASK) | state as u32, Ordering::Relaxed);
     }
 
     /// Moves the slot from `from` to `to` if it is in `from` (one winner among
@@ -125,14 +127,15 @@ impl ObjMeta {
             });
     }
 
-    /// Sets the slot's state and tag at once (the freed mark stays).
+    /// Sets the slot's state and tag at once (the freed mark stays). As
+    /// [`ObjMeta::set_state`], for the slot's owner only.
     pub fn set_state_tag(&self, state: State, tag: u8) {
         // Relaxed: as in `transition`.
-        let _ = self
-            .state
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |w| {
-                Some((w & FREED_ONCE) | state as u32 | (u32::from(tag) << TAG_SHIFT))
-            });
+        let w = self.state.load(Ordering::Relaxed);
+        self.state.store(
+            (w & FREED_ONCE) | state as u32 | (u32::from(tag) << TAG_SHIFT),
+            Ordering::Relaxed,
+        );
     }
 
     /// Marks the slot as freed at least once.
