@@ -471,6 +471,9 @@ fn init() {
             output::write_stderr(msg);
         }
     }
+    // Before the heaps make their kmalloc caches: their runs keep each object's CPU
+    // and time only when the reports print them.
+    kasan_slab::pages::set_extra_info(config.extra_info);
     match mode() {
         RunMode::Generic => init_generic_heap(&config),
         RunMode::SwTags => init_tags_heap(&config),

@@ -52,7 +52,7 @@ use kasan_core::report::Name;
 use kasan_core::sync::SpinLock;
 
 use crate::heap::{optimal_redzone, KMALLOC_CACHES, MIN_ALIGN};
-use crate::pages::{header_size, PAGE_SIZE};
+use crate::pages::{extra_info, header_size, PAGE_SIZE};
 
 /// A constructor, called on each object when its run is made.
 pub type Ctor = unsafe extern "C" fn(*mut c_void);
@@ -87,6 +87,9 @@ pub struct CacheConfig {
     pub ctor: Option<Ctor>,
     /// `SLAB_*` flags.
     pub flags: u32,
+    /// Whether runs keep the CPU and time of each allocation and free
+    /// ([`crate::pages::ObjInfo`], `kasan.extra_info`).
+    pub info: bool,
 }
 
 impl CacheConfig {
@@ -120,7 +123,8 @@ impl CacheConfig {
         // At least 16 objects and 16 KiB a run, so runs amortise their header.
         let objects_pages = (slot * 16).max(16 << 10).div_ceil(PAGE_SIZE);
         let nobj = objects_pages * PAGE_SIZE / slot;
-        let first = header_size(nobj).next_multiple_of(PAGE_SIZE);
+        let info = extra_info();
+        let first = header_size(nobj, info).next_multiple_of(PAGE_SIZE);
         Some(CacheConfig {
             name: Name::new(name),
             object_size,
@@ -131,6 +135,7 @@ impl CacheConfig {
             first,
             ctor,
             flags,
+            info,
         })
     }
 

@@ -797,10 +797,12 @@ impl<H: Host, M: Mode> Heap<H, M> {
                 let old = meta.alloc_stack.swap(track.stack.0, Ordering::Relaxed);
                 self.host.put_stack(Handle(old));
             }
-            meta.alloc_info.store(
-                pack_info(track.cpu, self.track_time(run, track)),
-                Ordering::Relaxed,
-            );
+            if let Some(info) = run.info(i) {
+                info.alloc_info.store(
+                    pack_info(track.cpu, self.track_time(run, track)),
+                    Ordering::Relaxed,
+                );
+            }
         }
         meta.free_stack.store(0, Ordering::Relaxed);
         meta.free_pid.store(0, Ordering::Relaxed);
@@ -1035,12 +1037,12 @@ impl<H: Host, M: Mode> Heap<H, M> {
     }
 
     fn new_cache_run(&self, cache: u32, c: &CacheConfig) -> Result<Run, AllocError> {
-        let run = self
-            .arenas
-            .main
-            .new_run(c.pages, cache, c.nobj, c.first, c.slot, |a, l| {
-                self.poison_fresh(a, l)
-            })?;
+        let run =
+            self.arenas
+                .main
+                .new_run(c.pages, cache, c.nobj, c.first, c.slot, c.info, |a, l| {
+                    self.poison_fresh(a, l)
+                })?;
         self.mode.poison_slab(run.start(), c.pages * PAGE_SIZE);
         let h = run.header();
         let policy = c.tag_policy();
@@ -1095,7 +1097,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
         } else {
             &self.arenas.main
         };
-        let run = arena.new_run(pages, kind, 1, PAGE_SIZE, PAGE_SIZE, |a, l| {
+        let run = arena.new_run(pages, kind, 1, PAGE_SIZE, PAGE_SIZE, true, |a, l| {
             // The vmalloc space's never-used memory keeps its shadow unmapped.
             if !on_demand && self.shadowed(kind) {
                 self.poison_fresh(a, l)
@@ -1395,10 +1397,12 @@ impl<H: Host, M: Mode> Heap<H, M> {
         if M::OBJECT_TRACKS {
             meta.free_pid.store(track.pid, Ordering::Relaxed);
             meta.free_stack.store(track.stack.0, Ordering::Relaxed);
-            meta.free_info.store(
-                pack_info(track.cpu, self.track_time(run, track)),
-                Ordering::Relaxed,
-            );
+            if let Some(info) = run.info(run.slot_of(self.mode.untag(tagged))) {
+                info.free_info.store(
+                    pack_info(track.cpu, self.track_time(run, track)),
+                    Ordering::Relaxed,
+                );
+            }
             return;
         }
         meta.mark_freed();
@@ -2053,7 +2057,8 @@ impl<H: Host, M: Mode> Describe for Heap<H, M> {
         };
         let alloc_pid = meta.alloc_pid.load(Ordering::Relaxed);
         let alloc_stack = Handle(meta.alloc_stack.load(Ordering::Relaxed));
-        let (acpu, atime) = unpack_info(meta.alloc_info.load(Ordering::Relaxed));
+        let info = run.info(i);
+        let (acpu, atime) = unpack_info(info.map_or(0, |x| x.alloc_info.load(Ordering::Relaxed)));
         let tracked = M::OBJECT_TRACKS || is_page_backed(cache);
         let alloc = (tracked && (alloc_pid != 0 || alloc_stack.is_some())).then_some(Track {
             pid: alloc_pid,
@@ -2064,7 +2069,7 @@ impl<H: Host, M: Mode> Describe for Heap<H, M> {
         let freed = state != State::Allocated;
         let free_pid = meta.free_pid.load(Ordering::Relaxed);
         let free_stack = Handle(meta.free_stack.load(Ordering::Relaxed));
-        let (fcpu, ftime) = unpack_info(meta.free_info.load(Ordering::Relaxed));
+        let (fcpu, ftime) = unpack_info(info.map_or(0, |x| x.free_info.load(Ordering::Relaxed)));
         let free = (freed && (free_pid != 0 || free_stack.is_some())).then_some(Track {
             pid: free_pid,
             stack: free_stack,

@@ -18,7 +18,7 @@
 //! all pointer arithmetic below stays inside that range.
 #![allow(unsafe_code)]
 
-use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use kasan_core::sync::SpinLock;
 
@@ -49,10 +49,38 @@ pub struct ObjMeta {
     pub state: AtomicU32,
     /// Link in the slab's free list or in the quarantine (an object address).
     pub next: AtomicUsize,
+}
+
+/// The CPU and time of an object's allocation and free (Linux's
+/// `CONFIG_KASAN_EXTRA_INFO`), kept beside [`ObjMeta`] only in runs made with room
+/// for it ([`Run::info`]): slab runs while `kasan.extra_info` is on
+/// ([`set_extra_info`]), and every page-backed block (page_owner's `ts`). 16 bytes an
+/// object that the other runs do not pay.
+#[derive(Debug, Default)]
+#[repr(C)]
+pub struct ObjInfo {
     /// CPU (high 20 bits) and time in microseconds (low 44 bits) of the allocation.
     pub alloc_info: AtomicU64,
     /// The same for the free.
     pub free_info: AtomicU64,
+}
+
+/// Whether slab caches made from now on keep an [`ObjInfo`] per object.
+static EXTRA_INFO: AtomicBool = AtomicBool::new(false);
+
+/// Sets whether slab caches made from now on keep the CPU and time of each
+/// allocation and free (`kasan.extra_info`); called once at start-up, before the
+/// kmalloc caches are made.
+pub fn set_extra_info(on: bool) {
+    // Relaxed: read by cache creation on the same thread at start-up, or later
+    // under the cache table's lock.
+    EXTRA_INFO.store(on, Ordering::Relaxed);
+}
+
+/// Whether [`set_extra_info`] turned the per-object CPU and time on.
+pub fn extra_info() -> bool {
+    // Relaxed: see `set_extra_info`.
+    EXTRA_INFO.load(Ordering::Relaxed)
 }
 
 /// The life of one object slot.
@@ -175,7 +203,8 @@ pub struct RunHeader {
     pub next_partial: AtomicUsize,
     /// Whether the run is on the cache's partial list (under the cache lock).
     pub on_partial: AtomicU32,
-    _pad2: u32,
+    /// 1 when an [`ObjInfo`] array follows the object metadata.
+    info: AtomicU32,
     /// The requested size of a page-backed object (which may exceed 4 GiB).
     pub big_size: AtomicUsize,
 }
@@ -192,9 +221,15 @@ pub const fn is_page_backed(cache: u32) -> bool {
     cache >= VMALLOC
 }
 
-/// Bytes of header a run of `nobj` objects needs.
-pub const fn header_size(nobj: usize) -> usize {
-    core::mem::size_of::<RunHeader>() + nobj * core::mem::size_of::<ObjMeta>()
+/// Bytes of header a run of `nobj` objects needs, with an [`ObjInfo`] per object
+/// when `info`.
+pub const fn header_size(nobj: usize, info: bool) -> usize {
+    let infos = if info {
+        nobj * core::mem::size_of::<ObjInfo>()
+    } else {
+        0
+    };
+    core::mem::size_of::<RunHeader>() + nobj * core::mem::size_of::<ObjMeta>() + infos
 }
 
 /// A run: a header pointer that has been checked to be inside the arena.
@@ -223,6 +258,22 @@ impl Run {
         // SAFETY: the header was sized for `nobj` entries (`header_size`) when the run
         // was made, and `i < nobj`; entries are all atomics.
         unsafe { &*((self.start + core::mem::size_of::<RunHeader>()) as *const ObjMeta).add(i) }
+    }
+
+    /// The CPU and time of object `i`'s allocation and free, where the run keeps
+    /// them (`i < nobj`).
+    pub fn info(self, i: usize) -> Option<&'static ObjInfo> {
+        let h = self.header();
+        if h.info.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let nobj = h.nobj.load(Ordering::Relaxed) as usize;
+        debug_assert!(i < nobj);
+        let base = self.start + header_size(nobj, false);
+        // SAFETY: a run marked `info` was made with `header_size(nobj, true)` bytes of
+        // header (`Arena::new_run`): `nobj` entries follow the metadata, `i < nobj`;
+        // entries are all atomics.
+        Some(unsafe { &*(base as *const ObjInfo).add(i.min(nobj.saturating_sub(1))) })
     }
 
     /// The address of object `i`.
@@ -631,17 +682,19 @@ impl Arena {
         nobj: usize,
         first: usize,
         slot: usize,
+        info: bool,
         on_fresh: impl FnOnce(usize, usize),
     ) -> Result<Run, PageError> {
-        if header_size(nobj) > first || first > pages.saturating_mul(PAGE_SIZE) {
+        if header_size(nobj, info) > first || first > pages.saturating_mul(PAGE_SIZE) {
             return Err(PageError::Full);
         }
         let start = self.take_pages(pages, on_fresh)?;
         // SAFETY: the run is ours alone and inside the arena; its header area
-        // `[start, start + header_size(nobj))` is below `first`, inside the run.
-        unsafe { kasan_core::shadow::fill(start, 0, header_size(nobj)) };
+        // `[start, start + header_size(nobj, info))` is below `first`, inside the run.
+        unsafe { kasan_core::shadow::fill(start, 0, header_size(nobj, info)) };
         let run = Run { start };
         let h = run.header();
+        h.info.store(u32::from(info), Ordering::Relaxed);
         h.cache.store(cache, Ordering::Relaxed);
         h.nobj.store(nobj as u32, Ordering::Relaxed);
         h.pages.store(pages as u32, Ordering::Relaxed);

@@ -510,7 +510,11 @@ fn free_runs_merge_with_free_neighbours_and_the_bump() {
     let arena = Arena::new();
     // SAFETY: the fake memory is page-aligned, zeroed and used by nothing else.
     unsafe { arena.init(mem.base(), 16 << 20) };
-    let run = |pages| arena.new_run(pages, 0, 1, 4096, 64, |_, _| {}).unwrap();
+    let run = |pages| {
+        arena
+            .new_run(pages, 0, 1, 4096, 64, false, |_, _| {})
+            .unwrap()
+    };
     let bump0 = arena.bump();
     let (a, b, c, d) = (run(3), run(5), run(70), run(1));
     assert_eq!(b.start(), a.start() + 3 * 4096);
@@ -564,7 +568,11 @@ fn withdrawn_pages_leave_the_arena_until_restored() {
     let arena = Arena::new();
     // SAFETY: the fake memory is page-aligned, zeroed and used by nothing else.
     unsafe { arena.init(mem.base(), 16 << 20) };
-    let run = |pages| arena.new_run(pages, 0, 1, 4096, 64, |_, _| {}).unwrap();
+    let run = |pages| {
+        arena
+            .new_run(pages, 0, 1, 4096, 64, false, |_, _| {})
+            .unwrap()
+    };
     let bump0 = arena.bump();
     let (a, b, c) = (run(10), run(1), run(3));
     // Live pages and the head map are refused, and nothing changes.
