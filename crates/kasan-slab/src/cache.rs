@@ -139,6 +139,17 @@ impl CacheConfig {
         })
     }
 
+    /// The shape of this cache's runs.
+    pub fn shape(&self) -> crate::pages::RunShape {
+        crate::pages::RunShape {
+            pages: self.pages,
+            nobj: self.nobj,
+            first: self.first,
+            slot: self.slot,
+            info: self.info,
+        }
+    }
+
     /// Runs the constructor on the object at `object` (unpoisoned by the caller).
     pub fn construct(&self, object: usize) {
         if let Some(ctor) = self.ctor {

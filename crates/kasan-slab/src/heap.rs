@@ -56,8 +56,8 @@ use crate::cache::{
     magazine_capacity, CacheConfig, CacheSlot, CacheTable, CpuCache, Ctor, Lists, MAG_CPUS,
 };
 use crate::pages::{
-    is_page_backed, Arenas, ObjMeta, PageError, Run, State, WithdrawError, LARGE, PAGES, PAGE_SIZE,
-    VMALLOC,
+    is_page_backed, Arenas, ObjMeta, PageError, Run, RunShape, State, WithdrawError, LARGE, PAGES,
+    PAGE_SIZE, VMALLOC,
 };
 use crate::quarantine::Quarantine;
 
@@ -1037,12 +1037,10 @@ impl<H: Host, M: Mode> Heap<H, M> {
     }
 
     fn new_cache_run(&self, cache: u32, c: &CacheConfig) -> Result<Run, AllocError> {
-        let run =
-            self.arenas
-                .main
-                .new_run(c.pages, cache, c.nobj, c.first, c.slot, c.info, |a, l| {
-                    self.poison_fresh(a, l)
-                })?;
+        let run = self
+            .arenas
+            .main
+            .new_run(c.shape(), cache, |a, l| self.poison_fresh(a, l))?;
         self.mode.poison_slab(run.start(), c.pages * PAGE_SIZE);
         let h = run.header();
         let policy = c.tag_policy();
@@ -1097,7 +1095,14 @@ impl<H: Host, M: Mode> Heap<H, M> {
         } else {
             &self.arenas.main
         };
-        let run = arena.new_run(pages, kind, 1, PAGE_SIZE, PAGE_SIZE, true, |a, l| {
+        let shape = RunShape {
+            pages,
+            nobj: 1,
+            first: PAGE_SIZE,
+            slot: PAGE_SIZE,
+            info: true,
+        };
+        let run = arena.new_run(shape, kind, |a, l| {
             // The vmalloc space's never-used memory keeps its shadow unmapped.
             if !on_demand && self.shadowed(kind) {
                 self.poison_fresh(a, l)

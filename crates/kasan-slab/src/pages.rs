@@ -232,6 +232,23 @@ pub const fn header_size(nobj: usize, info: bool) -> usize {
     core::mem::size_of::<RunHeader>() + nobj * core::mem::size_of::<ObjMeta>() + infos
 }
 
+/// The shape of a new run: `pages` pages for `nobj` objects, the first at `first`
+/// bytes from the start, `slot` bytes apart, with an [`ObjInfo`] per object when
+/// `info`.
+#[derive(Debug, Clone, Copy)]
+pub struct RunShape {
+    /// Pages in the run.
+    pub pages: usize,
+    /// Objects in the run.
+    pub nobj: usize,
+    /// Offset of the first object.
+    pub first: usize,
+    /// Distance between objects.
+    pub slot: usize,
+    /// Whether the header keeps an [`ObjInfo`] per object.
+    pub info: bool,
+}
+
 /// A run: a header pointer that has been checked to be inside the arena.
 #[derive(Debug, Clone, Copy)]
 pub struct Run {
@@ -671,20 +688,22 @@ impl Arena {
         Ok(run)
     }
 
-    /// Makes a run of `pages` pages for `nobj` objects of cache `cache`, the first at
-    /// `first` bytes from the start, `slot` bytes apart. The header is zeroed and
+    /// Makes a run of cache `cache` shaped as `shape` says. The header is zeroed and
     /// filled; object metadata starts zeroed (state `Free`). `on_fresh` is called,
     /// under the arena lock, with never-used memory about to lie ahead of the runs.
     pub fn new_run(
         &self,
-        pages: usize,
+        shape: RunShape,
         cache: u32,
-        nobj: usize,
-        first: usize,
-        slot: usize,
-        info: bool,
         on_fresh: impl FnOnce(usize, usize),
     ) -> Result<Run, PageError> {
+        let RunShape {
+            pages,
+            nobj,
+            first,
+            slot,
+            info,
+        } = shape;
         if header_size(nobj, info) > first || first > pages.saturating_mul(PAGE_SIZE) {
             return Err(PageError::Full);
         }

@@ -505,14 +505,24 @@ fn quarantine_follows_the_live_heap() {
 
 #[test]
 fn free_runs_merge_with_free_neighbours_and_the_bump() {
-    use crate::pages::Arena;
+    use crate::pages::{Arena, RunShape};
     let mem = FakeMemory::new(16 << 20);
     let arena = Arena::new();
     // SAFETY: the fake memory is page-aligned, zeroed and used by nothing else.
     unsafe { arena.init(mem.base(), 16 << 20) };
     let run = |pages| {
         arena
-            .new_run(pages, 0, 1, 4096, 64, false, |_, _| {})
+            .new_run(
+                RunShape {
+                    pages,
+                    nobj: 1,
+                    first: 4096,
+                    slot: 64,
+                    info: false,
+                },
+                0,
+                |_, _| {},
+            )
             .unwrap()
     };
     let bump0 = arena.bump();
@@ -562,7 +572,7 @@ fn free_runs_merge_with_free_neighbours_and_the_bump() {
 
 #[test]
 fn withdrawn_pages_leave_the_arena_until_restored() {
-    use crate::pages::{Arena, WithdrawError};
+    use crate::pages::{Arena, RunShape, WithdrawError};
     const P: usize = 4096;
     let mem = FakeMemory::new(16 << 20);
     let arena = Arena::new();
@@ -570,7 +580,17 @@ fn withdrawn_pages_leave_the_arena_until_restored() {
     unsafe { arena.init(mem.base(), 16 << 20) };
     let run = |pages| {
         arena
-            .new_run(pages, 0, 1, 4096, 64, false, |_, _| {})
+            .new_run(
+                RunShape {
+                    pages,
+                    nobj: 1,
+                    first: 4096,
+                    slot: 64,
+                    info: false,
+                },
+                0,
+                |_, _| {},
+            )
             .unwrap()
     };
     let bump0 = arena.bump();
