@@ -384,30 +384,48 @@ impl Shadow {
         }
     }
 
-    /// The address of the first non-zero shadow byte in `[from, to)`.
-    fn first_nonzero(&self, mut from: usize, to: usize) -> Option<usize> {
-        // Byte steps until 8-aligned, then whole words: long ranges (memcpy of pages)
-        // cost one load per 64 bytes of memory.
-        while from < to && from & 7 != 0 {
-            // SAFETY: `[from, to)` is the shadow of a covered range (checked by callers).
-            if unsafe { ptr::read_volatile(from as *const u8) } != 0 {
-                return Some(from);
-            }
-            from += 1;
+    /// The address of the first non-zero shadow byte in `[from, to)`, in aligned
+    /// shadow words: the first and last with the bytes outside the range masked off
+    /// (a 32-byte `memcpy`'s five shadow bytes cost one or two loads), the words
+    /// between four at a time (one load per 64 bytes of memory, OR-ed).
+    fn first_nonzero(&self, from: usize, to: usize) -> Option<usize> {
+        if from >= to {
+            return None;
         }
-        while from + 8 <= to {
-            // SAFETY: as above; `from` is 8-aligned and `from + 8 <= to`.
-            if unsafe { ptr::read_volatile(from as *const u64) } != 0 {
-                break;
+        // SAFETY (every read below): `[from, to)` is the shadow of a covered range
+        // (checked by callers); an aligned word holding any of its bytes lies in the
+        // same shadow page as that byte (pages are 8-aligned), so it is mapped too.
+        let read = |w: usize| unsafe { ptr::read_volatile(w as *const u64) };
+        let found = |w: usize, m: u64| Some(w + (m.trailing_zeros() / 8) as usize);
+        // The bytes `[lo, hi)` of the word at `w` (0 <= lo < hi <= 8).
+        let masked = |w: usize, lo: usize, hi: usize| {
+            let mut mask = u64::MAX << (lo * 8);
+            if hi < 8 {
+                mask &= (1u64 << (hi * 8)) - 1;
             }
-            from += 8;
+            read(w) & mask
+        };
+        let mut w = from & !7;
+        let m = masked(w, from - w, (to - w).min(8));
+        if m != 0 {
+            return found(w, m);
         }
-        while from < to {
-            // SAFETY: as above.
-            if unsafe { ptr::read_volatile(from as *const u8) } != 0 {
-                return Some(from);
+        w += 8;
+        while w + 32 <= to && read(w) | read(w + 8) | read(w + 16) | read(w + 24) == 0 {
+            w += 32;
+        }
+        while w + 8 <= to {
+            let v = read(w);
+            if v != 0 {
+                return found(w, v);
             }
-            from += 1;
+            w += 8;
+        }
+        if w < to {
+            let m = masked(w, 0, to - w);
+            if m != 0 {
+                return found(w, m);
+            }
         }
         None
     }
@@ -530,10 +548,34 @@ mod tests {
             valid[at..at + len].iter_mut().for_each(|v| *v = true);
             at += round_up(len) + 8 * ((x >> 8) as usize % 3);
         }
-        for off in 0..480 {
-            for size in 1..=32 {
+        for off in 0..400 {
+            for size in 1..=100 {
                 let expect = valid[off..off + size].iter().all(|v| *v);
                 assert_eq!(s.check(base + off, size), expect, "off {off} size {size}");
+            }
+        }
+    }
+
+    /// Long ranges (the four-words-at-a-time loop): one bad granule anywhere in a
+    /// good region fails exactly the ranges that touch it.
+    #[test]
+    fn long_range_check_finds_one_bad_granule() {
+        let m = FakeMemory::new(8192);
+        let s = m.shadow();
+        let base = m.base();
+        for bad in (0..3072).step_by(56) {
+            s.unpoison(base, 3072);
+            s.poison(base + (bad & !7), 8, SLAB_REDZONE);
+            let g = bad & !7;
+            for off in (0..1024).step_by(13) {
+                for size in [33, 257, 511, 1024, 1500, 2000] {
+                    let expect = off + size <= g || off >= g + 8;
+                    assert_eq!(
+                        s.check(base + off, size),
+                        expect,
+                        "bad {g} off {off} size {size}"
+                    );
+                }
             }
         }
     }

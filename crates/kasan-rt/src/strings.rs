@@ -107,6 +107,88 @@ macro_rules! here {
 }
 pub(crate) use here;
 
+/// Bytes up to which copies and fills use plain loads and stores rather than the
+/// string instructions, whose start-up costs more than a small copy: `rep movsb` took
+/// 12.8 ns for 32 bytes here, four 16-byte moves take a few.
+const SMALL: usize = 64;
+
+/// Copies `len <= SMALL` bytes: every load before any store, so the ranges may
+/// overlap either way (`memmove`'s promise). Head and tail words overlap in the
+/// middle for lengths between the powers of two.
+///
+/// # Safety
+///
+/// `src..src+len` readable, `dst..dst+len` writable, `len <= SMALL`.
+#[inline(always)]
+unsafe fn copy_small(dst: *mut u8, src: *const u8, len: usize) {
+    use core::ptr::{read_unaligned as rd, write_unaligned as wr};
+    // SAFETY (all blocks): each access lies in `[src, src + len)` or
+    // `[dst, dst + len)`: offsets `len - k` are taken only where `len >= k`.
+    unsafe {
+        if len >= 32 {
+            let (a, b) = (rd(src as *const u128), rd(src.add(16) as *const u128));
+            let (c, d) = (
+                rd(src.add(len - 32) as *const u128),
+                rd(src.add(len - 16) as *const u128),
+            );
+            wr(dst as *mut u128, a);
+            wr(dst.add(16) as *mut u128, b);
+            wr(dst.add(len - 32) as *mut u128, c);
+            wr(dst.add(len - 16) as *mut u128, d);
+        } else if len >= 16 {
+            let (a, b) = (rd(src as *const u128), rd(src.add(len - 16) as *const u128));
+            wr(dst as *mut u128, a);
+            wr(dst.add(len - 16) as *mut u128, b);
+        } else if len >= 8 {
+            let (a, b) = (rd(src as *const u64), rd(src.add(len - 8) as *const u64));
+            wr(dst as *mut u64, a);
+            wr(dst.add(len - 8) as *mut u64, b);
+        } else if len >= 4 {
+            let (a, b) = (rd(src as *const u32), rd(src.add(len - 4) as *const u32));
+            wr(dst as *mut u32, a);
+            wr(dst.add(len - 4) as *mut u32, b);
+        } else if len > 0 {
+            let (a, b, c) = (*src, *src.add(len / 2), *src.add(len - 1));
+            *dst = a;
+            *dst.add(len / 2) = b;
+            *dst.add(len - 1) = c;
+        }
+    }
+}
+
+/// Fills `len <= SMALL` bytes with `byte`, in overlapping head and tail words.
+///
+/// # Safety
+///
+/// `dst..dst+len` writable, `len <= SMALL`.
+#[inline(always)]
+unsafe fn fill_small(dst: *mut u8, byte: u8, len: usize) {
+    use core::ptr::write_unaligned as wr;
+    let w = u128::from_ne_bytes([byte; 16]);
+    // SAFETY (all blocks): as in `copy_small`, every store lies in `[dst, dst + len)`.
+    unsafe {
+        if len >= 32 {
+            wr(dst as *mut u128, w);
+            wr(dst.add(16) as *mut u128, w);
+            wr(dst.add(len - 32) as *mut u128, w);
+            wr(dst.add(len - 16) as *mut u128, w);
+        } else if len >= 16 {
+            wr(dst as *mut u128, w);
+            wr(dst.add(len - 16) as *mut u128, w);
+        } else if len >= 8 {
+            wr(dst as *mut u64, w as u64);
+            wr(dst.add(len - 8) as *mut u64, w as u64);
+        } else if len >= 4 {
+            wr(dst as *mut u32, w as u32);
+            wr(dst.add(len - 4) as *mut u32, w as u32);
+        } else if len > 0 {
+            *dst = byte;
+            *dst.add(len / 2) = byte;
+            *dst.add(len - 1) = byte;
+        }
+    }
+}
+
 /// Copies `len` bytes forwards.
 ///
 /// # Safety
@@ -155,6 +237,11 @@ unsafe fn copy_backward(dst: *mut u8, src: *const u8, len: usize) {
 /// `dst..dst+len` writable.
 #[inline(always)]
 unsafe fn fill(dst: *mut u8, byte: u8, len: usize) {
+    if len <= SMALL {
+        // SAFETY: forwarded from the caller.
+        unsafe { fill_small(dst, byte, len) };
+        return;
+    }
     // SAFETY: forwarded from the caller; the direction flag is clear (ABI).
     unsafe {
         core::arch::asm!(
@@ -173,7 +260,9 @@ unsafe fn fill(dst: *mut u8, byte: u8, len: usize) {
 ///
 /// `src..src+len` readable, `dst..dst+len` writable.
 unsafe fn move_bytes(dst: *mut u8, src: *const u8, len: usize) {
-    if len == 0 {
+    if len <= SMALL {
+        // SAFETY: forwarded; any overlap is fine (all loads come first).
+        unsafe { copy_small(dst, src, len) };
         return;
     }
     if (dst as usize) <= (src as usize) || (dst as usize) >= (src as usize) + len {
@@ -1298,4 +1387,33 @@ pub unsafe extern "C" fn strpbrk(s: *const c_char, accept: *const c_char) -> *mu
 /// Whether checks are live (the runtime has started); exported for tests.
 pub fn checks_live() -> bool {
     ready()
+}
+
+#[cfg(test)]
+mod copy_tests {
+    use super::{fill, move_bytes};
+
+    /// Copies and fills of every length up to past the small-copy limit, into and
+    /// across overlapping ranges in both directions, match a byte-at-a-time model.
+    #[test]
+    fn moves_and_fills_match_the_model() {
+        for len in 0..=140usize {
+            for shift in -9isize..=9 {
+                let mut buf: std::vec::Vec<u8> = (0..400u32).map(|i| (i * 7 + 3) as u8).collect();
+                let mut model = buf.clone();
+                let src = 100usize;
+                let dst = (100 + shift) as usize;
+                model.copy_within(src..src + len, dst);
+                // SAFETY: both ranges lie inside `buf`.
+                unsafe { move_bytes(buf.as_mut_ptr().add(dst), buf.as_ptr().add(src), len) };
+                assert_eq!(buf, model, "move len {len} shift {shift}");
+            }
+            let mut buf = std::vec![0x11u8; 300];
+            let mut model = buf.clone();
+            model[50..50 + len].iter_mut().for_each(|b| *b = 0xa5);
+            // SAFETY: inside `buf`.
+            unsafe { fill(buf.as_mut_ptr().add(50), 0xa5, len) };
+            assert_eq!(buf, model, "fill len {len}");
+        }
+    }
 }
