@@ -392,10 +392,13 @@ impl Shadow {
         if from >= to {
             return None;
         }
-        // SAFETY (every read below): `[from, to)` is the shadow of a covered range
-        // (checked by callers); an aligned word holding any of its bytes lies in the
-        // same shadow page as that byte (pages are 8-aligned), so it is mapped too.
-        let read = |w: usize| unsafe { ptr::read_volatile(w as *const u64) };
+        // Every read below is of an aligned word holding a byte of `[from, to)`.
+        let read = |w: usize| {
+            // SAFETY: `[from, to)` is the shadow of a covered range (checked by
+            // callers); an aligned word holding any of its bytes lies in the same
+            // shadow page as that byte (pages are 8-aligned), so it is mapped too.
+            unsafe { ptr::read_volatile(w as *const u64) }
+        };
         let found = |w: usize, m: u64| Some(w + (m.trailing_zeros() / 8) as usize);
         // The bytes `[lo, hi)` of the word at `w` (0 <= lo < hi <= 8).
         let masked = |w: usize, lo: usize, hi: usize| {
