@@ -122,7 +122,7 @@ const SMALL: usize = 64;
 #[inline(always)]
 unsafe fn copy_small(dst: *mut u8, src: *const u8, len: usize) {
     use core::ptr::{read_unaligned as rd, write_unaligned as wr};
-    // SAFETY (all blocks): each access lies in `[src, src + len)` or
+    // SAFETY: each access lies in `[src, src + len)` or
     // `[dst, dst + len)`: offsets `len - k` are taken only where `len >= k`.
     unsafe {
         if len >= 32 {
@@ -165,7 +165,7 @@ unsafe fn copy_small(dst: *mut u8, src: *const u8, len: usize) {
 unsafe fn fill_small(dst: *mut u8, byte: u8, len: usize) {
     use core::ptr::write_unaligned as wr;
     let w = u128::from_ne_bytes([byte; 16]);
-    // SAFETY (all blocks): as in `copy_small`, every store lies in `[dst, dst + len)`.
+    // SAFETY: as in `copy_small`, every store lies in `[dst, dst + len)`.
     unsafe {
         if len >= 32 {
             wr(dst as *mut u128, w);
