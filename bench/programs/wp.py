@@ -39,6 +39,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SRC = os.path.join(HERE, "src")
 KASAN = os.path.join(ROOT, "target", "release", "kasan")
+TIME = "/usr/bin/time"
 
 # What is fetched: (registry, package spec, file name the client saves). Pinned so that
 # a later run measures the same code; override with KASAN_BENCH_<NAME>=spec.
@@ -449,11 +450,16 @@ REPORT_RE = re.compile(r"BUG: KASAN|ERROR: AddressSanitizer|==\d+==ERROR: |WARNI
 
 
 def run_one(argv, stdin, cwd, env, out_path, err_path, timeout):
+    """Runs argv once: wall time (s), peak RSS (KB), exit status.
+
+    The peak RSS comes from /usr/bin/time -f %M: the rusage of a child of this Python
+    process would count Python's own pages, which the child has until its exec."""
+    rss_path = out_path + ".rss"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         fin = open(stdin, "rb") if stdin else subprocess.DEVNULL
         t0 = time.monotonic()
-        p = subprocess.Popen(argv, stdin=fin, stdout=out, stderr=err, cwd=cwd, env=env,
-                             start_new_session=True)
+        p = subprocess.Popen([TIME, "-q", "-f", "%M", "-o", rss_path] + argv, stdin=fin, stdout=out,
+                             stderr=err, cwd=cwd, env=env, start_new_session=True)
         timer = threading.Timer(timeout, lambda: os.killpg(p.pid, signal.SIGKILL))
         timer.start()
         _, status, ru = os.wait4(p.pid, 0)
@@ -462,7 +468,13 @@ def run_one(argv, stdin, cwd, env, out_path, err_path, timeout):
         p.returncode = os.waitstatus_to_exitcode(status)
         if stdin:
             fin.close()
-    return dt, ru.ru_maxrss, p.returncode
+    rss = 0
+    try:
+        with open(rss_path) as f:
+            rss = int(f.read().split()[-1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return dt, rss, p.returncode
 
 
 def main():
@@ -483,6 +495,8 @@ def main():
     want_v = not a.no_valgrind
     if want_v and not shutil.which("valgrind"):
         raise Fail("valgrind is not installed (apt-get install valgrind), or pass --no-valgrind")
+    if not os.access(TIME, os.X_OK):
+        raise Fail("%s is missing (Debian package time): it measures the peak RSS" % TIME)
     if not os.access(KASAN, os.X_OK):
         raise Fail("%s is missing: build it first (cargo build --release -p kasan-rt -p kasan-cli)" % KASAN)
 
