@@ -6,7 +6,8 @@
 //! ```
 //!
 //! One group of bars per program: kasan/libasan time, kasan/floor time and
-//! kasan/libasan peak RSS (below 1: kasan is faster or smaller), with a line at 1.
+//! kasan/libasan peak RSS (below 1: kasan is faster or smaller), on a log scale, each
+//! bar drawn from 1 up or down to its ratio.
 
 use std::error::Error;
 use std::fs;
@@ -83,14 +84,14 @@ fn parse(text: &str) -> Result<Vec<Row>, String> {
     Ok(rows)
 }
 
-/// The top of the y axis: a little above the largest finite ratio, at least 1.2.
-fn y_top(rows: &[Row]) -> f64 {
-    let max = rows
+/// The y axis range (log scale): the finite ratios and 1, with a margin.
+fn y_range(rows: &[Row]) -> (f64, f64) {
+    let finite = rows
         .iter()
         .flat_map(|r| r.values.iter().copied())
-        .filter(|v| v.is_finite())
-        .fold(0.0_f64, f64::max);
-    (max * 1.12).max(1.2)
+        .filter(|v| v.is_finite() && *v > 0.0);
+    let (lo, hi) = finite.fold((1.0_f64, 1.0_f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    (lo / 1.4, hi * 1.4)
 }
 
 fn draw(rows: &[Row], out: &str, title: &str) -> Result<(), Box<dyn Error>> {
@@ -98,19 +99,19 @@ fn draw(rows: &[Row], out: &str, title: &str) -> Result<(), Box<dyn Error>> {
     let width = (120 + 70 * n as u32).max(640);
     let root = SVGBackend::new(out, (width, 480)).into_drawing_area();
     root.fill(&WHITE)?;
-    let top = y_top(rows);
+    let (lo, hi) = y_range(rows);
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 20))
         .margin(12)
-        .x_label_area_size(70)
+        .x_label_area_size(30)
         .y_label_area_size(50)
-        .build_cartesian_2d(0.0..n as f64, 0.0..top)?;
+        .build_cartesian_2d(0.0..n as f64, (lo..hi).log_scale())?;
     chart
         .configure_mesh()
         .disable_x_mesh()
         .disable_x_axis()
-        .y_desc("ratio (1 = same)")
-        .y_label_formatter(&|v| format!("{v:.1}"))
+        .y_desc("ratio, log scale (1 = same; bars go up or down from 1)")
+        .y_label_formatter(&|v| format!("{v:.2}"))
         .draw()?;
     let bar = 0.8 / SERIES.len() as f64;
     for (s, (_, legend, color)) in SERIES.iter().enumerate() {
@@ -118,9 +119,9 @@ fn draw(rows: &[Row], out: &str, title: &str) -> Result<(), Box<dyn Error>> {
         chart
             .draw_series(rows.iter().enumerate().filter_map(|(i, r)| {
                 let v = r.values[s];
-                v.is_finite().then(|| {
+                (v.is_finite() && v > 0.0).then(|| {
                     let x0 = i as f64 + 0.1 + s as f64 * bar;
-                    Rectangle::new([(x0, 0.0), (x0 + bar * 0.9, v)], color.filled())
+                    Rectangle::new([(x0, 1.0), (x0 + bar * 0.9, v)], color.filled())
                 })
             }))?
             .label(*legend)
@@ -128,12 +129,12 @@ fn draw(rows: &[Row], out: &str, title: &str) -> Result<(), Box<dyn Error>> {
         // the value above each bar
         chart.draw_series(rows.iter().enumerate().filter_map(|(i, r)| {
             let v = r.values[s];
-            v.is_finite().then(|| {
+            (v.is_finite() && v > 0.0).then(|| {
                 let x = i as f64 + 0.1 + (s as f64 + 0.45) * bar;
                 EmptyElement::at((x, v))
                     + Text::new(
                         format!("{v:.2}"),
-                        (-9, -12),
+                        (-9, if v >= 1.0 { -12 } else { 3 }),
                         ("sans-serif", 9).into_font().color(&BLACK),
                     )
             })
@@ -145,7 +146,7 @@ fn draw(rows: &[Row], out: &str, title: &str) -> Result<(), Box<dyn Error>> {
     ))?;
     // program names under their groups
     chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
-        EmptyElement::at((i as f64 + 0.5, 0.0))
+        EmptyElement::at((i as f64 + 0.5, lo))
             + Text::new(
                 r.name.clone(),
                 (-(r.name.len() as i32) * 3, 8),
@@ -154,7 +155,7 @@ fn draw(rows: &[Row], out: &str, title: &str) -> Result<(), Box<dyn Error>> {
     }))?;
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(SeriesLabelPosition::UpperLeft)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()?;
@@ -199,7 +200,8 @@ mod tests {
         assert_eq!(rows[0].values[0], 1.5);
         assert!(rows[0].values[1].is_nan());
         assert_eq!(rows[0].values[2], 0.8);
-        assert!((y_top(&rows) - 1.68).abs() < 1e-9);
+        let (lo, hi) = y_range(&rows);
+        assert!((lo - 0.8 / 1.4).abs() < 1e-9 && (hi - 1.5 * 1.4).abs() < 1e-9);
     }
 
     #[test]
