@@ -22,7 +22,6 @@ sanitizer report or prints something else than the plain build is listed loudly.
 import argparse
 import concurrent.futures
 import hashlib
-import json
 import os
 import re
 import shlex
@@ -780,8 +779,6 @@ def write_results(results, plan, rowinfo, vspec, samples, problems, rounds, vrou
     w("")
     with open(os.path.join(results, "programs.md"), "w") as f:
         f.write("\n".join(md))
-    with open(os.path.join(results, "programs.json"), "w") as f:
-        json.dump({"rounds": rounds, "size": size, "problems": len(problems)}, f)
     say("== whole programs: wrote %s/{programs.tsv,ratios.tsv,programs.md}" % results)
 
 
