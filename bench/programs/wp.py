@@ -22,6 +22,7 @@ sanitizer report or prints something else than the plain build is listed loudly.
 import argparse
 import concurrent.futures
 import hashlib
+import inspect
 import os
 import re
 import shlex
@@ -430,13 +431,20 @@ def make_wrappers(work):
     return paths, {b: hashlib.sha256((scripts[b] + deps[b]).encode()).hexdigest() for b in BUILDS}
 
 
+def recipe_text(fn):
+    cells = [repr(c.cell_contents) for c in (fn.__closure__ or [])]
+    return inspect.getsource(fn) + "\n".join(cells)
+
+
 def build_key(prog, srcdir, wrapper_key):
     h = hashlib.sha256()
     h.update(prog.name.encode())
     h.update(srcdir.encode())
     h.update(wrapper_key.encode())
-    with open(os.path.abspath(__file__), "rb") as f:  # the build recipes live here
-        h.update(f.read())
+    # the recipe: this program's build function (and what its closure holds) and
+    # build_files, not the whole of wp.py, so that editing the runner rebuilds nothing
+    h.update(recipe_text(prog.build).encode())
+    h.update(inspect.getsource(build_files).encode())
     for f in sorted(os.listdir(SRC)):
         if f.endswith(".c"):
             h.update(f.encode() + open(os.path.join(SRC, f), "rb").read())
