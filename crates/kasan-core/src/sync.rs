@@ -34,7 +34,7 @@
 
 use core::cell::UnsafeCell;
 use core::ops::{Deref, DerefMut};
-use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 
 /// The lock word of a free lock.
 const UNLOCKED: usize = 0;
@@ -104,6 +104,18 @@ fn nested() -> bool {
     // pointer in `set_nested_source` (function and data pointers have one size).
     let f: fn() -> bool = unsafe { core::mem::transmute::<*mut (), fn() -> bool>(f) };
     f()
+}
+
+/// Set while a forked child's fork handler releases the locks its parent held
+/// (see [`SpinLock::force_unlock`]).
+static FORKED_CHILD: AtomicBool = AtomicBool::new(false);
+
+/// Marks the stretch of a forked child's fork handler in which it releases the
+/// locks the parent held across `fork` (the child then has one thread: no lock has a
+/// waiter), and its end.
+pub fn set_forked_child(on: bool) {
+    // Relaxed: set and read by the child's one thread.
+    FORKED_CHILD.store(on, Ordering::Relaxed);
 }
 
 /// Registers the function naming the current context (on a hosted platform the
@@ -302,12 +314,20 @@ impl<T> SpinLock<T> {
     }
 
     /// Releases a lock whose holder cannot release it (a forked child whose parent
-    /// held the lock during `fork`).
+    /// held the lock during `fork`). In a forked child ([`set_forked_child`]) the
+    /// waiter count is cleared first: the waiters it counts were the parent's other
+    /// threads, which the child does not have, and a stale count would make every
+    /// later release of the lock a futex wake for no one.
     ///
     /// # Safety
     ///
     /// No live guard of this lock may be used afterwards.
     pub unsafe fn force_unlock(&self) {
+        // Relaxed: set and read by the one thread of a forked child.
+        if FORKED_CHILD.load(Ordering::Relaxed) {
+            // Relaxed: the child has no other thread to order against.
+            self.waiters.store(0, Ordering::Relaxed);
+        }
         self.release();
     }
 }
@@ -406,6 +426,27 @@ mod tests {
         wait: yield_wait,
         wake: no_wake,
     };
+
+    #[test]
+    fn force_unlock_in_a_forked_child_forgets_the_waiters() {
+        let lock = SpinLock::new(0u32);
+        core::mem::forget(lock.lock());
+        // Two threads of the parent were waiting when it forked.
+        lock.waiters.store(2, Ordering::Relaxed);
+        set_forked_child(true);
+        // SAFETY: the guard was forgotten; nothing uses it.
+        unsafe { lock.force_unlock() };
+        set_forked_child(false);
+        assert_eq!(lock.waiters.load(Ordering::Relaxed), 0);
+        assert!(lock.try_lock().is_some());
+        // In the parent the waiters are real and stay counted.
+        core::mem::forget(lock.lock());
+        lock.waiters.store(1, Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { lock.force_unlock() };
+        assert_eq!(lock.waiters.load(Ordering::Relaxed), 1);
+        lock.waiters.store(0, Ordering::Relaxed);
+    }
 
     #[test]
     fn contended_waiters_sleep_and_none_is_lost() {

@@ -690,7 +690,10 @@ extern "C" fn after_fork_parent() {
 
 extern "C" fn after_fork_child() {
     crate::threads::fork_child();
+    // The locks' waiters were the parent's other threads: forget them.
+    kasan_core::sync::set_forked_child(true);
     unlock_after_fork();
+    kasan_core::sync::set_forked_child(false);
     task::forget_tid();
 }
 
