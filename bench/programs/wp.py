@@ -738,20 +738,20 @@ def write_results(results, plan, rowinfo, vspec, samples, problems, rounds, vrou
         vi = (" (valgrind: %s)" % vspec[rname]["input"]) if want_v else ""
         w("| %s | %s | %s | %s%s |" % (rname, p.desc, srcdirs[pname][1], spec["input"], vi))
     w("")
-    w("### Wall time, median seconds")
-    w("")
-    w("| row | " + " | ".join(LABEL[b] for b in cols) + " |")
-    w("|---|" + "---:|" * len(cols))
-    for rname, _, _ in plan:
-        w("| %s | " % rname + " | ".join(fmt(stat.get((rname, b), (float("nan"),))[0]) for b in cols) + " |")
-    w("")
-    w("### Peak RSS, median MB (2^20 bytes)")
-    w("")
-    w("| row | " + " | ".join(LABEL[b] for b in cols) + " |")
-    w("|---|" + "---:|" * len(cols))
-    for rname, _, _ in plan:
-        w("| %s | " % rname + " | ".join(fmt(stat.get((rname, b), (0, float("nan")))[1], 1) for b in cols) + " |")
-    w("")
+    def stat_table(title, field, *digits):
+        # One row per program, one column per build: median `field` of `stat`
+        # (0: time, 1: peak RSS).
+        w(title)
+        w("")
+        w("| row | " + " | ".join(LABEL[b] for b in cols) + " |")
+        w("|---|" + "---:|" * len(cols))
+        for rname, _, _ in plan:
+            cells = (fmt(stat.get((rname, b), (float("nan"),) * 2)[field], *digits) for b in cols)
+            w("| %s | " % rname + " | ".join(cells) + " |")
+        w("")
+
+    stat_table("### Wall time, median seconds", 0)
+    stat_table("### Peak RSS, median MB (2^20 bytes)", 1, 1)
     w("### Ratios")
     w("")
     shown = [r for r in RATIOS if want_v or not r[0].startswith("valgrind")]

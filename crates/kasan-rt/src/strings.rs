@@ -30,8 +30,9 @@
 //! once-only after the first bug, `kasan=off`) the function goes on unchecked, as
 //! the plain C function would.
 //!
-//! Copies and fills use the string instructions (`rep movsb`, `rep stosb`, fast on
-//! every x86-64 with ERMS). Scans check the shadow of each 64-byte step first (one
+//! Copies and fills of up to 64 bytes are overlapping head and tail moves; longer
+//! ones use the string instructions (`rep movsb`, `rep stosb`, fast on every x86-64
+//! with ERMS, slow to start). Scans check the shadow of each 64-byte step first (one
 //! load when all is well), then read its bytes. This crate is `no_builtins`: the
 //! loops below are never turned into calls to the very functions they implement.
 #![allow(unsafe_code)]

@@ -1095,14 +1095,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
         } else {
             &self.arenas.main
         };
-        let shape = RunShape {
-            pages,
-            nobj: 1,
-            first: PAGE_SIZE,
-            slot: PAGE_SIZE,
-            info: true,
-        };
-        let run = arena.new_run(shape, kind, |a, l| {
+        let run = arena.new_run(RunShape::block(pages), kind, |a, l| {
             // The vmalloc space's never-used memory keeps its shadow unmapped.
             if !on_demand && self.shadowed(kind) {
                 self.poison_fresh(a, l)
@@ -1398,11 +1391,12 @@ impl<H: Host, M: Mode> Heap<H, M> {
     /// Records the free of the object `tagged` (after it was poisoned): generic in
     /// its metadata; tag modes in the ring (slab) or nowhere (page-backed blocks,
     /// whose frees Linux's tag modes do not record).
-    fn record_free(&self, run: Run, meta: &ObjMeta, tagged: usize, track: &Track) {
+    fn record_free(&self, run: Run, i: usize, tagged: usize, track: &Track) {
+        let meta = run.meta(i);
         if M::OBJECT_TRACKS {
             meta.free_pid.store(track.pid, Ordering::Relaxed);
             meta.free_stack.store(track.stack.0, Ordering::Relaxed);
-            if let Some(info) = run.info(run.slot_of(self.mode.untag(tagged))) {
+            if let Some(info) = run.info(i) {
                 info.free_info.store(
                     pack_info(track.cpu, self.track_time(run, track)),
                     Ordering::Relaxed,
@@ -1491,7 +1485,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
         track: &Track,
         rcu_done: bool,
     ) -> Result<(), FreeError> {
-        let (run, _, meta, object) = self.live_object(addr, kind)?;
+        let (run, i, meta, object) = self.live_object(addr, kind)?;
         let cache = run.header().cache.load(Ordering::Relaxed);
         // Of two threads freeing one object at once, one frees it; the other's is a
         // double free (and never links the object into the quarantine twice).
@@ -1505,7 +1499,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
         if !rcu_done && self.config(cache).is_some_and(|c| c.typesafe_by_rcu()) {
             // Readers may still look at it under RCU: no poison, no quarantine.
             if M::OBJECT_TRACKS {
-                self.record_free(run, meta, addr, track);
+                self.record_free(run, i, addr, track);
             } else {
                 meta.mark_freed();
                 self.host.put_stack(track.stack);
@@ -1514,7 +1508,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
             return Ok(());
         }
         self.poison_freed(run, object, cache);
-        self.record_free(run, meta, addr, track);
+        self.record_free(run, i, addr, track);
         if !M::QUARANTINE {
             self.release(object);
             return Ok(());
@@ -1538,13 +1532,13 @@ impl<H: Host, M: Mode> Heap<H, M> {
     pub fn pool_poison(&self, addr: usize, kind: FreeKind, track: &Track) -> Result<(), FreeError> {
         let r = self
             .live_object(addr, kind)
-            .and_then(|(run, _, meta, object)| {
+            .and_then(|(run, i, meta, object)| {
                 if !meta.transition(State::Allocated, State::Pooled) {
                     return Err(FreeError::Double);
                 }
                 let cache = run.header().cache.load(Ordering::Relaxed);
                 self.poison_freed(run, object, cache);
-                self.record_free(run, meta, addr, track);
+                self.record_free(run, i, addr, track);
                 Ok(())
             });
         if r.is_err() {

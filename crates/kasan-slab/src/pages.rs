@@ -249,6 +249,20 @@ pub struct RunShape {
     pub info: bool,
 }
 
+impl RunShape {
+    /// A page-backed block of `pages` pages: one object from the second page on,
+    /// with its [`ObjInfo`] (page_owner's `ts`).
+    pub const fn block(pages: usize) -> RunShape {
+        RunShape {
+            pages,
+            nobj: 1,
+            first: PAGE_SIZE,
+            slot: PAGE_SIZE,
+            info: true,
+        }
+    }
+}
+
 /// A run: a header pointer that has been checked to be inside the arena.
 #[derive(Debug, Clone, Copy)]
 pub struct Run {

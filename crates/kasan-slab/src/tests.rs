@@ -510,21 +510,7 @@ fn free_runs_merge_with_free_neighbours_and_the_bump() {
     let arena = Arena::new();
     // SAFETY: the fake memory is page-aligned, zeroed and used by nothing else.
     unsafe { arena.init(mem.base(), 16 << 20) };
-    let run = |pages| {
-        arena
-            .new_run(
-                RunShape {
-                    pages,
-                    nobj: 1,
-                    first: 4096,
-                    slot: 64,
-                    info: false,
-                },
-                0,
-                |_, _| {},
-            )
-            .unwrap()
-    };
+    let run = |pages| arena.new_run(RunShape::block(pages), 0, |_, _| {}).unwrap();
     let bump0 = arena.bump();
     let (a, b, c, d) = (run(3), run(5), run(70), run(1));
     assert_eq!(b.start(), a.start() + 3 * 4096);
@@ -578,21 +564,7 @@ fn withdrawn_pages_leave_the_arena_until_restored() {
     let arena = Arena::new();
     // SAFETY: the fake memory is page-aligned, zeroed and used by nothing else.
     unsafe { arena.init(mem.base(), 16 << 20) };
-    let run = |pages| {
-        arena
-            .new_run(
-                RunShape {
-                    pages,
-                    nobj: 1,
-                    first: 4096,
-                    slot: 64,
-                    info: false,
-                },
-                0,
-                |_, _| {},
-            )
-            .unwrap()
-    };
+    let run = |pages| arena.new_run(RunShape::block(pages), 0, |_, _| {}).unwrap();
     let bump0 = arena.bump();
     let (a, b, c) = (run(10), run(1), run(3));
     // Live pages and the head map are refused, and nothing changes.
@@ -1561,4 +1533,36 @@ fn threads_through_migrating_magazines_lose_and_share_nothing() {
     assert_eq!(h.stats().live_objects, 0);
     let (in_use, held, mags) = h.slab_census();
     assert_eq!(in_use, held + mags, "an object was lost");
+}
+
+/// Without `kasan.extra_info` (the default; no test turns it on) a slab run keeps no
+/// CPU and time per object, and its header is that much smaller; a page-backed block
+/// keeps them (page_owner's `ts`), after its metadata and inside its header page.
+#[test]
+fn only_page_blocks_keep_cpu_and_time_without_extra_info() {
+    use crate::cache::CacheConfig;
+    use crate::pages::{header_size, Arena, ObjInfo, ObjMeta, RunShape, PAGE_SIZE};
+    let c = CacheConfig::new("info-test", 16, 0, 0, None, true).unwrap();
+    assert!(!c.info);
+    assert_eq!(
+        c.first,
+        header_size(c.nobj, false).next_multiple_of(PAGE_SIZE)
+    );
+    assert!(header_size(c.nobj, true) - header_size(c.nobj, false) == c.nobj * 16);
+    assert_eq!(core::mem::size_of::<ObjMeta>(), 40);
+    assert_eq!(core::mem::size_of::<ObjInfo>(), 16);
+
+    let mem = FakeMemory::new(4 << 20);
+    let arena = Arena::new();
+    // SAFETY: the fake memory is page-aligned, zeroed and used by nothing else.
+    unsafe { arena.init(mem.base(), 4 << 20) };
+    let slab = arena.new_run(c.shape(), 0, |_, _| {}).unwrap();
+    assert!(slab.info(0).is_none());
+    let block = arena.new_run(RunShape::block(3), 0, |_, _| {}).unwrap();
+    let info = block
+        .info(0)
+        .expect("a page-backed block keeps its ObjInfo");
+    let at = info as *const ObjInfo as usize;
+    assert_eq!(at, block.start() + header_size(1, false));
+    assert!(at + 16 <= block.start() + PAGE_SIZE);
 }
