@@ -4,12 +4,15 @@
  * API (vmalloc, vzalloc, __vmalloc_node, vfree, vm_map_ram, and call_rcu standing in
  * for kvfree_rcu).
  *
- *   test_vmalloc [THREADS] [SCALE_PERCENT]
+ *   test_vmalloc [THREADS] [SCALE_PERCENT] [RUN_TEST_MASK]
  *
  * THREADS workers (default 1) each run every test in the same fixed order (Linux's
  * sequential_test_order=1 with nr_threads=THREADS). Unlike Linux, the workers meet at
  * a barrier before each test, so each test runs on all threads at once and its time
  * is that test's alone. SCALE_PERCENT (default 100) scales every loop count.
+ * RUN_TEST_MASK (default all) is Linux's run_test_mask: bit i runs the i-th test of
+ * Linux's list (fix_size_alloc_test is bit 0, pcpu_alloc_test bit 7, vm_map_ram_test
+ * bit 10; the extra vzalloc_5_pages_test is bit 11); tests left out print nothing.
  *
  * Output, one line per test:
  *   test NAME loops=N usec=MAX thread_usec=T0[,T1...]
@@ -41,6 +44,7 @@
 #define MAX_THREADS 64
 
 static long scale_pct = 100;
+static unsigned long run_test_mask = ~0UL;
 static int nr_threads = 1;
 static pthread_barrier_t barrier;
 
@@ -388,7 +392,7 @@ static void *worker(void *arg)
 	struct rng r = { 0x9e3779b97f4a7c15ULL ^ ((uint64_t)(id + 1) * 0x2545f4914f6cdd1dULL) };
 
 	for (size_t t = 0; t < NR_TESTS; t++) {
-		if (!tests[t].fn)
+		if (!tests[t].fn || !(run_test_mask & (1UL << t)))
 			continue;
 		pthread_barrier_wait(&barrier);
 		long t0 = now_usec();
@@ -405,13 +409,16 @@ int main(int argc, char **argv)
 		nr_threads = atoi(argv[1]);
 	if (argc > 2)
 		scale_pct = atol(argv[2]);
+	if (argc > 3)
+		run_test_mask = strtoul(argv[3], NULL, 0);
 	if (argc > 1 && nr_threads == 0 && strcmp(argv[1], "0") == 0) {
 		vfree(checked(vmalloc(PAGE_SIZE), "vmalloc"));
 		printf("probe ok\n");
 		return 0;
 	}
 	if (nr_threads < 1 || nr_threads > MAX_THREADS || scale_pct < 1) {
-		fprintf(stderr, "usage: %s [THREADS 1..%d] [SCALE_PERCENT]\n", argv[0], MAX_THREADS);
+		fprintf(stderr, "usage: %s [THREADS 1..%d] [SCALE_PERCENT] [RUN_TEST_MASK]\n", argv[0],
+			MAX_THREADS);
 		return 2;
 	}
 
@@ -425,6 +432,8 @@ int main(int argc, char **argv)
 
 	long total = 0;
 	for (size_t t = 0; t < NR_TESTS; t++) {
+		if (!(run_test_mask & (1UL << t)))
+			continue;
 		if (!tests[t].fn) {
 			printf("skip %s: %s\n", tests[t].name, tests[t].skip);
 			continue;

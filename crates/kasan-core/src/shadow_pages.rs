@@ -40,7 +40,7 @@
 #![allow(unsafe_code)]
 
 use crate::sync::SpinLock;
-use core::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU16, AtomicU32, AtomicUsize, Ordering};
 
 /// The size of a page of shadow.
 pub const SHADOW_PAGE: usize = 4096;
@@ -186,9 +186,12 @@ pub fn release_free(
 /// The shadow of the vmalloc space, populated on demand: a count per shadow page of
 /// the areas (live, or freed and not yet purged) whose shadow lies on it. A page is
 /// mapped while its count is above zero. A page whose last area was purged stays
-/// mapped, marked [`CACHED`], while fewer than the cache's limit are: the next
-/// populate of it writes its edges instead of mapping it again (the map, unmap and
-/// first-touch fault cost more than the page is worth while the space is reused);
+/// mapped, marked cached: the next populate of it writes its edges instead of mapping
+/// it again (the map, unmap and first-touch fault cost more than the page is worth
+/// while the space is reused). The cache keeps the pages released last: a ring
+/// records the order pages were cached in, and once the cache is at its limit the
+/// page cached longest ago is unmapped to make room (a program whose areas have
+/// moved elsewhere in the space stops paying for the pages of where they were).
 /// [`VmallocShadow::drop_cache`] unmaps them all (`vm_unmap_aliases`).
 pub struct VmallocShadow {
     /// First shadow page of the vmalloc space (0: not set up).
@@ -200,27 +203,52 @@ pub struct VmallocShadow {
     /// Serialises populate and release (Linux: `init_mm.page_table_lock`). Holds
     /// the mapped-page count.
     lock: SpinLock<usize>,
-    /// Pages marked [`CACHED`] now (changed under `lock`).
+    /// Pages marked cached now (changed under `lock`).
     cached: AtomicUsize,
-    /// The most pages kept [`CACHED`] (0: every released page is unmapped).
+    /// The most pages kept cached (0: every released page is unmapped), at most
+    /// [`CACHE_RING`] / 2.
     cache_max: AtomicUsize,
+    /// The order pages were cached in: entry `seq % CACHE_RING` holds the page
+    /// cached `seq`-th; an entry is stale once its page's count no longer says
+    /// "cached at `seq`" (the page was taken again, or cached again later).
+    ring: [AtomicU32; CACHE_RING],
+    /// The sequence numbers of the oldest entry and of the next one (changed under
+    /// `lock`).
+    ring_tail: AtomicUsize,
+    ring_head: AtomicUsize,
     /// The context ids (`sync::context_id`) of the populates mapping outside the
     /// lock now, 0 for a free slot (changed under `lock`).
     populators: [AtomicUsize; POPULATORS],
 }
 
-/// The count of a page no area uses that is kept mapped (see [`VmallocShadow`]).
-pub const CACHED: u16 = u16::MAX;
+/// The top bits of the count of a page no area uses that is kept mapped (see
+/// [`VmallocShadow`]); the low 14 bits are the ring sequence number it was cached
+/// at, modulo 2^14.
+const CACHED: u16 = 0xc000;
 
-/// The bit of a count whose page a populate has claimed and is mapping outside the
-/// lock (its one user is that populate's area); [`CACHED`] has it too, and is not
-/// pending.
+/// The count of a page cached `seq`-th.
+const fn cached_at(seq: usize) -> u16 {
+    CACHED | (seq & 0x3fff) as u16
+}
+
+/// Whether count `c` is a cached page's.
+const fn is_cached(c: u16) -> bool {
+    c & CACHED == CACHED
+}
+
+/// The top bits of the count of a page a populate has claimed and is mapping
+/// outside the lock (its one user is that populate's area).
 pub const PENDING: u16 = 0x8000;
 
 /// Whether count `c` is a page being mapped.
 const fn is_pending(c: u16) -> bool {
-    c & PENDING != 0 && c != CACHED
+    c & CACHED == PENDING
 }
+
+/// Entries of the ring of cached pages (32 KiB): twice the most pages the cache may
+/// keep, so that stale entries leave room. A power of two below 2^14 (the
+/// sequence bits a cached count keeps).
+pub const CACHE_RING: usize = 8192;
 
 /// Runs of unused pages one populate claims (an area's span has at most three).
 const MAX_RUNS: usize = 4;
@@ -262,14 +290,19 @@ impl VmallocShadow {
             lock: SpinLock::new(0),
             cached: AtomicUsize::new(0),
             cache_max: AtomicUsize::new(0),
+            ring: [const { AtomicU32::new(0) }; CACHE_RING],
+            ring_tail: AtomicUsize::new(0),
+            ring_head: AtomicUsize::new(0),
             populators: [const { AtomicUsize::new(0) }; POPULATORS],
         }
     }
 
-    /// Keeps up to `pages` released shadow pages mapped for reuse (0: none).
+    /// Keeps up to `pages` released shadow pages mapped for reuse (0: none; at most
+    /// [`CACHE_RING`] / 2).
     pub fn set_cache_max(&self, pages: usize) {
         // Relaxed: read under the lock by `release_all`; any value is valid.
-        self.cache_max.store(pages, Ordering::Relaxed);
+        self.cache_max
+            .store(pages.min(CACHE_RING / 2), Ordering::Relaxed);
     }
 
     /// Pages kept mapped for reuse now.
@@ -283,34 +316,64 @@ impl VmallocShadow {
     /// thread.
     pub fn drop_cache(&self, pages: &dyn ShadowPages) -> Result<usize, PopulateError> {
         let base = self.base.load(Ordering::Acquire);
-        let len = self.len.load(Ordering::Relaxed);
         let mut mapped = self.lock.lock_unless_held().ok_or(PopulateError::Busy)?;
         // Relaxed: changed only under the lock we hold.
         if base == 0 || self.cached.load(Ordering::Relaxed) == 0 {
             return Ok(0);
         }
         let mut dropped = 0;
-        let mut p = 0;
-        while p < len {
-            // Relaxed: counts change only under the lock we hold.
-            if self.count(p).load(Ordering::Relaxed) != CACHED {
-                p += 1;
-                continue;
-            }
-            let mut q = p + 1;
-            while q < len && self.count(q).load(Ordering::Relaxed) == CACHED {
-                q += 1;
-            }
-            pages.unmap(base + p * SHADOW_PAGE, (q - p) * SHADOW_PAGE);
-            for r in p..q {
-                self.count(r).store(0, Ordering::Relaxed);
-            }
-            dropped += q - p;
-            p = q;
+        let mut run = None;
+        while let Some(p) = self.pop_cached() {
+            self.count(p).store(0, Ordering::Relaxed);
+            run = self.unmap_batched(pages, base, run, p);
+            dropped += 1;
+        }
+        if let Some(r) = run {
+            pages.unmap(base + r.0 * SHADOW_PAGE, (r.1 - r.0) * SHADOW_PAGE);
         }
         *mapped -= dropped;
         self.cached.store(0, Ordering::Relaxed);
         Ok(dropped)
+    }
+
+    /// Under the lock: takes the oldest entry of the ring whose page is still cached
+    /// (stale entries on the way are dropped), or `None` when no entry is left.
+    fn pop_cached(&self) -> Option<usize> {
+        // Relaxed: the ring changes only under the lock the caller holds.
+        let head = self.ring_head.load(Ordering::Relaxed);
+        let mut tail = self.ring_tail.load(Ordering::Relaxed);
+        let mut found = None;
+        while tail != head {
+            let p = self.ring[tail % CACHE_RING].load(Ordering::Relaxed) as usize;
+            let seq = tail;
+            tail = tail.wrapping_add(1);
+            if self.count(p).load(Ordering::Relaxed) == cached_at(seq) {
+                found = Some(p);
+                break;
+            }
+        }
+        self.ring_tail.store(tail, Ordering::Relaxed);
+        found
+    }
+
+    /// Adds page `p` to run `run` of pages to unmap when it extends it; otherwise
+    /// unmaps the run and starts a new one at `p`. Returns the run.
+    fn unmap_batched(
+        &self,
+        pages: &dyn ShadowPages,
+        base: usize,
+        run: Option<(usize, usize)>,
+        p: usize,
+    ) -> Option<(usize, usize)> {
+        Some(match run {
+            Some((s, e)) if e == p => (s, p + 1),
+            Some((s, e)) if s == p + 1 => (p, e),
+            Some((s, e)) => {
+                pages.unmap(base + s * SHADOW_PAGE, (e - s) * SHADOW_PAGE);
+                (p, p + 1)
+            }
+            None => (p, p + 1),
+        })
     }
 
     /// Sets up on-demand shadow for shadow range `[shadow_lo, shadow_hi)` (whole
@@ -540,7 +603,7 @@ impl VmallocShadow {
     /// page gets its part outside `[lo, hi)` rewritten invalid.
     fn take_mapped(&self, p: usize, c: u16, lo: usize, hi: usize) {
         use crate::shadow::encoding::VMALLOC_INVALID;
-        if c == CACHED {
+        if is_cached(c) {
             // Mapped, no area on it, stale poison: its part outside this area must
             // read invalid, its part inside is set by the area's poison and
             // unpoison; an interior page needs nothing.
@@ -656,11 +719,12 @@ impl VmallocShadow {
         let base = self.base.load(Ordering::Acquire);
         let mut mapped = self.lock.lock_unless_held().ok_or(PopulateError::Busy)?;
         let mut released = 0;
-        // The run of pages to unmap, [start, end) in page indices.
+        // The runs of pages to unmap, [start, end) in page indices: pages released
+        // now, and cached pages evicted to make room.
         let mut run: Option<(usize, usize)> = None;
-        let flush = |run: (usize, usize)| {
-            pages.unmap(base + run.0 * SHADOW_PAGE, (run.1 - run.0) * SHADOW_PAGE);
-        };
+        let mut evicted: Option<(usize, usize)> = None;
+        // Relaxed: the limit is a setting; any value is valid.
+        let cache_max = self.cache_max.load(Ordering::Relaxed);
         for (lo, hi) in areas {
             let Some((first, last)) = self.span(lo, hi) else {
                 continue;
@@ -673,29 +737,35 @@ impl VmallocShadow {
                     "release of an unpopulated page"
                 );
                 let now = c.load(Ordering::Relaxed);
-                if now == 0 || now == CACHED || c.fetch_sub(1, Ordering::Relaxed) != 1 {
+                if now == 0 || is_cached(now) || c.fetch_sub(1, Ordering::Relaxed) != 1 {
                     continue;
                 }
-                // Relaxed: both change only under the lock we hold.
-                if self.cached.load(Ordering::Relaxed) < self.cache_max.load(Ordering::Relaxed) {
-                    c.store(CACHED, Ordering::Relaxed);
-                    self.cached.fetch_add(1, Ordering::Relaxed);
+                if cache_max == 0 {
+                    released += 1;
+                    run = self.unmap_batched(pages, base, run, p);
                     continue;
                 }
-                released += 1;
-                run = match run {
-                    Some((s, e)) if e == p => Some((s, p + 1)),
-                    Some((s, e)) if s == p + 1 => Some((p, e)),
-                    Some(old) => {
-                        flush(old);
-                        Some((p, p + 1))
+                // Relaxed: the cache and the ring change only under the lock we hold.
+                let head = self.ring_head.load(Ordering::Relaxed);
+                let full = head.wrapping_sub(self.ring_tail.load(Ordering::Relaxed)) == CACHE_RING;
+                if full || self.cached.load(Ordering::Relaxed) >= cache_max {
+                    // Room for it: the page cached longest ago goes.
+                    if let Some(old) = self.pop_cached() {
+                        self.count(old).store(0, Ordering::Relaxed);
+                        self.cached.fetch_sub(1, Ordering::Relaxed);
+                        released += 1;
+                        evicted = self.unmap_batched(pages, base, evicted, old);
                     }
-                    None => Some((p, p + 1)),
-                };
+                }
+                self.ring[head % CACHE_RING].store(p as u32, Ordering::Relaxed);
+                self.ring_head
+                    .store(head.wrapping_add(1), Ordering::Relaxed);
+                c.store(cached_at(head), Ordering::Relaxed);
+                self.cached.fetch_add(1, Ordering::Relaxed);
             }
         }
-        if let Some(r) = run {
-            flush(r);
+        for r in [run, evicted].into_iter().flatten() {
+            pages.unmap(base + r.0 * SHADOW_PAGE, (r.1 - r.0) * SHADOW_PAGE);
         }
         *mapped -= released;
         Ok(released)
@@ -980,11 +1050,12 @@ mod tests {
     }
 
     #[test]
-    fn vmalloc_released_pages_are_kept_for_reuse_up_to_the_limit() {
+    fn vmalloc_released_pages_are_kept_for_reuse_newest_first_up_to_the_limit() {
         let (_buf, _counts, backing, v, lo) = vspace(8);
         let p = SHADOW_PAGE;
         v.set_cache_max(2);
-        // Area [0.5, 3.5) pages: 4 pages; released, 2 are kept mapped, 2 unmapped.
+        // Area [0.5, 3.5) pages: 4 pages; released, the 2 released last are kept
+        // mapped, the 2 cached before them make room and are unmapped.
         let (a_lo, a_hi) = (lo + p / 2, lo + 3 * p + p / 2);
         v.populate(backing, a_lo, a_hi).unwrap();
         // SAFETY: populated test pages, written as the area's unpoison would.
@@ -992,20 +1063,33 @@ mod tests {
         assert_eq!(v.release(backing, a_lo, a_hi), Ok(2));
         assert_eq!(v.cached_pages(), 2);
         assert_eq!(v.mapped_pages(), 2);
-        assert!(v.readable(lo) && v.readable(lo + p) && !v.readable(lo + 2 * p));
-        assert_eq!(backing.state(lo), Some(State::Real));
-        assert_eq!(backing.state(lo + 2 * p), Some(State::Unmapped));
+        assert!(!v.readable(lo) && !v.readable(lo + p));
+        assert!(v.readable(lo + 2 * p) && v.readable(lo + 3 * p));
+        assert_eq!(backing.state(lo), Some(State::Unmapped));
+        assert_eq!(backing.state(lo + 3 * p), Some(State::Real));
         // A new area on the kept pages maps nothing, and its edge reads invalid
         // outside it although the page still held the old area's zeros.
         let calls = backing.calls.load(Ordering::Relaxed);
-        v.populate(backing, lo + p / 4, lo + p + p / 4).unwrap();
+        let (b_lo, b_hi) = (lo + 2 * p + p / 4, lo + 3 * p + p / 4);
+        v.populate(backing, b_lo, b_hi).unwrap();
         assert_eq!(backing.calls.load(Ordering::Relaxed), calls);
         assert_eq!(v.cached_pages(), 0);
         // SAFETY: populated test pages.
-        assert_eq!(unsafe { *((lo + 8) as *const u8) }, VMALLOC_INVALID);
+        assert_eq!(unsafe { *((lo + 2 * p + 8) as *const u8) }, VMALLOC_INVALID);
         // SAFETY: as above.
-        assert_eq!(unsafe { *((lo + p + p / 2) as *const u8) }, VMALLOC_INVALID);
-        assert_eq!(v.release(backing, lo + p / 4, lo + p + p / 4), Ok(0));
+        let past_end = unsafe { *((lo + 3 * p + p / 2) as *const u8) };
+        assert_eq!(past_end, VMALLOC_INVALID);
+        assert_eq!(v.release(backing, b_lo, b_hi), Ok(0));
+        assert_eq!(v.cached_pages(), 2);
+        // A third area elsewhere: its page is cached last, so the page cached
+        // longest ago (page 2) makes room for it.
+        v.populate(backing, lo + 5 * p + p / 4, lo + 5 * p + p / 2)
+            .unwrap();
+        assert_eq!(
+            v.release(backing, lo + 5 * p + p / 4, lo + 5 * p + p / 2),
+            Ok(1)
+        );
+        assert!(!v.readable(lo + 2 * p) && v.readable(lo + 3 * p) && v.readable(lo + 5 * p));
         assert_eq!(v.cached_pages(), 2);
         // vm_unmap_aliases: everything kept is unmapped.
         assert_eq!(v.drop_cache(backing), Ok(2));
@@ -1013,6 +1097,40 @@ mod tests {
         assert_eq!(v.cached_pages(), 0);
         assert!(!v.readable(lo));
         assert_eq!(backing.state(lo), Some(State::Unmapped));
+    }
+
+    #[test]
+    fn vmalloc_cache_ring_wraps_without_losing_or_leaking_pages() {
+        let (_buf, _counts, backing, v, lo) = vspace(8);
+        let p = SHADOW_PAGE;
+        v.set_cache_max(2);
+        // One page taken and released again and again: the ring fills with stale
+        // entries and wraps (more times than the sequence bits a count keeps), the
+        // page stays mapped and is never mapped again.
+        let (a_lo, a_hi) = (lo + p / 4, lo + p / 2);
+        v.populate(backing, a_lo, a_hi).unwrap();
+        let calls = backing.calls.load(Ordering::Relaxed);
+        for _ in 0..3 * (1 << 14) {
+            assert_eq!(v.release(backing, a_lo, a_hi), Ok(0));
+            v.populate(backing, a_lo, a_hi).unwrap();
+        }
+        assert_eq!(backing.calls.load(Ordering::Relaxed), calls);
+        assert_eq!(v.mapped_pages(), 1);
+        // Two more pages cached after it: it is the oldest, and makes room.
+        assert_eq!(v.release(backing, a_lo, a_hi), Ok(0));
+        for q in [3, 5] {
+            v.populate(backing, lo + q * p + 8, lo + q * p + 16)
+                .unwrap();
+        }
+        for q in [3, 5] {
+            let released = v.release(backing, lo + q * p + 8, lo + q * p + 16).unwrap();
+            assert_eq!(released, usize::from(q == 5));
+        }
+        assert!(!v.readable(lo) && v.readable(lo + 3 * p) && v.readable(lo + 5 * p));
+        assert_eq!((v.cached_pages(), v.mapped_pages()), (2, 2));
+        assert_eq!(v.drop_cache(backing), Ok(2));
+        assert_eq!((v.cached_pages(), v.mapped_pages()), (0, 0));
+        assert_eq!(backing.state(lo + 5 * p), Some(State::Unmapped));
     }
 
     #[test]

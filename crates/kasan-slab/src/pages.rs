@@ -634,19 +634,29 @@ impl Arena {
         }
     }
 
+    /// Takes `pages` pages whose start plus `skew` bytes is a multiple of `align` (a
+    /// power of two, a page at least; `skew` a multiple of the page size below it).
+    /// The pages an aligned run skips stay free: split off the free run it came from,
+    /// or left as a free run below it in never-used memory.
     fn take_pages(
         &self,
         pages: usize,
-        on_fresh: impl FnOnce(usize, usize),
+        align: usize,
+        skew: usize,
+        mut on_fresh: impl FnMut(usize, usize),
     ) -> Result<usize, PageError> {
-        if pages == 0 {
+        if pages == 0 || !align.is_power_of_two() || align < PAGE_SIZE {
             return Err(PageError::Full);
         }
+        // Where a run at `at` would start once aligned.
+        let aligned = |at: usize| (at + skew).next_multiple_of(align) - skew;
         let mut free = self.free.lock_unless_held().ok_or(PageError::Busy)?;
         self.drain_pending(&mut free);
-        // The smallest exact-size list that fits, then the first large run that does.
-        let fits = if pages <= SMALL_RUNS {
-            free.nonempty & (u64::MAX << (pages - 1))
+        // The smallest exact-size list that surely fits (`need` pages: the run and
+        // the most an alignment can skip), then the first large run that does.
+        let need = pages.saturating_add(align / PAGE_SIZE - 1);
+        let fits = if need <= SMALL_RUNS {
+            free.nonempty & (u64::MAX << (need - 1))
         } else {
             0
         };
@@ -661,7 +671,7 @@ impl Arena {
                 }
                 // SAFETY: a linked free run; its words hold the links and size.
                 let (next, n) = unsafe { (*word(run, 0), *word(run, 2)) };
-                if n >= pages {
+                if (aligned(run) - run) / PAGE_SIZE + pages <= n {
                     break Some((run, n));
                 }
                 run = next;
@@ -669,14 +679,23 @@ impl Arena {
         };
         if let Some((run, n)) = found {
             self.unlink(&mut free, run, n);
-            if n > pages {
-                // The rest stays free; its right neighbour is not (it would have been
-                // merged), and its left is the run being handed out.
-                self.link(&mut free, run + pages * PAGE_SIZE, n - pages);
+            let start = aligned(run);
+            let lead = (start - run) / PAGE_SIZE;
+            // What is left on either side stays free; neither side has a free
+            // neighbour beyond it (it would have been merged into this run).
+            if lead > 0 {
+                self.link(&mut free, run, lead);
             }
-            return Ok(run);
+            if n > lead + pages {
+                self.link(&mut free, start + pages * PAGE_SIZE, n - lead - pages);
+            }
+            return Ok(start);
         }
-        let run = free.bump;
+        let bump = free.bump;
+        let run = bump
+            .checked_add(skew + align - 1)
+            .map(|_| aligned(bump))
+            .ok_or(PageError::Full)?;
         let end = pages
             .checked_mul(PAGE_SIZE)
             .and_then(|len| run.checked_add(len))
@@ -688,7 +707,11 @@ impl Arena {
         free.bump = end;
         // Keep never-used memory ahead of the bump marked as free pages, so an
         // overflow past the last run is caught. Done under the lock: nobody can be
-        // handed those pages while they are being marked.
+        // handed those pages while they are being marked. The pages an alignment
+        // skipped are marked too, and become a free run.
+        if run > free.fresh {
+            on_fresh(free.fresh.max(bump), run - free.fresh.max(bump));
+        }
         if end + PAGE_SIZE > free.fresh {
             let from = free.fresh.max(end);
             // Relaxed: set once at start-up.
@@ -698,6 +721,9 @@ impl Arena {
                 on_fresh(from, to - from);
             }
             free.fresh = to;
+        }
+        if run > bump {
+            self.link(&mut free, bump, (run - bump) / PAGE_SIZE);
         }
         Ok(run)
     }
@@ -709,7 +735,21 @@ impl Arena {
         &self,
         shape: RunShape,
         cache: u32,
-        on_fresh: impl FnOnce(usize, usize),
+        on_fresh: impl FnMut(usize, usize),
+    ) -> Result<Run, PageError> {
+        self.new_run_aligned(shape, cache, PAGE_SIZE, on_fresh)
+    }
+
+    /// [`Arena::new_run`] for a run whose first object's address is a multiple of
+    /// `align` (a power of two, a page at least): the pages before it that the
+    /// alignment skips are not part of the run but stay free memory (as Linux leaves
+    /// the gap before an aligned vmalloc area free address space).
+    pub fn new_run_aligned(
+        &self,
+        shape: RunShape,
+        cache: u32,
+        align: usize,
+        on_fresh: impl FnMut(usize, usize),
     ) -> Result<Run, PageError> {
         let RunShape {
             pages,
@@ -721,7 +761,12 @@ impl Arena {
         if header_size(nobj, info) > first || first > pages.saturating_mul(PAGE_SIZE) {
             return Err(PageError::Full);
         }
-        let start = self.take_pages(pages, on_fresh)?;
+        // The run starts `skew` bytes (whole pages) before a multiple of `align`.
+        let skew = if align > PAGE_SIZE { first % align } else { 0 };
+        if !skew.is_multiple_of(PAGE_SIZE) {
+            return Err(PageError::Full);
+        }
+        let start = self.take_pages(pages, align, skew, on_fresh)?;
         // SAFETY: the run is ours alone and inside the arena; its header area
         // `[start, start + header_size(nobj, info))` is below `first`, inside the run.
         unsafe { kasan_core::shadow::fill(start, 0, header_size(nobj, info)) };

@@ -557,6 +557,63 @@ fn free_runs_merge_with_free_neighbours_and_the_bump() {
 }
 
 #[test]
+fn aligned_runs_leave_the_pages_they_skip_free() {
+    use crate::pages::{Arena, RunShape};
+    const P: usize = 4096;
+    let mem = FakeMemory::new(64 << 20);
+    let arena = Arena::new();
+    // SAFETY: the fake memory is page-aligned, zeroed and used by nothing else.
+    unsafe { arena.init(mem.base(), 64 << 20) };
+    let fresh = std::cell::RefCell::new(Vec::new());
+    let aligned = |pages, align| {
+        arena
+            .new_run_aligned(RunShape::block(pages), 0, align, |a, l| {
+                fresh.borrow_mut().push((a, a + l))
+            })
+            .unwrap()
+    };
+    let used = || arena.used_pages.load(std::sync::atomic::Ordering::Relaxed);
+    let bump0 = arena.bump();
+    // From the bump: the object (after the header page) lands on a 1 MiB boundary,
+    // the run is only its own pages, and the skipped pages are a free run below it
+    // that was marked as never-used memory.
+    let a = aligned(3, 1 << 20);
+    assert_eq!((a.start() + P) % (1 << 20), 0);
+    assert_eq!(arena.bump(), a.start() + 3 * P);
+    assert_eq!(used(), 3);
+    let skipped = (bump0, a.start());
+    if skipped.1 > skipped.0 {
+        assert!(
+            fresh
+                .borrow()
+                .iter()
+                .any(|&(x, y)| x <= skipped.0 && y >= skipped.1),
+            "the skipped pages {skipped:x?} were marked: {:x?}",
+            fresh.borrow()
+        );
+    }
+    // A page-aligned run fits into the pages the alignment skipped.
+    let small = arena.new_run(RunShape::block(2), 0, |_, _| {}).unwrap();
+    assert_eq!(small.start(), bump0);
+    // An aligned run cut from the middle of a free run: both sides stay free and
+    // are reused whole.
+    arena.free_run(small, |_, _| {}, |_, _| {});
+    let wide = arena.new_run(RunShape::block(200), 0, |_, _| {}).unwrap();
+    arena.free_run(wide, |_, _| {}, |_, _| {});
+    let b = aligned(4, 64 * P);
+    assert_eq!((b.start() + P) % (64 * P), 0);
+    assert!(b.start() >= wide.start() && b.start() + 4 * P <= wide.start() + 200 * P);
+    // The pages on either side are free (in no run), and nothing was lost: once
+    // everything is freed it all merges back into the never-used space.
+    assert!(arena.run_of(b.start() + 4 * P).is_none());
+    assert!(b.start() == wide.start() || arena.run_of(b.start() - P).is_none());
+    arena.free_run(a, |_, _| {}, |_, _| {});
+    arena.free_run(b, |_, _| {}, |_, _| {});
+    // Everything merged back: the bump is where it started, nothing is in use.
+    assert_eq!((arena.bump(), used()), (bump0, 0));
+}
+
+#[test]
 fn withdrawn_pages_leave_the_arena_until_restored() {
     use crate::pages::{Arena, RunShape, WithdrawError};
     const P: usize = 4096;
