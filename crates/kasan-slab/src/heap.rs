@@ -50,7 +50,7 @@ use kasan_core::report::{Backing, Describe, Name, ObjectInfo, PageInfo, PageKind
 use kasan_core::shadow::{Shadow, GRANULE_SIZE};
 use kasan_core::shadow_pages::VmallocShadow;
 use kasan_core::stack::Handle;
-use kasan_core::sync::{CachePadded, SpinLock};
+use kasan_core::sync::{CachePadded, TryLock};
 
 use crate::cache::{
     magazine_capacity, CacheConfig, CacheSlot, CacheTable, CpuCache, Ctor, Lists, MAG_CPUS,
@@ -353,7 +353,7 @@ pub struct Heap<H: Host, M: Mode = Generic> {
     quarantine: Quarantine,
     /// The kmalloc classes' per-CPU magazines (`cache` module docs), each slot on
     /// cache lines of its own.
-    percpu: [CachePadded<SpinLock<CpuCache>>; MAG_CPUS],
+    percpu: [CachePadded<TryLock<CpuCache>>; MAG_CPUS],
     /// Objects live, counted per CPU slot (every allocation and free writes one, so
     /// one shared counter would bounce between CPUs); a slot's count wraps when its
     /// CPU frees more than it allocated, the sum is exact.
@@ -393,7 +393,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
             vmalloc: VmallocState::new(),
             caches: CacheTable::new(),
             quarantine: Quarantine::new(),
-            percpu: [const { CachePadded(SpinLock::new(CpuCache::new())) }; MAG_CPUS],
+            percpu: [const { CachePadded(TryLock::new(CpuCache::new())) }; MAG_CPUS],
             live: [const { CachePadded(AtomicUsize::new(0)) }; MAG_CPUS],
         }
     }
@@ -1530,9 +1530,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
             _ => run.header().slot.load(Ordering::Relaxed) as usize,
         };
         self.quarantine
-            .put(object, bytes, self.host.cpu(), &self.arenas, |obj| {
-                self.release(obj)
-            });
+            .put(object, bytes, self.host.cpu(), &self.arenas, self);
         Ok(())
     }
 
@@ -2133,4 +2131,32 @@ const GFP_ZERO: u32 = 0x100;
 /// Rounds `size` up to the granule (for callers checking redzone placement).
 pub const fn granule_round(size: usize) -> usize {
     size.next_multiple_of(GRANULE_SIZE)
+}
+
+/// The heap as the quarantine's owner: batches from the host, objects back to their
+/// runs.
+impl<H: Host, M: Mode> crate::quarantine::Owner for Heap<H, M> {
+    fn map(&self, bytes: usize) -> Option<usize> {
+        self.host.map(bytes)
+    }
+
+    /// Its stages: the object's head-map entry, then its run's header, then its
+    /// metadata and shadow (each stage reads only what the one before loaded).
+    fn ahead(&self, obj: usize, stage: crate::quarantine::Ahead) {
+        use crate::quarantine::Ahead;
+        match stage {
+            Ahead::Head => self.arenas.prefetch(obj),
+            Ahead::Run => self.arenas.prefetch_run(obj),
+            Ahead::Meta => {
+                if let Some(run) = self.arenas.run_of(obj) {
+                    crate::pages::prefetch(core::ptr::from_ref(run.meta(run.slot_of(obj))).cast());
+                }
+                crate::pages::prefetch(self.mode.shadow_span(obj, 1).0 as *const u8);
+            }
+        }
+    }
+
+    fn release(&self, obj: usize) {
+        Heap::release(self, obj);
+    }
 }

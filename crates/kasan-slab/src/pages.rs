@@ -1106,3 +1106,192 @@ impl Arenas {
         self.main.used_pages.load(Ordering::Relaxed) + self.vmap.used_pages.load(Ordering::Relaxed)
     }
 }
+
+/// Object addresses one [`Batch`] holds: a batch is one page.
+pub const BATCH_OBJS: usize = PAGE_SIZE / 8 - 2;
+
+/// Batches mapped at once when the pool is empty (64 KiB).
+const BATCH_CHUNK: usize = 16;
+
+/// A page of object addresses, linked into lists (the quarantine's queues: an
+/// eviction reads the next object from an array, not from the cold metadata of the
+/// last one, so the misses of consecutive objects overlap).
+#[repr(C)]
+pub struct Batch {
+    next: core::sync::atomic::AtomicPtr<Batch>,
+    /// Entries used.
+    pub count: AtomicUsize,
+    /// The entries, `count` of them used.
+    pub objs: [AtomicUsize; BATCH_OBJS],
+}
+
+impl core::fmt::Debug for Batch {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Batch")
+            .field("count", &self.count.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Batch {
+    /// The batch after this one in its list.
+    pub fn next(&self) -> Option<&'static Batch> {
+        // Relaxed: a list is only walked by its owner (under its lock, or once taken
+        // out of every list).
+        let p = self.next.load(Ordering::Relaxed);
+        // SAFETY: `next` is only written by `set_next` from a `&'static Batch` (or
+        // null), and batches are never unmapped (`BatchPool`).
+        unsafe { p.as_ref() }
+    }
+
+    /// Links `next` after this batch.
+    pub fn set_next(&self, next: Option<&'static Batch>) {
+        let p = next.map_or(core::ptr::null_mut(), |b| core::ptr::from_ref(b).cast_mut());
+        // Relaxed: see `next`.
+        self.next.store(p, Ordering::Relaxed);
+    }
+}
+
+/// Batches: pages mapped from the host [`BATCH_CHUNK`] at a time, kept for the heap's
+/// life (ASan's quarantine keeps its batches the same way), handed out one at a time
+/// and taken back a whole chain at a time.
+#[derive(Debug)]
+pub struct BatchPool {
+    /// The free batches, linked.
+    free: SpinLock<Option<&'static Batch>>,
+    /// Chains given back while this thread held `free` (a signal handler), pushed
+    /// lock-free and taken whole by the next holder.
+    returned: core::sync::atomic::AtomicPtr<Batch>,
+}
+
+impl Default for BatchPool {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl BatchPool {
+    /// An empty pool.
+    pub const fn new() -> BatchPool {
+        BatchPool {
+            free: SpinLock::new(None),
+            returned: core::sync::atomic::AtomicPtr::new(core::ptr::null_mut()),
+        }
+    }
+
+    /// An empty batch: from the pool, or from `map(bytes)` (zeroed, page-aligned memory
+    /// kept for the heap's life) when the pool is empty. `None` when there is no
+    /// memory, or this thread holds the pool's lock (a nested call).
+    pub fn get(&self, map: impl FnOnce(usize) -> Option<usize>) -> Option<&'static Batch> {
+        {
+            let mut free = self.free.lock_unless_held()?;
+            if free.is_none() {
+                // Acquire pairs with the Release CAS in `put_chain`.
+                let p = self.returned.swap(core::ptr::null_mut(), Ordering::Acquire);
+                // SAFETY: chains pushed on `returned` are `&'static Batch`es.
+                *free = unsafe { p.as_ref() };
+            }
+            if let Some(b) = *free {
+                *free = b.next();
+                b.set_next(None);
+                b.count.store(0, Ordering::Relaxed);
+                return Some(b);
+            }
+        }
+        let base = map(BATCH_CHUNK * PAGE_SIZE)?;
+        // SAFETY: `map` gave `BATCH_CHUNK` zeroed pages, page-aligned, kept for the
+        // heap's life and ours alone; a page of zeroes is an empty `Batch` (atomics and
+        // a null link), which is one page (`BATCH_OBJS`).
+        let batch = |i: usize| unsafe { &*((base + i * PAGE_SIZE) as *const Batch) };
+        for i in 1..BATCH_CHUNK - 1 {
+            batch(i).set_next(Some(batch(i + 1)));
+        }
+        self.put_chain(batch(1), batch(BATCH_CHUNK - 1));
+        Some(batch(0))
+    }
+
+    /// Takes back the chain of batches from `head` to `tail` (linked through
+    /// `next`). Never waits on a lock this thread holds.
+    pub fn put_chain(&self, head: &'static Batch, tail: &'static Batch) {
+        if let Some(mut free) = self.free.lock_unless_held() {
+            tail.set_next(*free);
+            *free = Some(head);
+            return;
+        }
+        // Relaxed: the CAS publishes.
+        let mut old = self.returned.load(Ordering::Relaxed);
+        loop {
+            // SAFETY: `returned` only holds `&'static Batch`es (or null).
+            tail.set_next(unsafe { old.as_ref() });
+            // Release pairs with the Acquire swap in `get`.
+            match self.returned.compare_exchange_weak(
+                old,
+                core::ptr::from_ref(head).cast_mut(),
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return,
+                Err(now) => old = now,
+            }
+        }
+    }
+
+    /// Takes the pool's lock and keeps it (before `fork`).
+    pub fn lock_all(&self) {
+        core::mem::forget(self.free.lock());
+    }
+
+    /// Releases the lock [`BatchPool::lock_all`] took.
+    ///
+    /// # Safety
+    ///
+    /// The caller must hold it through `lock_all`.
+    pub unsafe fn unlock_all(&self) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.free.force_unlock() };
+    }
+}
+
+const _: () = assert!(core::mem::size_of::<Batch>() == PAGE_SIZE);
+
+impl Arenas {
+    /// Starts loading what releasing the object at `addr` reads first: its page's
+    /// head-map entry (the quarantine asks for objects a few ahead of the one it
+    /// releases). Does nothing outside the arenas.
+    pub fn prefetch(&self, addr: usize) {
+        for arena in [&self.main, &self.vmap] {
+            if arena.contains(addr) {
+                prefetch(core::ptr::from_ref(arena.head_slot(addr)).cast());
+            }
+        }
+    }
+
+    /// Starts loading the header of the run holding `addr`, and the metadata line of
+    /// the slot it would hold, when its head-map entry says it is in a run (the
+    /// entry itself is loaded now: ask [`Arenas::prefetch`] some objects earlier).
+    pub fn prefetch_run(&self, addr: usize) {
+        for arena in [&self.main, &self.vmap] {
+            if !arena.contains(addr) {
+                continue;
+            }
+            // Relaxed: a hint; nothing is read through it but a prefetch.
+            let head = arena.head_slot(addr).load(Ordering::Relaxed);
+            if head != 0 && head & FREE_TAG == 0 && head != FOREIGN {
+                let start = arena.base.load(Ordering::Relaxed) + (head as usize - 1) * PAGE_SIZE;
+                prefetch(start as *const u8);
+            }
+        }
+    }
+}
+
+/// A prefetch of the cache line at `p` (no access: `p` need not be valid).
+#[inline(always)]
+pub(crate) fn prefetch(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch reads nothing the program sees and never faults.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch(p.cast(), core::arch::x86_64::_MM_HINT_T0);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}

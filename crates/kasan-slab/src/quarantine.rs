@@ -19,16 +19,22 @@
 //!  global batches:  head [e->f->g] [h->i] ... [j->k] tail   (total <= max)
 //! ```
 //!
-//! Objects are linked through their metadata's `next` word, out of the program's
-//! reach. A quarantined object keeps its run (and so its metadata) alive until it
-//! leaves, even if its cache is destroyed meanwhile: destroying a cache never
-//! searches the quarantine.
+//! A queue is a list of [`Batch`]es, pages of object addresses out of the program's
+//! reach (ASan's `QuarantineBatch`; Linux links objects through their free
+//! metadata): the eviction reads the next object from the array, not from the cold
+//! metadata of the one before it, so the cache misses of consecutive objects
+//! overlap, and it asks for the head-map entries and run headers of the objects a
+//! few ahead. Batches come from a [`BatchPool`] and go back to it a whole evicted
+//! list at a time. An object that finds no batch (no memory, or a nested call
+//! holding the pool) leaves the quarantine at once. A quarantined object keeps its
+//! run (and so its metadata) alive until it leaves, even if its cache is destroyed
+//! meanwhile: destroying a cache never searches the quarantine.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use kasan_core::sync::{CachePadded, SpinLock};
+use kasan_core::sync::{CachePadded, SpinLock, TryLock};
 
-use crate::pages::{Arenas, ObjMeta, PAGE_SIZE};
+use crate::pages::{Arenas, Batch, BatchPool, BATCH_OBJS, PAGE_SIZE};
 
 /// Per-CPU queues (CPUs beyond this share them, by CPU number modulo).
 const CPUS: usize = 16;
@@ -37,10 +43,28 @@ const BATCHES: usize = 64;
 /// Linux's `QUARANTINE_PERCPU_SIZE`.
 const PERCPU_MAX: usize = 1 << 20;
 
+/// Objects the eviction looks ahead: it asks for the head-map entry of the object
+/// this far ahead, for the run header of the one half as far, and for the metadata
+/// and shadow of the one a quarter as far (each stage reads what the one before
+/// loaded).
+const LOOKAHEAD: usize = 16;
+
+/// What the eviction asks to be loaded for an object some places ahead of the one it
+/// releases (see [`LOOKAHEAD`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ahead {
+    /// Its page's head-map entry.
+    Head,
+    /// Its run's header.
+    Run,
+    /// Its metadata and its shadow.
+    Meta,
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 struct QList {
-    head: usize,
-    tail: usize,
+    head: Option<&'static Batch>,
+    tail: Option<&'static Batch>,
     bytes: usize,
 }
 
@@ -58,8 +82,10 @@ struct Global {
 #[derive(Debug)]
 pub struct Quarantine {
     /// One cache line each, so CPUs appending to their own queues do not contend.
-    percpu: [CachePadded<SpinLock<QList>>; CPUS],
+    percpu: [CachePadded<TryLock<QList>>; CPUS],
     global: SpinLock<Global>,
+    /// The queues' batches.
+    pool: BatchPool,
     max: AtomicUsize,
     /// The live-heap share in percent (0: no live bound).
     live_percent: AtomicUsize,
@@ -76,51 +102,91 @@ impl Default for Quarantine {
     }
 }
 
-fn meta_of(arena: &Arenas, obj: usize) -> Option<&'static ObjMeta> {
-    let run = arena.run_of(obj)?;
-    Some(run.meta(run.slot_of(obj)))
-}
-
 impl QList {
-    /// Appends `obj`; an object whose run is gone cannot be linked and is dropped
-    /// (it cannot happen: a quarantined object keeps its run alive).
-    fn push(&mut self, arena: &Arenas, obj: usize, bytes: usize) {
-        let Some(meta) = meta_of(arena, obj) else {
-            return;
+    /// Appends `obj`, taking a batch from `pool` when the last one is full; false
+    /// (nothing changed) when there is none.
+    fn push(
+        &mut self,
+        pool: &BatchPool,
+        map: impl FnOnce(usize) -> Option<usize>,
+        obj: usize,
+        bytes: usize,
+    ) -> bool {
+        // Relaxed: the list is ours under its queue's lock.
+        let tail = match self.tail {
+            Some(t) if t.count.load(Ordering::Relaxed) < BATCH_OBJS => t,
+            old => {
+                let Some(b) = pool.get(map) else {
+                    return false;
+                };
+                match old {
+                    Some(t) => t.set_next(Some(b)),
+                    None => self.head = Some(b),
+                }
+                self.tail = Some(b);
+                b
+            }
         };
-        meta.next.store(0, Ordering::Relaxed);
-        match meta_of(arena, self.tail) {
-            Some(tail) if self.tail != 0 => tail.next.store(obj, Ordering::Relaxed),
-            _ => self.head = obj,
-        }
-        self.tail = obj;
+        let n = tail.count.load(Ordering::Relaxed);
+        tail.objs[n].store(obj, Ordering::Relaxed);
+        tail.count.store(n + 1, Ordering::Relaxed);
         self.bytes += bytes;
+        true
     }
 
-    fn append(&mut self, arena: &Arenas, other: QList) {
-        if other.head == 0 {
+    fn append(&mut self, other: QList) {
+        let Some(head) = other.head else {
             return;
-        }
-        match meta_of(arena, self.tail) {
-            Some(tail) if self.tail != 0 => tail.next.store(other.head, Ordering::Relaxed),
-            _ => self.head = other.head,
+        };
+        match self.tail {
+            Some(t) => t.set_next(Some(head)),
+            None => self.head = Some(head),
         }
         self.tail = other.tail;
         self.bytes += other.bytes;
     }
 }
 
-fn release_all(arena: &Arenas, list: QList, release: &impl Fn(usize)) {
-    let mut obj = list.head;
-    while obj != 0 {
-        // Read the link before the release reuses it.
-        let next = meta_of(arena, obj).map_or(0, |m| m.next.load(Ordering::Relaxed));
-        release(obj);
-        if obj == list.tail {
+/// What the quarantine needs from the allocator it serves.
+pub trait Owner {
+    /// Zeroed, page-aligned memory of `bytes` kept for the heap's life (the queues'
+    /// batches), if any.
+    fn map(&self, bytes: usize) -> Option<usize>;
+    /// Starts loading what [`Owner::release`] of `obj` reads, some objects before it
+    /// is released (see [`Ahead`]).
+    fn ahead(&self, obj: usize, stage: Ahead);
+    /// Takes back an object that leaves the quarantine (no quarantine lock held).
+    fn release(&self, obj: usize);
+}
+
+/// Releases every object of `list` (oldest first) and gives its batches back.
+fn release_all(pool: &BatchPool, list: QList, owner: &impl Owner) {
+    let (Some(head), Some(tail)) = (list.head, list.tail) else {
+        return;
+    };
+    let mut batch = Some(head);
+    while let Some(b) = batch {
+        // Relaxed: the list was taken out of every queue; it is ours alone.
+        let n = b.count.load(Ordering::Relaxed);
+        let obj = |i: usize| b.objs[i].load(Ordering::Relaxed);
+        for i in 0..n {
+            for (d, stage) in [
+                (LOOKAHEAD, Ahead::Head),
+                (LOOKAHEAD / 2, Ahead::Run),
+                (LOOKAHEAD / 4, Ahead::Meta),
+            ] {
+                if i + d < n {
+                    owner.ahead(obj(i + d), stage);
+                }
+            }
+            owner.release(obj(i));
+        }
+        if core::ptr::eq(b, tail) {
             break;
         }
-        obj = next;
+        batch = b.next();
     }
+    pool.put_chain(head, tail);
 }
 
 impl Quarantine {
@@ -128,22 +194,23 @@ impl Quarantine {
     pub const fn new() -> Quarantine {
         Quarantine {
             percpu: [const {
-                CachePadded(SpinLock::new(QList {
-                    head: 0,
-                    tail: 0,
+                CachePadded(TryLock::new(QList {
+                    head: None,
+                    tail: None,
                     bytes: 0,
                 }))
             }; CPUS],
             global: SpinLock::new(Global {
                 batches: [QList {
-                    head: 0,
-                    tail: 0,
+                    head: None,
+                    tail: None,
                     bytes: 0,
                 }; BATCHES],
                 head: 0,
                 tail: 0,
                 bytes: 0,
             }),
+            pool: BatchPool::new(),
             max: AtomicUsize::new(0),
             live_percent: AtomicUsize::new(0),
             floor: AtomicUsize::new(0),
@@ -189,33 +256,32 @@ impl Quarantine {
     }
 
     /// Quarantines `obj` (whose footprint is `bytes`), freed on `cpu`; objects that
-    /// leave the quarantine (or `obj` itself, if it cannot enter) are passed to
-    /// `release`, with no quarantine lock held. Never waits on a lock this thread
-    /// holds (a free from a signal handler that interrupted a free): it uses another
-    /// CPU's queue, or leaves a full queue to the next free.
-    pub fn put(
-        &self,
-        obj: usize,
-        bytes: usize,
-        cpu: usize,
-        arena: &Arenas,
-        release: impl Fn(usize),
-    ) {
+    /// leave the quarantine (or `obj` itself, if it cannot enter) go back to `owner`
+    /// ([`Owner::release`]). Never waits on a lock this
+    /// thread holds (a free from a signal handler that interrupted a free): it uses
+    /// another CPU's queue, or leaves a full queue to the next free.
+    pub fn put(&self, obj: usize, bytes: usize, cpu: usize, arena: &Arenas, owner: &impl Owner) {
         let max = self.max.load(Ordering::Relaxed);
         if max == 0 || bytes > max / 4 {
-            release(obj);
+            owner.release(obj);
             return;
         }
         // Relaxed: a hint for the per-CPU limit, recomputed at every move below.
         let bound = self.bound.load(Ordering::Relaxed).min(max);
         let percpu_max = PERCPU_MAX.min(bound / (2 * CPUS)).max(1);
-        let Some(mut q) = (0..CPUS).find_map(|i| self.percpu[(cpu + i) % CPUS].lock_unless_held())
-        else {
-            // Every queue is held by this thread (signal handlers nested CPUS deep).
-            release(obj);
+        // A queue held (another thread on this CPU slot, or a signal handler's own
+        // thread) sends the object to the next one.
+        let Some(mut q) = (0..CPUS).find_map(|i| self.percpu[(cpu + i) % CPUS].try_lock()) else {
+            // Every queue is held (16 frees at once, or handlers nested 16 deep): the
+            // object leaves the quarantine at once rather than wait.
+            owner.release(obj);
             return;
         };
-        q.push(arena, obj, bytes);
+        if !q.push(&self.pool, |len| owner.map(len), obj, bytes) {
+            drop(q);
+            owner.release(obj);
+            return;
+        }
         if q.bytes < percpu_max || self.global.held_by_current() {
             return;
         }
@@ -224,7 +290,7 @@ impl Quarantine {
         let Some(mut g) = self.global.lock_unless_held() else {
             // Not reached (checked above); the objects leave the quarantine early
             // rather than be lost.
-            release_all(arena, full, &release);
+            release_all(&self.pool, full, owner);
             return;
         };
         let evicted = {
@@ -234,7 +300,7 @@ impl Quarantine {
             // Relaxed: see the load above.
             self.bound.store(max, Ordering::Relaxed);
             let batch_size = (2 * max / BATCHES).max(1);
-            g.batches[tail].append(arena, full);
+            g.batches[tail].append(full);
             if g.batches[tail].bytes >= batch_size && (tail + 1) % BATCHES != g.head {
                 g.tail = (tail + 1) % BATCHES;
             }
@@ -243,7 +309,7 @@ impl Quarantine {
                 let head = g.head;
                 let batch = core::mem::take(&mut g.batches[head]);
                 g.bytes -= batch.bytes;
-                evicted.append(arena, batch);
+                evicted.append(batch);
                 if head == g.tail {
                     break;
                 }
@@ -252,7 +318,7 @@ impl Quarantine {
             evicted
         };
         drop(g);
-        release_all(arena, evicted, &release);
+        release_all(&self.pool, evicted, owner);
     }
 
     /// Runs `f` holding `cpu`'s queue (tests of nested calls).
@@ -268,6 +334,7 @@ impl Quarantine {
             core::mem::forget(q.lock());
         }
         core::mem::forget(self.global.lock());
+        self.pool.lock_all();
     }
 
     /// Releases the locks taken by [`Quarantine::lock_all`].
@@ -278,6 +345,7 @@ impl Quarantine {
     pub unsafe fn unlock_all(&self) {
         // SAFETY: forwarded from the caller.
         unsafe {
+            self.pool.unlock_all();
             self.global.force_unlock();
             for q in &self.percpu {
                 q.force_unlock();

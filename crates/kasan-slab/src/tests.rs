@@ -1623,3 +1623,65 @@ fn only_page_blocks_keep_cpu_and_time_without_extra_info() {
     assert_eq!(at, block.start() + header_size(1, false));
     assert!(at + 16 <= block.start() + PAGE_SIZE);
 }
+
+/// The quarantine's batches: objects leave oldest first across many batches, every
+/// object comes back exactly once, and the batches of evicted lists are reused (the
+/// pool maps a bounded amount however long the churn).
+#[test]
+fn quarantine_batches_release_oldest_first_and_are_reused() {
+    use crate::pages::Arenas;
+    use crate::quarantine::{Ahead, Owner, Quarantine};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    struct Recorder {
+        released: Mutex<Vec<usize>>,
+        maps: AtomicUsize,
+        asked: AtomicUsize,
+    }
+    impl Owner for Recorder {
+        fn map(&self, bytes: usize) -> Option<usize> {
+            self.maps.fetch_add(1, Ordering::Relaxed);
+            let layout = std::alloc::Layout::from_size_align(bytes, 4096).ok()?;
+            // SAFETY: a non-zero size; never freed, as the quarantine expects.
+            let p = unsafe { std::alloc::alloc_zeroed(layout) };
+            (!p.is_null()).then_some(p as usize)
+        }
+        fn ahead(&self, _obj: usize, _stage: Ahead) {
+            self.asked.fetch_add(1, Ordering::Relaxed);
+        }
+        fn release(&self, obj: usize) {
+            self.released.lock().unwrap().push(obj);
+        }
+    }
+    let owner = Recorder {
+        released: Mutex::new(Vec::new()),
+        maps: AtomicUsize::new(0),
+        asked: AtomicUsize::new(0),
+    };
+    let q = Quarantine::new();
+    let arenas = Arenas::new();
+    // 64 KiB of 16-byte objects: 4096 held, several batches (509 each).
+    q.set_max(64 << 10);
+    let n = 200_000usize;
+    for i in 1..=n {
+        q.put(i * 16, 16, 0, &arenas, &owner);
+    }
+    let released = owner.released.lock().unwrap().clone();
+    let held = q.bytes() / 16;
+    assert_eq!(
+        released.len() + held,
+        n,
+        "every object is held or released once"
+    );
+    // The bound, plus what the CPU's own queue holds (at most 1/32 of it).
+    assert!((2048..=4096 + 128).contains(&held), "held {held}");
+    assert!(
+        released.windows(2).all(|w| w[0] < w[1]),
+        "objects leave oldest first"
+    );
+    assert_eq!(released[0], 16);
+    // Far fewer batches than objects went through: evicted lists' batches are reused.
+    let maps = owner.maps.load(Ordering::Relaxed);
+    assert!(maps <= 4, "{maps} chunks of 16 batches mapped");
+    assert!(owner.asked.load(Ordering::Relaxed) > released.len());
+}
