@@ -117,7 +117,33 @@ pub fn whole_pages(lo: usize, hi: usize, min: usize) -> Option<(usize, usize)> {
 ///
 /// `[lo, hi)` must be shadow bytes that are mapped and writable (a shared page of a
 /// copy-on-write platform counts as writable), describing memory the caller owns.
+#[inline]
 pub unsafe fn fill_shadow(
+    pages: Option<&dyn ShadowPages>,
+    lo: usize,
+    hi: usize,
+    value: u8,
+    min: usize,
+) {
+    // The common case, an object's few shadow bytes: too short to hold a whole page
+    // (so nothing to share), on a platform whose shared pages take writes.
+    if hi - lo < SHADOW_PAGE && pages.is_none_or(|p| p.copy_on_write()) {
+        // SAFETY: the caller's promise.
+        unsafe { crate::shadow::fill(lo, value, hi - lo) };
+        return;
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { fill_shadow_pages(pages, lo, hi, value, min) };
+}
+
+/// [`fill_shadow`] of a range that may span whole pages, or on a platform whose
+/// shared pages must be made private before a write.
+///
+/// # Safety
+///
+/// As [`fill_shadow`].
+#[inline(never)]
+unsafe fn fill_shadow_pages(
     pages: Option<&dyn ShadowPages>,
     lo: usize,
     hi: usize,

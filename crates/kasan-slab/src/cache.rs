@@ -216,6 +216,9 @@ pub struct Magazine {
 pub struct CpuCache {
     /// Indexed by kmalloc class.
     pub mags: [Magazine; KMALLOC_CACHES],
+    /// Objects handed out from these magazines less those released into them
+    /// (wrapping; the heap's live count adds them up).
+    pub live: usize,
 }
 
 impl CpuCache {
@@ -226,6 +229,7 @@ impl CpuCache {
                 n: 0,
                 objs: [0; MAG_MAX],
             }; KMALLOC_CACHES],
+            live: 0,
         }
     }
 }

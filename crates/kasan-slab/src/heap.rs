@@ -506,15 +506,32 @@ impl<H: Host, M: Mode> Heap<H, M> {
         }
     }
 
-    /// The sum of the per-CPU live counts (Relaxed: a statistic).
+    /// Objects allocated and not freed: what the magazines handed out less what was
+    /// released into them, plus the per-CPU counts of the other paths, less what
+    /// the quarantine holds (freed, not yet released). Exact when no other thread is
+    /// in the heap; a statistic otherwise.
     fn live_objects(&self) -> usize {
-        self.live
+        // Relaxed: a statistic.
+        let counted = self
+            .live
             .iter()
-            .fold(0usize, |sum, c| sum.wrapping_add(c.load(Ordering::Relaxed)))
+            .fold(0usize, |sum, c| sum.wrapping_add(c.load(Ordering::Relaxed)));
+        let mags = self
+            .percpu
+            .iter()
+            .filter_map(|pc| pc.lock_unless_held().map(|pc| pc.live))
+            .fold(0usize, usize::wrapping_add);
+        counted
+            .wrapping_add(mags)
+            .wrapping_sub(self.quarantine.objects())
     }
 
     /// Counts an object in (`up`) or out of the live total, on this CPU's counter
-    /// (a locked add: threads share a CPU's counter, and the figure stays exact).
+    /// (a locked add: threads share a CPU's counter, and the figure stays exact), for
+    /// the allocations and releases that do not go through a magazine (those count
+    /// under the magazine's lock, `CpuCache::live`). An object counts out when it is
+    /// released, not when it is freed: [`Heap::live_objects`] subtracts the
+    /// quarantine's objects.
     #[inline]
     fn count_live(&self, up: bool) {
         let c = &self.live[self.host.cpu() % MAG_CPUS];
@@ -838,7 +855,6 @@ impl<H: Host, M: Mode> Heap<H, M> {
         if zero && size > 0 {
             self.arenas.of(object).zero(object, size);
         }
-        self.count_live(true);
         if !M::OBJECT_TRACKS && !page_backed {
             self.mode.record(tagged, object_size, false, track, cpu);
         }
@@ -881,6 +897,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
             drop(lists);
             self.free_chain(to_free);
             if let Some((run, i)) = got {
+                self.count_live(true);
                 return Ok(self.finish_alloc(
                     run,
                     i,
@@ -927,7 +944,8 @@ impl<H: Host, M: Mode> Heap<H, M> {
         if !is_kmalloc_class(cache) || generation != KMALLOC_GENERATION {
             return None;
         }
-        let mut pc = self.percpu[self.host.cpu() % MAG_CPUS].try_lock()?;
+        let mut guard = self.percpu[self.host.cpu() % MAG_CPUS].try_lock()?;
+        let pc = &mut *guard;
         let mag = &mut pc.mags[cache as usize];
         if mag.n == 0 {
             let want = magazine_capacity(config.slot) / 2;
@@ -950,6 +968,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
             mag.objs[..mag.n].reverse();
         }
         mag.n -= 1;
+        pc.live = pc.live.wrapping_add(1);
         Some(mag.objs[mag.n])
     }
 
@@ -963,9 +982,10 @@ impl<H: Host, M: Mode> Heap<H, M> {
         if !is_kmalloc_class(cache) {
             return false;
         }
-        let Some(mut pc) = self.percpu[self.host.cpu() % MAG_CPUS].try_lock() else {
+        let Some(mut guard) = self.percpu[self.host.cpu() % MAG_CPUS].try_lock() else {
             return false;
         };
+        let pc = &mut *guard;
         let cap = slot.config().map_or(0, |c| magazine_capacity(c.slot));
         if cap == 0 {
             return false;
@@ -996,6 +1016,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
         run.meta(run.slot_of(addr)).set_state(State::Free);
         mag.objs[mag.n] = addr;
         mag.n += 1;
+        pc.live = pc.live.wrapping_sub(1);
         true
     }
 
@@ -1161,6 +1182,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
             // made vmalloc fail at some 32,000 live areas.
             self.host.protect(end - PAGE_SIZE, PAGE_SIZE, false);
         }
+        self.count_live(true);
         Ok(self.finish_alloc(
             run,
             0,
@@ -1502,7 +1524,6 @@ impl<H: Host, M: Mode> Heap<H, M> {
         if !meta.transition(State::Allocated, State::Quarantined) {
             return Err(FreeError::Double);
         }
-        self.count_live(false);
         if let Some(slot) = self.slot(cache).filter(|_| !is_kmalloc_class(cache)) {
             slot.live.fetch_sub(1, Ordering::Relaxed);
         }
@@ -1571,7 +1592,6 @@ impl<H: Host, M: Mode> Heap<H, M> {
         };
         let meta = run.meta(i);
         let size = self.requested_size(run, meta);
-        self.count_live(false);
         self.finish_alloc(run, i, size, false, track, Tagging::Keep(addr));
         true
     }
@@ -1814,6 +1834,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
         let h = run.header();
         let cache = h.cache.load(Ordering::Relaxed);
         if is_page_backed(cache) {
+            self.count_live(false);
             run.meta(0).set_state(State::Free);
             self.free_run(run);
             return;
@@ -1825,6 +1846,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
         if self.magazine_push(slot, cache, run, addr) {
             return;
         }
+        self.count_live(false);
         let Some(mut lists) = slot.lists.lock_unless_held() else {
             let meta = run.meta(run.slot_of(addr));
             // Relaxed: the CAS publishes.

@@ -66,6 +66,8 @@ struct QList {
     head: Option<&'static Batch>,
     tail: Option<&'static Batch>,
     bytes: usize,
+    /// Objects held.
+    objs: usize,
 }
 
 #[derive(Debug)]
@@ -76,6 +78,8 @@ struct Global {
     /// Batch being filled.
     tail: usize,
     bytes: usize,
+    /// Objects held.
+    objs: usize,
 }
 
 /// The quarantine.
@@ -131,6 +135,7 @@ impl QList {
         tail.objs[n].store(obj, Ordering::Relaxed);
         tail.count.store(n + 1, Ordering::Relaxed);
         self.bytes += bytes;
+        self.objs += 1;
         true
     }
 
@@ -144,6 +149,7 @@ impl QList {
         }
         self.tail = other.tail;
         self.bytes += other.bytes;
+        self.objs += other.objs;
     }
 }
 
@@ -198,6 +204,7 @@ impl Quarantine {
                     head: None,
                     tail: None,
                     bytes: 0,
+                    objs: 0,
                 }))
             }; CPUS],
             global: SpinLock::new(Global {
@@ -205,10 +212,12 @@ impl Quarantine {
                     head: None,
                     tail: None,
                     bytes: 0,
+                    objs: 0,
                 }; BATCHES],
                 head: 0,
                 tail: 0,
                 bytes: 0,
+                objs: 0,
             }),
             pool: BatchPool::new(),
             max: AtomicUsize::new(0),
@@ -255,6 +264,16 @@ impl Quarantine {
         percpu + self.global.lock_unless_held().map_or(0, |g| g.bytes)
     }
 
+    /// Objects held (as [`Quarantine::bytes`]; those being evicted now are not).
+    pub fn objects(&self) -> usize {
+        let percpu: usize = self
+            .percpu
+            .iter()
+            .filter_map(|q| q.lock_unless_held().map(|q| q.objs))
+            .sum();
+        percpu + self.global.lock_unless_held().map_or(0, |g| g.objs)
+    }
+
     /// Quarantines `obj` (whose footprint is `bytes`), freed on `cpu`; objects that
     /// leave the quarantine (or `obj` itself, if it cannot enter) go back to `owner`
     /// ([`Owner::release`]). Never waits on a lock this
@@ -296,6 +315,7 @@ impl Quarantine {
         let evicted = {
             let tail = g.tail;
             g.bytes += full.bytes;
+            g.objs += full.objs;
             let max = self.bound_for(max, arena.used_pages() * PAGE_SIZE, g.bytes);
             // Relaxed: see the load above.
             self.bound.store(max, Ordering::Relaxed);
@@ -309,6 +329,7 @@ impl Quarantine {
                 let head = g.head;
                 let batch = core::mem::take(&mut g.batches[head]);
                 g.bytes -= batch.bytes;
+                g.objs -= batch.objs;
                 evicted.append(batch);
                 if head == g.tail {
                     break;
