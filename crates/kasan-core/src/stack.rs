@@ -1196,6 +1196,8 @@ const RULE_RBP_BITS: u32 = 8;
 const RULE_KEY_SHIFT: u32 = 29;
 /// The entry bit saying it sits in its address's second slot.
 const RULE_SECOND: u64 = 1 << 28;
+/// An entry's key and slot bit (above them: the rule, and spare bits kept zero).
+const RULE_TAG: u64 = !(RULE_SECOND - 1);
 /// Slots of the cache: an address's first slot is its low bits.
 pub const UNWIND_SLOTS: usize = 4096;
 
@@ -1294,12 +1296,11 @@ impl UnwindCache {
         if pc >> 47 != 0 {
             return None;
         }
-        const TAG: u64 = !((1 << 28) - 1);
         for (slot, tag) in self.slots(pc) {
             // Relaxed: an entry is one word, self-contained (key and rule together);
             // it publishes no other memory, so it pairs with no store but its own.
             let e = slot.load(Ordering::Relaxed);
-            if e & TAG == tag {
+            if e & RULE_TAG == tag {
                 return UnwindRule::unpack(e & (RULE_SECOND - 1));
             }
         }
@@ -1327,11 +1328,10 @@ impl UnwindCache {
         if pc >> 47 != 0 {
             return;
         }
-        const TAG: u64 = !((1 << 28) - 1);
         let [(first, k1), (second, k2)] = self.slots(pc);
         // Relaxed: see `get`; a race between two inserts leaves one of them.
         let e = first.load(Ordering::Relaxed);
-        if e == 0 || e & TAG == k1 || e & RULE_SECOND != 0 {
+        if e == 0 || e & RULE_TAG == k1 || e & RULE_SECOND != 0 {
             first.store(k1 | bits, Ordering::Relaxed);
         } else {
             second.store(k2 | bits, Ordering::Relaxed);

@@ -72,7 +72,8 @@ pub trait Host: Sync {
     /// The current CPU (picks the quarantine's per-CPU queue).
     fn cpu(&self) -> usize;
     /// Maps `bytes` of zeroed memory, aligned to a page, that stays mapped for the
-    /// heap's life (segments of the cache table); `None` if there is none.
+    /// heap's life (segments of the cache table, the quarantine's batches); `None` if
+    /// there is none.
     fn map(&self, bytes: usize) -> Option<usize>;
     /// Nanoseconds since boot: stamped on page-backed allocations and frees whose
     /// track has no time (reports print it as page_owner's `ts`/`free_ts`); 0 when

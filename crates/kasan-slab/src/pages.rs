@@ -11,6 +11,10 @@
 //! that overflows into one is reported before it can corrupt it; and they are found
 //! from any address in the run through the head map, without locks.
 //!
+//! Also here, as memory this layer owns: the [`Batch`]es of object addresses the
+//! quarantine queues are made of, from a [`BatchPool`] of pages kept for the heap's
+//! life.
+//!
 //! # Safety
 //!
 //! This module owns the raw memory of the arena. [`Arena::init`] takes the promise
@@ -517,13 +521,16 @@ impl Arena {
             return None;
         }
         // Acquire pairs with the Release in `set_heads`: the header is written.
-        let head = self.head_slot(addr).load(Ordering::Acquire);
-        if head == 0 || head & FREE_TAG != 0 || head == FOREIGN {
-            return None;
-        }
-        let start = self.base.load(Ordering::Relaxed) + (head as usize - 1) * PAGE_SIZE;
+        let start = self.run_start(self.head_slot(addr).load(Ordering::Acquire))?;
         let run = Run { start };
         (run.header().magic.load(Ordering::Relaxed) == RUN_MAGIC).then_some(run)
+    }
+
+    /// The first address of the run a head-map entry names, if it names one (not a
+    /// free run's tag, not a withdrawn page, not an unused page).
+    fn run_start(&self, head: u32) -> Option<usize> {
+        (head != 0 && head & FREE_TAG == 0 && head != FOREIGN)
+            .then(|| self.base.load(Ordering::Relaxed) + (head as usize - 1) * PAGE_SIZE)
     }
 
     fn set_heads(&self, start: usize, pages: usize, value: u32) {
@@ -709,8 +716,9 @@ impl Arena {
         // overflow past the last run is caught. Done under the lock: nobody can be
         // handed those pages while they are being marked. The pages an alignment
         // skipped are marked too, and become a free run.
-        if run > free.fresh {
-            on_fresh(free.fresh.max(bump), run - free.fresh.max(bump));
+        let unmarked = free.fresh.max(bump);
+        if run > unmarked {
+            on_fresh(unmarked, run - unmarked);
         }
         if end + PAGE_SIZE > free.fresh {
             let from = free.fresh.max(end);
@@ -1275,9 +1283,7 @@ impl Arenas {
                 continue;
             }
             // Relaxed: a hint; nothing is read through it but a prefetch.
-            let head = arena.head_slot(addr).load(Ordering::Relaxed);
-            if head != 0 && head & FREE_TAG == 0 && head != FOREIGN {
-                let start = arena.base.load(Ordering::Relaxed) + (head as usize - 1) * PAGE_SIZE;
+            if let Some(start) = arena.run_start(arena.head_slot(addr).load(Ordering::Relaxed)) {
                 prefetch(start as *const u8);
             }
         }

@@ -254,24 +254,30 @@ impl Quarantine {
         self.max.store(bytes, Ordering::Relaxed);
     }
 
-    /// Bytes held (queues this thread is in the middle of changing are not counted).
-    pub fn bytes(&self) -> usize {
-        let percpu: usize = self
+    /// Bytes and objects held (queues this thread is in the middle of changing, and
+    /// objects being evicted now, are not counted).
+    fn held(&self) -> (usize, usize) {
+        let add = |(b, o): (usize, usize), (qb, qo)| (b + qb, o + qo);
+        let percpu = self
             .percpu
             .iter()
-            .filter_map(|q| q.lock_unless_held().map(|q| q.bytes))
-            .sum();
-        percpu + self.global.lock_unless_held().map_or(0, |g| g.bytes)
+            .filter_map(|q| q.lock_unless_held().map(|q| (q.bytes, q.objs)))
+            .fold((0, 0), add);
+        let global = self
+            .global
+            .lock_unless_held()
+            .map_or((0, 0), |g| (g.bytes, g.objs));
+        add(percpu, global)
     }
 
-    /// Objects held (as [`Quarantine::bytes`]; those being evicted now are not).
+    /// Bytes held (see [`Quarantine::held`]).
+    pub fn bytes(&self) -> usize {
+        self.held().0
+    }
+
+    /// Objects held (see [`Quarantine::held`]).
     pub fn objects(&self) -> usize {
-        let percpu: usize = self
-            .percpu
-            .iter()
-            .filter_map(|q| q.lock_unless_held().map(|q| q.objs))
-            .sum();
-        percpu + self.global.lock_unless_held().map_or(0, |g| g.objs)
+        self.held().1
     }
 
     /// Quarantines `obj` (whose footprint is `bytes`), freed on `cpu`; objects that

@@ -1685,3 +1685,44 @@ fn quarantine_batches_release_oldest_first_and_are_reused() {
     assert!(maps <= 4, "{maps} chunks of 16 batches mapped");
     assert!(owner.asked.load(Ordering::Relaxed) > released.len());
 }
+
+/// With a vmalloc space but no on-demand shadow (`kasan.vmalloc_shadow=always`), a
+/// freed area's addresses still wait for the lazy purge, as Linux's vmap layer purges
+/// lazily with or without vmalloc shadow: a stale pointer finds freed shadow, not a
+/// new area. An aligned area is a run of its own pages only (header, page, guard),
+/// wherever the alignment puts it.
+#[test]
+fn vmalloc_areas_wait_for_the_purge_and_aligned_ones_take_only_their_pages() {
+    let mem = FakeMemory::new(64 << 20);
+    let h = heap(&mem, 32 << 20);
+    let vbase = mem.base() + (32 << 20);
+    // SAFETY: the upper half of the fake memory, unused by the main arena, before any
+    // vmalloc.
+    unsafe { h.init_vmalloc(vbase, 32 << 20, true) };
+    let s = mem.shadow();
+    let a = h.alloc_vmalloc(4096, false, &track(1)).unwrap();
+    assert!(a >= vbase);
+    h.free(a, FreeKind::Vmalloc, &track(1)).unwrap();
+    let b = h.alloc_vmalloc(4096, false, &track(1)).unwrap();
+    assert_ne!(
+        a, b,
+        "a freed area's addresses are not reused before the purge"
+    );
+    assert!(!s.check(a, 1), "the freed area's shadow stays poisoned");
+    h.free(b, FreeKind::Vmalloc, &track(1)).unwrap();
+    h.purge_vmalloc();
+    let c = h.alloc_vmalloc(4096, false, &track(1)).unwrap();
+    assert_eq!(c, a, "after the purge the addresses are reused");
+    let pages = h.stats().pages;
+    let d = h
+        .alloc_vmalloc_aligned(4096, 1 << 20, false, &track(1))
+        .unwrap();
+    assert_eq!(d % (1 << 20), 0);
+    assert_eq!(
+        h.stats().pages - pages,
+        3,
+        "header, the page and the guard page"
+    );
+    h.free(d, FreeKind::Vmalloc, &track(1)).unwrap();
+    h.free(c, FreeKind::Vmalloc, &track(1)).unwrap();
+}
