@@ -328,8 +328,8 @@ static int kvfree_rcu_1_arg_vmalloc_test(struct rng *r, long loops)
 }
 
 /*
- * Not run (generic mode's heap is private memory, which cannot be mapped twice); kept
- * for a sw-tags build of this bench.
+ * Run in a sw-tags build only (generic mode's heap is private memory, which cannot be
+ * mapped twice).
  * Linux: one page (nr_pages=0 gives map_nr_pages=1) from the page allocator, then
  * vm_map_ram(pages, 1), write, vm_unmap_ram each loop; the page is freed at the end.
  */
@@ -346,6 +346,16 @@ __attribute__((unused)) static int vm_map_ram_test(struct rng *r, long loops)
 	__free_pages(pg, 0);
 	return 0;
 }
+
+/* A sw-tags build (kasan cc --mode=sw-tags: clang's kernel-hwaddress). */
+#if defined(__has_feature)
+#if __has_feature(hwaddress_sanitizer)
+#define SW_TAGS_BUILD 1
+#endif
+#endif
+#ifndef SW_TAGS_BUILD
+#define SW_TAGS_BUILD 0
+#endif
 
 struct test_case {
 	const char *name;
@@ -371,8 +381,12 @@ static const struct test_case tests[] = {
 	{ "pcpu_alloc_test", NULL, 0, "no per-CPU allocator in kasan.h (__alloc_percpu/free_percpu)" },
 	{ "kvfree_rcu_1_arg_vmalloc_test", kvfree_rcu_1_arg_vmalloc_test, 10000, NULL },
 	{ "kvfree_rcu_2_arg_vmalloc_test", kvfree_rcu_2_arg_vmalloc_test, 10000, NULL },
+#if SW_TAGS_BUILD
+	{ "vm_map_ram_test", vm_map_ram_test, 2000, NULL },
+#else
 	{ "vm_map_ram_test", NULL, 0,
 	  "vm_map_ram maps pages a second time, which generic mode's private heap cannot (sw-tags only)" },
+#endif
 	{ "vzalloc_5_pages_test", vzalloc_5_pages_test, 10000, NULL },
 };
 #define NR_TESTS (sizeof(tests) / sizeof(tests[0]))

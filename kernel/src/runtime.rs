@@ -240,7 +240,14 @@ pub fn init_heap(heap_lo: usize, heap_hi: usize, vmalloc_phys: usize) -> bool {
         };
         // SAFETY: zeroed permanent memory for one u16 per shadow page, ours alone;
         // the shadow range is left unmapped by `mm::init_shadow`; no other user yet.
-        unsafe { VMALLOC.init(lo, hi, counts) };
+        unsafe {
+            VMALLOC.init(
+                lo,
+                hi,
+                counts,
+                kasan_core::shadow::encoding::VMALLOC_INVALID,
+            )
+        };
     } else {
         // kasan.vmalloc=off: the space's shadow is zero (unchecked), as a kernel
         // without CONFIG_KASAN_VMALLOC maps the early shadow there.

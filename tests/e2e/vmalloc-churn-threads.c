@@ -64,7 +64,8 @@ static void *worker(void *arg)
 	return 0;
 }
 
-int main(void)
+/* The churn: the failures counted (0 when clean). */
+static int churn(void)
 {
 	pthread_t t[THREADS];
 
@@ -72,7 +73,14 @@ int main(void)
 		pthread_create(&t[i], 0, worker, (void *)i);
 	for (int i = 0; i < THREADS; i++)
 		pthread_join(t[i], 0);
-	if (failures)
+	return failures;
+}
+
+/* tags-vmalloc-churn-threads.c has its own main. */
+#ifndef VMALLOC_CHURN_ONLY
+int main(void)
+{
+	if (churn())
 		return 10 + failures;
 
 	char *p = __vmalloc_node(opaque_size(3000), 1 << 20, 0, -1, 0);
@@ -87,3 +95,4 @@ int main(void)
 	vfree(p);
 	return 0;
 }
+#endif

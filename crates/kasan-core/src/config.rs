@@ -255,7 +255,7 @@ pub static HIDDEN_OPTIONS: &[OptionSpec] = &[
         name: "kasan.vmalloc_shadow",
         kind: Kind::Choice(&["on-demand", "always"]),
         default: "on-demand",
-        modes: "generic",
+        modes: "all",
         help: "on-demand: the vmalloc space's shadow is populated per area and released lazily; always: mapped once, never released (for the test_vmalloc benchmark)",
     },
     OptionSpec {

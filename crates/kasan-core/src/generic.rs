@@ -198,6 +198,7 @@ impl Mode for Generic {
                     (self.shadow.shadow_addr(lo), self.shadow.shadow_addr(hi)),
                     (self.shadow.shadow_addr(t0), self.shadow.shadow_addr(t1)),
                     PAGE_FREE,
+                    crate::shadow_pages::SHARE_MIN_POISON_PAGES,
                 );
             }
         }

@@ -1646,6 +1646,12 @@ fn write_description(out: &mut Out<'_>, ctx: &Context<'_>, bug: &Bug<'_>, who: &
             // Linux describes page memory (a large kmalloc, the page allocator) by
             // its page alone: no object, no region, the owner from page_owner.
             Backing::Pages(_) => write_physical_page(out, ctx, bug.addr, o, who),
+            Backing::Vmalloc { .. } if o.freed => {
+                // A freed area (waiting for the lazy purge) has no vm_struct any
+                // more and its pages are unmapped: `vmalloc_dump_obj` finds nothing
+                // and `vmalloc_to_page` no page (Linux 6.17+'s wording).
+                let _ = out.write_str("The buggy address belongs to a vmalloc virtual mapping\n");
+            }
             Backing::Vmalloc { start, end } => {
                 // Linux 6.14+ (`vmalloc_dump_obj`): one line, the caller of vmalloc
                 // (the frame after the entry frame of the allocation track); then the

@@ -40,7 +40,7 @@
 #![allow(unsafe_code)]
 
 use crate::sync::SpinLock;
-use core::sync::atomic::{AtomicU16, AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU8, AtomicUsize, Ordering};
 
 /// The size of a page of shadow.
 pub const SHADOW_PAGE: usize = 4096;
@@ -179,22 +179,22 @@ unsafe fn fill_shadow_pages(
 /// After freed memory was merged into free memory `[free_lo, free_hi)` (shadow
 /// addresses, the free range's exact shadow), maps back to the shared page of `value`
 /// every shadow page that overlaps `[touched_lo, touched_hi)` (the freed block's
-/// shadow, spanning at least [`SHARE_MIN_POISON_PAGES`] whole pages) and lies wholly inside
-/// the free range. The caller holds the lock that owns
-/// free memory and has poisoned it all with `value`. Returns the pages released.
+/// shadow, spanning at least `min_pages` whole pages: the mode's poisoned-fill
+/// threshold, [`SHARE_MIN_POISON_PAGES`] for the generic shadow) and lies wholly
+/// inside the free range. The caller holds the lock that owns free memory and has
+/// poisoned it all with `value`. Returns the pages released.
 pub fn release_free(
     pages: &dyn ShadowPages,
     (free_lo, free_hi): (usize, usize),
     (touched_lo, touched_hi): (usize, usize),
     value: u8,
+    min_pages: usize,
 ) -> usize {
     // Only a block whose own fill shared its interior gives back its edges: for a
     // smaller one the remap (and the next allocation's copy-on-write faults on every
     // page of it) would cost more than its shadow is worth; it keeps its shadow
     // pages as the allocator keeps its memory.
-    if whole_pages(touched_lo, touched_hi, SHARE_MIN_POISON_PAGES).is_none()
-        || !pages.has_shared(value)
-    {
+    if whole_pages(touched_lo, touched_hi, min_pages).is_none() || !pages.has_shared(value) {
         return 0;
     }
     let lo = page_down(touched_lo).max(page_up(free_lo));
@@ -224,6 +224,9 @@ pub struct VmallocShadow {
     base: AtomicUsize,
     /// Shadow pages covered.
     len: AtomicUsize,
+    /// What the part of a page outside every area reads: the mode's invalid value
+    /// (generic `VMALLOC_INVALID`, sw-tags the invalid tag).
+    edge: AtomicU8,
     /// The counters, one per shadow page (`len` of them).
     counts: AtomicUsize,
     /// Serialises populate and release (Linux: `init_mm.page_table_lock`). Holds
@@ -312,6 +315,7 @@ impl VmallocShadow {
         VmallocShadow {
             base: AtomicUsize::new(0),
             len: AtomicUsize::new(0),
+            edge: AtomicU8::new(crate::shadow::encoding::VMALLOC_INVALID),
             counts: AtomicUsize::new(0),
             lock: SpinLock::new(0),
             cached: AtomicUsize::new(0),
@@ -404,21 +408,29 @@ impl VmallocShadow {
 
     /// Sets up on-demand shadow for shadow range `[shadow_lo, shadow_hi)` (whole
     /// pages), whose pages the platform has left unmapped; `counts` is zeroed memory
-    /// for one `u16` per page of it, kept for the heap's life.
+    /// for one `u16` per page of it, kept for the heap's life; `edge` is what shadow
+    /// outside every area reads (generic `VMALLOC_INVALID`, sw-tags the invalid tag).
     ///
     /// # Safety
     ///
     /// `counts` must point to `(shadow_hi - shadow_lo) / SHADOW_PAGE` zeroed,
     /// writable `u16`s that nothing else uses and that stay mapped; no other thread
     /// may use this value yet.
-    pub unsafe fn init(&self, shadow_lo: usize, shadow_hi: usize, counts: usize) {
+    pub unsafe fn init(&self, shadow_lo: usize, shadow_hi: usize, counts: usize, edge: u8) {
         debug_assert!(shadow_lo.is_multiple_of(SHADOW_PAGE) && shadow_hi > shadow_lo);
+        self.edge.store(edge, Ordering::Relaxed);
         self.len
             .store((shadow_hi - shadow_lo) / SHADOW_PAGE, Ordering::Relaxed);
         self.counts.store(counts, Ordering::Relaxed);
         // Release pairs with the Acquire in `span`: a thread that sees the base sees
         // the length and the counters.
         self.base.store(shadow_lo, Ordering::Release);
+    }
+
+    /// What shadow outside every area reads.
+    fn edge(&self) -> u8 {
+        // Relaxed: set in `init`, published by its Release store of `base`.
+        self.edge.load(Ordering::Relaxed)
     }
 
     /// Whether on-demand shadow is set up.
@@ -489,9 +501,9 @@ impl VmallocShadow {
     /// `kasan_populate_vmalloc`: an area whose shadow is `[lo, hi)` is about to be
     /// used. Pages no area uses yet are mapped: those wholly inside the range read
     /// zero (the area's own poison and unpoison set every byte of them), the edges
-    /// read `VMALLOC_INVALID` so the part of them outside the area stays invalid.
-    /// Pages a neighbour populated are shared (one more user). On failure nothing
-    /// changed.
+    /// read the space's invalid value (`VMALLOC_INVALID`, or the invalid tag) so the
+    /// part of them outside the area stays invalid. Pages a neighbour populated are
+    /// shared (one more user). On failure nothing changed.
     ///
     /// The mapping itself (a system call in a process) runs outside the lock: the
     /// pages are claimed under it, marked [`PENDING`], mapped, and published under it
@@ -628,7 +640,6 @@ impl VmallocShadow {
     /// One more user of mapped page `p` (count `c`, not 0, not pending): a cached
     /// page gets its part outside `[lo, hi)` rewritten invalid.
     fn take_mapped(&self, p: usize, c: u16, lo: usize, hi: usize) {
-        use crate::shadow::encoding::VMALLOC_INVALID;
         if is_cached(c) {
             // Mapped, no area on it, stale poison: its part outside this area must
             // read invalid, its part inside is set by the area's poison and
@@ -637,7 +648,7 @@ impl VmallocShadow {
             if !(a >= lo && a + SHADOW_PAGE <= hi) {
                 // SAFETY: a mapped page of the space, writable (a shared page is a
                 // private file mapping: the write copies it).
-                unsafe { crate::shadow::fill(a, VMALLOC_INVALID, SHADOW_PAGE) };
+                unsafe { crate::shadow::fill(a, self.edge(), SHADOW_PAGE) };
             }
             self.count(p).store(1, Ordering::Relaxed);
             self.cached.fetch_sub(1, Ordering::Relaxed);
@@ -658,7 +669,6 @@ impl VmallocShadow {
         lo: usize,
         hi: usize,
     ) -> bool {
-        use crate::shadow::encoding::VMALLOC_INVALID;
         let (a, b) = (base + p * SHADOW_PAGE, base + q * SHADOW_PAGE);
         if !pages.populate(a, b - a, 0) {
             return false;
@@ -667,7 +677,7 @@ impl VmallocShadow {
             if (a..b).contains(&edge) && !(edge >= lo && edge + SHADOW_PAGE <= hi) {
                 // SAFETY: `edge` is a page just populated (real, writable), claimed
                 // by this populate: nobody else writes it until it is published.
-                unsafe { crate::shadow::fill(edge, VMALLOC_INVALID, SHADOW_PAGE) };
+                unsafe { crate::shadow::fill(edge, self.edge(), SHADOW_PAGE) };
             }
         }
         true
@@ -986,6 +996,7 @@ mod tests {
             (sa(free_lo), sa(free_hi)),
             (sa(t0), sa(t1)),
             PAGE_FREE,
+            SHARE_MIN_POISON_PAGES,
         );
         // Pages 2 to 32 overlap the block and lie inside the free range; page 1 does
         // not lie inside it, page 33 does but the block never touched it.
@@ -1005,7 +1016,8 @@ mod tests {
                 backing,
                 (sa(free_lo), sa(free_hi)),
                 (sa(t0), sa(t1)),
-                VMALLOC_INVALID
+                VMALLOC_INVALID,
+                SHARE_MIN_POISON_PAGES
             ),
             0
         );
@@ -1015,7 +1027,8 @@ mod tests {
                 backing,
                 (sa(free_lo), sa(free_hi)),
                 (sa(mem + 22 * page + 8), sa(mem + 30 * page)),
-                PAGE_FREE
+                PAGE_FREE,
+                SHARE_MIN_POISON_PAGES
             ),
             0
         );
@@ -1032,6 +1045,20 @@ mod tests {
         &'static VmallocShadow,
         usize,
     ) {
+        vspace_with(pages, VMALLOC_INVALID)
+    }
+
+    /// [`vspace`] whose shadow outside every area reads `edge`.
+    fn vspace_with(
+        pages: usize,
+        edge: u8,
+    ) -> (
+        Vec<u8>,
+        Vec<u16>,
+        &'static FakePages,
+        &'static VmallocShadow,
+        usize,
+    ) {
         let backing = FakePages::leak(&[]);
         let buf = vec![0u8; (pages + 1) * SHADOW_PAGE];
         let lo = (buf.as_ptr() as usize).next_multiple_of(SHADOW_PAGE);
@@ -1039,8 +1066,137 @@ mod tests {
         let counts = vec![0u16; pages];
         let v: &'static VmallocShadow = Box::leak(Box::new(VmallocShadow::new()));
         // SAFETY: `counts` has a u16 per page and outlives the test's use of `v`.
-        unsafe { v.init(lo, lo + pages * SHADOW_PAGE, counts.as_ptr() as usize) };
+        unsafe { v.init(lo, lo + pages * SHADOW_PAGE, counts.as_ptr() as usize, edge) };
         (buf, counts, backing, v, lo)
+    }
+
+    #[test]
+    fn vmalloc_edges_read_the_spaces_own_invalid_value() {
+        // The tag shadow's space: outside every area, the invalid tag (0xE).
+        let (_buf, _counts, backing, v, lo) = vspace_with(4, 0x0E);
+        v.set_cache_max(4);
+        let p = SHADOW_PAGE;
+        let a = (lo + p / 4, lo + 2 * p + p / 2);
+        v.populate(backing, a.0, a.1).unwrap();
+        // SAFETY: populated test pages.
+        let byte = |x: usize| unsafe { *(x as *const u8) };
+        assert_eq!(byte(lo + 8), 0x0E);
+        assert_eq!(
+            byte(a.0),
+            0x0E,
+            "the populate leaves the area's own part to its poison"
+        );
+        assert_eq!(byte(lo + p + 8), 0, "an interior page reads zero");
+        assert_eq!(byte(lo + 2 * p + p / 2 + 8), 0x0E);
+        // Released into the cache with stale bytes, then taken by an area that covers
+        // only part of it: its edges are written invalid again.
+        set(lo, 3 * p, 0x05);
+        assert_eq!(v.release(backing, a.0, a.1), Ok(0));
+        assert_eq!(v.cached_pages(), 3);
+        let b = (lo + p / 2, lo + p);
+        v.populate(backing, b.0, b.1).unwrap();
+        assert_eq!(byte(lo + 8), 0x0E);
+        assert_eq!(
+            byte(lo + p / 2),
+            0x0E,
+            "the whole edge page is rewritten; the area's poison sets its own part"
+        );
+        assert_eq!(
+            byte(lo + p + 8),
+            0x05,
+            "a page no area took is left as it was"
+        );
+        assert_eq!(v.cached_pages(), 2);
+    }
+
+    /// A tag shadow over fake pages: `pages` shadow pages describing memory from
+    /// 1 << 40 (16 bytes per shadow byte, never touched).
+    fn tag_shadow_of(
+        pages: usize,
+        backing: &'static FakePages,
+    ) -> (
+        Vec<u8>,
+        usize,
+        crate::sw_tags::TagShadow<crate::sw_tags::TopBitsCarrier>,
+    ) {
+        let buf = vec![0u8; (pages + 1) * SHADOW_PAGE];
+        let lo = (buf.as_ptr() as usize).next_multiple_of(SHADOW_PAGE);
+        let mem = 1usize << 40;
+        let carrier = crate::sw_tags::TopBitsCarrier {
+            shift: 56,
+            width: 4,
+            native: 0,
+        };
+        // SAFETY: the tag shadow of [mem, mem + pages * 64 KiB) is inside `buf`, which
+        // the test keeps alive while it uses the shadow.
+        let shadow = unsafe {
+            crate::sw_tags::TagShadow::new_paged(
+                lo.wrapping_sub(mem >> 4),
+                mem,
+                mem + pages * SHADOW_PAGE * 16,
+                carrier,
+                crate::sw_tags::X86_64,
+                backing,
+            )
+        };
+        (buf, mem, shadow)
+    }
+
+    #[test]
+    fn tag_shadow_shares_and_gives_back_the_blocks_the_generic_shadow_does() {
+        use crate::sw_tags::{TAG_SHARE_MIN_POISON_PAGES, X86_64};
+        let backing = FakePages::leak(&[3, X86_64.invalid]);
+        let (_buf, mem, shadow) = tag_shadow_of(64, backing);
+        let sa = |x: usize| shadow.shadow_addr(x);
+        let page = SHADOW_PAGE * 16;
+        // A 1 MiB block 16 KiB into memory page 4: 16 shadow pages, whole ones 5..=19.
+        let a = mem + 4 * page + (16 << 10);
+        let len = 1 << 20;
+        shadow.poison(a, len, 3);
+        backing.settle();
+        assert_eq!(backing.state(sa(mem + 5 * page)), Some(State::Shared(3)));
+        assert_eq!(backing.state(sa(mem + 19 * page)), Some(State::Shared(3)));
+        assert_eq!(shadow.tag_at(a), Some(3));
+        assert_eq!(shadow.tag_at(a + len - 1), Some(3));
+        // Freed: the interior is the invalid tag's shared page, the edges are written.
+        shadow.poison(a, len, X86_64.invalid);
+        backing.settle();
+        assert_eq!(
+            backing.state(sa(mem + 12 * page)),
+            Some(State::Shared(X86_64.invalid))
+        );
+        assert!(!matches!(backing.state(sa(a)), Some(State::Shared(_))));
+        assert_eq!(shadow.tag_at(a + len / 2), Some(X86_64.invalid));
+        // Merged with free neighbours (also invalid): its edge pages go back too. The
+        // generic shadow's threshold (26 pages) would have kept all 16 of them.
+        let (f0, f1) = (mem + 2 * page, mem + 30 * page);
+        shadow.poison(f0, f1 - f0, X86_64.invalid);
+        let n = release_free(
+            backing,
+            (sa(f0), sa(f1)),
+            (sa(a), sa(a + len)),
+            X86_64.invalid,
+            TAG_SHARE_MIN_POISON_PAGES,
+        );
+        assert_eq!(n, 17, "pages 4 to 20: every page the block touched");
+        assert_eq!(
+            backing.state(sa(mem + 4 * page)),
+            Some(State::Shared(X86_64.invalid))
+        );
+        assert_eq!(
+            backing.state(sa(mem + 20 * page)),
+            Some(State::Shared(X86_64.invalid))
+        );
+        assert_eq!(
+            release_free(
+                backing,
+                (sa(f0), sa(f1)),
+                (sa(a), sa(a + len)),
+                X86_64.invalid,
+                SHARE_MIN_POISON_PAGES
+            ),
+            0
+        );
     }
 
     #[test]

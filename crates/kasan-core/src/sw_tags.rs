@@ -253,6 +253,19 @@ impl TagCarrier for TopBitsCarrier {
     }
 }
 
+/// The fewest whole tag shadow pages a tag write must span before they are shared:
+/// half the generic shadow's [`SHARE_MIN_PAGES`], so that the same blocks share in
+/// both modes (768 KiB of memory). A tag write is all a block's shadow ever gets (no
+/// byte-granular redzones inside it), and the block's own memory, given back when
+/// freed from 256 KiB on, costs sixteen faults for each of its shadow pages.
+pub const TAG_SHARE_MIN_PAGES: usize = SHARE_MIN_PAGES / 2;
+
+/// The same for the invalid tag of a free and for giving a freed block's tag shadow
+/// back (`release_free`): half of [`SHARE_MIN_POISON_PAGES`] (832 KiB of memory),
+/// so a freed 1 MiB block's tag shadow goes back to the shared page of the invalid
+/// tag as the generic shadow of one does to `PAGE_FREE`'s.
+pub const TAG_SHARE_MIN_POISON_PAGES: usize = SHARE_MIN_POISON_PAGES / 2;
+
 /// The tag shadow: one byte per 16-byte granule of `[start, end)` (untagged
 /// addresses), holding the granule's tag. Its place may be set once at start-up
 /// ([`TagShadow::set_range`]) when it is only known then (a mapping made at run
@@ -307,8 +320,8 @@ impl<C: TagCarrier> TagShadow<C> {
     }
 
     /// [`TagShadow::new`] with page sharing: a tag write spanning
-    /// [`SHARE_MIN_PAGES`] whole shadow pages or more (1.5 MiB of memory at 1/16;
-    /// [`SHARE_MIN_POISON_PAGES`] for the invalid tag of a free) maps them to the
+    /// [`TAG_SHARE_MIN_PAGES`] whole shadow pages or more (768 KiB of memory at 1/16;
+    /// [`TAG_SHARE_MIN_POISON_PAGES`] for the invalid tag of a free) maps them to the
     /// platform's shared page of that tag, as the generic shadow does
     /// ([`crate::shadow::Shadow::with_pages`]).
     ///
@@ -419,9 +432,9 @@ impl<C: TagCarrier> TagShadow<C> {
         }
         let count = (end - begin) >> TAG_GRANULE_SHIFT;
         let min = if tag == self.scheme.invalid {
-            SHARE_MIN_POISON_PAGES
+            TAG_SHARE_MIN_POISON_PAGES
         } else {
-            SHARE_MIN_PAGES
+            TAG_SHARE_MIN_PAGES
         };
         let first = self.shadow_addr(begin);
         // SAFETY: `[begin, end)` is inside the covered range, so its `count` shadow
@@ -436,10 +449,26 @@ impl<C: TagCarrier> TagShadow<C> {
         self.poison(self.carrier.untag(tagged), size, self.carrier.tag(tagged));
     }
 
+    /// The platform's backing of the shadow pages, if it shares them.
+    pub fn pages(&self) -> Option<&'static dyn ShadowPages> {
+        self.pages
+    }
+
+    /// Whether the untagged `addr` has a tag byte that can be read now: covered, and
+    /// not on a shadow page the platform left unmapped (on-demand vmalloc shadow
+    /// nobody populated). The allocator and the report ask this; the access check
+    /// does not, so an access there faults.
+    fn readable(&self, addr: usize) -> bool {
+        self.covered(addr)
+            && self
+                .pages
+                .is_none_or(|p| p.readable(self.shadow_addr(addr)))
+    }
+
     /// The tag of the granule holding `addr` (tagged or not), if it has shadow.
     pub fn tag_at(&self, addr: usize) -> Option<u8> {
         let a = self.carrier.untag(addr);
-        self.covered(a).then(|| self.load(a))
+        self.readable(a).then(|| self.load(a))
     }
 
     /// Linux's sw-tags `kasan_check_range`: true when `size` bytes at the tagged
@@ -483,7 +512,7 @@ impl<C: TagCarrier> TagShadow<C> {
     /// Linux's `kasan_byte_accessible`: the match-all tag, or the tag of the granule.
     pub fn byte_accessible(&self, tagged: usize) -> bool {
         let a = self.carrier.untag(tagged);
-        if !self.covered(a) {
+        if !self.readable(a) {
             return false;
         }
         let tag = self.carrier.tag(tagged);
@@ -496,11 +525,11 @@ impl<C: TagCarrier> TagShadow<C> {
     pub fn first_bad_addr(&self, addr: usize, size: usize) -> usize {
         let tag = self.carrier.tag(addr);
         let mut p = self.carrier.untag(addr);
-        if !self.covered(p) {
+        if !self.readable(p) {
             return p;
         }
         let end = p.saturating_add(size);
-        while p < end && self.covered(p) && self.load(p) == tag {
+        while p < end && self.readable(p) && self.load(p) == tag {
             p += TAG_GRANULE;
         }
         p
@@ -513,7 +542,7 @@ impl<C: TagCarrier> TagShadow<C> {
         let object = self.carrier.untag(object);
         let mut size = 0;
         while size < object_size {
-            if !self.covered(object + size) || self.load(object + size) == self.scheme.invalid {
+            if !self.readable(object + size) || self.load(object + size) == self.scheme.invalid {
                 return size;
             }
             size += TAG_GRANULE;
@@ -526,7 +555,7 @@ impl<C: TagCarrier> TagShadow<C> {
     pub fn read_row(&self, row: usize, out: &mut [Option<u8>]) {
         for (i, slot) in out.iter_mut().enumerate() {
             let a = row.wrapping_add(i << TAG_GRANULE_SHIFT);
-            *slot = self.covered(a).then(|| self.load(a));
+            *slot = self.readable(a).then(|| self.load(a));
         }
     }
 }
@@ -780,6 +809,33 @@ impl<C: TagCarrier + 'static> Mode for SwTags<C> {
 
     fn unpoison_range(&self, tagged: usize, size: usize) {
         self.shadow.unpoison(tagged, size);
+    }
+
+    fn shadow_span(&self, addr: usize, len: usize) -> (usize, usize) {
+        (
+            self.shadow.shadow_addr(addr),
+            self.shadow.shadow_addr(addr + len),
+        )
+    }
+
+    fn shadow_pages(&self) -> Option<&'static dyn crate::shadow_pages::ShadowPages> {
+        self.shadow.pages()
+    }
+
+    fn release_free(&self, (lo, hi): (usize, usize), (t0, t1): (usize, usize)) {
+        if let Some(pages) = self.shadow.pages() {
+            let (start, end) = self.shadow.range();
+            let (lo, hi) = (lo.max(start), hi.min(end));
+            if lo < hi {
+                crate::shadow_pages::release_free(
+                    pages,
+                    (self.shadow.shadow_addr(lo), self.shadow.shadow_addr(hi)),
+                    (self.shadow.shadow_addr(t0), self.shadow.shadow_addr(t1)),
+                    self.scheme().invalid,
+                    TAG_SHARE_MIN_POISON_PAGES,
+                );
+            }
+        }
     }
 
     fn record(&self, tagged: usize, object_size: usize, is_free: bool, track: &Track, cpu: usize) {

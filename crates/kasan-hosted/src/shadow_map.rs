@@ -15,8 +15,9 @@
 //! these mappings are the file's (counted once, whatever the number of mappings);
 //! only private copies are the process's memory, which is what `shadow_bytes` counts.
 //!
-//! The vmalloc space's shadow ([`VMALLOC`]) starts `PROT_NONE`: populate maps fresh
-//! anonymous memory, release maps `PROT_NONE` again (the reservation stays ours).
+//! The vmalloc space's shadow ([`VMALLOC`]; in sw-tags mode the tag shadow of its
+//! vmalloc space, [`TAG_VMALLOC`]) starts `PROT_NONE`: populate maps fresh anonymous
+//! memory, release maps `PROT_NONE` again (the reservation stays ours).
 //!
 //! # Safety
 //!
@@ -360,7 +361,7 @@ pub fn init_vmalloc(base: usize, size: usize) -> bool {
     }
     // SAFETY: `counts` is fresh zeroed memory for `pages` u16s, never unmapped; the
     // runtime calls this once, before any thread allocates.
-    unsafe { VMALLOC.init(lo, hi, counts) };
+    unsafe { VMALLOC.init(lo, hi, counts, VMALLOC_INVALID) };
     VMALLOC.set_cache_max(VMALLOC_SHADOW_CACHE);
     true
 }
@@ -371,15 +372,29 @@ pub fn init_vmalloc(base: usize, size: usize) -> bool {
 /// unmaps them.
 pub const VMALLOC_SHADOW_CACHE: usize = 4096;
 
-/// Unmaps the vmalloc shadow pages kept for reuse (`vm_unmap_aliases`).
+/// Unmaps the vmalloc shadow pages kept for reuse (`vm_unmap_aliases`), in
+/// whichever shadow has on-demand vmalloc space.
 pub fn drop_vmalloc_shadow_cache() {
     let _ = VMALLOC.drop_cache(&HostShadowPages);
+    let _ = TAG_VMALLOC.drop_cache(&TagShadowPages);
 }
 
-/// Whether shadow address `addr` lies in the vmalloc space's on-demand shadow and is
-/// not populated (a fault there is an access to vmalloc memory nobody allocated).
-pub fn is_unpopulated_vmalloc_shadow(addr: usize) -> bool {
-    VMALLOC.covers(addr) && !VMALLOC.readable(addr)
+/// The vmalloc address whose shadow (generic or tag) is `addr`, when `addr` lies
+/// in a vmalloc space's on-demand shadow and is not populated (a fault there is an
+/// access to vmalloc memory nobody allocated, or purged).
+pub fn unpopulated_vmalloc_shadow(addr: usize) -> Option<usize> {
+    if VMALLOC.covers(addr) && !VMALLOC.readable(addr) {
+        return Some((addr - SHADOW_OFFSET) << 3);
+    }
+    if TAG_VMALLOC.covers(addr) && !TAG_VMALLOC.readable(addr) {
+        // Relaxed: set before the runtime was ready (published by its Release).
+        let (mem, shadow) = (
+            TAG_VMALLOC_BASE.load(Ordering::Relaxed),
+            TAG_VMALLOC_SHADOW.load(Ordering::Relaxed),
+        );
+        return Some(mem + ((addr - shadow) << 4));
+    }
+    None
 }
 
 /// Tag shadow pages per tag in the tag memfd (256 KiB each, 15 tags: 3.75 MiB): a run
@@ -388,6 +403,41 @@ const TAG_SECTION_PAGES: usize = 64;
 /// The tags with a shared page (tag 0 is the zero page), in file order: every 4-bit
 /// tag of the x86-64 scheme but 0.
 const TAG_SHARED: core::ops::RangeInclusive<u8> = 1..=0xF;
+
+/// The tag-mode vmalloc space's on-demand shadow bookkeeping (the tag shadow of the
+/// space the heap keeps for vmalloc at the top of the tagged arena).
+pub static TAG_VMALLOC: VmallocShadow = VmallocShadow::new();
+/// That space's first byte and the tag shadow byte describing it.
+static TAG_VMALLOC_BASE: AtomicUsize = AtomicUsize::new(0);
+static TAG_VMALLOC_SHADOW: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets up on-demand tag shadow for the tag-mode vmalloc space `[base, base +
+/// size)`, whose tag shadow is `[shadow, shadow + size / 16)` inside the tag
+/// shadow's reservation ([`init_tags`] first): it becomes `PROT_NONE` and the
+/// per-page counts are mapped; `invalid` is the tag the parts of populated pages
+/// outside every area read. False: left as it was (shadow always mapped).
+pub fn init_tags_vmalloc(base: usize, size: usize, shadow: usize, invalid: u8) -> bool {
+    let (lo, hi) = (shadow, shadow + size / 16);
+    if !in_tag_shadow(lo, hi - lo) {
+        return false;
+    }
+    let pages = (hi - lo) / SHADOW_PAGE;
+    let Some(counts) = crate::memory::map_anonymous((pages * 2).next_multiple_of(4096)) else {
+        return false;
+    };
+    // SAFETY: whole pages of the tag shadow (checked above), describing the vmalloc
+    // space, which no allocation has used yet.
+    if !unsafe { map_anonymous_at(lo, hi - lo, libc::PROT_NONE) } {
+        return false;
+    }
+    TAG_VMALLOC_BASE.store(base, Ordering::Relaxed);
+    TAG_VMALLOC_SHADOW.store(lo, Ordering::Relaxed);
+    // SAFETY: `counts` is fresh zeroed memory for `pages` u16s, never unmapped; the
+    // runtime calls this once, before any thread allocates.
+    unsafe { TAG_VMALLOC.init(lo, hi, counts, invalid) };
+    TAG_VMALLOC.set_cache_max(VMALLOC_SHADOW_CACHE);
+    true
+}
 
 /// The tag shadow's shared pages: one section per tag.
 static TAG_FILE: SharedFile = SharedFile::new(TAG_SECTION_PAGES);
@@ -467,5 +517,9 @@ impl ShadowPages for TagShadowPages {
             // SAFETY: as in `share`.
             unsafe { map_anonymous_at(addr, len, libc::PROT_NONE) };
         }
+    }
+
+    fn readable(&self, addr: usize) -> bool {
+        TAG_VMALLOC.readable(addr)
     }
 }

@@ -121,6 +121,10 @@ impl Host for TagPages {
     fn put_stack(&self, stack: Handle) {
         DEPOT.put(stack);
     }
+    fn vmalloc_shadow(&self) -> Option<&kasan_core::shadow_pages::VmallocShadow> {
+        let v = &kasan_hosted::shadow_map::TAG_VMALLOC;
+        v.enabled().then_some(v)
+    }
 }
 
 /// The tag mode's carrier: the alias bits of the tagged region (bits 40..43, the
@@ -605,9 +609,25 @@ fn init_tags_heap(config: &Config) {
         region.shadow_base(),
         region.shadow_base() + region.shadow_len(),
     );
+    // The top sixteenth of alias 0 is the vmalloc space (64 GiB of a 1 TiB alias),
+    // whose tag shadow is populated per area unless `kasan.vmalloc_shadow=always` or
+    // `kasan.vmalloc=off` (whose areas' pages all carry the pointer's tag).
+    let vsize = size / 16;
+    let vbase = base + size - vsize;
+    if config.vmalloc && !config.vmalloc_shadow_always {
+        kasan_hosted::shadow_map::init_tags_vmalloc(
+            vbase,
+            vsize,
+            region.shadow_base() + (vbase - base) / tagged::GRANULE,
+            X86_64.invalid,
+        );
+    }
     // SAFETY: alias 0 of the region: page-aligned, zeroed, ours alone, never
-    // unmapped; the tag shadow covers it.
-    unsafe { TAGS_HEAP.init(base, size) };
+    // unmapped; the tag shadow covers it. The two parts do not overlap.
+    unsafe {
+        TAGS_HEAP.init(base, size - vsize);
+        TAGS_HEAP.init_vmalloc(vbase, vsize, true);
+    }
     // SAFETY: we moved STATE to STARTING, so no other thread reads TAG_REGION until the
     // Release store of READY publishes it.
     unsafe {

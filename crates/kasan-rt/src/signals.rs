@@ -489,15 +489,15 @@ impl Fault {
             let _ = write!(out, "stack-overflow on address {:016x}", self.addr);
         } else if self.sig == libc::SIGBUS {
             let _ = write!(out, "bus error on address {:016x}", self.addr);
-        } else if kasan_hosted::shadow_map::is_unpopulated_vmalloc_shadow(self.addr) {
+        } else if let Some(vaddr) = kasan_hosted::shadow_map::unpopulated_vmalloc_shadow(self.addr)
+        {
             // A check of vmalloc memory whose shadow is not populated: an area freed
             // and purged, or vmalloc space nobody allocated (a kernel takes a page
             // fault there too).
             let _ = write!(
                 out,
                 "SEGV on unpopulated vmalloc shadow {:016x} (vmalloc address {:016x}: freed and purged, or never allocated)",
-                self.addr,
-                SHADOW.shadow_to_mem(self.addr)
+                self.addr, vaddr
             );
         } else if self.code == SI_KERNEL {
             let _ = out.write_str("SEGV on unknown address (general protection fault)");
