@@ -15,6 +15,11 @@
 //! is nested ([`set_nested_source`]); there [`SpinLock::lock_unless_held`] waits a
 //! bounded time for a contended lock and then answers `None`, which callers treat
 //! as "busy" (the allocation fails as `GFP_ATOMIC` may; the depot saves no stack).
+//! A lock held by a thread taking every lock before `fork` ([`set_forking`]) is
+//! answered `None` at once: that thread keeps what it took until it has them all,
+//! so it may be waiting for one the interrupted call holds, and a bounded wait per
+//! lock, repeated by every call of a handler that signals keep re-entering, could
+//! keep the interrupted call from ever releasing it (a livelock).
 //!
 //! Once contended for a while (a few hundred pauses), a waiter sleeps instead of
 //! spinning, if the platform registered a way to ([`set_wait_source`]: a futex on a
@@ -104,6 +109,24 @@ fn nested() -> bool {
     // pointer in `set_nested_source` (function and data pointers have one size).
     let f: fn() -> bool = unsafe { core::mem::transmute::<*mut (), fn() -> bool>(f) };
     f()
+}
+
+/// The context id of the thread taking every lock before `fork` (0: none).
+static FORKING: AtomicUsize = AtomicUsize::new(UNLOCKED);
+
+/// Names the thread about to take every lock for `fork` (its [`context_id`]), or
+/// none (`None`, once it released them): nested waiters give up at once on the
+/// locks it holds (see the module documentation).
+pub fn set_forking(holder: Option<usize>) {
+    // SeqCst: published before the forker's first lock, so a nested waiter that
+    // finds one of its locks held reads the id (it reads this after the lock word).
+    FORKING.store(holder.unwrap_or(UNLOCKED), Ordering::SeqCst);
+}
+
+/// Whether `holder` is the thread taking every lock for `fork`.
+fn is_forking(holder: usize) -> bool {
+    // SeqCst: pairs with the store in `set_forking`.
+    holder != UNLOCKED && FORKING.load(Ordering::SeqCst) == holder
 }
 
 /// Set while a forked child's fork handler releases the locks its parent held
@@ -222,6 +245,7 @@ impl<T> SpinLock<T> {
                 match self.locked.load(Ordering::Relaxed) {
                     UNLOCKED => break,
                     holder if holder == me && me != ANONYMOUS => return None,
+                    holder if bounded && is_forking(holder) => return None,
                     _ => {}
                 }
                 if !bounded && rounds >= SPIN_ROUNDS {
@@ -560,6 +584,75 @@ mod tests {
         other.join().unwrap();
         assert_eq!(*lock.lock_unless_held().unwrap(), 1);
         assert!(!lock.held_by_current());
+    }
+
+    std::thread_local! {
+        /// Whether this test thread plays a signal handler nested in a runtime call.
+        static NESTED: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+    }
+
+    fn nested_here() -> bool {
+        NESTED.with(|n| n.get())
+    }
+
+    #[test]
+    fn nested_waiters_give_up_at_once_on_locks_the_forking_thread_holds() {
+        set_context_source(thread_id);
+        set_nested_source(nested_here);
+        let forker_lock = std::sync::Arc::new(SpinLock::new(0u32));
+        let other_lock = std::sync::Arc::new(SpinLock::new(0u32));
+        let (held, release) = (
+            std::sync::Arc::new(std::sync::Barrier::new(2)),
+            std::sync::Arc::new(std::sync::Barrier::new(2)),
+        );
+        // One thread holds a lock as a plain holder, the other as the forker.
+        let holder = |lock: std::sync::Arc<SpinLock<u32>>, forking: bool| {
+            let (held, release) = (held.clone(), release.clone());
+            std::thread::spawn(move || {
+                let g = lock.lock();
+                if forking {
+                    set_forking(Some(context_id()));
+                }
+                held.wait();
+                release.wait();
+                if forking {
+                    set_forking(None);
+                }
+                drop(g);
+            })
+        };
+        let f = holder(forker_lock.clone(), true);
+        held.wait();
+        NESTED.with(|n| n.set(true));
+        // The quickest of a few tries, so that a preemption does not count.
+        let at_once = (0..5)
+            .map(|_| {
+                let t0 = std::time::Instant::now();
+                assert!(forker_lock.lock_unless_held().is_none());
+                t0.elapsed()
+            })
+            .min()
+            .unwrap();
+        NESTED.with(|n| n.set(false));
+        release.wait();
+        f.join().unwrap();
+        let o = holder(other_lock.clone(), false);
+        held.wait();
+        NESTED.with(|n| n.set(true));
+        let t0 = std::time::Instant::now();
+        assert!(other_lock.lock_unless_held().is_none());
+        let bounded = t0.elapsed();
+        NESTED.with(|n| n.set(false));
+        release.wait();
+        o.join().unwrap();
+        // The bounded wait is some 64 rounds of up to 1024 pauses; giving up on the
+        // forker's lock takes no round at all.
+        assert!(
+            at_once * 4 < bounded,
+            "forker's lock {at_once:?}, another holder's {bounded:?}"
+        );
+        // Not nested, a waiter still gets the forker's lock once it is released.
+        assert_eq!(*forker_lock.lock_unless_held().unwrap(), 0);
     }
 
     static WAITS: AtomicUsize = AtomicUsize::new(0);

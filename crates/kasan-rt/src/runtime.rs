@@ -681,6 +681,10 @@ extern "C" fn before_fork() {
     // Allocator locks first: a thread holding one may report (a signal handler on
     // it), so the report lock must not be held here while waiting for them; a
     // report in progress takes none of them.
+    // Signal handlers nested in another thread's runtime call give up at once on
+    // the locks this thread takes (it holds them until it has them all, and may be
+    // waiting for one that call holds).
+    kasan_core::sync::set_forking(Some(kasan_core::sync::context_id()));
     with_heap!(h => h.lock_all());
     DEPOT.lock_all();
     REPORTER.lock_all();
@@ -697,6 +701,7 @@ fn unlock_after_fork() {
         DEPOT.unlock_all();
         with_heap!(h => h.unlock_all());
     }
+    kasan_core::sync::set_forking(None);
     if let Some(old) = FORK_MASK.with(|m| m.take()) {
         // SAFETY: restores the mask `before_fork` saved on this thread.
         unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, core::ptr::null_mut()) };
