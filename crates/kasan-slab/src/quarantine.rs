@@ -163,6 +163,57 @@ pub trait Owner {
     fn ahead(&self, obj: usize, stage: Ahead);
     /// Takes back an object that leaves the quarantine (no quarantine lock held).
     fn release(&self, obj: usize);
+    /// Takes back, in order, the objects of one eviction (no quarantine lock held):
+    /// an owner may keep what it locks from one to the next. Every object must be
+    /// taken; by default each is released on its own.
+    fn release_many(&self, objs: &mut dyn Iterator<Item = usize>) {
+        for obj in objs {
+            self.release(obj);
+        }
+    }
+}
+
+/// The objects of an evicted list, oldest first, each yielded after the loads of
+/// those [`LOOKAHEAD`] and less ahead of it were started ([`Owner::ahead`]).
+struct Evicted<'a, O: Owner + ?Sized> {
+    batch: Option<&'static Batch>,
+    tail: &'static Batch,
+    /// The next entry of `batch`.
+    at: usize,
+    owner: &'a O,
+}
+
+impl<O: Owner + ?Sized> Iterator for Evicted<'_, O> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        loop {
+            let b = self.batch?;
+            // Relaxed: the list was taken out of every queue; it is ours alone.
+            let n = b.count.load(Ordering::Relaxed);
+            let obj = |i: usize| b.objs[i].load(Ordering::Relaxed);
+            let i = self.at;
+            if i < n {
+                for (d, stage) in [
+                    (LOOKAHEAD, Ahead::Head),
+                    (LOOKAHEAD / 2, Ahead::Run),
+                    (LOOKAHEAD / 4, Ahead::Meta),
+                ] {
+                    if i + d < n {
+                        self.owner.ahead(obj(i + d), stage);
+                    }
+                }
+                self.at = i + 1;
+                return Some(obj(i));
+            }
+            self.batch = if core::ptr::eq(b, self.tail) {
+                None
+            } else {
+                b.next()
+            };
+            self.at = 0;
+        }
+    }
 }
 
 /// Releases every object of `list` (oldest first) and gives its batches back.
@@ -170,27 +221,16 @@ fn release_all(pool: &BatchPool, list: QList, owner: &impl Owner) {
     let (Some(head), Some(tail)) = (list.head, list.tail) else {
         return;
     };
-    let mut batch = Some(head);
-    while let Some(b) = batch {
-        // Relaxed: the list was taken out of every queue; it is ours alone.
-        let n = b.count.load(Ordering::Relaxed);
-        let obj = |i: usize| b.objs[i].load(Ordering::Relaxed);
-        for i in 0..n {
-            for (d, stage) in [
-                (LOOKAHEAD, Ahead::Head),
-                (LOOKAHEAD / 2, Ahead::Run),
-                (LOOKAHEAD / 4, Ahead::Meta),
-            ] {
-                if i + d < n {
-                    owner.ahead(obj(i + d), stage);
-                }
-            }
-            owner.release(obj(i));
-        }
-        if core::ptr::eq(b, tail) {
-            break;
-        }
-        batch = b.next();
+    let mut objs = Evicted {
+        batch: Some(head),
+        tail,
+        at: 0,
+        owner,
+    };
+    owner.release_many(&mut objs);
+    // Whatever the owner left (none: it must take them all) is not lost.
+    for obj in objs {
+        owner.release(obj);
     }
     pool.put_chain(head, tail);
 }
