@@ -176,7 +176,7 @@ pub static OPTIONS: &[OptionSpec] = &[
     OptionSpec {
         name: "kasan.quarantine_floor",
         kind: Kind::Size,
-        default: "16M",
+        default: "24M",
         modes: "generic",
         help: "the live-heap bound never goes below this (small programs still catch late use-after-free)",
     },
@@ -514,7 +514,7 @@ impl Default for Config {
             stack_depot_size: 128 << 20,
             quarantine_size: None,
             quarantine_live_percent: 50,
-            quarantine_floor: 16 << 20,
+            quarantine_floor: 24 << 20,
             vmalloc: true,
             slub_rcu_debug: true,
             page_alloc_sample: 1,
@@ -782,7 +782,7 @@ mod tests {
         assert_eq!(c.quarantine_size, Some(16 << 20));
         assert_eq!(
             (c.quarantine_live_percent, c.quarantine_floor),
-            (50, 16 << 20)
+            (50, 24 << 20)
         );
         let q = parse_ok("kasan.quarantine_live_percent=0 kasan.quarantine_floor=1M");
         assert_eq!(

@@ -1557,11 +1557,22 @@ impl<H: Host, M: Mode> Heap<H, M> {
             self.release(object);
             return Ok(());
         }
+        // What the object holds while quarantined: its pages, or its slot, its
+        // metadata outside the slot and its entry in a quarantine batch (Linux counts
+        // `cache->size`, whose metadata is inside the slot): so the bound is on the
+        // memory the quarantine keeps, not only on its objects' slots.
         let bytes = match cache {
             c if is_page_backed(c) => {
                 run.header().pages.load(Ordering::Relaxed) as usize * PAGE_SIZE
             }
-            _ => run.header().slot.load(Ordering::Relaxed) as usize,
+            _ => {
+                run.header().slot.load(Ordering::Relaxed) as usize
+                    + core::mem::size_of::<crate::pages::ObjMeta>()
+                    + run
+                        .info(i)
+                        .map_or(0, |_| core::mem::size_of::<crate::pages::ObjInfo>())
+                    + core::mem::size_of::<usize>()
+            }
         };
         self.quarantine
             .put(object, bytes, self.host.cpu(), &self.arenas, self);

@@ -371,7 +371,10 @@ impl Quarantine {
                 g.tail = (tail + 1) % BATCHES;
             }
             let mut evicted = QList::default();
-            while g.bytes > max {
+            // Room is left for one per-CPU queue, so that a thread freeing alone
+            // keeps the whole quarantine within the bound (each other queue being
+            // filled at the same time may add a 32nd of it).
+            while g.bytes > max.saturating_sub(percpu_max) {
                 let head = g.head;
                 let batch = core::mem::take(&mut g.batches[head]);
                 g.bytes -= batch.bytes;
