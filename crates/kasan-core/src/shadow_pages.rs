@@ -315,7 +315,10 @@ impl VmallocShadow {
         VmallocShadow {
             base: AtomicUsize::new(0),
             len: AtomicUsize::new(0),
-            edge: AtomicU8::new(crate::shadow::encoding::VMALLOC_INVALID),
+            // Set by `init`, before any populate reads it; zero until then keeps the
+            // whole value zero-initialised (a static of it lives in .bss, not in
+            // every statically linked program's .data).
+            edge: AtomicU8::new(0),
             counts: AtomicUsize::new(0),
             lock: SpinLock::new(0),
             cached: AtomicUsize::new(0),
