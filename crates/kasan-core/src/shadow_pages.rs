@@ -248,6 +248,11 @@ pub struct VmallocShadow {
     /// The context ids (`sync::context_id`) of the populates mapping outside the
     /// lock now, 0 for a free slot (changed under `lock`).
     populators: [AtomicUsize; POPULATORS],
+    /// The runs of pages each populator slot claimed [`PENDING`] (page indices,
+    /// `[start, end)`; `end` 0 past the last), changed under `lock`: what a forked
+    /// child gives back for the populates of threads it does not have
+    /// ([`VmallocShadow::forget_populates`]).
+    claims: [[[AtomicU32; 2]; MAX_RUNS]; POPULATORS],
 }
 
 /// The top bits of the count of a page no area uses that is kept mapped (see
@@ -327,6 +332,7 @@ impl VmallocShadow {
             ring_tail: AtomicUsize::new(0),
             ring_head: AtomicUsize::new(0),
             populators: [const { AtomicUsize::new(0) }; POPULATORS],
+            claims: [const { [const { [const { AtomicU32::new(0) }; 2] }; MAX_RUNS] }; POPULATORS],
         }
     }
 
@@ -434,6 +440,45 @@ impl VmallocShadow {
     fn edge(&self) -> u8 {
         // Relaxed: set in `init`, published by its Release store of `base`.
         self.edge.load(Ordering::Relaxed)
+    }
+
+    /// In a forked child (the only thread left, the locks released): the pages the
+    /// populates of the parent's other threads had claimed and were mapping outside
+    /// the lock stay [`PENDING`] for ever there, and a populate that needs one would
+    /// wait for ever. They are unmapped and marked unused again; the areas those
+    /// populates were for never reach the child's program (their threads are gone),
+    /// and the pages they shared keep one user each, mapped. A populate of this
+    /// thread's own (a `fork` from a signal handler that interrupted it) is left to
+    /// finish. `Busy` if this thread holds the lock.
+    pub fn forget_populates(&self, pages: &dyn ShadowPages) -> Result<usize, PopulateError> {
+        let base = self.base.load(Ordering::Acquire);
+        let me = crate::sync::context_id();
+        let mut mapped = self.lock.lock_unless_held().ok_or(PopulateError::Busy)?;
+        let mut forgotten = 0;
+        for (slot, claims) in self.populators.iter().zip(self.claims.iter()) {
+            // Relaxed: changed only under the lock we hold.
+            let id = slot.load(Ordering::Relaxed);
+            if id == 0 || (id == me && me != crate::sync::ANONYMOUS) {
+                continue;
+            }
+            for c in claims {
+                let (p, q) = (
+                    c[0].load(Ordering::Relaxed) as usize,
+                    c[1].load(Ordering::Relaxed) as usize,
+                );
+                if q <= p || q > self.len.load(Ordering::Relaxed) {
+                    continue;
+                }
+                pages.unmap(base + p * SHADOW_PAGE, (q - p) * SHADOW_PAGE);
+                for r in p..q {
+                    self.count(r).store(0, Ordering::Relaxed);
+                }
+                *mapped -= q - p;
+                forgotten += q - p;
+            }
+            slot.store(0, Ordering::Relaxed);
+        }
+        Ok(forgotten)
     }
 
     /// Whether on-demand shadow is set up.
@@ -563,6 +608,11 @@ impl VmallocShadow {
             self.populators[slot].store(me, Ordering::Relaxed);
             let mut runs = [(0usize, 0usize); MAX_RUNS];
             let claimed = self.claim(&mut mapped, first, last, lo, hi, &mut runs);
+            for (c, r) in self.claims[slot].iter().zip(runs.iter()) {
+                // Relaxed: changed and read under the lock we hold (see `claims`).
+                c[0].store(r.0 as u32, Ordering::Relaxed);
+                c[1].store(r.1 as u32, Ordering::Relaxed);
+            }
             drop(mapped);
             let base = self.base.load(Ordering::Relaxed);
             let mut ok = true;
@@ -1071,6 +1121,44 @@ mod tests {
         // SAFETY: `counts` has a u16 per page and outlives the test's use of `v`.
         unsafe { v.init(lo, lo + pages * SHADOW_PAGE, counts.as_ptr() as usize, edge) };
         (buf, counts, backing, v, lo)
+    }
+
+    #[test]
+    fn a_forked_child_gives_back_the_pages_other_threads_were_mapping() {
+        let (_buf, _counts, backing, v, lo) = vspace(8);
+        let p = SHADOW_PAGE;
+        // A neighbour's page, mapped: the half-done populate shares it.
+        v.populate(backing, lo, lo + p + p / 2).unwrap();
+        // Another thread's populate of [1.5, 4) pages, stopped between its claim and
+        // its publish, as a fork copies it: pages 2 and 3 pending, its slot taken.
+        {
+            let mut mapped = v.lock.lock();
+            let mut runs = [(0, 0); MAX_RUNS];
+            let n = v.claim(&mut mapped, 1, 4, lo + p + p / 2, lo + 4 * p, &mut runs);
+            assert_eq!(&runs[..n], &[(2, 4)]);
+            v.populators[3].store(0xdead_0000, Ordering::Relaxed);
+            for (c, r) in v.claims[3].iter().zip(runs.iter()) {
+                c[0].store(r.0 as u32, Ordering::Relaxed);
+                c[1].store(r.1 as u32, Ordering::Relaxed);
+            }
+        }
+        backing.populate(lo + 2 * p, p, 0);
+        assert!(is_pending(v.count(2).load(Ordering::Relaxed)));
+        // In the child: the pending pages are unmapped and unused again, the slot
+        // free; the shared page keeps the lost area's user.
+        assert_eq!(v.forget_populates(backing), Ok(2));
+        assert_eq!(v.count(2).load(Ordering::Relaxed), 0);
+        assert_eq!(v.count(3).load(Ordering::Relaxed), 0);
+        assert_eq!(v.count(1).load(Ordering::Relaxed), 2);
+        assert_eq!(backing.state(lo + 2 * p), Some(State::Unmapped));
+        assert_eq!(v.populators[3].load(Ordering::Relaxed), 0);
+        assert_eq!(v.mapped_pages(), 2);
+        // A populate of those pages no longer waits for ever: it maps them.
+        v.populate(backing, lo + 2 * p, lo + 4 * p).unwrap();
+        assert_eq!(backing.state(lo + 3 * p), Some(State::Real));
+        assert_eq!(v.mapped_pages(), 4);
+        // Nothing else to forget.
+        assert_eq!(v.forget_populates(backing), Ok(0));
     }
 
     #[test]

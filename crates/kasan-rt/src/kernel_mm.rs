@@ -642,10 +642,40 @@ fn take_vmap(addr: usize) {
     unsafe { kasan_hosted::sys::munmap(e.pages.cast(), bytes) };
 }
 
-/// In a forked child, after the heap moved to its private copy (mapped linearly):
-/// every live vmap area maps its pages again. Runs before any program code; a
-/// table lock held by a thread parked at fork leaves the aliases lost, said once.
-pub(crate) fn fork_child_vmaps() {
+/// Takes this module's locks and keeps them (before `fork`, ahead of the
+/// allocator's: their holders never wait for an allocator lock), so a child never
+/// inherits one held by a thread it does not have (the child of a fork made while
+/// another thread was in `vfree`'s `take_vmap` waited for ever in its own first
+/// `vfree`).
+pub(crate) fn lock_all() {
+    core::mem::forget(VMAPS.lock());
+    core::mem::forget(BUG_TYPES.lock());
+}
+
+/// Releases what [`lock_all`] took; in a forked child (`child`) the live vmap areas
+/// then map their pages again over the child's private heap ([`fork_child_vmaps`]).
+///
+/// # Safety
+///
+/// This thread (in a child: the thread that forked) holds them through
+/// [`lock_all`].
+pub(crate) unsafe fn unlock_all(child: bool) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        BUG_TYPES.force_unlock();
+        VMAPS.force_unlock();
+    }
+    if child {
+        fork_child_vmaps();
+    }
+}
+
+/// In a forked child, after the heap moved to its private copy (mapped linearly)
+/// and the locks were released: every live vmap area maps its pages again. Runs
+/// before any program code; a table lock held by this thread (a `fork` from a
+/// signal handler that interrupted a vmap change) leaves the aliases lost, said
+/// once.
+fn fork_child_vmaps() {
     let Some(heap) = kasan_hosted::tagged::get() else {
         return;
     };

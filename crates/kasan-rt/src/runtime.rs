@@ -685,6 +685,7 @@ extern "C" fn before_fork() {
     // the locks this thread takes (it holds them until it has them all, and may be
     // waiting for one that call holds).
     kasan_core::sync::set_forking(Some(kasan_core::sync::context_id()));
+    crate::kernel_mm::lock_all();
     with_heap!(h => h.lock_all());
     DEPOT.lock_all();
     REPORTER.lock_all();
@@ -692,7 +693,11 @@ extern "C" fn before_fork() {
     crate::threads::fork_prepare();
 }
 
-fn unlock_after_fork() {
+/// Releases the locks `before_fork` took; in the child (`child`) then gives back
+/// what the parent's other threads left half done outside the locks, before
+/// signals are let in again (a handler's populate would wait for ever on the pages
+/// those threads were mapping).
+fn unlock_after_fork(child: bool) {
     // SAFETY: `before_fork` took these locks on this thread (in the child: on the
     // thread that forked, which is the child's only thread).
     unsafe {
@@ -701,6 +706,11 @@ fn unlock_after_fork() {
         DEPOT.unlock_all();
         with_heap!(h => h.unlock_all());
     }
+    if child {
+        with_heap!(h => h.after_fork_child());
+    }
+    // SAFETY: as above (taken first in `before_fork`, so released last).
+    unsafe { crate::kernel_mm::unlock_all(child) };
     kasan_core::sync::set_forking(None);
     if let Some(old) = FORK_MASK.with(|m| m.take()) {
         // SAFETY: restores the mask `before_fork` saved on this thread.
@@ -710,14 +720,14 @@ fn unlock_after_fork() {
 
 extern "C" fn after_fork_parent() {
     crate::threads::fork_parent();
-    unlock_after_fork();
+    unlock_after_fork(false);
 }
 
 extern "C" fn after_fork_child() {
     crate::threads::fork_child();
     // The locks' waiters were the parent's other threads: forget them.
     kasan_core::sync::set_forked_child(true);
-    unlock_after_fork();
+    unlock_after_fork(true);
     kasan_core::sync::set_forked_child(false);
     task::forget_tid();
 }

@@ -323,7 +323,7 @@ pub fn fork_parent() {
 pub fn fork_child() {
     if let Some(heap) = tagged::get() {
         heap.fork_child();
-        // The private copy is mapped linearly: vmap areas map their pages again.
-        crate::kernel_mm::fork_child_vmaps();
+        // The private copy is mapped linearly: vmap areas map their pages again
+        // once the locks are released (`kernel_mm::unlock_all`).
     }
 }

@@ -466,6 +466,16 @@ impl<H: Host, M: Mode> Heap<H, M> {
         }
     }
 
+    /// In a forked child, after [`Heap::unlock_all`]: gives back what the parent's
+    /// other threads had half done outside every lock (vmalloc shadow pages being
+    /// mapped, [`VmallocShadow::forget_populates`]), which no thread of the child
+    /// would ever finish.
+    pub fn after_fork_child(&self) {
+        if let (Some(v), Some(pages)) = (self.host.vmalloc_shadow(), self.mode.shadow_pages()) {
+            let _ = v.forget_populates(pages);
+        }
+    }
+
     /// The CPU a tag-mode event draws its tag and records on; generic mode reads no
     /// CPU on its allocation path.
     #[inline(always)]
