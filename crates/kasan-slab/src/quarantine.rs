@@ -3,12 +3,15 @@
 //!
 //! As Linux's `mm/kasan/quarantine.c`: each CPU appends to its own queue (no shared
 //! lock on the common path); a queue over its limit moves whole into the global FIFO
-//! of batches; when the global total passes the bound, the oldest batch is taken
-//! out and its objects released, outside every quarantine lock.
+//! of batches; when the global total passes the bound (less one per-CPU queue, so a
+//! thread freeing alone keeps the whole within it), the oldest batch is taken out
+//! and its objects released, outside every quarantine lock, in one call to the
+//! owner ([`Owner::release_many`]). An object counts what it holds: its pages, or
+//! its slot, metadata and batch entry, as the heap says.
 //!
 //! The bound is the smaller of `kasan.quarantine_size` and a share of the live heap
 //! (`kasan.quarantine_live_percent`, default half), never below a floor
-//! (`kasan.quarantine_floor`, 16 MiB) so that a small program still catches a late
+//! (`kasan.quarantine_floor`, 24 MiB) so that a small program still catches a late
 //! use-after-free: a program's quarantine grows with its heap instead of starting at
 //! 1/32 of the machine. The live heap is the arena's pages in runs less the
 //! quarantine's own bytes, read at each move into the global FIFO (where the
@@ -289,7 +292,8 @@ impl Quarantine {
         share.max(self.floor.load(Ordering::Relaxed)).min(max)
     }
 
-    /// Sets the bound in bytes (the footprint of slots or pages held).
+    /// Sets the bound in bytes (the footprint of what is held: pages, or slots with
+    /// their metadata and batch entries, as the heap counts them).
     pub fn set_max(&self, bytes: usize) {
         self.max.store(bytes, Ordering::Relaxed);
     }
