@@ -399,6 +399,9 @@ struct VmapTable([Vmap; VMAP_MAX]);
 unsafe impl Send for VmapTable {}
 
 const VMAP_MAX: usize = 256;
+/// Live vmap areas (slots in use in [`VMAPS`]), so that `vfree` looks in the table
+/// only when there is one.
+static VMAPS_LIVE: AtomicUsize = AtomicUsize::new(0);
 static VMAPS: SpinLock<VmapTable> = SpinLock::new(VmapTable(
     [Vmap {
         start: 0,
@@ -560,6 +563,8 @@ unsafe fn map_pages(
         count,
         pages: array,
     };
+    // Relaxed: changed under the table's lock; see `VMAPS_LIVE`.
+    VMAPS_LIVE.fetch_add(1, Ordering::Relaxed);
     v
 }
 
@@ -593,6 +598,8 @@ fn unmap_pages(what: &str, addr: usize, count: Option<usize>, fp: usize) {
         count: 0,
         pages: ptr::null_mut(),
     };
+    // Relaxed: changed under the table's lock; see `VMAPS_LIVE`.
+    VMAPS_LIVE.fetch_sub(1, Ordering::Relaxed);
     drop(table);
     if let Some(heap) = kasan_hosted::tagged::get() {
         heap.restore_pages(e.start, e.count * PAGE_SIZE);
@@ -618,6 +625,13 @@ fn vmap_page(addr: usize) -> Option<usize> {
 /// A vmalloc area freed with `vfree` while it still maps pages (vmap): the mapping
 /// ends first, so the area's addresses show its own memory again before reuse.
 fn take_vmap(addr: usize) {
+    // Relaxed: an area being freed was returned by `map_pages` after its slot was
+    // filled (the program got the pointer from this thread or through its own
+    // synchronisation), so a live vmap being freed is always counted here. With
+    // none live (always in generic mode) `vfree` takes no lock of this module.
+    if VMAPS_LIVE.load(Ordering::Relaxed) == 0 {
+        return;
+    }
     let start = runtime::untag(addr);
     let mut table = VMAPS.lock();
     let Some(slot) = table
@@ -633,6 +647,8 @@ fn take_vmap(addr: usize) {
         count: 0,
         pages: ptr::null_mut(),
     };
+    // Relaxed: changed under the table's lock; see `VMAPS_LIVE`.
+    VMAPS_LIVE.fetch_sub(1, Ordering::Relaxed);
     drop(table);
     if let Some(heap) = kasan_hosted::tagged::get() {
         heap.restore_pages(e.start, e.count * PAGE_SIZE);
