@@ -111,22 +111,56 @@ fn nested() -> bool {
     f()
 }
 
-/// The context id of the thread taking every lock before `fork` (0: none).
-static FORKING: AtomicUsize = AtomicUsize::new(UNLOCKED);
+/// The context ids of the threads taking every lock before `fork` (0: a free
+/// slot). Several threads may fork at once: each holds a part of the locks until
+/// it has them all, so each is named (a thread that finds every slot taken is not,
+/// and waiters on its locks wait the bounded time).
+static FORKING: [AtomicUsize; FORKING_SLOTS] =
+    [const { AtomicUsize::new(UNLOCKED) }; FORKING_SLOTS];
+const FORKING_SLOTS: usize = 16;
 
-/// Names the thread about to take every lock for `fork` (its [`context_id`]), or
-/// none (`None`, once it released them): nested waiters give up at once on the
-/// locks it holds (see the module documentation).
+/// Names the thread about to take every lock for `fork` (`Some` of its
+/// [`context_id`]), or takes the current thread's name back (`None`, once it
+/// released them): nested waiters give up at once on the locks a named thread
+/// holds (see the module documentation).
 pub fn set_forking(holder: Option<usize>) {
-    // SeqCst: published before the forker's first lock, so a nested waiter that
-    // finds one of its locks held reads the id (it reads this after the lock word).
-    FORKING.store(holder.unwrap_or(UNLOCKED), Ordering::SeqCst);
+    match holder {
+        Some(id) => {
+            for slot in &FORKING {
+                // SeqCst: published before the forker's first lock, so a nested
+                // waiter that finds one of its locks held reads the id (it reads
+                // this after the lock word).
+                if slot
+                    .compare_exchange(UNLOCKED, id, Ordering::SeqCst, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    return;
+                }
+            }
+        }
+        None => {
+            let me = context_id();
+            // SeqCst: as above.
+            if let Some(slot) = FORKING.iter().find(|s| s.load(Ordering::SeqCst) == me) {
+                slot.store(UNLOCKED, Ordering::SeqCst);
+            }
+        }
+    }
 }
 
-/// Whether `holder` is the thread taking every lock for `fork`.
+/// Forgets every thread named by [`set_forking`] (a forked child: the other
+/// forkers were the parent's threads).
+pub fn reset_forking() {
+    for slot in &FORKING {
+        // SeqCst: as in `set_forking`.
+        slot.store(UNLOCKED, Ordering::SeqCst);
+    }
+}
+
+/// Whether `holder` is a thread taking every lock for `fork`.
 fn is_forking(holder: usize) -> bool {
-    // SeqCst: pairs with the store in `set_forking`.
-    holder != UNLOCKED && FORKING.load(Ordering::SeqCst) == holder
+    // SeqCst: pairs with the stores in `set_forking`.
+    holder != UNLOCKED && FORKING.iter().any(|s| s.load(Ordering::SeqCst) == holder)
 }
 
 /// Set while a forked child's fork handler releases the locks its parent held

@@ -729,6 +729,8 @@ extern "C" fn after_fork_child() {
     kasan_core::sync::set_forked_child(true);
     unlock_after_fork(true);
     kasan_core::sync::set_forked_child(false);
+    // Threads of the parent forking at the same time are not the child's.
+    kasan_core::sync::reset_forking();
     task::forget_tid();
 }
 
