@@ -189,18 +189,17 @@ impl Mode for Generic {
         self.shadow.pages()
     }
 
-    fn release_free(&self, (lo, hi): (usize, usize), (t0, t1): (usize, usize)) {
+    fn release_free(&self, free: (usize, usize), touched: (usize, usize)) {
         if let Some(pages) = self.shadow.pages() {
-            let (lo, hi) = (lo.max(self.shadow.range().0), hi.min(self.shadow.range().1));
-            if lo < hi {
-                crate::shadow_pages::release_free(
-                    pages,
-                    (self.shadow.shadow_addr(lo), self.shadow.shadow_addr(hi)),
-                    (self.shadow.shadow_addr(t0), self.shadow.shadow_addr(t1)),
-                    PAGE_FREE,
-                    crate::shadow_pages::SHARE_MIN_POISON_PAGES,
-                );
-            }
+            crate::shadow_pages::release_free_covered(
+                pages,
+                self.shadow.range(),
+                |a| self.shadow.shadow_addr(a),
+                free,
+                touched,
+                PAGE_FREE,
+                crate::shadow_pages::SHARE_MIN_POISON_PAGES,
+            );
         }
     }
 

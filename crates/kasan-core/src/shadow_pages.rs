@@ -209,6 +209,32 @@ pub fn release_free(
     }
 }
 
+/// [`release_free`] for a shadow covering memory `[start, end)` whose shadow byte of
+/// `addr` is `shadow_addr(addr)`: the free range is clipped to the covered memory
+/// and both ranges are turned into shadow addresses (each mode's
+/// `Mode::release_free`).
+pub fn release_free_covered(
+    pages: &dyn ShadowPages,
+    (start, end): (usize, usize),
+    shadow_addr: impl Fn(usize) -> usize,
+    (free_lo, free_hi): (usize, usize),
+    (touched_lo, touched_hi): (usize, usize),
+    value: u8,
+    min_pages: usize,
+) -> usize {
+    let (lo, hi) = (free_lo.max(start), free_hi.min(end));
+    if lo >= hi {
+        return 0;
+    }
+    release_free(
+        pages,
+        (shadow_addr(lo), shadow_addr(hi)),
+        (shadow_addr(touched_lo), shadow_addr(touched_hi)),
+        value,
+        min_pages,
+    )
+}
+
 /// The shadow of the vmalloc space, populated on demand: a count per shadow page of
 /// the areas (live, or freed and not yet purged) whose shadow lies on it. A page is
 /// mapped while its count is above zero. A page whose last area was purged stays

@@ -822,19 +822,17 @@ impl<C: TagCarrier + 'static> Mode for SwTags<C> {
         self.shadow.pages()
     }
 
-    fn release_free(&self, (lo, hi): (usize, usize), (t0, t1): (usize, usize)) {
+    fn release_free(&self, free: (usize, usize), touched: (usize, usize)) {
         if let Some(pages) = self.shadow.pages() {
-            let (start, end) = self.shadow.range();
-            let (lo, hi) = (lo.max(start), hi.min(end));
-            if lo < hi {
-                crate::shadow_pages::release_free(
-                    pages,
-                    (self.shadow.shadow_addr(lo), self.shadow.shadow_addr(hi)),
-                    (self.shadow.shadow_addr(t0), self.shadow.shadow_addr(t1)),
-                    self.scheme().invalid,
-                    TAG_SHARE_MIN_POISON_PAGES,
-                );
-            }
+            crate::shadow_pages::release_free_covered(
+                pages,
+                self.shadow.range(),
+                |a| self.shadow.shadow_addr(a),
+                free,
+                touched,
+                self.scheme().invalid,
+                TAG_SHARE_MIN_POISON_PAGES,
+            );
         }
     }
 

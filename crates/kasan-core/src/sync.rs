@@ -689,6 +689,38 @@ mod tests {
         assert_eq!(*forker_lock.lock_unless_held().unwrap(), 0);
     }
 
+    #[test]
+    fn every_thread_forking_at_once_is_named_and_takes_back_only_its_own_name() {
+        set_context_source(thread_id);
+        let (named, done) = (
+            std::sync::Arc::new(std::sync::Barrier::new(2)),
+            std::sync::Arc::new(std::sync::Barrier::new(2)),
+        );
+        let other = {
+            let (named, done) = (named.clone(), done.clone());
+            std::thread::spawn(move || {
+                set_forking(Some(context_id()));
+                named.wait();
+                done.wait();
+                let me = context_id();
+                set_forking(None);
+                (me, is_forking(me))
+            })
+        };
+        set_forking(Some(context_id()));
+        named.wait();
+        let me = context_id();
+        // Both forkers are named at once (one word would have kept the last).
+        assert!(is_forking(me));
+        done.wait();
+        let (them, still) = other.join().unwrap();
+        assert!(!still, "the other forker's name is gone with it");
+        assert!(is_forking(me), "and this one's is not");
+        assert!(!is_forking(them));
+        set_forking(None);
+        assert!(!is_forking(me));
+    }
+
     static WAITS: AtomicUsize = AtomicUsize::new(0);
 
     /// A sleep that yields until the word changes, counting its calls.

@@ -1796,3 +1796,26 @@ fn evictions_release_every_kind_of_object_and_lose_none() {
         assert!(s.check(p, 24));
     }
 }
+
+/// A quarantined slab object counts what it holds: its slot, its metadata outside
+/// the slot and its batch entry (before, the slot alone, so the quarantine held
+/// half as much again as its bound); a page-backed one its pages.
+#[test]
+fn quarantined_objects_count_their_slot_metadata_and_batch_entry() {
+    let mem = FakeMemory::new(32 << 20);
+    let h = heap(&mem, 32 << 20);
+    h.set_quarantine_max(16 << 20);
+    let objs: Vec<usize> = (0..100)
+        .map(|_| h.alloc(30, 8, false, &track(1)).unwrap())
+        .collect();
+    for &p in &objs {
+        h.free(p, FreeKind::Kmalloc, &track(1)).unwrap();
+    }
+    let slot = 32 + optimal_redzone(32);
+    let each = slot + core::mem::size_of::<crate::pages::ObjMeta>() + core::mem::size_of::<usize>();
+    assert_eq!(h.stats().quarantine_bytes, 100 * each);
+    let big = h.alloc(20 << 10, 8, false, &track(1)).unwrap();
+    h.free(big, FreeKind::Kmalloc, &track(1)).unwrap();
+    let pages = h.stats().quarantine_bytes - 100 * each;
+    assert!(pages.is_multiple_of(4096) && pages > 20 << 10, "{pages}");
+}
