@@ -1065,19 +1065,20 @@ impl<H: Host, M: Mode> Heap<H, M> {
                 return None;
             };
             let h = run.header();
-            let object = h.free_head.load(Ordering::Relaxed);
-            let Some(i) = run.index_of(object) else {
+            // The lowest free slot: from the run's header alone (a free list linked
+            // through the metadata costs a cache miss per object taken), and in
+            // address order, so refilled objects, their metadata and shadow are
+            // neighbours.
+            let Some(i) = run.take_free() else {
                 // No free slot after all: off the partial list.
                 lists.partial = h.next_partial.load(Ordering::Relaxed);
                 h.on_partial.store(0, Ordering::Relaxed);
                 continue;
             };
-            h.free_head
-                .store(run.meta(i).next.load(Ordering::Relaxed), Ordering::Relaxed);
             // Under the cache's lock, as every change of `in_use`: no locked add.
-            h.in_use
-                .store(h.in_use.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-            if h.free_head.load(Ordering::Relaxed) == 0 {
+            let in_use = h.in_use.load(Ordering::Relaxed) + 1;
+            h.in_use.store(in_use, Ordering::Relaxed);
+            if in_use >= h.nobj.load(Ordering::Relaxed) {
                 lists.partial = h.next_partial.load(Ordering::Relaxed);
                 h.on_partial.store(0, Ordering::Relaxed);
             }
@@ -1094,7 +1095,6 @@ impl<H: Host, M: Mode> Heap<H, M> {
             .main
             .new_run(c.shape(), cache, |a, l| self.poison_fresh(a, l))?;
         self.mode.poison_slab(run.start(), c.pages * PAGE_SIZE);
-        let h = run.header();
         let policy = c.tag_policy();
         let cpu = self.tag_cpu();
         for i in (0..c.nobj).rev() {
@@ -1115,11 +1115,8 @@ impl<H: Host, M: Mode> Heap<H, M> {
                 c.construct(tagged);
                 self.mode.poison_slab(object, c.object_size);
             }
-            // Thread every slot onto the run's free list, lowest address first.
-            run.meta(i)
-                .next
-                .store(h.free_head.load(Ordering::Relaxed), Ordering::Relaxed);
-            h.free_head.store(object, Ordering::Relaxed);
+            // Every slot is free.
+            run.put_free(i);
         }
         Ok(run)
     }
@@ -1949,11 +1946,9 @@ impl<H: Host, M: Mode> Heap<H, M> {
         addr: usize,
     ) -> Option<Run> {
         let h = run.header();
-        let meta = run.meta(run.slot_of(addr));
-        meta.set_state(State::Free);
-        meta.next
-            .store(h.free_head.load(Ordering::Relaxed), Ordering::Relaxed);
-        h.free_head.store(addr, Ordering::Relaxed);
+        let i = run.slot_of(addr);
+        run.meta(i).set_state(State::Free);
+        run.put_free(i);
         let in_use = h.in_use.load(Ordering::Relaxed).checked_sub(1)?;
         h.in_use.store(in_use, Ordering::Relaxed);
         if slot.is_dead() {
@@ -2135,7 +2130,7 @@ impl<H: Host, M: Mode> Describe for Heap<H, M> {
                 compound: pages > 1,
                 objects: h.nobj.load(Ordering::Relaxed),
                 inuse: h.in_use.load(Ordering::Relaxed),
-                freelist: h.free_head.load(Ordering::Relaxed),
+                freelist: run.first_free().map_or(0, |i| run.object(i)),
                 gfp: 0,
             }
         };

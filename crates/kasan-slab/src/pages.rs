@@ -201,8 +201,9 @@ pub struct RunHeader {
     pub in_use: AtomicU32,
     /// The gfp flags of a page-backed allocation, as Linux's (for page_owner).
     pub gfp: AtomicU32,
-    /// Free list head: an object address, 0 for none (under the cache lock).
-    pub free_head: AtomicUsize,
+    /// The first word of the free map that may have a bit set (under the cache
+    /// lock; words before it are all clear).
+    pub free_hint: AtomicUsize,
     /// Next run in the cache's partial list (under the cache lock).
     pub next_partial: AtomicUsize,
     /// Whether the run is on the cache's partial list (under the cache lock).
@@ -211,6 +212,39 @@ pub struct RunHeader {
     info: AtomicU32,
     /// The requested size of a page-backed object (which may exceed 4 GiB).
     pub big_size: AtomicUsize,
+    /// `ceil(2^64 / slot)` (0 for a slot of 0 or 1): [`RunHeader::div_slot`]
+    /// divides by a multiply, as Linux's `reciprocal_divide` in `obj_to_index`.
+    slot_recip: AtomicU64,
+}
+
+impl RunHeader {
+    /// `off / slot`. Exact for every 32-bit `off` and `slot` (Lemire, Kaser and
+    /// Kurz, "Faster remainder by direct computation", 2019): a multiply instead of a
+    /// division (tens of cycles) on every lookup of an object by address.
+    #[inline]
+    pub fn div_slot(&self, off: usize) -> usize {
+        // Relaxed: set before the run is published, as every other field.
+        let recip = self.slot_recip.load(Ordering::Relaxed);
+        match u32::try_from(off) {
+            Ok(off) if recip != 0 => recip_div(recip, off),
+            _ => off / self.slot.load(Ordering::Relaxed).max(1) as usize,
+        }
+    }
+}
+
+/// `off / slot` for `recip = slot_recip(slot)` (non-zero).
+#[inline]
+pub(crate) fn recip_div(recip: u64, off: u32) -> usize {
+    ((u128::from(recip) * u128::from(off)) >> 64) as usize
+}
+
+/// `ceil(2^64 / slot)`, or 0 where [`RunHeader::div_slot`] divides (a slot of 0 or 1).
+pub(crate) const fn slot_recip(slot: u32) -> u64 {
+    if slot <= 1 {
+        0
+    } else {
+        u64::MAX / slot as u64 + 1
+    }
 }
 
 /// Cache index of a page-backed (large) kmalloc object.
@@ -228,6 +262,12 @@ pub const fn is_page_backed(cache: u32) -> bool {
 /// Bytes of header a run of `nobj` objects needs, with an [`ObjInfo`] per object
 /// when `info`.
 pub const fn header_size(nobj: usize, info: bool) -> usize {
+    free_map_offset(nobj, info) + nobj.div_ceil(64) * 8
+}
+
+/// Where a run's free map starts: after its header, its metadata and its
+/// [`ObjInfo`]s.
+const fn free_map_offset(nobj: usize, info: bool) -> usize {
     let infos = if info {
         nobj * core::mem::size_of::<ObjInfo>()
     } else {
@@ -304,11 +344,70 @@ impl Run {
         }
         let nobj = h.nobj.load(Ordering::Relaxed) as usize;
         debug_assert!(i < nobj);
-        let base = self.start + header_size(nobj, false);
+        let base = self.start + free_map_offset(nobj, false);
         // SAFETY: a run marked `info` was made with `header_size(nobj, true)` bytes of
         // header (`Arena::new_run`): `nobj` entries follow the metadata, `i < nobj`;
         // entries are all atomics.
         Some(unsafe { &*(base as *const ObjInfo).add(i.min(nobj.saturating_sub(1))) })
+    }
+
+    /// The run's free map: bit `i % 64` of word `i / 64` set while slot `i` is on
+    /// the run's free list (changed under the cache lock).
+    pub fn free_map(self) -> &'static [AtomicU64] {
+        let h = self.header();
+        let nobj = h.nobj.load(Ordering::Relaxed) as usize;
+        let base = self.start + free_map_offset(nobj, h.info.load(Ordering::Relaxed) != 0);
+        // SAFETY: the header was sized for `nobj` objects (`header_size`, which ends
+        // with the map) when the run was made, and zeroed; words are atomics, 8-byte
+        // aligned (every part before the map is a multiple of 8 bytes).
+        unsafe { core::slice::from_raw_parts(base as *const AtomicU64, nobj.div_ceil(64)) }
+    }
+
+    /// Takes the lowest free slot off the free map, if any (under the cache lock).
+    #[inline]
+    pub fn take_free(self) -> Option<usize> {
+        let h = self.header();
+        let map = self.free_map();
+        // Relaxed: the map and its hint change only under the cache lock.
+        let mut w = h.free_hint.load(Ordering::Relaxed);
+        while let Some(word) = map.get(w) {
+            let bits = word.load(Ordering::Relaxed);
+            if bits != 0 {
+                let b = bits.trailing_zeros() as usize;
+                word.store(bits & !(1 << b), Ordering::Relaxed);
+                h.free_hint.store(w, Ordering::Relaxed);
+                return Some(w * 64 + b);
+            }
+            w += 1;
+        }
+        h.free_hint.store(map.len(), Ordering::Relaxed);
+        None
+    }
+
+    /// Puts slot `i` on the free map (under the cache lock).
+    #[inline]
+    pub fn put_free(self, i: usize) {
+        let h = self.header();
+        let Some(word) = self.free_map().get(i / 64) else {
+            return;
+        };
+        // Relaxed: as in `take_free`.
+        word.store(
+            word.load(Ordering::Relaxed) | 1 << (i % 64),
+            Ordering::Relaxed,
+        );
+        if i / 64 < h.free_hint.load(Ordering::Relaxed) {
+            h.free_hint.store(i / 64, Ordering::Relaxed);
+        }
+    }
+
+    /// The lowest free slot on the free map, if any (a report's `freelist`).
+    pub fn first_free(self) -> Option<usize> {
+        self.free_map().iter().enumerate().find_map(|(w, word)| {
+            // Relaxed: a report's snapshot.
+            let bits = word.load(Ordering::Relaxed);
+            (bits != 0).then(|| w * 64 + bits.trailing_zeros() as usize)
+        })
     }
 
     /// The address of object `i`.
@@ -328,7 +427,7 @@ impl Run {
         if addr < first || nobj == 0 {
             return 0;
         }
-        ((addr - first) / h.slot.load(Ordering::Relaxed).max(1) as usize).min(nobj - 1)
+        h.div_slot(addr - first).min(nobj - 1)
     }
 
     /// The index of the object starting exactly at `addr`, if any.
@@ -337,8 +436,8 @@ impl Run {
         let first = self.start + h.first.load(Ordering::Relaxed) as usize;
         let slot = h.slot.load(Ordering::Relaxed) as usize;
         let off = addr.checked_sub(first)?;
-        let i = off / slot.max(1);
-        (off % slot.max(1) == 0 && i < h.nobj.load(Ordering::Relaxed) as usize).then_some(i)
+        let i = h.div_slot(off);
+        (i * slot == off && i < h.nobj.load(Ordering::Relaxed) as usize).then_some(i)
     }
 }
 
@@ -786,6 +885,8 @@ impl Arena {
         h.pages.store(pages as u32, Ordering::Relaxed);
         h.first.store(first as u32, Ordering::Relaxed);
         h.slot.store(slot as u32, Ordering::Relaxed);
+        h.slot_recip
+            .store(slot_recip(slot as u32), Ordering::Relaxed);
         h.magic.store(RUN_MAGIC, Ordering::Relaxed);
         self.set_heads(
             start,

@@ -1620,7 +1620,14 @@ fn only_page_blocks_keep_cpu_and_time_without_extra_info() {
         .info(0)
         .expect("a page-backed block keeps its ObjInfo");
     let at = info as *const ObjInfo as usize;
-    assert_eq!(at, block.start() + header_size(1, false));
+    // Right after the header and the block's one metadata entry (the free map
+    // follows them).
+    assert_eq!(
+        at,
+        block.start()
+            + core::mem::size_of::<crate::pages::RunHeader>()
+            + core::mem::size_of::<ObjMeta>()
+    );
     assert!(at + 16 <= block.start() + PAGE_SIZE);
 }
 
@@ -1818,4 +1825,49 @@ fn quarantined_objects_count_their_slot_metadata_and_batch_entry() {
     h.free(big, FreeKind::Kmalloc, &track(1)).unwrap();
     let pages = h.stats().quarantine_bytes - 100 * each;
     assert!(pages.is_multiple_of(4096) && pages > 20 << 10, "{pages}");
+}
+
+/// Runs find an object's index by a multiply (`RunHeader::div_slot`): it equals the
+/// division for every slot size the caches make (each kmalloc class with its
+/// redzone, odd cache sizes, up to 32 MiB) at the offsets around each slot boundary
+/// of a run, and for random pairs of 32-bit values.
+#[test]
+fn slot_index_by_multiply_equals_the_division() {
+    use crate::pages::{recip_div, slot_recip};
+    let mut slots: Vec<u32> = (2..5000).collect();
+    slots.extend([
+        24,
+        48,
+        96,
+        192,
+        4096 + 64,
+        65535,
+        1 << 20,
+        (32 << 20) + 4096,
+        u32::MAX,
+    ]);
+    for &slot in &slots {
+        let r = slot_recip(slot);
+        for k in [0u64, 1, 2, 15, 16, 1000, 4096, 65535] {
+            for d in [-1i64, 0, 1] {
+                let off = (k * u64::from(slot)) as i64 + d;
+                let Ok(off) = u32::try_from(off) else {
+                    continue;
+                };
+                assert_eq!(recip_div(r, off), (off / slot) as usize, "{off} / {slot}");
+            }
+        }
+    }
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..200_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let (off, slot) = (x as u32, ((x >> 32) as u32).max(2));
+        assert_eq!(
+            recip_div(slot_recip(slot), off),
+            (off / slot) as usize,
+            "{off} / {slot}"
+        );
+    }
 }
