@@ -359,6 +359,13 @@ pub struct Heap<H: Host, M: Mode = Generic> {
     /// one shared counter would bounce between CPUs); a slot's count wraps when its
     /// CPU frees more than it allocated, the sum is exact.
     live: [CachePadded<AtomicUsize>; MAG_CPUS],
+    /// What the objects counted in `live` hold ([`Heap::footprint`]), per CPU slot
+    /// the same way.
+    live_bytes: [CachePadded<AtomicUsize>; MAG_CPUS],
+    /// What the objects counted in each magazine slot's `CpuCache::live` hold:
+    /// written only under that slot's lock (a load and a store, no locked
+    /// instruction), read by anyone without it (the quarantine's bound).
+    mag_bytes: [CachePadded<AtomicUsize>; MAG_CPUS],
 }
 
 impl<H: Host, M: Mode> core::fmt::Debug for Heap<H, M> {
@@ -396,6 +403,8 @@ impl<H: Host, M: Mode> Heap<H, M> {
             quarantine: Quarantine::new(),
             percpu: [const { CachePadded(TryLock::new(CpuCache::new())) }; MAG_CPUS],
             live: [const { CachePadded(AtomicUsize::new(0)) }; MAG_CPUS],
+            live_bytes: [const { CachePadded(AtomicUsize::new(0)) }; MAG_CPUS],
+            mag_bytes: [const { CachePadded(AtomicUsize::new(0)) }; MAG_CPUS],
         }
     }
 
@@ -544,15 +553,61 @@ impl<H: Host, M: Mode> Heap<H, M> {
     /// released, not when it is freed: [`Heap::live_objects`] subtracts the
     /// quarantine's objects.
     #[inline]
-    fn count_live(&self, up: bool) {
-        let c = &self.live[self.host.cpu() % MAG_CPUS];
-        // Relaxed: a statistic, read only by `live_objects`; wrapping is by design
-        // (see `live`).
+    fn count_live(&self, up: bool, bytes: usize) {
+        let k = self.host.cpu() % MAG_CPUS;
+        let (c, b) = (&self.live[k], &self.live_bytes[k]);
+        // Relaxed: statistics, read only by `live_objects` and `live_bytes`;
+        // wrapping is by design (see `live`).
         if up {
             c.fetch_add(1, Ordering::Relaxed);
+            b.fetch_add(bytes, Ordering::Relaxed);
         } else {
             c.fetch_sub(1, Ordering::Relaxed);
+            b.fetch_sub(bytes, Ordering::Relaxed);
         }
+    }
+
+    /// Counts `bytes` in (`up`) or out on magazine slot `k`'s byte count; the caller
+    /// holds that slot's lock (the only writer).
+    #[inline]
+    fn count_mag_bytes(&self, k: usize, up: bool, bytes: usize) {
+        let c = &self.mag_bytes[k];
+        // Relaxed: one writer (under the magazine lock); readers take a statistic.
+        let v = c.load(Ordering::Relaxed);
+        c.store(
+            if up {
+                v.wrapping_add(bytes)
+            } else {
+                v.wrapping_sub(bytes)
+            },
+            Ordering::Relaxed,
+        );
+    }
+
+    /// What the objects allocated and not yet released hold (quarantined ones
+    /// included: they count out when released), by [`Heap::footprint`]. Read without
+    /// a lock: a statistic, exact in a quiet heap.
+    pub fn counted_bytes(&self) -> usize {
+        // Relaxed: statistics (see `count_live`).
+        self.live_bytes
+            .iter()
+            .chain(&self.mag_bytes)
+            .fold(0usize, |sum, c| sum.wrapping_add(c.load(Ordering::Relaxed)))
+    }
+
+    /// What an object of `run` holds: its pages if page-backed, else its slot and
+    /// its metadata outside the slot.
+    #[inline]
+    fn footprint(run: Run) -> usize {
+        let h = run.header();
+        if is_page_backed(h.cache.load(Ordering::Relaxed)) {
+            return h.pages.load(Ordering::Relaxed) as usize * PAGE_SIZE;
+        }
+        h.slot.load(Ordering::Relaxed) as usize
+            + core::mem::size_of::<crate::pages::ObjMeta>()
+            + run
+                .info(0)
+                .map_or(0, |_| core::mem::size_of::<crate::pages::ObjInfo>())
     }
 
     fn config(&self, cache: u32) -> Option<&CacheConfig> {
@@ -908,7 +963,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
             drop(lists);
             self.free_chain(to_free);
             if let Some((run, i)) = got {
-                self.count_live(true);
+                self.count_live(true, Self::footprint(run));
                 return Ok(self.finish_alloc(
                     run,
                     i,
@@ -955,7 +1010,8 @@ impl<H: Host, M: Mode> Heap<H, M> {
         if !is_kmalloc_class(cache) || generation != KMALLOC_GENERATION {
             return None;
         }
-        let mut guard = self.percpu[self.host.cpu() % MAG_CPUS].try_lock()?;
+        let k = self.host.cpu() % MAG_CPUS;
+        let mut guard = self.percpu[k].try_lock()?;
         let pc = &mut *guard;
         let mag = &mut pc.mags[cache as usize];
         if mag.n == 0 {
@@ -980,6 +1036,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
         }
         mag.n -= 1;
         pc.live = pc.live.wrapping_add(1);
+        self.count_mag_bytes(k, true, slab_footprint(config));
         if let Some(&next) = mag.n.checked_sub(1).and_then(|i| mag.objs.get(i)) {
             // The next allocation of this class gets `next`: start loading the
             // metadata and shadow it will write (SLUB prefetches its next free
@@ -1009,10 +1066,11 @@ impl<H: Host, M: Mode> Heap<H, M> {
         if !is_kmalloc_class(cache) {
             return false;
         }
-        let Some(mut guard) = self.percpu[self.host.cpu() % MAG_CPUS].try_lock() else {
+        let k = self.host.cpu() % MAG_CPUS;
+        let Some(mut guard) = self.percpu[k].try_lock() else {
             return false;
         };
-        self.magazine_push_locked(&mut guard, slot, cache, run, addr)
+        self.magazine_push_locked(&mut guard, k, slot, cache, run, addr)
     }
 
     /// [`Heap::magazine_push`] into the magazines of a CPU slot the caller holds.
@@ -1020,12 +1078,16 @@ impl<H: Host, M: Mode> Heap<H, M> {
     fn magazine_push_locked(
         &self,
         pc: &mut CpuCache,
+        k: usize,
         slot: &CacheSlot,
         cache: u32,
         run: Run,
         addr: usize,
     ) -> bool {
-        let cap = slot.config().map_or(0, |c| magazine_capacity(c.slot));
+        let Some(config) = slot.config() else {
+            return false;
+        };
+        let cap = magazine_capacity(config.slot);
         if cap == 0 {
             return false;
         }
@@ -1056,6 +1118,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
         mag.objs[mag.n] = addr;
         mag.n += 1;
         pc.live = pc.live.wrapping_sub(1);
+        self.count_mag_bytes(k, false, slab_footprint(config));
         true
     }
 
@@ -1218,7 +1281,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
             // made vmalloc fail at some 32,000 live areas.
             self.host.protect(end - PAGE_SIZE, PAGE_SIZE, false);
         }
-        self.count_live(true);
+        self.count_live(true, Self::footprint(run));
         Ok(self.finish_alloc(
             run,
             0,
@@ -1881,7 +1944,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
         let h = run.header();
         let cache = h.cache.load(Ordering::Relaxed);
         if is_page_backed(cache) {
-            self.count_live(false);
+            self.count_live(false, Self::footprint(run));
             run.meta(0).set_state(State::Free);
             self.free_run(run);
             return;
@@ -1893,7 +1956,7 @@ impl<H: Host, M: Mode> Heap<H, M> {
         if self.magazine_push(slot, cache, run, addr) {
             return;
         }
-        self.count_live(false);
+        self.count_live(false, Self::footprint(run));
         let Some(mut lists) = slot.lists.lock_unless_held() else {
             let meta = run.meta(run.slot_of(addr));
             // Relaxed: the CAS publishes.
@@ -1935,11 +1998,12 @@ impl<H: Host, M: Mode> Heap<H, M> {
                     s.guard = None;
                 }
                 if s.guard.is_none() {
-                    s.guard = self.percpu[self.host.cpu() % MAG_CPUS].try_lock();
+                    s.slot = self.host.cpu() % MAG_CPUS;
+                    s.guard = self.percpu[s.slot].try_lock();
                     s.uses = 0;
                 }
                 if let Some(pc) = s.guard.as_deref_mut() {
-                    if self.magazine_push_locked(pc, slot, cache, run, addr) {
+                    if self.magazine_push_locked(pc, s.slot, slot, cache, run, addr) {
                         // Nobody pops it before the session lets the slot go.
                         self.mode.quarantine_release(addr);
                         s.uses += 1;
@@ -2253,10 +2317,15 @@ impl<H: Host, M: Mode> crate::quarantine::Owner for Heap<H, M> {
         Heap::release(self, obj);
     }
 
+    fn counted_bytes(&self) -> Option<usize> {
+        Some(Heap::counted_bytes(self))
+    }
+
     fn release_many(&self, objs: &mut dyn Iterator<Item = usize>) {
         let mut session = ReleaseSession {
             guard: None,
             uses: 0,
+            slot: 0,
         };
         for obj in objs {
             self.release_in(obj, &mut session);
@@ -2270,6 +2339,20 @@ struct ReleaseSession<'a> {
     guard: Option<kasan_core::sync::TryGuard<'a, CpuCache>>,
     /// Objects released under `guard`.
     uses: usize,
+    /// The magazine slot `guard` holds.
+    slot: usize,
+}
+
+/// What a live object of a slab cache configured as `c` holds: its slot and its
+/// metadata outside the slot (as [`Heap::footprint`] reads it from a run).
+fn slab_footprint(c: &CacheConfig) -> usize {
+    c.slot
+        + core::mem::size_of::<crate::pages::ObjMeta>()
+        + if c.info {
+            core::mem::size_of::<crate::pages::ObjInfo>()
+        } else {
+            0
+        }
 }
 
 /// Objects an eviction releases under one hold of a CPU slot's magazines.

@@ -1871,3 +1871,41 @@ fn slot_index_by_multiply_equals_the_division() {
         );
     }
 }
+
+/// The live-heap bound reads what live objects hold (`Heap::counted_bytes`), not the
+/// pages in runs: runs kept by one live object each (or by quarantined objects) are
+/// not live heap. 100 runs of 4 KiB objects, each kept by its first object, hold
+/// ~7 MiB of pages for 0.4 MiB of live objects: the quarantine stays at its 1 MiB
+/// floor, where the pages would have allowed half of 7 MiB.
+#[test]
+fn the_live_bound_counts_live_objects_not_the_pages_their_runs_keep() {
+    let mem = FakeMemory::new(96 << 20);
+    let h = heap(&mem, 96 << 20);
+    h.set_quarantine_max(32 << 20);
+    h.set_quarantine_live_bound(50, 1 << 20);
+    let per_run = crate::cache::CacheConfig::new("t", 4096, 0, 0, None, true)
+        .unwrap()
+        .nobj;
+    let objs: Vec<usize> = (0..100 * per_run)
+        .map(|_| h.alloc(4096, 16, false, &track(1)).unwrap())
+        .collect();
+    let footprint = 4096 + optimal_redzone(4096) + core::mem::size_of::<crate::pages::ObjMeta>();
+    assert_eq!(h.counted_bytes(), objs.len() * footprint);
+    for (i, &p) in objs.iter().enumerate() {
+        if i % per_run != 0 {
+            h.free(p, FreeKind::Kmalloc, &track(2)).unwrap();
+        }
+    }
+    for _ in 0..(16 << 20) / 1024 {
+        let p = h.alloc(1000, 16, false, &track(3)).unwrap();
+        h.free(p, FreeKind::Kmalloc, &track(3)).unwrap();
+    }
+    assert!(h.stats().pages * 4096 > 6 << 20, "the runs are kept");
+    let held = h.stats().quarantine_bytes;
+    assert!(held <= 1 << 20, "held {held}: the bound followed the pages");
+    assert!(held > 1 << 19, "held {held}");
+    // The quarantined objects are counted until they leave; what is left is the
+    // first object of each run.
+    let q = h.stats().quarantine_bytes;
+    assert!(h.counted_bytes() >= 100 * footprint + q - q / 10);
+}
