@@ -2045,9 +2045,24 @@ impl<H: Host, M: Mode> Heap<H, M> {
             return Some(run);
         }
         if h.on_partial.load(Ordering::Relaxed) == 0 {
+            // The run goes in front of the current one. A current run with no object
+            // in use (it emptied while in front, where it stays) leaves the list first:
+            // once behind, no release would ever reach it again, and wholly free runs
+            // would pile up in each class, their pages lost to the other classes
+            // (SQLite's shell kept 1,100 empty kmalloc-2k runs, 43 MiB, to its exit).
+            let mut freed = None;
+            if let Some(head) = self.arenas.run_of(lists.partial).filter(|r| {
+                r.start() == lists.partial && r.header().in_use.load(Ordering::Relaxed) == 0
+            }) {
+                let hh = head.header();
+                lists.partial = hh.next_partial.load(Ordering::Relaxed);
+                hh.on_partial.store(0, Ordering::Relaxed);
+                freed = self.spare_or_free(slot, lists, head);
+            }
             h.on_partial.store(1, Ordering::Relaxed);
             h.next_partial.store(lists.partial, Ordering::Relaxed);
             lists.partial = run.start();
+            return freed;
         } else if in_use == 0 && lists.partial != run.start() {
             // A wholly free run that is not the current one: unlink it and keep it as
             // the spare, or give its pages back.
@@ -2062,14 +2077,22 @@ impl<H: Host, M: Mode> Heap<H, M> {
                 prev = p.next_partial.load(Ordering::Relaxed);
             }
             h.on_partial.store(0, Ordering::Relaxed);
-            if lists.spare == 0 {
-                lists.spare = run.start();
-            } else {
-                slot.runs.fetch_sub(1, Ordering::Relaxed);
-                return Some(run);
-            }
+            return self.spare_or_free(slot, lists, run);
         }
         None
+    }
+
+    /// A wholly free run taken off the partial list (under the cache's lock): kept as
+    /// the class's spare if it has none, or returned to be given back once the lock
+    /// is dropped.
+    fn spare_or_free(&self, slot: &CacheSlot, lists: &mut Lists, run: Run) -> Option<Run> {
+        if lists.spare == 0 {
+            lists.spare = run.start();
+            None
+        } else {
+            slot.runs.fetch_sub(1, Ordering::Relaxed);
+            Some(run)
+        }
     }
 }
 
